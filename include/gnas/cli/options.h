@@ -1,0 +1,60 @@
+#pragma once
+/// Command-line and INI parsing for the gnas subcommands. Boost.Program_options stays behind
+/// this header: callers get plain RunConfig values.
+#include <string>
+#include <vector>
+
+#include "gnas/core/config.h"
+
+namespace gnas::cli {
+
+/// The subcommands that take the shared run configuration.
+enum class RunCommand { kSearch, kRetrain, kBench };
+
+/// Extra per-command values that are not part of the INI configuration.
+struct CommandExtras {
+  std::string genome;     ///< retrain: genome text, JSON file or search run directory
+  int bench_steps = 20;   ///< bench: timed steps per measurement
+  int bench_warmup = 3;   ///< bench: untimed steps first
+};
+
+struct ParsedRun {
+  RunConfig config;
+  CommandExtras extras;
+  bool help = false;       ///< --help was given; `help_text` holds the usage
+  std::string help_text;
+};
+
+/// Parses the arguments after the subcommand name. Command-line values override `--config FILE`
+/// values (several --config files: the first that sets a key wins), which override built-in defaults.
+/// Throws ConfigError on unknown options or keys, malformed values and out-of-range values.
+ParsedRun parse_run_command(RunCommand command, const std::vector<std::string>& args);
+
+/// Checks every bound of the configuration; the message names the flag, e.g.
+/// "--ga.population must be >= 2, got 1". Throws ConfigError.
+void validate(const RunConfig& config);
+
+/// Options of `gnas export`.
+struct ExportArgs {
+  std::string genome;
+  std::string format = "json";  ///< json | dot | text
+  std::string output;           ///< empty: stdout
+  int blocks = 5;
+  bool help = false;
+  std::string help_text;
+};
+ExportArgs parse_export_command(const std::vector<std::string>& args);
+
+/// Options of `gnas evaluate`.
+struct EvaluateArgs {
+  std::string model;      ///< checkpoint file or retrain run directory
+  std::string data;       ///< CIFAR directory; empty: the synthetic test split
+  std::string device = "auto";
+  int batch = 500;
+  int threads = 0;
+  bool help = false;
+  std::string help_text;
+};
+EvaluateArgs parse_evaluate_command(const std::vector<std::string>& args);
+
+}  // namespace gnas::cli

@@ -1,0 +1,57 @@
+#pragma once
+/// The run log `log.h5` (DESIGN §7, format_version 1), written by rank 0 only.
+/// Datasets are chunked and extendible along their first axis. The file is opened in SWMR mode
+/// and flushed after each epoch, so readers (h5py with swmr=True, h5dump) can follow a running job.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace gnas::io {
+
+constexpr int kLogFormatVersion = 1;
+
+struct LogAttributes {
+  std::string command;     ///< "search" | "retrain"
+  std::string config;      ///< resolved configuration, INI text
+  std::string version;     ///< gnas version
+  std::uint64_t seed = 0;
+  int world_size = 1;
+  std::string dataset;     ///< e.g. "synthetic10", "cifar10"
+  std::string started_at;  ///< ISO-8601 UTC
+};
+
+/// One row of /epoch/*. Values that do not apply to a command are NaN (n_new: -1).
+struct EpochRecord {
+  double lr = 0, train_loss = 0, train_acc = 0, time_s = 0;
+  double best_fitness = 0, best_full_val_acc = 0, test_acc = 0;
+  int n_new = -1;
+};
+
+class Hdf5Log {
+ public:
+  /// Creates `path` (truncating) with the root attributes and every dataset.
+  /// `genome_length`, `n_g`, `n_p` size the /ga and /best datasets; with_ga=false omits /ga.
+  Hdf5Log(const std::string& path, const LogAttributes& attrs, int genome_length, int n_g, int n_p, bool with_ga);
+  ~Hdf5Log();
+  Hdf5Log(const Hdf5Log&) = delete;
+  Hdf5Log& operator=(const Hdf5Log&) = delete;
+
+  void append_epoch(const EpochRecord& r);
+  /// Appends one row to /ga/generation/* and /ga/population/* (the population right after
+  /// replacement with this generation). genomes are flat: n_g*L and n_p*L bytes.
+  void append_generation(const std::vector<std::uint8_t>& generation, const std::vector<float>& generation_fitness,
+                         int epoch, const std::vector<std::uint8_t>& population,
+                         const std::vector<float>& population_fitness);
+  void set_best(const std::vector<std::uint8_t>& genome, float fitness);
+  /// Flushes everything written so far to disk.
+  void flush();
+  const std::string& path() const { return path_; }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::string path_;
+};
+
+}  // namespace gnas::io

@@ -1,0 +1,64 @@
+#pragma once
+/// Building blocks of the GeneticNAS network (DESIGN §2): batch norm with a batch-statistics
+/// evaluation mode, the depthwise-separable op, downsampling, and squeeze-and-excitation.
+#include <torch/nn/module.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/pimpl.h>
+
+namespace gnas::nn {
+
+/// BatchNorm2d whose evaluation mode can use the batch's own statistics without touching the
+/// running ones (DESIGN §4, "BatchNorm during candidate evaluation").
+/// Training: batch statistics, running statistics updated (momentum 0.1). Eval: running statistics,
+/// or batch statistics when batch_stats_in_eval is set.
+class BatchNormImpl : public torch::nn::Module {
+ public:
+  explicit BatchNormImpl(int64_t channels);
+  torch::Tensor forward(const torch::Tensor& x);  ///< x: [N, C, H, W]
+  bool batch_stats_in_eval = false;
+  torch::Tensor weight, bias, running_mean, running_var;
+};
+TORCH_MODULE(BatchNorm);
+
+/// Depthwise-separable k x k op: [ReLU, depthwise k x k, BN, ReLU, pointwise 1x1, BN] twice.
+/// Keeps channels and spatial size.
+class SepConvImpl : public torch::nn::Module {
+ public:
+  SepConvImpl(int64_t channels, int64_t kernel);
+  torch::Tensor forward(const torch::Tensor& x);
+
+ private:
+  torch::nn::Conv2d dw1_{nullptr}, pw1_{nullptr}, dw2_{nullptr}, pw2_{nullptr};
+  BatchNorm bn1_{nullptr}, bn2_{nullptr}, bn3_{nullptr}, bn4_{nullptr};
+};
+TORCH_MODULE(SepConv);
+
+/// Stage transition for one running tensor: avg-pool 2, 1x1 conv doubling channels, BN.
+class DownsampleImpl : public torch::nn::Module {
+ public:
+  explicit DownsampleImpl(int64_t in_channels);
+  torch::Tensor forward(const torch::Tensor& x);
+
+ private:
+  torch::nn::Conv2d conv_{nullptr};
+  BatchNorm bn_{nullptr};
+};
+TORCH_MODULE(Downsample);
+
+/// Squeeze-and-excitation with reduction ratio `ratio` (hidden = max(1, C / ratio)).
+class SqueezeExciteImpl : public torch::nn::Module {
+ public:
+  SqueezeExciteImpl(int64_t channels, int64_t ratio);
+  torch::Tensor forward(const torch::Tensor& x);
+
+ private:
+  torch::nn::Linear fc1_{nullptr}, fc2_{nullptr};
+};
+TORCH_MODULE(SqueezeExcite);
+
+/// Per-sample drop-path: zeroes whole samples with probability 1 - keep and rescales the rest
+/// by 1 / keep. Identity when keep >= 1.
+torch::Tensor drop_path(const torch::Tensor& x, double keep);
+
+}  // namespace gnas::nn

@@ -1,0 +1,94 @@
+#pragma once
+/// The GeneticNAS network (DESIGN §3): stem, three stages of cells, head.
+/// As a supernet it holds every op of every block and `set_genome` picks the active path;
+/// as a fixed network (retrain) it instantiates only the ops of one genome.
+#include <optional>
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/dropout.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/pimpl.h>
+#include <vector>
+
+#include "gnas/nn/layers.h"
+#include "gnas/search/genome.h"
+
+namespace gnas::nn {
+
+using search::CellKind;
+using search::CellSpec;
+using search::Genome;
+
+/// One cell: N_b blocks, each OP_A(input[in_A]) + OP_B(input[in_B]); the unused block outputs are
+/// concatenated, ReLU, 1x1 conv (one C x C weight slice per block), BN, SE, plus the residual h_n.
+/// Parameters are kept per (block, slot, input, op): module "b{k}_{a|b}_in{i}_sep{3|5}".
+class CellImpl : public torch::nn::Module {
+ public:
+  /// `fixed`: build only the ops that spec names (retrain); nullptr: every op (supernet).
+  CellImpl(int64_t channels, int n_blocks, CellKind kind, const CellSpec* fixed);
+  /// h: h_n [N, C, H, W]; h_prev: h_{n-1} (ignored by the input cell).
+  torch::Tensor forward(const torch::Tensor& h, const torch::Tensor& h_prev, const CellSpec& spec,
+                        double drop_path_keep);
+  /// Appends the parameters that a forward pass with `spec` uses.
+  void append_active_parameters(const CellSpec& spec, std::vector<torch::Tensor>& out) const;
+
+ private:
+  SepConv& sep(int block, int slot, int input, int op);
+  const SepConv& sep(int block, int slot, int input, int op) const;
+  torch::Tensor apply_op(int block, int slot, int input, int op, const torch::Tensor& x);
+
+  int64_t channels_;
+  int n_blocks_;
+  CellKind kind_;
+  int max_inputs_;
+  std::vector<SepConv> seps_;               // flat [(block*2 + slot)*max_inputs + input]*2 + (op - 3)
+  std::vector<torch::Tensor> concat_w_;     // per block [C, C, 1, 1]; undefined when not built
+  BatchNorm bn_{nullptr};
+  SqueezeExcite se_{nullptr};
+};
+TORCH_MODULE(Cell);
+
+struct NetworkOptions {
+  int64_t channels = 20;      ///< C of stage 1
+  int64_t cells = 2;          ///< N_cell
+  int n_blocks = 5;           ///< N_b
+  int64_t num_classes = 10;
+  double dropout = 0.2;
+  std::optional<Genome> fixed;  ///< set: fixed network of this genome (retrain); unset: supernet
+};
+
+class NetworkImpl : public torch::nn::Module {
+ public:
+  explicit NetworkImpl(NetworkOptions options);
+  /// Chooses the active path. Supernet: any valid genome; fixed network: its own genome only.
+  void set_genome(const Genome& g);
+  const Genome& genome() const { return genome_; }
+  /// x: normalized images [N, 3, 32, 32] -> logits [N, num_classes].
+  torch::Tensor forward(const torch::Tensor& x);
+  /// In eval mode, BN uses the batch's statistics (true) or the running ones (false).
+  void set_bn_batch_stats_in_eval(bool on);
+  /// Drop-path keep probability applied to every op output in training mode (1 = off).
+  void set_drop_path_keep(double keep) { drop_path_keep_ = keep; }
+  /// The parameters the current genome uses (in registration order of their modules).
+  std::vector<torch::Tensor> active_parameters() const;
+  const NetworkOptions& options() const { return options_; }
+  const search::SearchSpace& space() const { return space_; }
+
+ private:
+  NetworkOptions options_;
+  search::SearchSpace space_;
+  Genome genome_;
+  std::vector<CellSpec> specs_;   // decoded genome, indexed by CellKind
+  double drop_path_keep_ = 1.0;
+  torch::nn::Conv2d stem_conv_{nullptr};
+  BatchNorm stem_bn_{nullptr};
+  std::vector<Cell> cells_;
+  std::vector<CellKind> kinds_;
+  std::vector<Downsample> down_h_, down_prev_;  // before stages 2 and 3
+  torch::nn::Dropout dropout_{nullptr};
+  torch::nn::Linear classifier_{nullptr};
+};
+TORCH_MODULE(Network);
+
+}  // namespace gnas::nn

@@ -1,0 +1,75 @@
+#pragma once
+/// The search space of DESIGN §2: three cells (normal, reduction, input) of N_b blocks,
+/// each block 4 genes [in_A, in_B, op_A, op_B]. Plain C++, no torch.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace gnas::search {
+
+/// Chromosome order inside a genome.
+enum class CellKind : int { kNormal = 0, kReduction = 1, kInput = 2 };
+constexpr int kNumCellKinds = 3;
+constexpr int kGenesPerBlock = 4;
+constexpr int kNumOps = 5;
+const char* cell_kind_name(CellKind kind);  ///< "normal" | "reduction" | "input"
+const char* op_name(int op);                ///< "identity", "max_pool_3x3", ...
+
+/// One gene value per byte; length = 3 * n_blocks * 4.
+using Genome = std::vector<std::uint8_t>;
+
+/// The genes of one block, decoded.
+struct BlockGenes {
+  int in_a = 0, in_b = 0, op_a = 0, op_b = 0;
+};
+
+/// One cell of a genome, decoded: its blocks and which blocks are concatenated into the output.
+struct CellSpec {
+  CellKind kind = CellKind::kNormal;
+  std::vector<BlockGenes> blocks;
+  std::vector<int> concat;  ///< block indices no other block uses, ascending
+  /// Number of cell inputs before the blocks: 2 (h_n, h_{n-1}) or 1 (x) for the input cell.
+  int num_cell_inputs() const { return kind == CellKind::kInput ? 1 : 2; }
+};
+
+/// Shape of the search space. n_blocks is 5 in the paper; n_ops is fixed to the 5 ops.
+struct SearchSpace {
+  int n_blocks = 5;
+
+  int genes_per_cell() const { return n_blocks * kGenesPerBlock; }
+  int length() const { return kNumCellKinds * genes_per_cell(); }
+  /// Number of input choices of block `block` (0-based) in a cell of `kind`.
+  int num_inputs(CellKind kind, int block) const;
+  /// Number of allowed values of gene `index` (values are 0 .. range-1).
+  int gene_range(int index) const;
+  /// Human-readable name of a gene, e.g. "normal cell, block 2, in_B".
+  std::string gene_name(int index) const;
+};
+
+/// Throws ConfigError naming the first bad gene, its value and its allowed range.
+void validate(const SearchSpace& space, const Genome& g);
+
+/// Decodes one cell of a valid genome.
+CellSpec decode_cell(const SearchSpace& space, const Genome& g, CellKind kind);
+
+/// Text form: the genes as integers, cells in genome order separated by " | ".
+std::string to_text(const SearchSpace& space, const Genome& g);
+/// Parses text form (separators: whitespace, commas; '|' only at cell boundaries) and validates.
+/// Throws ConfigError on non-numeric tokens, wrong length or out-of-range genes.
+Genome parse_text(const SearchSpace& space, const std::string& text);
+
+/// JSON with the genes, the text form and the decoded cells (ops by name, concatenated blocks).
+std::string to_json(const SearchSpace& space, const Genome& g, double fitness = -1.0);
+/// Reads the "genes" array of a JSON object written by to_json (or any object with such an array).
+Genome parse_json(const SearchSpace& space, const std::string& json);
+/// Graphviz DOT of the three cells, one cluster per cell.
+std::string to_dot(const SearchSpace& space, const Genome& g);
+
+/// Reads a genome given as text, as a JSON file, or as a file holding the text form.
+/// A directory is taken as a run directory and its best_genome.json is read.
+Genome load_genome(const SearchSpace& space, const std::string& text_or_path);
+
+/// 64-bit FNV-1a hash of the genes (identical on every platform).
+std::uint64_t genome_hash(const Genome& g);
+
+}  // namespace gnas::search

@@ -1,0 +1,49 @@
+#pragma once
+/// Training helpers shared by search, retrain, evaluate and bench.
+#include <memory>
+#include <string>
+#include <torch/optim/sgd.h>
+#include <torch/types.h>
+#include <vector>
+
+#include "gnas/core/config.h"
+#include "gnas/core/rng.h"
+#include "gnas/data/dataset.h"
+#include "gnas/nn/network.h"
+
+namespace gnas::train {
+
+/// "auto" picks CUDA when available; "cuda" without a CUDA build is a ConfigError.
+torch::Device select_device(const std::string& spec);
+/// threads > 0: torch::set_num_threads(threads); 0 leaves libtorch's default.
+void apply_threads(int threads);
+
+/// SGD with Nesterov momentum and weight decay (DESIGN §5). Parameters whose gradient is
+/// undefined at step() are skipped entirely: no momentum and no weight decay reach them.
+std::unique_ptr<torch::optim::SGD> make_sgd(const std::vector<torch::Tensor>& params, const TrainOptions& t);
+/// Learning rate of 0-based `epoch`: "step" divides by 10 at 50% and 75% of the epochs; "cosine".
+double lr_at(const TrainOptions& t, int epoch);
+void set_lr(torch::optim::SGD& sgd, double lr);
+/// Makes the gradients of `params` undefined again (not zero), so the next step skips the
+/// parameters a later genome does not use.
+void clear_grads(const std::vector<torch::Tensor>& params);
+
+/// Fisher-Yates permutation of [0, n) from `rng` (identical on every device).
+std::vector<int64_t> permutation(int64_t n, Rng& rng);
+/// `k` distinct indices of [0, n), drawn from `rng`.
+std::vector<int64_t> sample_without_replacement(int64_t n, int64_t k, Rng& rng);
+
+/// A training batch: gathers `idx` from the split, normalizes and (optionally) augments on the
+/// split's device. Returns {images float [B,3,32,32], labels int64 [B]}.
+std::pair<torch::Tensor, torch::Tensor> make_batch(const data::Split& split, const std::vector<int64_t>& idx,
+                                                   bool augment, int cutout, Rng& rng);
+
+/// Top-1 accuracy in % of the network's current genome on images/labels, in batches of `batch`,
+/// without gradients, in eval mode. top5 (optional) receives the top-5 accuracy in %.
+double evaluate_accuracy(nn::Network& net, const torch::Tensor& images_u8, const torch::Tensor& labels,
+                         int64_t batch, double* top5 = nullptr);
+
+/// UTC time as ISO-8601.
+std::string now_iso8601();
+
+}  // namespace gnas::train

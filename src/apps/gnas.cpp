@@ -1,0 +1,50 @@
+// gnas: one executable, one subcommand per job kind. Parses, validates, runs; errors are caught here once.
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "gnas/config.h"
+#include "gnas/core/error.h"
+#include "gnas/core/log.h"
+
+namespace gnas::app {
+int dispatch(const std::string& command, const std::vector<std::string>& args);
+}
+
+namespace {
+const char* const kUsage =
+    "Usage: gnas <command> [options]    (gnas <command> --help for its options)\n"
+    "\n"
+    "Commands:\n"
+    "  search    genetic architecture search over a weight-sharing supernet (writes a run directory)\n"
+    "  retrain   train the best genome of a search from scratch (fixed network, drop-path)\n"
+    "  evaluate  top-1/top-5 test accuracy of a retrained checkpoint\n"
+    "  export    write a genome as JSON, Graphviz DOT or text\n"
+    "  bench     supernet training/evaluation throughput, one JSON line\n"
+    "\n"
+    "Exit codes: 0 ok, 1 error, 2 bad option or config, 3 stopped by a signal (requeue).\n";
+}
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    std::cout << kUsage;
+    return args.empty() ? gnas::kExitUsage : gnas::kExitOk;
+  }
+  if (args[0] == "--version") {
+    std::cout << "gnas " << GNAS_VERSION << "\n";
+    return gnas::kExitOk;
+  }
+  const std::string command = args[0];
+  args.erase(args.begin());
+  try {
+    return gnas::app::dispatch(command, args);
+  } catch (const gnas::ConfigError& e) {
+    GNAS_LOG(ERROR) << "gnas " << command << ": " << e.what();
+    return gnas::kExitUsage;
+  } catch (const std::exception& e) {
+    GNAS_LOG(ERROR) << "gnas " << command << ": " << e.what();
+    return gnas::kExitError;
+  }
+}

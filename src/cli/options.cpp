@@ -1,0 +1,328 @@
+#include "gnas/cli/options.h"
+
+#include <boost/program_options.hpp>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "gnas/core/error.h"
+
+namespace po = boost::program_options;
+
+namespace gnas::cli {
+namespace {
+
+struct Strings {  // string-valued options converted after parsing
+  std::string crossover = "block";
+};
+
+/// Every key that may appear in an INI file; `[section] key` == `--section.key`.
+po::options_description config_options(RunConfig& c, Strings& s, RunCommand command) {
+  po::options_description general("General");
+  general.add_options()
+      ("seed", po::value(&c.seed)->default_value(c.seed), "seed of every random stream (GA, data, torch)")
+      ("threads", po::value(&c.threads)->default_value(c.threads),
+       "torch intra-op threads; 0 keeps libtorch's default (use 1 per MPI rank)")
+      ("device", po::value(&c.device)->default_value(c.device), "auto | cpu | cuda | cuda:N");
+
+  po::options_description net("Network [net]");
+  net.add_options()
+      ("net.channels", po::value(&c.net.channels)->default_value(c.net.channels),
+       "C, channels of stage 1 (doubled at each reduction). Paper: 20 search, 48 retrain")
+      ("net.cells", po::value(&c.net.cells)->default_value(c.net.cells),
+       "N_cell, cells per stage. Paper: 2 search, 4 retrain")
+      ("net.blocks", po::value(&c.net.blocks)->default_value(c.net.blocks), "N_b, blocks per cell. Paper: 5")
+      ("net.dropout", po::value(&c.net.dropout)->default_value(c.net.dropout, "0.2"),
+       "dropout before the classifier, in [0, 1). Paper: 0.2");
+  if (command == RunCommand::kRetrain)
+    net.add_options()
+        ("net.drop_path_keep", po::value(&c.net.drop_path_keep)->default_value(c.net.drop_path_keep, "0.9"),
+         "per-sample drop-path keep probability in (0, 1]. Paper: 0.9")
+        ("net.drop_path_from", po::value(&c.net.drop_path_from)->default_value(c.net.drop_path_from),
+         "first epoch (0-based) with drop-path on");
+
+  po::options_description train("Training [train]");
+  train.add_options()
+      ("train.epochs", po::value(&c.train.epochs)->default_value(c.train.epochs),
+       "epochs. Paper: 310 search, 630 retrain")
+      ("train.batch", po::value(&c.train.batch)->default_value(c.train.batch), "global batch size. Paper: 128")
+      ("train.lr", po::value(&c.train.lr)->default_value(c.train.lr, "0.1"), "initial learning rate. Paper: 0.1")
+      ("train.momentum", po::value(&c.train.momentum)->default_value(c.train.momentum, "0.9"),
+       "SGD momentum. Paper: 0.9")
+      ("train.nesterov", po::value(&c.train.nesterov)->default_value(c.train.nesterov, "true"),
+       "Nesterov momentum. Paper: true")
+      ("train.weight_decay", po::value(&c.train.weight_decay)->default_value(c.train.weight_decay, "0.0001"),
+       "weight decay. Paper: 1e-4")
+      ("train.schedule", po::value(&c.train.schedule)->default_value(c.train.schedule),
+       "step (lr/10 at 50% and 75% of the epochs; paper) | cosine");
+
+  po::options_description ga("Genetic algorithm [ga]");
+  if (command == RunCommand::kSearch)
+    ga.add_options()
+        ("ga.population", po::value(&c.search.ga.population)->default_value(c.search.ga.population),
+         "N_p, population size (>= 2). Paper: 20")
+        ("ga.generation", po::value(&c.search.ga.generation)->default_value(c.search.ga.generation),
+         "N_g, generation size (>= N_p). Paper: 20")
+        ("ga.p_m", po::value(&c.search.ga.p_m)->default_value(c.search.ga.p_m, "0.02"),
+         "per-gene mutation probability in [0, 1]. Paper: 0.02")
+        ("ga.p_c", po::value(&c.search.ga.p_c)->default_value(c.search.ga.p_c, "1"),
+         "crossover probability in [0, 1]. Paper: 1")
+        ("ga.crossover", po::value(&s.crossover)->default_value(s.crossover), "block (paper) | uniform")
+        ("ga.n_v", po::value(&c.search.n_v)->default_value(c.search.n_v),
+         "validation images per fitness evaluation. Paper: 1000")
+        ("ga.generations_per_epoch",
+         po::value(&c.search.generations_per_epoch)->default_value(c.search.generations_per_epoch),
+         "evaluate-and-replace rounds after each epoch. Reference: 2")
+        ("ga.bn_eval", po::value(&c.search.bn_eval)->default_value(c.search.bn_eval),
+         "BN statistics when scoring candidates: batch (default) | running (the reference)");
+
+  po::options_description data("Data [data]");
+  data.add_options()
+      ("data.dir", po::value(&c.data.dir)->default_value(c.data.dir),
+       "CIFAR-10/100 binary directory; empty: the embedded synthetic data")
+      ("data.val_size", po::value(&c.data.val_size)->default_value(c.data.val_size),
+       "CIFAR: the last N training images form the validation split. Paper design: 5000")
+      ("data.train_limit", po::value(&c.data.train_limit)->default_value(c.data.train_limit),
+       "CIFAR: use only the first N training images before the split (0 = all)")
+      ("data.synthetic_train", po::value(&c.data.synthetic_train)->default_value(c.data.synthetic_train),
+       "synthetic data: training images")
+      ("data.synthetic_val", po::value(&c.data.synthetic_val)->default_value(c.data.synthetic_val),
+       "synthetic data: validation images")
+      ("data.synthetic_test", po::value(&c.data.synthetic_test)->default_value(c.data.synthetic_test),
+       "synthetic data: test images")
+      ("data.synthetic_seed", po::value(&c.data.synthetic_seed)->default_value(c.data.synthetic_seed),
+       "synthetic data: generator seed (independent of --seed)")
+      ("data.augment", po::value(&c.data.augment)->default_value(c.data.augment, "true"),
+       "pad-4 random crop + horizontal flip + cutout on training batches")
+      ("data.cutout", po::value(&c.data.cutout)->default_value(c.data.cutout),
+       "cutout hole side in pixels (0 = off). Paper: 16")
+      ("data.eval_batch", po::value(&c.data.eval_batch)->default_value(c.data.eval_batch),
+       "batch size of evaluation passes");
+
+  po::options_description all;
+  all.add(general).add(net).add(train);
+  if (command == RunCommand::kSearch) all.add(ga);
+  all.add(data);
+  return all;
+}
+
+std::string format_value(const boost::any& v) {
+  std::ostringstream out;
+  out.precision(15);
+  if (auto pi = boost::any_cast<int>(&v)) out << *pi;
+  else if (auto pd = boost::any_cast<double>(&v)) out << *pd;
+  else if (auto pb = boost::any_cast<bool>(&v)) out << (*pb ? "true" : "false");
+  else if (auto ps = boost::any_cast<std::string>(&v)) out << *ps;
+  else if (auto pu = boost::any_cast<std::uint64_t>(&v)) out << *pu;
+  else out << "?";
+  return out.str();
+}
+
+/// The resolved values as INI text, top-level keys first, then one [section] per prefix.
+std::string to_ini(const po::options_description& desc, const po::variables_map& vm, const std::string& header) {
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> sections;
+  for (const auto& opt : desc.options()) {
+    const std::string name = opt->long_name();
+    if (!vm.count(name)) continue;
+    const auto dot = name.find('.');
+    const std::string section = dot == std::string::npos ? "" : name.substr(0, dot);
+    const std::string key = dot == std::string::npos ? name : name.substr(dot + 1);
+    sections[section].emplace_back(key, format_value(vm[name].value()));
+  }
+  std::ostringstream out;
+  out << header;
+  for (const auto& [section, keys] : sections) {  // "" sorts first: top-level keys precede sections
+    if (!section.empty()) out << "\n[" << section << "]\n";
+    for (const auto& [k, v] : keys) out << k << " = " << v << "\n";
+  }
+  return out.str();
+}
+
+const char* command_name(RunCommand c) {
+  switch (c) {
+    case RunCommand::kSearch: return "search";
+    case RunCommand::kRetrain: return "retrain";
+    case RunCommand::kBench: return "bench";
+  }
+  return "?";
+}
+
+template <class F>
+auto translate_po_errors(const std::string& where, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const po::unknown_option& e) {
+    throw ConfigError(detail::concat(where, "unknown option '", e.get_option_name(),
+                                     "'; see --help for the valid ones"));
+  } catch (const po::error& e) {
+    throw ConfigError(detail::concat(where, e.what()));
+  }
+}
+
+}  // namespace
+
+void validate(const RunConfig& c) {
+  auto need = [](bool ok, const std::string& flag, const std::string& rule, const auto& got) {
+    GNAS_CHECK_AS(ConfigError, ok, "--", flag, " must be ", rule, ", got ", got);
+  };
+  need(c.threads >= 0, "threads", ">= 0", c.threads);
+  need(c.device == "auto" || c.device == "cpu" || c.device.rfind("cuda", 0) == 0, "device",
+       "auto, cpu, cuda or cuda:N", c.device);
+  need(c.net.channels >= 1 && c.net.channels <= 4096, "net.channels", "in [1, 4096]", c.net.channels);
+  need(c.net.cells >= 1 && c.net.cells <= 64, "net.cells", "in [1, 64]", c.net.cells);
+  need(c.net.blocks >= 1 && c.net.blocks <= 16, "net.blocks", "in [1, 16]", c.net.blocks);
+  need(c.net.dropout >= 0 && c.net.dropout < 1, "net.dropout", "in [0, 1)", c.net.dropout);
+  need(c.net.drop_path_keep > 0 && c.net.drop_path_keep <= 1, "net.drop_path_keep", "in (0, 1]",
+       c.net.drop_path_keep);
+  need(c.net.drop_path_from >= 0, "net.drop_path_from", ">= 0", c.net.drop_path_from);
+  need(c.train.epochs > 0, "train.epochs", "> 0", c.train.epochs);
+  need(c.train.batch > 0, "train.batch", "> 0", c.train.batch);
+  need(c.train.lr > 0, "train.lr", "> 0", c.train.lr);
+  need(c.train.momentum >= 0 && c.train.momentum < 1, "train.momentum", "in [0, 1)", c.train.momentum);
+  need(!c.train.nesterov || c.train.momentum > 0, "train.momentum", "> 0 when --train.nesterov is true",
+       c.train.momentum);
+  need(c.train.weight_decay >= 0, "train.weight_decay", ">= 0", c.train.weight_decay);
+  need(c.train.schedule == "step" || c.train.schedule == "cosine", "train.schedule", "step or cosine",
+       c.train.schedule);
+  const auto& ga = c.search.ga;
+  need(ga.population >= 2, "ga.population", ">= 2", ga.population);
+  need(ga.generation >= ga.population, "ga.generation", ">= --ga.population (" + std::to_string(ga.population) + ")",
+       ga.generation);
+  need(ga.p_m >= 0 && ga.p_m <= 1, "ga.p_m", "in [0, 1]", ga.p_m);
+  need(ga.p_c >= 0 && ga.p_c <= 1, "ga.p_c", "in [0, 1]", ga.p_c);
+  need(c.search.n_v >= 1, "ga.n_v", ">= 1", c.search.n_v);
+  need(c.search.generations_per_epoch >= 1, "ga.generations_per_epoch", ">= 1", c.search.generations_per_epoch);
+  need(c.search.bn_eval == "batch" || c.search.bn_eval == "running", "ga.bn_eval", "batch or running",
+       c.search.bn_eval);
+  need(c.data.val_size >= 1, "data.val_size", ">= 1", c.data.val_size);
+  need(c.data.train_limit >= 0, "data.train_limit", ">= 0", c.data.train_limit);
+  need(c.data.synthetic_train >= 1, "data.synthetic_train", ">= 1", c.data.synthetic_train);
+  need(c.data.synthetic_val >= 1, "data.synthetic_val", ">= 1", c.data.synthetic_val);
+  need(c.data.synthetic_test >= 1, "data.synthetic_test", ">= 1", c.data.synthetic_test);
+  need(c.data.cutout >= 0 && c.data.cutout <= 32, "data.cutout", "in [0, 32]", c.data.cutout);
+  need(c.data.eval_batch >= 1, "data.eval_batch", ">= 1", c.data.eval_batch);
+}
+
+ParsedRun parse_run_command(RunCommand command, const std::vector<std::string>& args) {
+  ParsedRun r;
+  RunConfig& c = r.config;
+  Strings s;
+  po::options_description cfg = config_options(c, s, command);
+
+  po::options_description cmd("Command");
+  std::vector<std::string> config_files;
+  cmd.add_options()("help,h", "print this help and exit")(
+      "config", po::value(&config_files)->composing(),
+      "INI file with [section] key = value lines (repeatable; command-line flags override it)");
+  if (command != RunCommand::kBench)
+    cmd.add_options()("out", po::value(&c.out)->required(), "run directory to create (required)")(
+        "force", po::bool_switch(&c.force), "write into an existing run directory, replacing its files");
+  if (command == RunCommand::kRetrain)
+    cmd.add_options()("genome", po::value(&r.extras.genome)->required(),
+                      "genome to train: text of 60 integers, a genome JSON file, or a search run directory");
+  if (command == RunCommand::kBench)
+    cmd.add_options()("bench.steps", po::value(&r.extras.bench_steps)->default_value(r.extras.bench_steps),
+                      "timed steps per measurement")(
+        "bench.warmup", po::value(&r.extras.bench_warmup)->default_value(r.extras.bench_warmup),
+        "untimed warm-up steps");
+  cmd.add_options()("no-progress", "no step progress indicator even on a terminal");
+
+  po::options_description visible;
+  visible.add(cmd).add(cfg);
+  std::ostringstream help;
+  help << "Usage: gnas " << command_name(command) << " [options]\n";
+  if (command == RunCommand::kSearch)
+    help << "Genetic architecture search over a weight-sharing supernet (GeneticNAS, Alg. 1-2).\n"
+            "Without --data.dir it runs on the embedded synthetic data set.\n";
+  if (command == RunCommand::kRetrain)
+    help << "Trains the fixed network of one genome from scratch (the final training stage).\n";
+  if (command == RunCommand::kBench)
+    help << "Measures supernet training and evaluation throughput (images/s) and projects a search epoch.\n"
+            "Prints one JSON line per measurement.\n";
+  help << "Every option of a [section] may also be set in an INI file given with --config.\n" << visible;
+  r.help_text = help.str();
+
+  std::vector<std::string> argv = args;
+  for (auto& a : argv)  // accept --data as a short form of --data.dir
+    if (a == "--data") a = "--data.dir";
+    else if (a.rfind("--data=", 0) == 0) a = "--data.dir=" + a.substr(7);
+
+  po::variables_map vm;
+  translate_po_errors("", [&] {
+    po::store(po::command_line_parser(argv).options(visible).run(), vm);
+  });
+  if (vm.count("help")) {
+    r.help = true;
+    return r;
+  }
+  if (vm.count("config"))
+    for (const auto& file : vm["config"].as<std::vector<std::string>>()) {
+      std::ifstream in(file);
+      GNAS_CHECK_AS(ConfigError, in.good(), "--config: cannot read '", file, "'");
+      translate_po_errors("config file '" + file + "': ", [&] { po::store(po::parse_config_file(in, cfg, false), vm); });
+    }
+  translate_po_errors("", [&] { po::notify(vm); });
+  r.config.progress = vm.count("no-progress") == 0;
+
+  GNAS_CHECK_AS(ConfigError, s.crossover == "block" || s.crossover == "uniform",
+                "--ga.crossover must be block or uniform, got ", s.crossover);
+  c.search.ga.crossover = s.crossover == "block" ? ga::CrossoverKind::kBlock : ga::CrossoverKind::kUniform;
+  validate(c);
+  c.config_text = to_ini(cfg, vm, detail::concat("# gnas ", command_name(command), ": resolved configuration\n"));
+  return r;
+}
+
+ExportArgs parse_export_command(const std::vector<std::string>& args) {
+  ExportArgs a;
+  po::options_description d("Options");
+  d.add_options()("help,h", "print this help and exit")(
+      "genome", po::value(&a.genome)->required(),
+      "genome: text of integers (cells separated by '|'), a genome JSON file, or a run directory")(
+      "format", po::value(&a.format)->default_value(a.format), "json | dot | text")(
+      "output,o", po::value(&a.output), "write here instead of stdout")(
+      "net.blocks", po::value(&a.blocks)->default_value(a.blocks), "N_b, blocks per cell");
+  std::ostringstream help;
+  help << "Usage: gnas export --genome G [--format json|dot|text] [-o FILE]\n"
+          "Writes a genome as JSON (genes and decoded cells), Graphviz DOT (one cluster per cell) or text.\n"
+       << d;
+  a.help_text = help.str();
+  po::variables_map vm;
+  translate_po_errors("", [&] { po::store(po::command_line_parser(args).options(d).run(), vm); });
+  if (vm.count("help")) {
+    a.help = true;
+    return a;
+  }
+  translate_po_errors("", [&] { po::notify(vm); });
+  GNAS_CHECK_AS(ConfigError, a.format == "json" || a.format == "dot" || a.format == "text",
+                "--format must be json, dot or text, got ", a.format);
+  GNAS_CHECK_AS(ConfigError, a.blocks >= 1 && a.blocks <= 16, "--net.blocks must be in [1, 16], got ", a.blocks);
+  return a;
+}
+
+EvaluateArgs parse_evaluate_command(const std::vector<std::string>& args) {
+  EvaluateArgs a;
+  po::options_description d("Options");
+  d.add_options()("help,h", "print this help and exit")(
+      "model", po::value(&a.model)->required(), "model checkpoint (.pt) or a retrain run directory")(
+      "data", po::value(&a.data), "CIFAR-10/100 binary directory; default: the synthetic test split")(
+      "device", po::value(&a.device)->default_value(a.device), "auto | cpu | cuda | cuda:N")(
+      "batch", po::value(&a.batch)->default_value(a.batch), "evaluation batch size")(
+      "threads", po::value(&a.threads)->default_value(a.threads), "torch intra-op threads (0 = default)");
+  std::ostringstream help;
+  help << "Usage: gnas evaluate --model CHECKPOINT [--data DIR]\n"
+          "Prints top-1 and top-5 accuracy of a retrained model on the test split.\n"
+       << d;
+  a.help_text = help.str();
+  po::variables_map vm;
+  translate_po_errors("", [&] { po::store(po::command_line_parser(args).options(d).run(), vm); });
+  if (vm.count("help")) {
+    a.help = true;
+    return a;
+  }
+  translate_po_errors("", [&] { po::notify(vm); });
+  GNAS_CHECK_AS(ConfigError, a.batch >= 1, "--batch must be >= 1, got ", a.batch);
+  GNAS_CHECK_AS(ConfigError, a.threads >= 0, "--threads must be >= 0, got ", a.threads);
+  return a;
+}
+
+}  // namespace gnas::cli

@@ -1,0 +1,64 @@
+#include "gnas/data/augment.h"
+
+#include <torch/torch.h>
+
+#include "gnas/core/error.h"
+
+namespace gnas::data {
+
+const double kMean[3] = {125.3 / 255, 123.0 / 255, 113.9 / 255};
+const double kStd[3] = {63.0 / 255, 62.1 / 255, 66.7 / 255};
+
+torch::Tensor normalize(const torch::Tensor& images_u8) {
+  GNAS_CHECK(images_u8.dim() == 4 && images_u8.size(1) == 3, "normalize: expected [N, 3, H, W], got ",
+             images_u8.sizes());
+  auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(images_u8.device());
+  auto mean = torch::tensor({kMean[0], kMean[1], kMean[2]}, opts.dtype(torch::kFloat64)).to(torch::kFloat32).view({1, 3, 1, 1});
+  auto std = torch::tensor({kStd[0], kStd[1], kStd[2]}, opts.dtype(torch::kFloat64)).to(torch::kFloat32).view({1, 3, 1, 1});
+  return (images_u8.to(torch::kFloat32) / 255.0f - mean) / std;
+}
+
+AugmentDraw draw_augment(int64_t n, int pad, int64_t height, int64_t width, Rng& rng) {
+  AugmentDraw d;
+  for (int64_t i = 0; i < n; ++i) {
+    d.dy.push_back(static_cast<int64_t>(rng.uniform_int(2 * pad + 1)));
+    d.dx.push_back(static_cast<int64_t>(rng.uniform_int(2 * pad + 1)));
+    d.flip.push_back(rng.bernoulli(0.5));
+    d.cy.push_back(static_cast<int64_t>(rng.uniform_int(height)));
+    d.cx.push_back(static_cast<int64_t>(rng.uniform_int(width)));
+  }
+  return d;
+}
+
+torch::Tensor augment(const torch::Tensor& x, const AugmentDraw& d, int pad, int cutout) {
+  const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
+  GNAS_CHECK(static_cast<int64_t>(d.dy.size()) == n, "augment: draw for ", d.dy.size(), " images, batch of ", n);
+  const auto dev = x.device();
+  auto i64 = torch::TensorOptions().dtype(torch::kInt64);
+  auto to_dev = [&](const std::vector<int64_t>& v) { return torch::tensor(v, i64).to(dev); };
+  torch::Tensor y = x;
+  if (pad > 0) {
+    auto padded = torch::constant_pad_nd(x, {pad, pad, pad, pad}, 0);
+    auto ar_h = torch::arange(h, i64.device(dev)), ar_w = torch::arange(w, i64.device(dev));
+    auto rows = (to_dev(d.dy).view({n, 1, 1, 1}) + ar_h.view({1, 1, h, 1})).expand({n, c, h, w + 2 * pad});
+    y = padded.gather(2, rows);
+    auto cols = (to_dev(d.dx).view({n, 1, 1, 1}) + ar_w.view({1, 1, 1, w})).expand({n, c, h, w});
+    y = y.gather(3, cols);
+  }
+  std::vector<int64_t> flip(d.flip.begin(), d.flip.end());
+  auto flip_mask = to_dev(flip).to(torch::kBool).view({n, 1, 1, 1});
+  y = torch::where(flip_mask, y.flip({3}), y);
+  if (cutout > 0) {
+    const int64_t lo = cutout / 2, hi = cutout - cutout / 2;
+    auto ar_h = torch::arange(h, i64.device(dev)).view({1, h, 1});
+    auto ar_w = torch::arange(w, i64.device(dev)).view({1, 1, w});
+    auto cy = to_dev(d.cy).view({n, 1, 1}), cx = to_dev(d.cx).view({n, 1, 1});
+    auto in_rows = (ar_h >= cy - lo) & (ar_h < cy + hi);
+    auto in_cols = (ar_w >= cx - lo) & (ar_w < cx + hi);
+    auto keep = (~(in_rows & in_cols)).to(y.scalar_type()).unsqueeze(1);  // [n, 1, h, w]
+    y = y * keep;
+  }
+  return y;
+}
+
+}  // namespace gnas::data

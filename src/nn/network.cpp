@@ -1,0 +1,197 @@
+#include "gnas/nn/network.h"
+
+#include <torch/torch.h>
+
+#include "gnas/core/error.h"
+
+namespace gnas::nn {
+
+namespace {
+constexpr int kSeRatio = 8;
+bool is_sep(int op) { return op == 3 || op == 4; }
+}  // namespace
+
+CellImpl::CellImpl(int64_t channels, int n_blocks, CellKind kind, const CellSpec* fixed)
+    : channels_(channels), n_blocks_(n_blocks), kind_(kind) {
+  const int offset = kind == CellKind::kInput ? 1 : 2;
+  max_inputs_ = n_blocks + offset - 1;
+  seps_.assign(static_cast<std::size_t>(n_blocks) * 2 * max_inputs_ * 2, SepConv{nullptr});
+  concat_w_.resize(n_blocks);
+  auto build = [&](int k, int slot, int in, int op) {
+    auto& s = sep(k, slot, in, op);
+    if (s) return;
+    const std::string name = "b" + std::to_string(k) + (slot == 0 ? "_a" : "_b") + "_in" + std::to_string(in) +
+                             (op == 3 ? "_sep3" : "_sep5");
+    s = register_module(name, SepConv(channels, op == 3 ? 3 : 5));
+  };
+  for (int k = 0; k < n_blocks; ++k) {
+    if (fixed) {
+      const auto& b = fixed->blocks[k];
+      if (is_sep(b.op_a)) build(k, 0, b.in_a, b.op_a);
+      if (is_sep(b.op_b)) build(k, 1, b.in_b, b.op_b);
+    } else {
+      for (int slot = 0; slot < 2; ++slot)
+        for (int in = 0; in < k + offset; ++in)
+          for (int op : {3, 4}) build(k, slot, in, op);
+    }
+  }
+  auto wants_concat = [&](int k) {
+    return !fixed || std::find(fixed->concat.begin(), fixed->concat.end(), k) != fixed->concat.end();
+  };
+  for (int k = 0; k < n_blocks; ++k)
+    if (wants_concat(k)) {
+      auto w = torch::empty({channels, channels, 1, 1});
+      torch::nn::init::kaiming_uniform_(w, std::sqrt(5.0));
+      concat_w_[k] = register_parameter("concat_w" + std::to_string(k), w);
+    }
+  bn_ = register_module("bn", BatchNorm(channels));
+  se_ = register_module("se", SqueezeExcite(channels, kSeRatio));
+}
+
+SepConv& CellImpl::sep(int block, int slot, int input, int op) {
+  return seps_[((static_cast<std::size_t>(block) * 2 + slot) * max_inputs_ + input) * 2 + (op - 3)];
+}
+const SepConv& CellImpl::sep(int block, int slot, int input, int op) const {
+  return seps_[((static_cast<std::size_t>(block) * 2 + slot) * max_inputs_ + input) * 2 + (op - 3)];
+}
+
+torch::Tensor CellImpl::apply_op(int block, int slot, int input, int op, const torch::Tensor& x) {
+  switch (op) {
+    case 0: return x;
+    case 1: return torch::max_pool2d(torch::relu(x), {3, 3}, {1, 1}, {1, 1});
+    case 2: return torch::avg_pool2d(torch::relu(x), {3, 3}, {1, 1}, {1, 1}, false, false);
+    default: {
+      auto& s = sep(block, slot, input, op);
+      GNAS_CHECK(!s.is_empty(), "Cell: op ", search::op_name(op), " of block ", block, " slot ", slot, " input ",
+                 input, " is not part of this fixed network");
+      return s->forward(x);
+    }
+  }
+}
+
+torch::Tensor CellImpl::forward(const torch::Tensor& h, const torch::Tensor& h_prev, const CellSpec& spec,
+                                double drop_path_keep) {
+  const bool dp = is_training() && drop_path_keep < 1.0;
+  std::vector<torch::Tensor> states;
+  states.reserve(spec.num_cell_inputs() + n_blocks_);
+  states.push_back(h);
+  if (kind_ != CellKind::kInput) states.push_back(h_prev);
+  for (int k = 0; k < n_blocks_; ++k) {
+    const auto& b = spec.blocks[k];
+    auto a = apply_op(k, 0, b.in_a, b.op_a, states[b.in_a]);
+    auto c = apply_op(k, 1, b.in_b, b.op_b, states[b.in_b]);
+    if (dp) {
+      a = drop_path(a, drop_path_keep);
+      c = drop_path(c, drop_path_keep);
+    }
+    states.push_back(a + c);
+  }
+  std::vector<torch::Tensor> outs, weights;
+  for (int k : spec.concat) {
+    outs.push_back(states[spec.num_cell_inputs() + k]);
+    GNAS_CHECK(concat_w_[k].defined(), "Cell: block ", k, " is not concatenated in this fixed network");
+    weights.push_back(concat_w_[k]);
+  }
+  auto y = torch::relu(outs.size() == 1 ? outs[0] : torch::cat(outs, 1));
+  y = torch::conv2d(y, weights.size() == 1 ? weights[0] : torch::cat(weights, 1));
+  y = se_(bn_(y));
+  return y + h;
+}
+
+void CellImpl::append_active_parameters(const CellSpec& spec, std::vector<torch::Tensor>& out) const {
+  for (int k = 0; k < n_blocks_; ++k) {
+    const auto& b = spec.blocks[k];
+    const std::pair<int, int> slots[2] = {{b.in_a, b.op_a}, {b.in_b, b.op_b}};
+    for (int slot = 0; slot < 2; ++slot)
+      if (is_sep(slots[slot].second))
+        for (const auto& p : sep(k, slot, slots[slot].first, slots[slot].second)->parameters()) out.push_back(p);
+  }
+  for (int k : spec.concat) out.push_back(concat_w_[k]);
+  for (const auto& p : bn_->parameters()) out.push_back(p);
+  for (const auto& p : se_->parameters()) out.push_back(p);
+}
+
+NetworkImpl::NetworkImpl(NetworkOptions options) : options_(std::move(options)) {
+  space_.n_blocks = options_.n_blocks;
+  const int64_t c = options_.channels;
+  GNAS_CHECK(c >= 1 && options_.cells >= 1 && options_.num_classes >= 2, "Network: bad options (channels ", c,
+             ", cells ", options_.cells, ", classes ", options_.num_classes, ")");
+  if (options_.fixed) search::validate(space_, *options_.fixed);
+  stem_conv_ = register_module("stem_conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(3, c, 3).padding(1).bias(false)));
+  stem_bn_ = register_module("stem_bn", BatchNorm(c));
+
+  std::vector<CellSpec> fixed_specs;
+  if (options_.fixed)
+    for (int k = 0; k < search::kNumCellKinds; ++k)
+      fixed_specs.push_back(search::decode_cell(space_, *options_.fixed, static_cast<CellKind>(k)));
+  auto add_cell = [&](int64_t ch, CellKind kind) {
+    const CellSpec* spec = options_.fixed ? &fixed_specs[static_cast<int>(kind)] : nullptr;
+    cells_.push_back(register_module("cell" + std::to_string(cells_.size()),
+                                     Cell(ch, options_.n_blocks, kind, spec)));
+    kinds_.push_back(kind);
+  };
+  add_cell(c, CellKind::kInput);
+  for (int i = 1; i < options_.cells; ++i) add_cell(c, CellKind::kNormal);
+  int64_t ch = c;
+  for (int stage = 1; stage < 3; ++stage) {
+    down_h_.push_back(register_module("down" + std::to_string(stage) + "_h", Downsample(ch)));
+    down_prev_.push_back(register_module("down" + std::to_string(stage) + "_prev", Downsample(ch)));
+    ch *= 2;
+    add_cell(ch, CellKind::kReduction);
+    for (int i = 0; i < options_.cells; ++i) add_cell(ch, CellKind::kNormal);
+  }
+  dropout_ = register_module("dropout", torch::nn::Dropout(options_.dropout));
+  classifier_ = register_module("classifier", torch::nn::Linear(ch, options_.num_classes));
+  if (options_.fixed) set_genome(*options_.fixed);
+}
+
+void NetworkImpl::set_genome(const Genome& g) {
+  if (options_.fixed) {
+    GNAS_CHECK(g == *options_.fixed, "Network: a fixed network only runs its own genome");
+  } else {
+    search::validate(space_, g);
+  }
+  genome_ = g;
+  specs_.clear();
+  for (int k = 0; k < search::kNumCellKinds; ++k)
+    specs_.push_back(search::decode_cell(space_, g, static_cast<CellKind>(k)));
+}
+
+torch::Tensor NetworkImpl::forward(const torch::Tensor& x) {
+  GNAS_CHECK(!specs_.empty(), "Network: call set_genome before forward");
+  torch::Tensor h = stem_bn_(stem_conv_(x));
+  torch::Tensor prev = h;
+  std::size_t stage = 0;
+  for (std::size_t i = 0; i < cells_.size(); ++i) {
+    if (kinds_[i] == CellKind::kReduction) {
+      h = down_h_[stage](h);
+      prev = down_prev_[stage](prev);
+      ++stage;
+    }
+    auto out = cells_[i](h, prev, specs_[static_cast<int>(kinds_[i])], drop_path_keep_);
+    prev = h;
+    h = out;
+  }
+  return classifier_(dropout_(h.mean({2, 3})));
+}
+
+void NetworkImpl::set_bn_batch_stats_in_eval(bool on) {
+  for (auto& m : modules(/*include_self=*/false))
+    if (auto* bn = m->as<BatchNormImpl>()) bn->batch_stats_in_eval = on;
+}
+
+std::vector<torch::Tensor> NetworkImpl::active_parameters() const {
+  GNAS_CHECK(!specs_.empty(), "Network: call set_genome first");
+  std::vector<torch::Tensor> out;
+  for (const auto& p : stem_conv_->parameters()) out.push_back(p);
+  for (const auto& p : stem_bn_->parameters()) out.push_back(p);
+  for (std::size_t i = 0; i < cells_.size(); ++i)
+    cells_[i]->append_active_parameters(specs_[static_cast<int>(kinds_[i])], out);
+  for (const auto* list : {&down_h_, &down_prev_})
+    for (const auto& d : *list)
+      for (const auto& p : d->parameters()) out.push_back(p);
+  for (const auto& p : classifier_->parameters()) out.push_back(p);
+  return out;
+}
+
+}  // namespace gnas::nn

@@ -1,0 +1,219 @@
+#include "gnas/search/genome.h"
+
+#include <sys/stat.h>
+
+#include <cctype>
+#include <fstream>
+#include <sstream>
+
+#include "gnas/core/error.h"
+
+namespace gnas::search {
+
+const char* cell_kind_name(CellKind kind) {
+  switch (kind) {
+    case CellKind::kNormal: return "normal";
+    case CellKind::kReduction: return "reduction";
+    case CellKind::kInput: return "input";
+  }
+  return "?";
+}
+
+const char* op_name(int op) {
+  static const char* const kNames[kNumOps] = {"identity", "max_pool_3x3", "avg_pool_3x3",
+                                               "sep_conv_3x3", "sep_conv_5x5"};
+  return (op >= 0 && op < kNumOps) ? kNames[op] : "?";
+}
+
+int SearchSpace::num_inputs(CellKind kind, int block) const {
+  return block + (kind == CellKind::kInput ? 1 : 2);
+}
+
+int SearchSpace::gene_range(int index) const {
+  const int cell = index / genes_per_cell();
+  const int block = (index % genes_per_cell()) / kGenesPerBlock;
+  const int slot = index % kGenesPerBlock;
+  return slot < 2 ? num_inputs(static_cast<CellKind>(cell), block) : kNumOps;
+}
+
+std::string SearchSpace::gene_name(int index) const {
+  static const char* const kSlots[kGenesPerBlock] = {"in_A", "in_B", "op_A", "op_B"};
+  const int cell = index / genes_per_cell();
+  const int block = (index % genes_per_cell()) / kGenesPerBlock;
+  return detail::concat("gene ", index, " (", cell_kind_name(static_cast<CellKind>(cell)),
+                        " cell, block ", block, ", ", kSlots[index % kGenesPerBlock], ")");
+}
+
+void validate(const SearchSpace& space, const Genome& g) {
+  GNAS_CHECK_AS(ConfigError, static_cast<int>(g.size()) == space.length(), "genome: expected ",
+                space.length(), " genes (3 cells x ", space.n_blocks, " blocks x 4), got ", g.size());
+  for (int i = 0; i < space.length(); ++i) {
+    const int r = space.gene_range(i);
+    GNAS_CHECK_AS(ConfigError, g[i] < r, "genome: ", space.gene_name(i), " is ", int(g[i]),
+                  ", allowed range is [0, ", r - 1, "]");
+  }
+}
+
+CellSpec decode_cell(const SearchSpace& space, const Genome& g, CellKind kind) {
+  CellSpec spec;
+  spec.kind = kind;
+  const int base = static_cast<int>(kind) * space.genes_per_cell();
+  const int offset = spec.num_cell_inputs();
+  std::vector<bool> used(space.n_blocks, false);
+  for (int k = 0; k < space.n_blocks; ++k) {
+    const std::uint8_t* b = &g[base + k * kGenesPerBlock];
+    spec.blocks.push_back({b[0], b[1], b[2], b[3]});
+    for (int in : {int(b[0]), int(b[1])})
+      if (in >= offset) used[in - offset] = true;
+  }
+  for (int k = 0; k < space.n_blocks; ++k)
+    if (!used[k]) spec.concat.push_back(k);
+  return spec;
+}
+
+std::string to_text(const SearchSpace& space, const Genome& g) {
+  std::ostringstream out;
+  for (std::size_t i = 0; i < g.size(); ++i) {
+    if (i > 0) out << ((i % space.genes_per_cell() == 0) ? " | " : " ");
+    out << int(g[i]);
+  }
+  return out.str();
+}
+
+Genome parse_text(const SearchSpace& space, const std::string& text) {
+  Genome g;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const char c = text[i];
+    if (std::isspace(static_cast<unsigned char>(c)) || c == ',') {
+      ++i;
+    } else if (c == '|') {
+      GNAS_CHECK_AS(ConfigError, !g.empty() && g.size() % space.genes_per_cell() == 0,
+                    "genome text: '|' after gene ", g.size(), " is not at a cell boundary (cells have ",
+                    space.genes_per_cell(), " genes)");
+      ++i;
+    } else {
+      std::size_t j = i;
+      while (j < text.size() && !std::isspace(static_cast<unsigned char>(text[j])) && text[j] != ',' &&
+             text[j] != '|')
+        ++j;
+      const std::string tok = text.substr(i, j - i);
+      bool digits = tok.size() <= 3;
+      for (char d : tok) digits = digits && std::isdigit(static_cast<unsigned char>(d));
+      GNAS_CHECK_AS(ConfigError, digits, "genome text: token '", tok, "' at gene ", g.size(),
+                    " is not a non-negative integer");
+      const int v = std::stoi(tok);
+      GNAS_CHECK_AS(ConfigError, v <= 255, "genome text: value ", v, " at gene ", g.size(), " is too large");
+      g.push_back(static_cast<std::uint8_t>(v));
+      i = j;
+    }
+  }
+  validate(space, g);
+  return g;
+}
+
+namespace {
+void json_cell(std::ostringstream& out, const CellSpec& c) {
+  out << "{\"blocks\": [";
+  for (std::size_t k = 0; k < c.blocks.size(); ++k) {
+    const auto& b = c.blocks[k];
+    out << (k ? ", " : "") << "{\"in_a\": " << b.in_a << ", \"in_b\": " << b.in_b << ", \"op_a\": \""
+        << op_name(b.op_a) << "\", \"op_b\": \"" << op_name(b.op_b) << "\"}";
+  }
+  out << "], \"concat\": [";
+  for (std::size_t k = 0; k < c.concat.size(); ++k) out << (k ? ", " : "") << c.concat[k];
+  out << "]}";
+}
+
+std::string input_label(const CellSpec& c, int in) {
+  if (c.kind == CellKind::kInput) return in == 0 ? "x" : detail::concat("block ", in - 1);
+  if (in == 0) return "h_n";
+  if (in == 1) return "h_n-1";
+  return detail::concat("block ", in - 2);
+}
+}  // namespace
+
+std::string to_json(const SearchSpace& space, const Genome& g, double fitness) {
+  validate(space, g);
+  std::ostringstream out;
+  out << "{\n  \"format\": \"gnas-genome\",\n  \"n_blocks\": " << space.n_blocks << ",\n  \"genes\": [";
+  for (std::size_t i = 0; i < g.size(); ++i) out << (i ? ", " : "") << int(g[i]);
+  out << "],\n  \"text\": \"" << to_text(space, g) << "\",\n";
+  if (fitness >= 0) out << "  \"fitness\": " << fitness << ",\n";
+  out << "  \"cells\": {";
+  for (int c = 0; c < kNumCellKinds; ++c) {
+    const auto kind = static_cast<CellKind>(c);
+    out << (c ? ",\n" : "\n") << "    \"" << cell_kind_name(kind) << "\": ";
+    json_cell(out, decode_cell(space, g, kind));
+  }
+  out << "\n  }\n}\n";
+  return out.str();
+}
+
+Genome parse_json(const SearchSpace& space, const std::string& json) {
+  const auto key = json.find("\"genes\"");
+  GNAS_CHECK_AS(ConfigError, key != std::string::npos, "genome JSON: no \"genes\" array found");
+  const auto open = json.find('[', key);
+  const auto close = json.find(']', key);
+  GNAS_CHECK_AS(ConfigError, open != std::string::npos && close != std::string::npos && open < close,
+                "genome JSON: \"genes\" is not an array of integers");
+  return parse_text(space, json.substr(open + 1, close - open - 1));
+}
+
+std::string to_dot(const SearchSpace& space, const Genome& g) {
+  validate(space, g);
+  std::ostringstream out;
+  out << "digraph gnas {\n  rankdir=LR;\n  node [shape=box, style=rounded];\n";
+  for (int c = 0; c < kNumCellKinds; ++c) {
+    const auto kind = static_cast<CellKind>(c);
+    const CellSpec spec = decode_cell(space, g, kind);
+    const std::string p = cell_kind_name(kind);
+    out << "  subgraph cluster_" << p << " {\n    label=\"" << p << " cell\";\n";
+    for (int i = 0; i < spec.num_cell_inputs(); ++i)
+      out << "    " << p << "_in" << i << " [label=\"" << input_label(spec, i) << "\", shape=ellipse];\n";
+    for (int k = 0; k < space.n_blocks; ++k)
+      out << "    " << p << "_b" << k << " [label=\"block " << k << "\"];\n";
+    out << "    " << p << "_out [label=\"concat + 1x1 conv + SE + residual\", shape=ellipse];\n";
+    const int off = spec.num_cell_inputs();
+    auto node = [&](int in) {
+      return in < off ? detail::concat(p, "_in", in) : detail::concat(p, "_b", in - off);
+    };
+    for (int k = 0; k < space.n_blocks; ++k) {
+      const auto& b = spec.blocks[k];
+      out << "    " << node(b.in_a) << " -> " << p << "_b" << k << " [label=\"" << op_name(b.op_a) << "\"];\n";
+      out << "    " << node(b.in_b) << " -> " << p << "_b" << k << " [label=\"" << op_name(b.op_b) << "\"];\n";
+    }
+    for (int k : spec.concat) out << "    " << p << "_b" << k << " -> " << p << "_out;\n";
+    out << "  }\n";
+  }
+  out << "}\n";
+  return out.str();
+}
+
+Genome load_genome(const SearchSpace& space, const std::string& text_or_path) {
+  struct stat st {};
+  if (::stat(text_or_path.c_str(), &st) != 0) return parse_text(space, text_or_path);
+  std::string path = text_or_path;
+  if (S_ISDIR(st.st_mode)) path += "/best_genome.json";
+  std::ifstream in(path);
+  GNAS_CHECK_AS(IoError, in.good(), "cannot read genome file '", path, "'");
+  std::stringstream buf;
+  buf << in.rdbuf();
+  const std::string body = buf.str();
+  try {
+    return body.find('{') != std::string::npos ? parse_json(space, body) : parse_text(space, body);
+  } catch (const ConfigError& e) {
+    throw ConfigError(detail::concat(path, ": ", e.what()));
+  }
+}
+
+std::uint64_t genome_hash(const Genome& g) {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (auto v : g) {
+    h ^= v;
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+}  // namespace gnas::search

@@ -1,0 +1,101 @@
+#include <torch/torch.h>
+
+#include <ctime>
+
+#include "gnas/core/error.h"
+#include "gnas/data/augment.h"
+#include "gnas/train/common.h"
+
+namespace gnas::train {
+
+torch::Device select_device(const std::string& spec) {
+  if (spec == "auto") return torch::cuda::is_available() ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
+  if (spec == "cpu") return torch::Device(torch::kCPU);
+  GNAS_CHECK_AS(ConfigError, torch::cuda::is_available(), "--device ", spec,
+                ": no CUDA device is available to this libtorch build; use --device cpu");
+  if (spec == "cuda") return torch::Device(torch::kCUDA, 0);
+  try {
+    return torch::Device(spec);
+  } catch (const std::exception&) {
+    throw ConfigError("--device must be auto, cpu, cuda or cuda:N, got " + spec);
+  }
+}
+
+void apply_threads(int threads) {
+  if (threads > 0) torch::set_num_threads(threads);
+}
+
+std::unique_ptr<torch::optim::SGD> make_sgd(const std::vector<torch::Tensor>& params, const TrainOptions& t) {
+  return std::make_unique<torch::optim::SGD>(
+      params, torch::optim::SGDOptions(t.lr).momentum(t.momentum).nesterov(t.nesterov).weight_decay(t.weight_decay));
+}
+
+double lr_at(const TrainOptions& t, int epoch) {
+  if (t.schedule == "cosine") return 0.5 * t.lr * (1.0 + std::cos(M_PI * epoch / t.epochs));
+  double lr = t.lr;
+  if (epoch >= t.epochs / 2) lr *= 0.1;
+  if (epoch >= (3 * t.epochs) / 4) lr *= 0.1;
+  return lr;
+}
+
+void set_lr(torch::optim::SGD& sgd, double lr) {
+  for (auto& group : sgd.param_groups()) static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
+}
+
+void clear_grads(const std::vector<torch::Tensor>& params) {
+  for (auto p : params) p.mutable_grad() = torch::Tensor();
+}
+
+std::vector<int64_t> permutation(int64_t n, Rng& rng) {
+  std::vector<int64_t> p(static_cast<std::size_t>(n));
+  for (int64_t i = 0; i < n; ++i) p[i] = i;
+  for (int64_t i = n - 1; i > 0; --i) std::swap(p[i], p[rng.uniform_int(static_cast<std::uint64_t>(i + 1))]);
+  return p;
+}
+
+std::vector<int64_t> sample_without_replacement(int64_t n, int64_t k, Rng& rng) {
+  GNAS_CHECK(k <= n, "sample_without_replacement: ", k, " of ", n);
+  auto p = permutation(n, rng);
+  p.resize(static_cast<std::size_t>(k));
+  return p;
+}
+
+std::pair<torch::Tensor, torch::Tensor> make_batch(const data::Split& split, const std::vector<int64_t>& idx,
+                                                   bool augment, int cutout, Rng& rng) {
+  auto index = torch::tensor(idx, torch::kInt64).to(split.images.device());
+  auto x = data::normalize(split.images.index_select(0, index));
+  if (augment) x = data::augment(x, data::draw_augment(x.size(0), 4, x.size(2), x.size(3), rng), 4, cutout);
+  return {x, split.labels.index_select(0, index)};
+}
+
+double evaluate_accuracy(nn::Network& net, const torch::Tensor& images_u8, const torch::Tensor& labels,
+                         int64_t batch, double* top5) {
+  torch::NoGradGuard no_grad;
+  const bool was_training = net->is_training();
+  net->eval();
+  const int64_t n = labels.size(0);
+  torch::Tensor correct = torch::zeros({}, torch::TensorOptions().dtype(torch::kInt64).device(labels.device()));
+  torch::Tensor correct5 = correct.clone();
+  for (int64_t i = 0; i < n; i += batch) {
+    const int64_t e = std::min(n, i + batch);
+    auto logits = net->forward(data::normalize(images_u8.slice(0, i, e)));
+    auto y = labels.slice(0, i, e);
+    correct += logits.argmax(1).eq(y).sum();
+    if (top5) {
+      auto k = std::min<int64_t>(5, logits.size(1));
+      correct5 += std::get<1>(logits.topk(k, 1)).eq(y.unsqueeze(1)).any(1).sum();
+    }
+  }
+  net->train(was_training);
+  if (top5) *top5 = 100.0 * correct5.item<int64_t>() / std::max<int64_t>(1, n);
+  return 100.0 * correct.item<int64_t>() / std::max<int64_t>(1, n);
+}
+
+std::string now_iso8601() {
+  std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+}  // namespace gnas::train

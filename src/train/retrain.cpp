@@ -1,0 +1,183 @@
+// gnas retrain / gnas evaluate: the final training stage of one genome, and its test accuracy.
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <iomanip>
+#include <iostream>
+
+#include "gnas/config.h"
+#include "gnas/core/error.h"
+#include "gnas/core/log.h"
+#include "gnas/io/files.h"
+#include "gnas/io/hdf5_log.h"
+#include "gnas/train/commands.h"
+#include "gnas/train/common.h"
+
+namespace gnas::train {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+/// A retrained model file: the network's shape and genome next to its weights, so that
+/// `evaluate` can rebuild it without the config.
+void save_model(const std::string& path, nn::Network& net) {
+  torch::serialize::OutputArchive archive, weights;
+  const auto& o = net->options();
+  archive.write("gnas_format", torch::tensor({int64_t{1}}));
+  archive.write("gnas_shape", torch::tensor({o.channels, o.cells, int64_t(o.n_blocks), o.num_classes}));
+  std::vector<int64_t> genes(net->genome().begin(), net->genome().end());
+  archive.write("gnas_genome", torch::tensor(genes));
+  net->save(weights);
+  archive.write("model", weights);
+  const std::string tmp = path + ".tmp";
+  archive.save_to(tmp);
+  GNAS_CHECK_AS(IoError, std::rename(tmp.c_str(), path.c_str()) == 0, "cannot rename '", tmp, "' to '", path, "'");
+}
+
+nn::Network load_model(const std::string& path_or_dir, const torch::Device& device) {
+  std::string path = path_or_dir;
+  if (io::is_directory(path)) path += "/model_best.pt";
+  GNAS_CHECK_AS(IoError, io::path_exists(path), "--model '", path, "': no such file");
+  torch::serialize::InputArchive archive, weights;
+  torch::Tensor format, shape, genes;
+  try {
+    archive.load_from(path, torch::kCPU);
+    archive.read("gnas_format", format);
+    archive.read("gnas_shape", shape);
+    archive.read("gnas_genome", genes);
+    archive.read("model", weights);
+  } catch (const c10::Error& e) {
+    throw IoError("--model '" + path + "': not a gnas model file (" + std::string(e.what_without_backtrace()) + ")");
+  }
+  GNAS_CHECK_AS(IoError, format.item<int64_t>() == 1 && shape.numel() == 4, "--model '", path,
+                "': unsupported model format");
+  nn::NetworkOptions o;
+  o.channels = shape[0].item<int64_t>();
+  o.cells = shape[1].item<int64_t>();
+  o.n_blocks = static_cast<int>(shape[2].item<int64_t>());
+  o.num_classes = shape[3].item<int64_t>();
+  search::Genome g;
+  for (int64_t i = 0; i < genes.numel(); ++i) g.push_back(static_cast<std::uint8_t>(genes[i].item<int64_t>()));
+  o.fixed = g;
+  nn::Network net(o);
+  net->load(weights);
+  net->to(device);
+  return net;
+}
+
+}  // namespace
+
+int run_retrain(const RunConfig& cfg, const std::string& genome_arg) {
+  search::SearchSpace space;
+  space.n_blocks = cfg.net.blocks;
+  const search::Genome genome = search::load_genome(space, genome_arg);  // before touching --out
+  io::prepare_run_dir(cfg.out, cfg.force);
+  io::write_file_atomic(cfg.out + "/config.ini", cfg.config_text);
+  io::write_file_atomic(cfg.out + "/genome.json", search::to_json(space, genome));
+  io::write_file_atomic(cfg.out + "/cells.dot", search::to_dot(space, genome));
+  apply_threads(cfg.threads);
+  const torch::Device device = select_device(cfg.device);
+  torch::manual_seed(cfg.seed);
+
+  data::Dataset ds = data::load_dataset(cfg.data);
+  GNAS_CHECK_AS(ConfigError, cfg.train.batch <= ds.train.size(), "--train.batch ", cfg.train.batch,
+                " is larger than the training split (", ds.train.size(), " images)");
+  ds.to(device);
+  nn::NetworkOptions o;
+  o.channels = cfg.net.channels;
+  o.cells = cfg.net.cells;
+  o.n_blocks = cfg.net.blocks;
+  o.num_classes = ds.num_classes;
+  o.dropout = cfg.net.dropout;
+  o.fixed = genome;
+  nn::Network net(o);
+  net->to(device);
+  net->set_bn_batch_stats_in_eval(false);  // the fixed network uses running statistics
+  auto sgd = make_sgd(net->parameters(), cfg.train);
+  int64_t n_params = 0;
+  for (const auto& p : net->parameters()) n_params += p.numel();
+
+  io::LogAttributes attrs{"retrain", cfg.config_text, GNAS_VERSION, cfg.seed, 1, ds.name, now_iso8601()};
+  io::Hdf5Log log(cfg.out + "/log.h5", attrs, space.length(), 0, 0, false);
+  log.set_best(genome, std::nanf(""));
+  Rng data_rng(cfg.seed, 2);
+  const int64_t n_train = ds.train.size();
+  const int steps = static_cast<int>(n_train / cfg.train.batch);
+  GNAS_LOG(INFO) << "gnas retrain: " << ds.name << " (" << n_train << " train / " << ds.test.size()
+                 << " test images) on " << device << ", fixed network C=" << cfg.net.channels
+                 << " N_cell=" << cfg.net.cells << " (" << n_params << " parameters), genome "
+                 << search::to_text(space, genome);
+  double best_test = -1;
+  for (int epoch = 0; epoch < cfg.train.epochs; ++epoch) {
+    const auto t0 = Clock::now();
+    const double lr = lr_at(cfg.train, epoch);
+    set_lr(*sgd, lr);
+    net->set_drop_path_keep(epoch >= cfg.net.drop_path_from ? cfg.net.drop_path_keep : 1.0);
+    net->train();
+    const auto perm = permutation(n_train, data_rng);
+    auto loss_sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(device));
+    auto correct = torch::zeros({}, torch::TensorOptions().dtype(torch::kInt64).device(device));
+    for (int step = 0; step < steps; ++step) {
+      const std::vector<int64_t> idx(perm.begin() + int64_t(step) * cfg.train.batch,
+                                     perm.begin() + int64_t(step + 1) * cfg.train.batch);
+      auto [x, y] = make_batch(ds.train, idx, cfg.data.augment, cfg.data.cutout, data_rng);
+      sgd->zero_grad();
+      auto logits = net->forward(x);
+      auto loss = torch::cross_entropy_loss(logits, y);
+      loss.backward();
+      sgd->step();
+      loss_sum += loss.detach().to(torch::kFloat64) * static_cast<double>(idx.size());
+      correct += logits.detach().argmax(1).eq(y).sum();
+    }
+    const double seen = double(steps) * cfg.train.batch;
+    const double train_loss = loss_sum.item<double>() / seen, train_acc = 100.0 * correct.item<int64_t>() / seen;
+    GNAS_CHECK_AS(TrainingError, std::isfinite(train_loss), "epoch ", epoch + 1, ": the training loss is not finite (",
+                  train_loss, "); lower --train.lr. The last good model is kept in ", cfg.out);
+    const double test_acc = evaluate_accuracy(net, ds.test.images, ds.test.labels, cfg.data.eval_batch);
+    save_model(cfg.out + "/model_last.pt", net);
+    if (test_acc > best_test) {
+      best_test = test_acc;
+      save_model(cfg.out + "/model_best.pt", net);
+    }
+    io::EpochRecord rec;
+    rec.lr = lr;
+    rec.train_loss = train_loss;
+    rec.train_acc = train_acc;
+    rec.time_s = std::chrono::duration<double>(Clock::now() - t0).count();
+    rec.best_fitness = std::nan("");
+    rec.best_full_val_acc = std::nan("");
+    rec.test_acc = test_acc;
+    log.append_epoch(rec);
+    log.flush();
+    std::ostringstream line;
+    line << std::fixed << "epoch " << epoch + 1 << "/" << cfg.train.epochs << "  lr " << std::setprecision(4) << lr
+         << "  loss " << train_loss << "  train_acc " << std::setprecision(1) << train_acc << "%  test_acc "
+         << test_acc << "%  " << rec.time_s << "s  (" << std::setprecision(0) << seen / rec.time_s << " img/s)";
+    GNAS_LOG(INFO) << line.str();
+  }
+  GNAS_LOG(INFO) << "best test accuracy " << std::fixed << std::setprecision(2) << best_test << "%; wrote "
+                 << cfg.out << "/{model_best.pt, model_last.pt, log.h5}";
+  return kExitOk;
+}
+
+int run_evaluate(const cli::EvaluateArgs& a) {
+  apply_threads(a.threads);
+  const torch::Device device = select_device(a.device);
+  nn::Network net = load_model(a.model, device);
+  DataOptions d;
+  d.dir = a.data;
+  d.val_size = 1;  // evaluate reads only the test split
+  data::Dataset ds = data::load_dataset(d);
+  GNAS_CHECK_AS(ConfigError, ds.num_classes == net->options().num_classes, "--data '", a.data, "' has ",
+                ds.num_classes, " classes but the model was trained for ", net->options().num_classes);
+  ds.to(device);
+  net->set_bn_batch_stats_in_eval(false);
+  double top5 = 0;
+  const double top1 = evaluate_accuracy(net, ds.test.images, ds.test.labels, a.batch, &top5);
+  std::cout << std::fixed << std::setprecision(2) << "test top-1 " << top1 << "%  top-5 " << top5 << "%  ("
+            << ds.test.size() << " images of " << ds.name << ")\n";
+  return kExitOk;
+}
+
+}  // namespace gnas::train

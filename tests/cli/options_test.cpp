@@ -1,0 +1,112 @@
+#include "gnas/cli/options.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "gnas/core/error.h"
+
+namespace gnas::cli {
+namespace {
+
+std::string write_ini(const std::string& name, const std::string& body) {
+  const std::string path = ::testing::TempDir() + name;
+  std::ofstream(path) << body;
+  return path;
+}
+
+void expect_error(const std::vector<std::string>& args, const std::string& phrase,
+                  RunCommand command = RunCommand::kSearch) {
+  try {
+    parse_run_command(command, args);
+    FAIL() << "no error; expected '" << phrase << "'";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find(phrase), std::string::npos) << e.what();
+  }
+}
+
+TEST(OptionsTest, DefaultsAreTheDocumentedOnes) {
+  const auto r = parse_run_command(RunCommand::kSearch, {"--out", "x"});
+  EXPECT_EQ(r.config.out, "x");
+  EXPECT_EQ(r.config.search.ga.population, 20);
+  EXPECT_EQ(r.config.search.ga.generation, 20);
+  EXPECT_DOUBLE_EQ(r.config.search.ga.p_m, 0.02);
+  EXPECT_DOUBLE_EQ(r.config.train.lr, 0.1);
+  EXPECT_TRUE(r.config.data.dir.empty());
+  EXPECT_EQ(r.config.search.ga.crossover, ga::CrossoverKind::kBlock);
+}
+
+TEST(OptionsTest, CommandLineOverridesConfigFile) {
+  const auto ini = write_ini("a.ini", "seed = 5\n[ga]\np_m = 0.1\ncrossover = uniform\n[train]\nepochs = 7\n");
+  const auto r = parse_run_command(RunCommand::kSearch, {"--out", "x", "--config", ini, "--train.epochs", "9"});
+  EXPECT_EQ(r.config.seed, 5u);
+  EXPECT_DOUBLE_EQ(r.config.search.ga.p_m, 0.1);
+  EXPECT_EQ(r.config.search.ga.crossover, ga::CrossoverKind::kUniform);
+  EXPECT_EQ(r.config.train.epochs, 9);
+}
+
+TEST(OptionsTest, ResolvedConfigIsAValidConfigFile) {
+  const auto first = parse_run_command(RunCommand::kSearch, {"--out", "x", "--net.channels", "12", "--data", "/d"});
+  EXPECT_EQ(first.config.data.dir, "/d");  // --data is short for --data.dir
+  const auto ini = write_ini("resolved.ini", first.config.config_text);
+  const auto second = parse_run_command(RunCommand::kSearch, {"--out", "y", "--config", ini});
+  EXPECT_EQ(second.config.net.channels, 12);
+  EXPECT_EQ(second.config.data.dir, "/d");
+  EXPECT_EQ(second.config.config_text, first.config.config_text);
+}
+
+TEST(OptionsTest, UnknownKeysAndOptionsAreRejected) {
+  const auto ini = write_ini("bad.ini", "[ga]\npopulaton = 3\n");
+  expect_error({"--out", "x", "--config", ini}, "unknown option 'ga.populaton'");
+  expect_error({"--out", "x", "--config", ini}, "bad.ini");
+  expect_error({"--out", "x", "--frobnicate"}, "unknown option");
+  expect_error({"--out", "x", "--config", "/nonexistent/gnas.ini"}, "cannot read '/nonexistent/gnas.ini'");
+  expect_error({}, "out");  // --out is required
+}
+
+TEST(OptionsTest, OutOfRangeValuesNameTheFlag) {
+  expect_error({"--out", "x", "--ga.population", "1"}, "--ga.population must be >= 2, got 1");
+  expect_error({"--out", "x", "--ga.p_m", "1.5"}, "--ga.p_m must be in [0, 1], got 1.5");
+  expect_error({"--out", "x", "--ga.p_m", "-0.1"}, "--ga.p_m must be in [0, 1]");
+  expect_error({"--out", "x", "--train.epochs", "0"}, "--train.epochs must be > 0, got 0");
+  expect_error({"--out", "x", "--ga.generation", "10"}, "--ga.generation must be >= --ga.population (20), got 10");
+  expect_error({"--out", "x", "--train.batch", "-3"}, "--train.batch must be > 0");
+  expect_error({"--out", "x", "--ga.crossover", "onepoint"}, "--ga.crossover must be block or uniform");
+  expect_error({"--out", "x", "--ga.bn_eval", "none"}, "--ga.bn_eval must be batch or running");
+  expect_error({"--out", "x", "--train.schedule", "linear"}, "--train.schedule must be step or cosine");
+  expect_error({"--out", "x", "--net.dropout", "1"}, "--net.dropout must be in [0, 1)");
+  expect_error({"--out", "x", "--train.epochs", "three"}, "train.epochs");
+  expect_error({"--out", "x", "--device", "tpu"}, "--device must be auto, cpu, cuda or cuda:N");
+}
+
+TEST(OptionsTest, HelpListsEveryOption) {
+  const auto r = parse_run_command(RunCommand::kSearch, {"--help"});
+  EXPECT_TRUE(r.help);
+  for (const char* opt : {"--config", "--out", "--force", "--seed", "--threads", "--device", "--net.channels",
+                          "--net.cells", "--net.blocks", "--net.dropout", "--train.epochs", "--train.batch",
+                          "--train.lr", "--train.momentum", "--train.nesterov", "--train.weight_decay",
+                          "--train.schedule", "--ga.population", "--ga.generation", "--ga.p_m", "--ga.p_c",
+                          "--ga.crossover", "--ga.n_v", "--ga.generations_per_epoch", "--ga.bn_eval", "--data.dir",
+                          "--data.val_size", "--data.train_limit", "--data.synthetic_train", "--data.augment",
+                          "--data.cutout", "--data.eval_batch", "--no-progress"})
+    EXPECT_NE(r.help_text.find(opt), std::string::npos) << opt;
+}
+
+TEST(OptionsTest, RetrainNeedsAGenomeAndHasDropPath) {
+  expect_error({"--out", "x"}, "genome", RunCommand::kRetrain);
+  const auto r = parse_run_command(RunCommand::kRetrain, {"--out", "x", "--genome", "g", "--net.drop_path_keep", "0.8"});
+  EXPECT_DOUBLE_EQ(r.config.net.drop_path_keep, 0.8);
+  expect_error({"--out", "x", "--genome", "g", "--net.drop_path_keep", "0"}, "--net.drop_path_keep must be in (0, 1]",
+               RunCommand::kRetrain);
+  // GA keys belong to search only.
+  expect_error({"--out", "x", "--genome", "g", "--ga.p_m", "0.1"}, "unknown option", RunCommand::kRetrain);
+}
+
+TEST(OptionsTest, ExportArguments) {
+  EXPECT_THROW(parse_export_command({}), ConfigError);
+  EXPECT_THROW(parse_export_command({"--genome", "1", "--format", "png"}), ConfigError);
+  EXPECT_EQ(parse_export_command({"--genome", "1", "--format", "dot"}).format, "dot");
+}
+
+}  // namespace
+}  // namespace gnas::cli

@@ -1,0 +1,255 @@
+// End-to-end tests of the gnas executable: real processes, real files, exit codes and messages.
+#include <gtest/gtest.h>
+#include <hdf5.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace {
+
+struct Result {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+std::string exe() {
+  const char* e = std::getenv("GNAS_EXE");
+  return e ? e : "gnas";
+}
+
+Result run(const std::string& args) {
+  Result r;
+  FILE* p = ::popen((exe() + " " + args + " 2>&1").c_str(), "r");
+  if (!p) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
+  const int status = ::pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::string temp_dir() {
+  char tmpl[] = "/tmp/gnas_e2eXXXXXX";
+  if (!mkdtemp(tmpl)) return "/tmp/gnas_e2e_fallback";
+  return tmpl;
+}
+
+#define EXPECT_CONTAINS(haystack, needle) \
+  EXPECT_NE((haystack).find(needle), std::string::npos) << "missing '" << (needle) << "' in:\n" << (haystack)
+
+const char* kTiny =
+    " --net.channels 4 --net.cells 1 --train.epochs 2 --train.batch 32 --data.synthetic_train 256"
+    " --data.synthetic_val 100 --data.synthetic_test 50 --ga.n_v 50 --ga.population 4 --ga.generation 6"
+    " --threads 1 --no-progress";
+
+// ---------- HDF5 reading helpers (the test's own, independent of the writer) ----------
+struct H5 {
+  hid_t file;
+  explicit H5(const std::string& path) { file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT); }
+  ~H5() {
+    if (file >= 0) H5Fclose(file);
+  }
+  std::vector<hsize_t> shape(const std::string& name) const {
+    hid_t ds = H5Dopen2(file, name.c_str(), H5P_DEFAULT);
+    if (ds < 0) return {};
+    hid_t sp = H5Dget_space(ds);
+    std::vector<hsize_t> dims(H5Sget_simple_extent_ndims(sp));
+    H5Sget_simple_extent_dims(sp, dims.data(), nullptr);
+    H5Sclose(sp);
+    H5Dclose(ds);
+    return dims;
+  }
+  template <class T>
+  std::vector<T> read(const std::string& name, hid_t type) const {
+    auto dims = shape(name);
+    size_t n = 1;
+    for (auto d : dims) n *= d;
+    std::vector<T> out(n);
+    hid_t ds = H5Dopen2(file, name.c_str(), H5P_DEFAULT);
+    H5Dread(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data());
+    H5Dclose(ds);
+    return out;
+  }
+  bool has_attr(const std::string& name) const { return H5Aexists(file, name.c_str()) > 0; }
+  int attr_int(const std::string& name) const {
+    int v = -1;
+    hid_t a = H5Aopen(file, name.c_str(), H5P_DEFAULT);
+    H5Aread(a, H5T_NATIVE_INT, &v);
+    H5Aclose(a);
+    return v;
+  }
+};
+
+using Genes = std::vector<uint8_t>;
+
+TEST(SearchEndToEndTest, TinySearchWritesAConsistentLog) {
+  const std::string dir = temp_dir() + "/run";
+  const Result r = run("search --out " + dir + kTiny);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_CONTAINS(r.output, "epoch 1/2");
+  EXPECT_CONTAINS(r.output, "epoch 2/2");
+  for (const char* f : {"/config.ini", "/log.h5", "/best_genome.json", "/cells.dot"})
+    EXPECT_TRUE(std::ifstream(dir + f).good()) << f;
+
+  auto h_ptr = std::make_unique<H5>(dir + "/log.h5");
+  const H5& h = *h_ptr;
+  ASSERT_GE(h.file, 0);
+  for (const char* a : {"format_version", "command", "config", "version", "seed", "world_size", "dataset", "started_at"})
+    EXPECT_TRUE(h.has_attr(a)) << a;
+  EXPECT_EQ(h.attr_int("format_version"), 1);
+  EXPECT_EQ(h.attr_int("world_size"), 1);
+  for (const char* e : {"lr", "train_loss", "train_acc", "time_s", "best_fitness", "best_full_val_acc", "n_new", "test_acc"})
+    EXPECT_EQ(h.shape(std::string("/epoch/") + e), std::vector<hsize_t>({2})) << e;
+  const hsize_t rows = 4;  // 2 epochs x 2 generations per epoch
+  EXPECT_EQ(h.shape("/ga/generation/genome"), std::vector<hsize_t>({rows, 6, 60}));
+  EXPECT_EQ(h.shape("/ga/generation/fitness"), std::vector<hsize_t>({rows, 6}));
+  EXPECT_EQ(h.shape("/ga/generation/epoch"), std::vector<hsize_t>({rows}));
+  EXPECT_EQ(h.shape("/ga/population/genome"), std::vector<hsize_t>({rows, 4, 60}));
+  EXPECT_EQ(h.shape("/ga/population/fitness"), std::vector<hsize_t>({rows, 4}));
+  EXPECT_EQ(h.shape("/best/genome"), std::vector<hsize_t>({60}));
+
+  const auto gen = h.read<uint8_t>("/ga/generation/genome", H5T_NATIVE_UINT8);
+  const auto gen_fit = h.read<float>("/ga/generation/fitness", H5T_NATIVE_FLOAT);
+  const auto pop = h.read<uint8_t>("/ga/population/genome", H5T_NATIVE_UINT8);
+  const auto pop_fit = h.read<float>("/ga/population/fitness", H5T_NATIVE_FLOAT);
+  const auto gen_epoch = h.read<int>("/ga/generation/epoch", H5T_NATIVE_INT);
+  EXPECT_EQ(gen_epoch, std::vector<int>({0, 0, 1, 1}));
+  for (float f : gen_fit) {
+    EXPECT_GE(f, 0.f);
+    EXPECT_LE(f, 100.f);
+  }
+  auto genome = [](const std::vector<uint8_t>& flat, size_t row, size_t n, size_t i) {
+    auto b = flat.begin() + static_cast<long>((row * n + i) * 60);
+    return Genes(b, b + 60);
+  };
+  std::vector<std::pair<Genes, float>> previous;
+  for (size_t g = 0; g < rows; ++g) {
+    std::set<Genes> unique;
+    std::vector<std::pair<Genes, float>> current;
+    for (size_t i = 0; i < 4; ++i) {
+      current.emplace_back(genome(pop, g, 4, i), pop_fit[g * 4 + i]);
+      EXPECT_TRUE(unique.insert(current.back().first).second) << "duplicate genome in population row " << g;
+    }
+    // Oracle: the top 4 of (previous population, then this generation), unique, incumbents first on ties.
+    std::vector<std::pair<Genes, float>> pool = previous;
+    std::set<Genes> seen;
+    for (auto& p : pool) seen.insert(p.first);
+    for (size_t i = 0; i < 6; ++i) {
+      Genes x = genome(gen, g, 6, i);
+      if (seen.insert(x).second) pool.emplace_back(x, gen_fit[g * 6 + i]);
+    }
+    std::stable_sort(pool.begin(), pool.end(), [](auto& a, auto& b) { return a.second > b.second; });
+    pool.resize(4);
+    EXPECT_EQ(current, pool) << "population row " << g << " is not the top-N_p of P u G";
+    previous = current;
+  }
+  const auto best = h.read<uint8_t>("/best/genome", H5T_NATIVE_UINT8);
+  EXPECT_EQ(Genes(best.begin(), best.end()), previous.front().first);
+  const auto best_fit = h.read<float>("/best/fitness", H5T_NATIVE_FLOAT);
+  EXPECT_EQ(best_fit[0], previous.front().second);
+  const auto n_new = h.read<int>("/epoch/n_new", H5T_NATIVE_INT);
+  EXPECT_EQ(n_new[0], 4);  // the first population is all new
+  EXPECT_GE(n_new[1], 0);
+  EXPECT_LE(n_new[1], 4);
+
+  // The exported best genome re-reads, and export turns the run directory into DOT.
+  const Result dot = run("export --genome " + dir + " --format dot");
+  EXPECT_EQ(dot.exit_code, 0) << dot.output;
+  EXPECT_CONTAINS(dot.output, "cluster_reduction");
+
+  h_ptr.reset();  // close the file before a new run replaces it
+
+  // The same seed gives the same log; an existing run directory is refused without --force.
+  const Result again = run("search --out " + dir + kTiny);
+  EXPECT_EQ(again.exit_code, 2);
+  EXPECT_CONTAINS(again.output, "already exists");
+  EXPECT_CONTAINS(again.output, "--force");
+  const Result forced = run("search --force --out " + dir + kTiny);
+  EXPECT_EQ(forced.exit_code, 0) << forced.output;
+  H5 h2(dir + "/log.h5");
+  EXPECT_EQ(h2.read<uint8_t>("/ga/population/genome", H5T_NATIVE_UINT8), pop);
+  EXPECT_EQ(h2.read<float>("/ga/population/fitness", H5T_NATIVE_FLOAT), pop_fit);
+}
+
+TEST(CliTest, HelpDocumentsEveryCommandAndOption) {
+  const Result top = run("--help");
+  EXPECT_EQ(top.exit_code, 0);
+  for (const char* c : {"search", "retrain", "evaluate", "export", "bench"}) EXPECT_CONTAINS(top.output, c);
+  const Result s = run("search --help");
+  EXPECT_EQ(s.exit_code, 0);
+  for (const char* o : {"--out", "--config", "--force", "--ga.p_m", "--ga.population", "--train.epochs",
+                        "--data.dir", "--threads"})
+    EXPECT_CONTAINS(s.output, o);
+  EXPECT_EQ(run("").exit_code, 2);
+  const Result bad = run("serch");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_CONTAINS(bad.output, "unknown command 'serch'");
+}
+
+TEST(CliTest, BadGenomeTextIsRejected) {
+  const std::string ok = "0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 | 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 | "
+                         "0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0";
+  EXPECT_EQ(run("export --format text --genome '" + ok + "'").exit_code, 0);
+  Result r = run("export --genome '0 1 2'");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_CONTAINS(r.output, "expected 60 genes");
+  std::string out_of_range = ok;
+  out_of_range[0] = '9';
+  r = run("export --genome '" + out_of_range + "'");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_CONTAINS(r.output, "gene 0 (normal cell, block 0, in_A) is 9, allowed range is [0, 1]");
+  std::string word = ok;
+  word[0] = 'a';
+  r = run("export --genome '" + word + "'");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_CONTAINS(r.output, "token 'a' at gene 0 is not a non-negative integer");
+}
+
+TEST(CliTest, BadOptionsAndConfigKeysAreRejectedBeforeAnyWork) {
+  const std::string dir = temp_dir();
+  struct Case {
+    std::string args, phrase;
+  } cases[] = {
+      {"--ga.population 1", "--ga.population must be >= 2, got 1"},
+      {"--ga.p_m 2", "--ga.p_m must be in [0, 1], got 2"},
+      {"--train.epochs 0", "--train.epochs must be > 0, got 0"},
+      {"--train.epochs -1", "--train.epochs must be > 0"},
+      {"--ga.n_v 0", "--ga.n_v must be >= 1"},
+      {"--no-such-flag 1", "unknown option"},
+  };
+  for (const auto& c : cases) {
+    const Result r = run("search --out " + dir + "/never " + c.args);
+    EXPECT_EQ(r.exit_code, 2) << c.args << "\n" << r.output;
+    EXPECT_CONTAINS(r.output, c.phrase);
+    EXPECT_FALSE(std::ifstream(dir + "/never/config.ini").good()) << "a rejected run must not create files";
+  }
+  std::ofstream(dir + "/bad.ini") << "[train]\nepochs = 2\nlearning_rate = 0.1\n";
+  const Result r = run("search --out " + dir + "/never --config " + dir + "/bad.ini");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_CONTAINS(r.output, "unknown option 'train.learning_rate'");
+}
+
+TEST(CliTest, UnwritableOutAndMissingDataFailClearly) {
+  const std::string dir = temp_dir();
+  std::ofstream(dir + "/file") << "x";
+  Result r = run("search --out " + dir + "/file/run" + kTiny);  // a path under a regular file
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_CONTAINS(r.output, "cannot create directory");
+  r = run("search --out " + dir + "/run --data " + dir + "/no-cifar-here" + kTiny);
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_CONTAINS(r.output, "no-cifar-here': no such directory");
+  r = run("search --out " + dir + "/run2 --ga.n_v 500 --data.synthetic_val 100 --net.channels 4 --threads 1");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_CONTAINS(r.output, "larger than the validation split");
+}
+
+}  // namespace

@@ -1,0 +1,245 @@
+#include "gnas/nn/network.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <map>
+#include <set>
+
+#include "gnas/core/error.h"
+#include "gnas/ga/operators.h"
+#include "gnas/train/common.h"
+
+namespace gnas::nn {
+namespace {
+
+using search::SearchSpace;
+
+NetworkOptions tiny(std::optional<Genome> fixed = std::nullopt) {
+  NetworkOptions o;
+  o.channels = 4;
+  o.cells = 1;
+  o.num_classes = 10;
+  o.dropout = 0.0;
+  o.fixed = std::move(fixed);
+  return o;
+}
+
+// Normal cell: block 0 = sep3(h_n) + sep5(h_{n-1}); block 1 = identity(block 0) + max_pool(h_n);
+// blocks 2-4 use only pools/identity on h_n. Reduction cell: only pools and identity.
+// Input cell: block 0 = sep5(x) + identity(x); the rest avg-pool.
+const char* kGenome =
+    "0 1 3 4  2 0 0 1  0 0 1 2  0 0 0 0  0 1 2 1 | "
+    "0 1 0 1  0 1 1 2  0 1 0 0  0 1 2 2  0 1 1 1 | "
+    "0 0 4 0  0 0 2 2  0 0 2 2  0 0 2 2  0 0 2 2";
+
+/// The parameter-name prefixes a genome activates, computed independently of the network code:
+/// per cell, the separable convs named by (block, slot, input, op) and the concat weight slices.
+std::set<std::string> expected_genome_params(const SearchSpace& s, const Genome& g, int cells) {
+  std::set<std::string> names;
+  // Cell order for N_cell = 1: input, reduction, normal, reduction, normal.
+  const std::vector<search::CellKind> kinds = {search::CellKind::kInput, search::CellKind::kReduction,
+                                               search::CellKind::kNormal, search::CellKind::kReduction,
+                                               search::CellKind::kNormal};
+  EXPECT_EQ(cells, 1);
+  for (std::size_t c = 0; c < kinds.size(); ++c) {
+    const auto spec = search::decode_cell(s, g, kinds[c]);
+    const std::string cell = "cell" + std::to_string(c) + ".";
+    for (int k = 0; k < s.n_blocks; ++k) {
+      const auto& b = spec.blocks[k];
+      const std::pair<int, int> slots[2] = {{b.in_a, b.op_a}, {b.in_b, b.op_b}};
+      for (int slot = 0; slot < 2; ++slot)
+        if (slots[slot].second >= 3)
+          names.insert(cell + "b" + std::to_string(k) + (slot ? "_b" : "_a") + "_in" +
+                       std::to_string(slots[slot].first) + (slots[slot].second == 3 ? "_sep3" : "_sep5") + ".");
+    }
+    for (int k : spec.concat) names.insert(cell + "concat_w" + std::to_string(k));
+  }
+  return names;
+}
+
+bool is_genome_dependent(const std::string& name) {
+  return name.find("concat_w") != std::string::npos || name.find("_sep") != std::string::npos;
+}
+
+bool matches(const std::set<std::string>& prefixes, const std::string& name) {
+  for (const auto& p : prefixes)
+    if (name == p || name.rfind(p, 0) == 0) return true;
+  return false;
+}
+
+class NetworkTest : public ::testing::Test {
+ protected:
+  void SetUp() override { torch::manual_seed(0); }
+};
+
+TEST_F(NetworkTest, OutputShapesForSeveralGenomes) {
+  Network net(tiny());
+  Rng r(0);
+  SearchSpace s;
+  for (int i = 0; i < 3; ++i) {
+    net->set_genome(ga::random_genome(s, r));
+    EXPECT_EQ(net->forward(torch::randn({2, 3, 32, 32})).sizes(), torch::IntArrayRef({2, 10}));
+  }
+  NetworkOptions o = tiny();
+  o.cells = 2;
+  o.num_classes = 100;
+  Network wide(o);
+  wide->set_genome(search::parse_text(s, kGenome));
+  EXPECT_EQ(wide->forward(torch::randn({3, 3, 32, 32})).sizes(), torch::IntArrayRef({3, 100}));
+}
+
+TEST_F(NetworkTest, ExactlyTheActiveParametersGetGradients) {
+  SearchSpace s;
+  const Genome g = search::parse_text(s, kGenome);
+  Network net(tiny());
+  net->set_genome(g);
+  torch::cross_entropy_loss(net->forward(torch::randn({2, 3, 32, 32})), torch::tensor({1, 2})).backward();
+  const auto expected = expected_genome_params(s, g, 1);
+  int with_grad = 0, genome_params_with_grad = 0;
+  std::set<std::string> hit;
+  for (const auto& item : net->named_parameters()) {
+    const std::string& name = item.key();
+    const bool has_grad = item.value().grad().defined();
+    if (!is_genome_dependent(name)) {
+      EXPECT_TRUE(has_grad) << name << " (always active) has no gradient";
+      continue;
+    }
+    EXPECT_EQ(has_grad, matches(expected, name)) << name;
+    with_grad += has_grad;
+    if (has_grad) {
+      ++genome_params_with_grad;
+      for (const auto& p : expected)
+        if (name.rfind(p, 0) == 0) hit.insert(p);
+    }
+  }
+  EXPECT_EQ(hit, expected);  // every expected op/slice is really used
+  EXPECT_GT(genome_params_with_grad, 0);
+  // The active_parameters() list agrees with the gradients.
+  std::set<const void*> active;
+  for (const auto& p : net->active_parameters()) active.insert(p.unsafeGetTensorImpl());
+  for (const auto& p : net->parameters()) EXPECT_EQ(p.grad().defined(), active.count(p.unsafeGetTensorImpl()) == 1);
+}
+
+TEST_F(NetworkTest, SgdStepLeavesInactiveParametersBitIdentical) {
+  SearchSpace s;
+  Network net(tiny());
+  TrainOptions t;  // momentum 0.9, nesterov, weight decay 1e-4
+  auto sgd = train::make_sgd(net->parameters(), t);
+  Rng r(1);
+  // Two steps on one genome (builds momentum), then one on another: the first genome's own
+  // parameters that the second does not use must not move at all.
+  const Genome g1 = search::parse_text(s, kGenome);
+  const Genome g2 = ga::random_genome(s, r);
+  auto step = [&](const Genome& g) {
+    net->set_genome(g);
+    torch::cross_entropy_loss(net->forward(torch::randn({2, 3, 32, 32})), torch::tensor({3, 4})).backward();
+    sgd->step();
+    train::clear_grads(net->active_parameters());
+  };
+  step(g1);
+  step(g1);
+  net->set_genome(g2);
+  std::set<const void*> active2;
+  for (const auto& p : net->active_parameters()) active2.insert(p.unsafeGetTensorImpl());
+  std::map<std::string, torch::Tensor> before;
+  for (const auto& item : net->named_parameters()) before[item.key()] = item.value().detach().clone();
+  step(g2);
+  int unchanged = 0, changed = 0;
+  for (const auto& item : net->named_parameters()) {
+    const bool same = torch::equal(before[item.key()], item.value().detach());
+    if (active2.count(item.value().unsafeGetTensorImpl())) {
+      changed += !same;
+    } else {
+      EXPECT_TRUE(same) << item.key() << " is inactive but changed";
+      ++unchanged;
+    }
+    EXPECT_FALSE(item.value().grad().defined()) << item.key();  // cleared after the step
+  }
+  EXPECT_GT(unchanged, 100);
+  EXPECT_GT(changed, 10);
+}
+
+TEST_F(NetworkTest, SameSeedSameGenomesAndLoss) {
+  auto run = [] {
+    torch::manual_seed(42);
+    Network net(tiny());
+    auto sgd = train::make_sgd(net->parameters(), TrainOptions{});
+    Rng r(7);
+    SearchSpace s;
+    ga::GaOptions o;
+    std::vector<double> losses;
+    std::vector<Genome> genomes;
+    auto x = torch::randn({4, 3, 32, 32});
+    auto y = torch::tensor({0, 1, 2, 3});
+    for (int i = 0; i < 3; ++i) {
+      genomes.push_back(ga::sample_for_batch(s, o, {}, r));
+      net->set_genome(genomes.back());
+      auto loss = torch::cross_entropy_loss(net->forward(x), y);
+      loss.backward();
+      sgd->step();
+      train::clear_grads(net->active_parameters());
+      losses.push_back(loss.item<double>());
+    }
+    return std::make_pair(genomes, losses);
+  };
+  const auto a = run(), b = run();
+  EXPECT_EQ(a.first, b.first);
+  EXPECT_EQ(a.second, b.second);  // bit-identical on CPU
+}
+
+TEST_F(NetworkTest, BatchStatisticEvaluationLeavesRunningStatisticsAlone) {
+  SearchSpace s;
+  Network net(tiny());
+  net->set_genome(search::parse_text(s, kGenome));
+  net->set_bn_batch_stats_in_eval(true);
+  std::map<std::string, torch::Tensor> before;
+  for (const auto& b : net->named_buffers()) before[b.key()] = b.value().clone();
+  net->eval();
+  torch::NoGradGuard ng;
+  auto x = torch::randn({8, 3, 32, 32}) * 3 + 1;
+  auto out_batch = net->forward(x);
+  for (const auto& b : net->named_buffers()) EXPECT_TRUE(torch::equal(before[b.key()], b.value())) << b.key();
+  net->set_bn_batch_stats_in_eval(false);
+  auto out_running = net->forward(x);
+  EXPECT_FALSE(torch::allclose(out_batch, out_running));  // the two modes really differ
+}
+
+TEST_F(NetworkTest, FixedNetworkHoldsOnlyTheGenomesOps) {
+  SearchSpace s;
+  const Genome g = search::parse_text(s, kGenome);
+  Network fixed(tiny(g));
+  const auto expected = expected_genome_params(s, g, 1);
+  std::set<std::string> hit;
+  for (const auto& item : fixed->named_parameters()) {
+    if (!is_genome_dependent(item.key())) continue;
+    EXPECT_TRUE(matches(expected, item.key())) << item.key() << " is not named by the genome";
+    for (const auto& p : expected)
+      if (item.key().rfind(p, 0) == 0) hit.insert(p);
+  }
+  EXPECT_EQ(hit, expected);
+  EXPECT_EQ(fixed->forward(torch::randn({2, 3, 32, 32})).sizes(), torch::IntArrayRef({2, 10}));
+  Network super(tiny());
+  EXPECT_LT(fixed->parameters().size(), super->parameters().size());
+  Rng r(3);
+  EXPECT_THROW(fixed->set_genome(ga::random_genome(s, r)), gnas::Error);
+}
+
+TEST_F(NetworkTest, DropPathIdentityAtKeepOneAndMeanPreserving) {
+  auto x = torch::rand({20000, 1, 2, 2}) + 1.0;
+  EXPECT_TRUE(torch::equal(drop_path(x, 1.0), x));
+  torch::manual_seed(5);
+  const double keep = 0.9;
+  auto y = drop_path(x, keep);
+  // Each sample is either zeroed or scaled by 1/keep.
+  auto ratio = (y / x).flatten(1);
+  auto kept = ratio.select(1, 0);
+  EXPECT_TRUE(torch::allclose(ratio, kept.unsqueeze(1).expand_as(ratio)));
+  const double frac_kept = (kept > 0).to(torch::kDouble).mean().item<double>();
+  EXPECT_NEAR(frac_kept, keep, 0.01);  // sd ~ 0.002 over 20000 samples
+  // Mean preserved: E[y] = E[x]; relative sd ~ sqrt((1-keep)/keep/20000) ~ 0.0024; tolerance 1.5%.
+  EXPECT_NEAR(y.mean().item<double>() / x.mean().item<double>(), 1.0, 0.015);
+}
+
+}  // namespace
+}  // namespace gnas::nn

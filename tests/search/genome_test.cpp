@@ -1,0 +1,143 @@
+#include "gnas/search/genome.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "gnas/core/error.h"
+
+namespace gnas::search {
+namespace {
+
+// A hand-made genome: normal | reduction | input, 5 blocks of [in_A, in_B, op_A, op_B].
+// Normal cell: block 0 uses h_n and h_{n-1}; block 1 uses block 0 (index 2); block 3 uses block 1 (index 3)
+// and block 2 (index 4); block 4 uses block 3 (index 5) and h_n. So block 4 alone is unused.
+const char* kNormal = "0 1 3 4  2 0 0 1  0 1 2 2  3 4 3 3  5 0 4 0";
+const char* kReduction = "1 0 1 1  0 1 0 0  0 0 3 3  1 1 4 4  0 1 2 2";  // no block is used: all concatenated
+// Input cell: choices {x, block 0..k-1}; block 1 uses block 0 (index 1), block 2 uses block 1 (index 2).
+const char* kInput = "0 0 3 0  1 0 4 1  2 0 0 0  0 0 1 2  0 0 3 3";
+
+std::string genome_text() { return std::string(kNormal) + " | " + kReduction + " | " + kInput; }
+
+TEST(SearchSpaceTest, GeneRangesFollowTheBlockIndex) {
+  SearchSpace s;
+  EXPECT_EQ(s.length(), 60);
+  // Normal cell: block k has k + 2 input choices; ops always 5.
+  EXPECT_EQ(s.gene_range(0), 2);
+  EXPECT_EQ(s.gene_range(1), 2);
+  EXPECT_EQ(s.gene_range(2), 5);
+  EXPECT_EQ(s.gene_range(4 * 4), 6);
+  // Reduction cell starts at 20, input cell at 40: input block k has k + 1 choices.
+  EXPECT_EQ(s.gene_range(20), 2);
+  EXPECT_EQ(s.gene_range(40), 1);
+  EXPECT_EQ(s.gene_range(40 + 4 * 4 + 1), 5);
+  EXPECT_EQ(s.gene_range(59), 5);
+}
+
+TEST(GenomeTest, DecodeFindsTheConcatenatedBlocks) {
+  SearchSpace s;
+  const Genome g = parse_text(s, genome_text());
+  const CellSpec normal = decode_cell(s, g, CellKind::kNormal);
+  EXPECT_EQ(normal.concat, std::vector<int>({4}));
+  EXPECT_EQ(normal.blocks[3].in_a, 3);
+  EXPECT_EQ(normal.blocks[3].op_b, 3);
+  const CellSpec reduction = decode_cell(s, g, CellKind::kReduction);
+  EXPECT_EQ(reduction.concat, std::vector<int>({0, 1, 2, 3, 4}));
+  const CellSpec input = decode_cell(s, g, CellKind::kInput);
+  EXPECT_EQ(input.num_cell_inputs(), 1);
+  EXPECT_EQ(input.concat, std::vector<int>({2, 3, 4}));
+}
+
+TEST(GenomeTest, TextRoundTripsWithCellSeparators) {
+  SearchSpace s;
+  const Genome g = parse_text(s, genome_text());
+  const std::string text = to_text(s, g);
+  EXPECT_EQ(std::count(text.begin(), text.end(), '|'), 2);
+  EXPECT_EQ(parse_text(s, text), g);
+  // Commas and no separators are accepted too.
+  std::string commas = text;
+  for (auto& c : commas)
+    if (c == '|') c = ',';
+  EXPECT_EQ(parse_text(s, commas), g);
+}
+
+void expect_config_error(const std::string& text, const std::string& phrase) {
+  SearchSpace s;
+  try {
+    parse_text(s, text);
+    FAIL() << "no error for '" << text << "'";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find(phrase), std::string::npos) << e.what();
+  }
+}
+
+TEST(GenomeTest, BadTextNamesTheProblem) {
+  expect_config_error("0 1 2", "expected 60 genes");
+  expect_config_error(genome_text() + " 0", "got 61");
+  std::string bad = genome_text();
+  bad[0] = '7';  // gene 0 has range [0, 1]
+  expect_config_error(bad, "gene 0 (normal cell, block 0, in_A) is 7, allowed range is [0, 1]");
+  bad = genome_text();
+  bad[2] = 'x';
+  expect_config_error(bad, "token 'x' at gene 1 is not a non-negative integer");
+  expect_config_error("-1 " + genome_text().substr(2), "not a non-negative integer");
+  expect_config_error("0 1 | 3 4", "is not at a cell boundary");
+}
+
+TEST(GenomeTest, JsonRoundTripAndContent) {
+  SearchSpace s;
+  const Genome g = parse_text(s, genome_text());
+  const std::string json = to_json(s, g, 42.5);
+  EXPECT_EQ(parse_json(s, json), g);
+  EXPECT_NE(json.find("\"fitness\": 42.5"), std::string::npos);
+  EXPECT_NE(json.find("\"op_a\": \"sep_conv_3x3\""), std::string::npos);
+  EXPECT_NE(json.find("\"concat\": [4]"), std::string::npos);
+  EXPECT_THROW(parse_json(s, "{\"genome\": 1}"), ConfigError);
+}
+
+TEST(GenomeTest, DotHasOneClusterPerCellAndEveryEdge) {
+  SearchSpace s;
+  const std::string dot = to_dot(s, parse_text(s, genome_text()));
+  for (const char* c : {"cluster_normal", "cluster_reduction", "cluster_input"})
+    EXPECT_NE(dot.find(c), std::string::npos) << c;
+  // 2 op edges per block plus one edge per concatenated block, per cell: 3*10 + (1 + 5 + 3).
+  std::size_t edges = 0;
+  for (std::size_t p = dot.find("->"); p != std::string::npos; p = dot.find("->", p + 2)) ++edges;
+  EXPECT_EQ(edges, 30u + 9u);
+}
+
+TEST(GenomeTest, LoadGenomeReadsTextJsonAndRunDirectories) {
+  SearchSpace s;
+  const Genome g = parse_text(s, genome_text());
+  char dir[] = "/tmp/gnas_genome_testXXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string d = dir;
+  std::ofstream(d + "/best_genome.json") << to_json(s, g);
+  std::ofstream(d + "/g.txt") << genome_text() << "\n";
+  EXPECT_EQ(load_genome(s, d), g);
+  EXPECT_EQ(load_genome(s, d + "/best_genome.json"), g);
+  EXPECT_EQ(load_genome(s, d + "/g.txt"), g);
+  std::ofstream(d + "/bad.txt") << "1 2 3\n";
+  try {
+    load_genome(s, d + "/bad.txt");
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("bad.txt"), std::string::npos) << e.what();
+  }
+  std::remove((d + "/best_genome.json").c_str());
+  std::remove((d + "/g.txt").c_str());
+  std::remove((d + "/bad.txt").c_str());
+  rmdir(dir);
+}
+
+TEST(GenomeTest, HashDiffersForDifferentGenomes) {
+  SearchSpace s;
+  Genome a = parse_text(s, genome_text()), b = a;
+  b[59] = (b[59] + 1) % 5;
+  EXPECT_EQ(genome_hash(a), genome_hash(a));
+  EXPECT_NE(genome_hash(a), genome_hash(b));
+}
+
+}  // namespace
+}  // namespace gnas::search
