@@ -194,7 +194,7 @@ void validate(const RunConfig& c) {
   need(c.search.generations_per_epoch >= 1, "ga.generations_per_epoch", ">= 1", c.search.generations_per_epoch);
   need(c.search.bn_eval == "batch" || c.search.bn_eval == "running", "ga.bn_eval", "batch or running",
        c.search.bn_eval);
-  need(c.data.val_size >= 1, "data.val_size", ">= 1", c.data.val_size);
+  need(c.data.val_size >= 0, "data.val_size", ">= 0", c.data.val_size);
   need(c.data.train_limit >= 0, "data.train_limit", ">= 0", c.data.train_limit);
   need(c.data.synthetic_train >= 1, "data.synthetic_train", ">= 1", c.data.synthetic_train);
   need(c.data.synthetic_val >= 1, "data.synthetic_val", ">= 1", c.data.synthetic_val);
@@ -216,7 +216,9 @@ ParsedRun parse_run_command(RunCommand command, const std::vector<std::string>& 
       "INI file with [section] key = value lines (repeatable; command-line flags override it)");
   if (command != RunCommand::kBench)
     cmd.add_options()("out", po::value(&c.out)->required(), "run directory to create (required)")(
-        "force", po::bool_switch(&c.force), "write into an existing run directory, replacing its files");
+        "force", po::bool_switch(&c.force), "write into an existing run directory, replacing its files")(
+        "resume", po::bool_switch(&c.resume),
+        "continue the run in --out from its latest checkpoint; its config.ini is read unless --config is given");
   if (command == RunCommand::kRetrain)
     cmd.add_options()("genome", po::value(&r.extras.genome)->required(),
                       "genome to train: text of 60 integers, a genome JSON file, or a search run directory");
@@ -226,6 +228,9 @@ ParsedRun parse_run_command(RunCommand command, const std::vector<std::string>& 
         "bench.warmup", po::value(&r.extras.bench_warmup)->default_value(r.extras.bench_warmup),
         "untimed warm-up steps");
   cmd.add_options()("no-progress", "no step progress indicator even on a terminal");
+  if (command == RunCommand::kSearch)
+    cmd.add_options()("debug.stop_after_steps", po::value(&c.debug_stop_after_steps)->default_value(0),
+                      "testing: raise SIGTERM after N training steps of this process (0 = never)");
 
   po::options_description visible;
   visible.add(cmd).add(cfg);
@@ -255,18 +260,27 @@ ParsedRun parse_run_command(RunCommand command, const std::vector<std::string>& 
     r.help = true;
     return r;
   }
-  if (vm.count("config"))
-    for (const auto& file : vm["config"].as<std::vector<std::string>>()) {
-      std::ifstream in(file);
-      GNAS_CHECK_AS(ConfigError, in.good(), "--config: cannot read '", file, "'");
-      translate_po_errors("config file '" + file + "': ", [&] { po::store(po::parse_config_file(in, cfg, false), vm); });
-    }
+  std::vector<std::string> files;
+  if (vm.count("config")) files = vm["config"].as<std::vector<std::string>>();
+  if (vm.count("resume") && vm["resume"].as<bool>() && files.empty() && vm.count("out"))
+  {
+    const std::string resumed = vm["out"].as<std::string>() + "/config.ini";
+    GNAS_CHECK_AS(ConfigError, std::ifstream(resumed).good(), "--resume: no run to resume in '",
+                  vm["out"].as<std::string>(), "' (its config.ini is missing)");
+    files.push_back(resumed);
+  }
+  for (const auto& file : files) {
+    std::ifstream in(file);
+    GNAS_CHECK_AS(ConfigError, in.good(), "--config: cannot read '", file, "'");
+    translate_po_errors("config file '" + file + "': ", [&] { po::store(po::parse_config_file(in, cfg, false), vm); });
+  }
   translate_po_errors("", [&] { po::notify(vm); });
   r.config.progress = vm.count("no-progress") == 0;
 
   GNAS_CHECK_AS(ConfigError, s.crossover == "block" || s.crossover == "uniform",
                 "--ga.crossover must be block or uniform, got ", s.crossover);
   c.search.ga.crossover = s.crossover == "block" ? ga::CrossoverKind::kBlock : ga::CrossoverKind::kUniform;
+  GNAS_CHECK_AS(ConfigError, !(c.resume && c.force), "--resume and --force exclude each other");
   validate(c);
   c.config_text = to_ini(cfg, vm, detail::concat("# gnas ", command_name(command), ": resolved configuration\n"));
   return r;

@@ -162,6 +162,46 @@ Hdf5Log::Hdf5Log(const std::string& path, const LogAttributes& attrs, int genome
   h5(H5Fstart_swmr_write(m.file), "start SWMR writing", path);
 }
 
+Hdf5Log::Hdf5Log(const std::string& path, long epoch_rows, long generation_rows)
+    : impl_(std::make_unique<Impl>()), path_(path) {
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  Impl& m = *impl_;
+  m.path = path;
+  Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+  H5Pset_libver_bounds(fapl.id, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
+  m.file = H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl.id);
+  if (m.file < 0) {
+    // A writer that was killed leaves the SWMR "file in use" flag set; clear it as h5clear -s does.
+    hbool_t clear = 1;
+    if (H5Pexist(fapl.id, "clear_status_flags") > 0 && H5Pset(fapl.id, "clear_status_flags", &clear) >= 0)
+      m.file = H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl.id);
+  }
+  h5(m.file, "open the log for resuming (missing, corrupt, or still open elsewhere? try 'h5clear -s')", path);
+  auto open = [&](const std::string& name, long rows) {
+    const hid_t ds = h5(H5Dopen2(m.file, name.c_str(), H5P_DEFAULT), "open dataset '" + name + "'", path);
+    m.datasets[name] = ds;
+    Handle space(H5Dget_space(ds), H5Sclose);
+    m.rank[name] = H5Sget_simple_extent_ndims(space.id);
+    if (rows < 0) return;
+    std::vector<hsize_t> dims(m.rank[name]);
+    H5Sget_simple_extent_dims(space.id, dims.data(), nullptr);
+    GNAS_CHECK_AS(IoError, dims[0] >= hsize_t(rows), "HDF5: '", name, "' in '", path, "' has ", dims[0],
+                  " rows but the checkpoint needs ", rows, "; the log does not belong to this checkpoint");
+    dims[0] = hsize_t(rows);
+    h5(H5Dset_extent(ds, dims.data()), "truncate dataset '" + name + "'", path);
+  };
+  for (const char* name : {"lr", "train_loss", "train_acc", "time_s", "best_fitness", "best_full_val_acc", "test_acc",
+                           "n_new"})
+    open(std::string("/epoch/") + name, epoch_rows);
+  if (H5Lexists(m.file, "/ga", H5P_DEFAULT) > 0)
+    for (const char* name : {"/ga/generation/genome", "/ga/generation/fitness", "/ga/generation/epoch",
+                             "/ga/population/genome", "/ga/population/fitness"})
+      open(name, generation_rows);
+  open("/best/genome", -1);
+  open("/best/fitness", -1);
+  h5(H5Fstart_swmr_write(m.file), "start SWMR writing", path);
+}
+
 Hdf5Log::~Hdf5Log() = default;
 
 void Hdf5Log::append_epoch(const EpochRecord& r) {

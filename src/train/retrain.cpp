@@ -80,7 +80,9 @@ int run_retrain(const RunConfig& cfg, const std::string& genome_arg) {
   const torch::Device device = select_device(cfg.device);
   torch::manual_seed(cfg.seed);
 
-  data::Dataset ds = data::load_dataset(cfg.data);
+  DataOptions data_opt = cfg.data;
+  data_opt.val_size = 0;  // the final training stage trains on every training image
+  data::Dataset ds = data::load_dataset(data_opt);
   GNAS_CHECK_AS(ConfigError, cfg.train.batch <= ds.train.size(), "--train.batch ", cfg.train.batch,
                 " is larger than the training split (", ds.train.size(), " images)");
   ds.to(device);
@@ -167,7 +169,7 @@ int run_evaluate(const cli::EvaluateArgs& a) {
   nn::Network net = load_model(a.model, device);
   DataOptions d;
   d.dir = a.data;
-  d.val_size = 1;  // evaluate reads only the test split
+  d.val_size = 0;  // evaluate reads only the test split
   data::Dataset ds = data::load_dataset(d);
   GNAS_CHECK_AS(ConfigError, ds.num_classes == net->options().num_classes, "--data '", a.data, "' has ",
                 ds.num_classes, " classes but the model was trained for ", net->options().num_classes);

@@ -1,7 +1,8 @@
-// gnas search: the GeneticNAS loop (paper Alg. 2, DESIGN §4-5).
+// gnas search: the GeneticNAS loop (paper Alg. 2, DESIGN §4-5), with checkpoints and resume.
 #include <torch/torch.h>
 
 #include <chrono>
+#include <csignal>
 #include <cmath>
 #include <cstdio>
 #include <iomanip>
@@ -10,11 +11,14 @@
 #include "gnas/config.h"
 #include "gnas/core/error.h"
 #include "gnas/core/log.h"
+#include "gnas/core/signals.h"
 #include "gnas/ga/operators.h"
 #include "gnas/io/files.h"
 #include "gnas/io/hdf5_log.h"
+#include "gnas/train/checkpoint.h"
 #include "gnas/train/commands.h"
 #include "gnas/train/common.h"
+#include "gnas/train/progress.h"
 
 namespace gnas::train {
 namespace {
@@ -33,38 +37,15 @@ std::vector<float> fitness_of(const std::vector<ga::Member>& members) {
   return out;
 }
 
-/// Draws a progress line on a terminal, at most a few times a second.
-class Progress {
- public:
-  Progress(bool enabled, int epoch, int epochs, int steps) : enabled_(enabled), epoch_(epoch), epochs_(epochs), steps_(steps) {}
-  bool due(int step) {
-    if (!enabled_) return false;
-    const auto now = Clock::now();
-    if (step + 1 < steps_ && std::chrono::duration<double>(now - last_).count() < 0.25) return false;
-    last_ = now;
-    return true;
-  }
-  void draw(int step, double loss, double acc) const {
-    std::printf("\r  epoch %d/%d  step %d/%d  loss %.4f  acc %5.1f%%  ", epoch_ + 1, epochs_, step + 1, steps_, loss, acc);
-    std::fflush(stdout);
-  }
-  void clear() const {
-    if (enabled_) {
-      std::printf("\r%*s\r", 72, "");
-      std::fflush(stdout);
-    }
-  }
-
- private:
-  bool enabled_;
-  int epoch_, epochs_, steps_;
-  Clock::time_point last_{};
-};
-
 }  // namespace
 
 int run_search(const RunConfig& cfg) {
-  io::prepare_run_dir(cfg.out, cfg.force);
+  if (cfg.resume) {
+    GNAS_CHECK_AS(ConfigError, io::path_exists(cfg.out + "/checkpoints"), "--resume: '", cfg.out,
+                  "' has no checkpoints/ to resume from");
+  } else {
+    io::prepare_run_dir(cfg.out, cfg.force);
+  }
   io::write_file_atomic(cfg.out + "/config.ini", cfg.config_text);
   apply_threads(cfg.threads);
   const torch::Device device = select_device(cfg.device);
@@ -93,9 +74,28 @@ int run_search(const RunConfig& cfg) {
   int64_t n_params = 0;
   for (const auto& p : net->parameters()) n_params += p.numel();
 
-  Rng ga_rng(cfg.seed, 1), data_rng(cfg.seed, 2);
-  io::LogAttributes attrs{"search", cfg.config_text, GNAS_VERSION, cfg.seed, 1, ds.name, now_iso8601()};
-  io::Hdf5Log log(cfg.out + "/log.h5", attrs, space.length(), ga_opt.generation, ga_opt.population, true);
+  RunState st;
+  st.ga_rng = Rng(cfg.seed, 1);
+  st.data_rng = Rng(cfg.seed, 2);
+  const std::string ckpt_dir = cfg.out + "/checkpoints";
+  std::unique_ptr<io::Hdf5Log> log;
+  if (cfg.resume) {
+    const std::string used = load_checkpoint(ckpt_dir, net, *sgd, st);
+    net->to(device);
+    log = std::make_unique<io::Hdf5Log>(cfg.out + "/log.h5", st.epoch,
+                                        long(st.epoch) * cfg.search.generations_per_epoch);
+    GNAS_LOG(INFO) << "resuming " << cfg.out << " from " << used << " at epoch " << st.epoch + 1 << ", step "
+                   << st.step;
+  } else {
+    st.generation = ga::random_generation(space, ga_opt.generation, st.ga_rng);
+    io::LogAttributes attrs{"search", cfg.config_text, GNAS_VERSION, cfg.seed, 1, ds.name, now_iso8601()};
+    log = std::make_unique<io::Hdf5Log>(cfg.out + "/log.h5", attrs, space.length(), ga_opt.generation,
+                                        ga_opt.population, true);
+  }
+  GNAS_CHECK_AS(ConfigError, st.generation.size() == std::size_t(ga_opt.generation) &&
+                                 (st.population.empty() || st.population.size() == std::size_t(ga_opt.population)),
+                "--resume: the checkpoint's population/generation sizes differ from --ga.population/--ga.generation");
+  install_stop_handlers();
 
   const int64_t n_train = ds.train.size();
   const int steps = static_cast<int>(n_train / cfg.train.batch);  // the last partial batch is dropped
@@ -103,26 +103,43 @@ int run_search(const RunConfig& cfg) {
                  << ds.num_classes << " classes) on " << device << ", supernet C=" << cfg.net.channels
                  << " N_cell=" << cfg.net.cells << " (" << n_params << " parameters), " << cfg.train.epochs
                  << " epochs x " << steps << " steps of " << cfg.train.batch << " -> " << cfg.out;
-
-  std::vector<ga::Member> population;
-  std::vector<ga::Genome> generation = ga::random_generation(space, ga_opt.generation, ga_rng);
-  ga::Member best;
   const bool tty = cfg.progress && stdout_is_tty();
+  const auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(device);
+  const auto i64 = torch::TensorOptions().dtype(torch::kInt64).device(device);
+  int steps_this_process = 0;
 
-  for (int epoch = 0; epoch < cfg.train.epochs; ++epoch) {
+  for (; st.epoch < cfg.train.epochs; ++st.epoch) {
+    const int epoch = st.epoch;
     const auto t0 = Clock::now();
     const double lr = lr_at(cfg.train, epoch);
     set_lr(*sgd, lr);
     net->train();
-    const auto perm = permutation(n_train, data_rng);
-    auto loss_sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(device));
-    auto correct = torch::zeros({}, torch::TensorOptions().dtype(torch::kInt64).device(device));
+    if (st.step == 0) st.data_rng_epoch_start = st.data_rng;
+    Rng perm_rng = st.data_rng_epoch_start;
+    const auto perm = permutation(n_train, perm_rng);
+    if (st.step == 0) st.data_rng = perm_rng;  // a resumed epoch keeps the data RNG where it stopped
+    auto loss_sum = torch::full({}, st.loss_sum, f64);
+    auto correct = torch::full({}, st.correct, i64);
     Progress progress(tty, epoch, cfg.train.epochs, steps);
-    for (int step = 0; step < steps; ++step) {
-      net->set_genome(ga::sample_for_batch(space, ga_opt, population, ga_rng));
-      const std::vector<int64_t> idx(perm.begin() + int64_t(step) * cfg.train.batch,
-                                     perm.begin() + int64_t(step + 1) * cfg.train.batch);
-      auto [x, y] = make_batch(ds.train, idx, cfg.data.augment, cfg.data.cutout, data_rng);
+    for (; st.step < steps; ++st.step) {
+      if (stop_requested()) {
+        st.loss_sum = loss_sum.item<double>();
+        st.correct = correct.item<int64_t>();
+        st.epoch_seconds += seconds_since(t0);
+        GNAS_CHECK_AS(TrainingError, std::isfinite(st.loss_sum), "stopping on signal ", stop_requested(),
+                      " with a non-finite loss: no checkpoint written; the previous one is kept");
+        save_checkpoint(ckpt_dir, net, *sgd, st);
+        progress.clear();
+        GNAS_LOG(WARN) << "signal " << stop_requested() << ": checkpoint written at epoch " << epoch + 1 << " step "
+                       << st.step << "; exiting with code " << kExitRequeue
+                       << " (resume with: gnas search --out " << cfg.out << " --resume)";
+        return kExitRequeue;
+      }
+      if (++steps_this_process == cfg.debug_stop_after_steps) std::raise(SIGTERM);  // handled at the next step
+      net->set_genome(ga::sample_for_batch(space, ga_opt, st.population, st.ga_rng));
+      const std::vector<int64_t> idx(perm.begin() + int64_t(st.step) * cfg.train.batch,
+                                     perm.begin() + int64_t(st.step + 1) * cfg.train.batch);
+      auto [x, y] = make_batch(ds.train, idx, cfg.data.augment, cfg.data.cutout, st.data_rng);
       auto logits = net->forward(x);
       auto loss = torch::cross_entropy_loss(logits, y);
       loss.backward();
@@ -130,9 +147,9 @@ int run_search(const RunConfig& cfg) {
       clear_grads(net->active_parameters());
       loss_sum += loss.detach().to(torch::kFloat64) * static_cast<double>(idx.size());
       correct += logits.detach().argmax(1).eq(y).sum();
-      if (progress.due(step)) {
-        const double seen = double(step + 1) * cfg.train.batch;
-        progress.draw(step, loss_sum.item<double>() / seen, 100.0 * correct.item<int64_t>() / seen);
+      if (progress.due(st.step)) {
+        const double seen = double(st.step + 1) * cfg.train.batch;
+        progress.draw(st.step, loss_sum.item<double>() / seen, 100.0 * correct.item<int64_t>() / seen);
       }
     }
     progress.clear();
@@ -140,28 +157,29 @@ int run_search(const RunConfig& cfg) {
     const double train_loss = loss_sum.item<double>() / seen;
     const double train_acc = 100.0 * correct.item<int64_t>() / seen;
     GNAS_CHECK_AS(TrainingError, std::isfinite(train_loss), "epoch ", epoch + 1,
-                  ": the training loss is not finite (", train_loss, "); lower --train.lr. The log and the best genome "
-                  "so far are kept in ", cfg.out);
+                  ": the training loss is not finite (", train_loss, "); lower --train.lr. The log, the best genome "
+                  "and the checkpoint of the last good epoch are kept in ", cfg.out);
 
     // End of epoch: evaluate-and-replace rounds (DESIGN §4).
     std::set<ga::Genome> before;
-    for (const auto& m : population) before.insert(m.genome);
+    for (const auto& m : st.population) before.insert(m.genome);
     for (int round = 0; round < cfg.search.generations_per_epoch; ++round) {
-      const auto subset = sample_without_replacement(ds.val.size(), cfg.search.n_v, data_rng);
+      const auto subset = sample_without_replacement(ds.val.size(), cfg.search.n_v, st.data_rng);
       auto index = torch::tensor(subset, torch::kInt64).to(device);
       auto images = ds.val.images.index_select(0, index), labels = ds.val.labels.index_select(0, index);
       std::vector<ga::Member> scored;
-      for (auto& g : generation) {
+      for (auto& g : st.generation) {
         net->set_genome(g);
         scored.push_back({g, static_cast<float>(evaluate_accuracy(net, images, labels, cfg.data.eval_batch))});
       }
-      population = ga::replace(population, scored, ga_opt.population).population;
-      log.append_generation(flatten(scored), fitness_of(scored), epoch, flatten(population), fitness_of(population));
-      generation = ga::next_generation(space, ga_opt, population, ga_rng);
+      st.population = ga::replace(st.population, scored, ga_opt.population).population;
+      log->append_generation(flatten(scored), fitness_of(scored), epoch, flatten(st.population),
+                             fitness_of(st.population));
+      st.generation = ga::next_generation(space, ga_opt, st.population, st.ga_rng);
     }
     int n_new = 0;
-    for (const auto& m : population) n_new += before.count(m.genome) == 0;
-    best = population.front();
+    for (const auto& m : st.population) n_new += before.count(m.genome) == 0;
+    const ga::Member& best = st.population.front();
     net->set_genome(best.genome);
     const double full_val = evaluate_accuracy(net, ds.val.images, ds.val.labels, cfg.data.eval_batch);
 
@@ -169,25 +187,40 @@ int run_search(const RunConfig& cfg) {
     rec.lr = lr;
     rec.train_loss = train_loss;
     rec.train_acc = train_acc;
-    rec.time_s = seconds_since(t0);
+    rec.time_s = st.epoch_seconds + seconds_since(t0);
     rec.best_fitness = best.fitness;
     rec.best_full_val_acc = full_val;
     rec.test_acc = std::nan("");
     rec.n_new = n_new;
-    log.append_epoch(rec);
-    log.set_best(best.genome, best.fitness);
-    log.flush();
+    log->append_epoch(rec);
+    log->set_best(best.genome, best.fitness);
+    log->flush();
     io::write_file_atomic(cfg.out + "/best_genome.json", search::to_json(space, best.genome, best.fitness));
     io::write_file_atomic(cfg.out + "/cells.dot", search::to_dot(space, best.genome));
+    // The checkpoint describes the start of the next epoch.
+    RunState next = st;
+    next.epoch = epoch + 1;
+    next.step = 0;
+    next.loss_sum = 0;
+    next.correct = 0;
+    next.epoch_seconds = 0;
+    save_checkpoint(ckpt_dir, net, *sgd, next);
 
     std::ostringstream line;
     line << std::fixed << "epoch " << epoch + 1 << "/" << cfg.train.epochs << "  lr " << std::setprecision(4) << lr
          << "  loss " << train_loss << "  train_acc " << std::setprecision(1) << train_acc << "%  best_fitness "
          << best.fitness << "%  best_val " << full_val << "%  n_new " << n_new << "  " << rec.time_s << "s";
     GNAS_LOG(INFO) << line.str();
+    st.step = 0;
+    st.loss_sum = 0;
+    st.correct = 0;
+    st.epoch_seconds = 0;
   }
-  GNAS_LOG(INFO) << "best genome (fitness " << best.fitness << "%): " << search::to_text(space, best.genome);
-  GNAS_LOG(INFO) << "wrote " << cfg.out << "/{config.ini, log.h5, best_genome.json, cells.dot}";
+  if (!st.population.empty()) {
+    GNAS_LOG(INFO) << "best genome (fitness " << st.population.front().fitness
+                   << "%): " << search::to_text(space, st.population.front().genome);
+  }
+  GNAS_LOG(INFO) << "wrote " << cfg.out << "/{config.ini, log.h5, best_genome.json, cells.dot, checkpoints/}";
   return kExitOk;
 }
 

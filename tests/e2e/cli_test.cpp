@@ -180,6 +180,51 @@ TEST(SearchEndToEndTest, TinySearchWritesAConsistentLog) {
   EXPECT_EQ(h2.read<float>("/ga/population/fitness", H5T_NATIVE_FLOAT), pop_fit);
 }
 
+TEST(SearchEndToEndTest, InterruptedAndResumedRunEqualsUninterruptedRun) {
+  const std::string base = temp_dir();
+  const Result a = run("search --out " + base + "/a" + kTiny);
+  ASSERT_EQ(a.exit_code, 0) << a.output;
+
+  // SIGTERM during epoch 2 (8 steps per epoch): checkpoint at the next step boundary, exit code 3.
+  Result b = run("search --out " + base + "/b --debug.stop_after_steps 11" + kTiny);
+  ASSERT_EQ(b.exit_code, 3) << b.output;
+  EXPECT_CONTAINS(b.output, "checkpoint written at epoch 2 step 3");
+  EXPECT_TRUE(std::ifstream(base + "/b/checkpoints/latest.pt").good());
+  EXPECT_TRUE(std::ifstream(base + "/b/checkpoints/previous.pt").good());
+  // A second interruption, then resume to the end.
+  b = run("search --out " + base + "/b --resume --no-progress --debug.stop_after_steps 2");
+  ASSERT_EQ(b.exit_code, 3) << b.output;
+  EXPECT_CONTAINS(b.output, "resuming");
+  b = run("search --out " + base + "/b --resume --no-progress");
+  ASSERT_EQ(b.exit_code, 0) << b.output;
+
+  // Resuming from a corrupt latest checkpoint falls back to the previous one and says so.
+  Result c = run("search --out " + base + "/c --debug.stop_after_steps 13" + kTiny);
+  ASSERT_EQ(c.exit_code, 3) << c.output;
+  std::ofstream(base + "/c/checkpoints/latest.pt", std::ios::trunc) << "not a checkpoint";
+  c = run("search --out " + base + "/c --resume --no-progress");
+  ASSERT_EQ(c.exit_code, 0) << c.output;
+  EXPECT_CONTAINS(c.output, "latest.pt is unreadable or corrupt");
+  EXPECT_CONTAINS(c.output, "resumed from");
+
+  H5 ha(base + "/a/log.h5"), hb(base + "/b/log.h5"), hc(base + "/c/log.h5");
+  for (const H5* h : {&hb, &hc}) {
+    EXPECT_EQ(h->read<double>("/epoch/train_loss", H5T_NATIVE_DOUBLE),
+              ha.read<double>("/epoch/train_loss", H5T_NATIVE_DOUBLE));
+    EXPECT_EQ(h->read<double>("/epoch/best_full_val_acc", H5T_NATIVE_DOUBLE),
+              ha.read<double>("/epoch/best_full_val_acc", H5T_NATIVE_DOUBLE));
+    EXPECT_EQ(h->read<uint8_t>("/ga/generation/genome", H5T_NATIVE_UINT8),
+              ha.read<uint8_t>("/ga/generation/genome", H5T_NATIVE_UINT8));
+    EXPECT_EQ(h->read<float>("/ga/population/fitness", H5T_NATIVE_FLOAT),
+              ha.read<float>("/ga/population/fitness", H5T_NATIVE_FLOAT));
+  }
+
+  // Nothing to resume: a clear error.
+  const Result none = run("search --out " + base + "/none --resume" + kTiny);
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_CONTAINS(none.output, "no run to resume");
+}
+
 TEST(CliTest, HelpDocumentsEveryCommandAndOption) {
   const Result top = run("--help");
   EXPECT_EQ(top.exit_code, 0);

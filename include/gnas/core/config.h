@@ -58,6 +58,8 @@ struct RunConfig {
   DataOptions data;
   std::string out;               ///< run directory
   bool force = false;            ///< reuse an existing run directory
+  bool resume = false;           ///< continue the run in `out` from its latest checkpoint
+  int debug_stop_after_steps = 0;  ///< testing: raise SIGTERM after this many steps (0 = never)
   bool progress = true;          ///< step progress indicator on a terminal
   std::string config_text;       ///< the resolved configuration as INI text
 };

@@ -33,6 +33,10 @@ class Hdf5Log {
   /// Creates `path` (truncating) with the root attributes and every dataset.
   /// `genome_length`, `n_g`, `n_p` size the /ga and /best datasets; with_ga=false omits /ga.
   Hdf5Log(const std::string& path, const LogAttributes& attrs, int genome_length, int n_g, int n_p, bool with_ga);
+  /// Reopens an existing log to resume a run: keeps the first `epoch_rows` rows of /epoch/* and the
+  /// first `generation_rows` rows of /ga/* (rows written after the checkpoint are dropped).
+  /// Throws IoError when the file is missing or not a gnas log.
+  Hdf5Log(const std::string& path, long epoch_rows, long generation_rows);
   ~Hdf5Log();
   Hdf5Log(const Hdf5Log&) = delete;
   Hdf5Log& operator=(const Hdf5Log&) = delete;
