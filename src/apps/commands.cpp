@@ -1,9 +1,12 @@
-// Subcommand dispatch: parse -> validate -> run. No torch here.
+// Subcommand dispatch: make_communicator -> parse -> validate -> run. No torch types used here.
 #include <fstream>
 #include <iostream>
 
 #include "gnas/cli/options.h"
 #include "gnas/core/error.h"
+#include "gnas/core/log.h"
+#include "gnas/dist/collectives.h"
+#include "gnas/dist/communicator.h"
 #include "gnas/io/files.h"
 #include "gnas/search/genome.h"
 #include "gnas/train/commands.h"
@@ -26,22 +29,58 @@ int export_genome(const cli::ExportArgs& a) {
   return kExitOk;
 }
 
+/// search, retrain and bench: possibly many ranks. Errors during set-up are agreed on by all ranks
+/// and reported once; an error later (one rank throws mid-run) stops every rank with MPI_Abort.
+int run_collective(cli::RunCommand kind, const std::vector<std::string>& args) {
+  auto comm = dist::make_communicator(dist::parse_backend(cli::backend_from_args(args)), cli::launched_under_mpi());
+  LogSettings log;
+  log.rank = comm->rank();
+  log.world_size = comm->size();
+  set_log_settings(log);
+  const char* name = kind == cli::RunCommand::kSearch ? "search" : kind == cli::RunCommand::kRetrain ? "retrain" : "bench";
+  try {
+    cli::ParsedRun run;
+    std::exception_ptr parse_error;
+    try {
+      run = cli::parse_run_command(kind, args);
+    } catch (...) {
+      parse_error = std::current_exception();
+    }
+    dist::agree_on_failure(*comm, parse_error);
+    if (run.help) {
+      if (comm->rank() == 0) std::cout << run.help_text;
+      return kExitOk;
+    }
+    log.all_ranks = run.config.dist.log_all_ranks;
+    set_log_settings(log);
+    if (kind == cli::RunCommand::kSearch) return train::run_search(run.config, *comm);
+    if (kind == cli::RunCommand::kRetrain) {
+      GNAS_CHECK_AS(ConfigError, comm->size() == 1, "gnas retrain runs as one process; launch it without mpirun");
+      return train::run_retrain(run.config, run.extras.genome);
+    }
+    return train::run_bench(run.config, run.extras.bench_steps, run.extras.bench_warmup, *comm);
+  } catch (const dist::PeerFailed&) {
+    return kExitError;  // the failing rank reports
+  } catch (const dist::AgreedFailure& e) {
+    GNAS_LOG(ERROR) << "gnas " << name << ": " << e.what();
+    return e.exit_code;
+  } catch (const std::exception& e) {
+    const int code = dynamic_cast<const ConfigError*>(&e) ? kExitUsage : kExitError;
+    GNAS_LOG(ERROR) << "gnas " << name << ": " << e.what();
+    if (comm->size() > 1) {
+      GNAS_LOG(ERROR) << "stopping all " << comm->size() << " ranks";
+      comm->abort(code);
+    }
+    return code;
+  }
+}
+
 }  // namespace
 
 int dispatch(const std::string& command, const std::vector<std::string>& args) {
-  if (command == "search" || command == "retrain" || command == "bench") {
-    const auto kind = command == "search"    ? cli::RunCommand::kSearch
-                      : command == "retrain" ? cli::RunCommand::kRetrain
-                                             : cli::RunCommand::kBench;
-    const cli::ParsedRun run = cli::parse_run_command(kind, args);
-    if (run.help) {
-      std::cout << run.help_text;
-      return kExitOk;
-    }
-    if (kind == cli::RunCommand::kSearch) return train::run_search(run.config);
-    if (kind == cli::RunCommand::kRetrain) return train::run_retrain(run.config, run.extras.genome);
-    return train::run_bench(run.config, run.extras.bench_steps, run.extras.bench_warmup);
-  }
+  if (command == "search") return run_collective(cli::RunCommand::kSearch, args);
+  if (command == "retrain") return run_collective(cli::RunCommand::kRetrain, args);
+  if (command == "bench") return run_collective(cli::RunCommand::kBench, args);
   if (command == "export") {
     const auto a = cli::parse_export_command(args);
     if (a.help) {

@@ -1,6 +1,7 @@
 #include "gnas/cli/options.h"
 
 #include <boost/program_options.hpp>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -23,7 +24,12 @@ po::options_description config_options(RunConfig& c, Strings& s, RunCommand comm
       ("seed", po::value(&c.seed)->default_value(c.seed), "seed of every random stream (GA, data, torch)")
       ("threads", po::value(&c.threads)->default_value(c.threads),
        "torch intra-op threads; 0 keeps libtorch's default (use 1 per MPI rank)")
-      ("device", po::value(&c.device)->default_value(c.device), "auto | cpu | cuda | cuda:N");
+      ("device", po::value(&c.device)->default_value(c.device),
+       "auto | cpu | cuda | cuda:N (under MPI, auto picks cuda:<node-local rank>)")
+      ("dist.backend", po::value(&c.dist.backend)->default_value(c.dist.backend),
+       "auto (MPI when launched by mpirun/srun) | serial | mpi")
+      ("log.all_ranks", po::value(&c.dist.log_all_ranks)->default_value(c.dist.log_all_ranks, "false"),
+       "INFO lines from every rank (default: rank 0 only)");
 
   po::options_description net("Network [net]");
   net.add_options()
@@ -166,6 +172,8 @@ void validate(const RunConfig& c) {
     GNAS_CHECK_AS(ConfigError, ok, "--", flag, " must be ", rule, ", got ", got);
   };
   need(c.threads >= 0, "threads", ">= 0", c.threads);
+  need(c.dist.backend == "auto" || c.dist.backend == "serial" || c.dist.backend == "mpi", "dist.backend",
+       "auto, serial or mpi", c.dist.backend);
   need(c.device == "auto" || c.device == "cpu" || c.device.rfind("cuda", 0) == 0, "device",
        "auto, cpu, cuda or cuda:N", c.device);
   need(c.net.channels >= 1 && c.net.channels <= 4096, "net.channels", "in [1, 4096]", c.net.channels);
@@ -229,8 +237,14 @@ ParsedRun parse_run_command(RunCommand command, const std::vector<std::string>& 
         "untimed warm-up steps");
   cmd.add_options()("no-progress", "no step progress indicator even on a terminal");
   if (command == RunCommand::kSearch)
-    cmd.add_options()("debug.stop_after_steps", po::value(&c.debug_stop_after_steps)->default_value(0),
-                      "testing: raise SIGTERM after N training steps of this process (0 = never)");
+    cmd.add_options()("debug.stop_after_steps", po::value(&c.debug.stop_after_steps)->default_value(0),
+                      "testing: raise SIGTERM after N training steps of this process (0 = never)")(
+        "debug.check_sync", po::bool_switch(&c.debug.check_sync),
+        "verify at every step and replacement that all ranks hold the same genome and population")(
+        "debug.fail_rank", po::value(&c.debug.fail_rank)->default_value(-1),
+        "testing: this rank throws after --debug.fail_after_steps steps")(
+        "debug.fail_after_steps", po::value(&c.debug.fail_after_steps)->default_value(1),
+        "testing: see --debug.fail_rank");
 
   po::options_description visible;
   visible.add(cmd).add(cfg);
@@ -284,6 +298,21 @@ ParsedRun parse_run_command(RunCommand command, const std::vector<std::string>& 
   validate(c);
   c.config_text = to_ini(cfg, vm, detail::concat("# gnas ", command_name(command), ": resolved configuration\n"));
   return r;
+}
+
+bool launched_under_mpi() {
+  // Set by Open MPI's mpirun, by PMIx launchers (srun --mpi=pmix) and by PMI-1/2 launchers.
+  for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE"})
+    if (std::getenv(v)) return true;
+  return false;
+}
+
+std::string backend_from_args(const std::vector<std::string>& args) {
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--dist.backend" && i + 1 < args.size()) return args[i + 1];
+    if (args[i].rfind("--dist.backend=", 0) == 0) return args[i].substr(15);
+  }
+  return "auto";
 }
 
 ExportArgs parse_export_command(const std::vector<std::string>& args) {

@@ -1,27 +1,33 @@
-// gnas bench: supernet throughput with per-step genome switching, as in a real search.
+// gnas bench: supernet throughput with per-step genome switching, as in a real search; under MPI,
+// rank 0 alone and then all ranks data-parallel, for the scaling efficiency.
 #include <torch/torch.h>
 
 #include <chrono>
 #include <iostream>
 
 #include "gnas/core/log.h"
+#include "gnas/dist/collectives.h"
 #include "gnas/ga/operators.h"
 #include "gnas/train/commands.h"
 #include "gnas/train/common.h"
 
 namespace gnas::train {
+namespace {
 
-int run_bench(const RunConfig& cfg, int steps, int warmup) {
-  apply_threads(cfg.threads);
-  const torch::Device device = select_device(cfg.device);
+struct Figures {
+  double train_ips = 0, eval_ips = 0;
+};
+
+/// Times `steps` training steps (global batch `batch` split over `comm`) and `steps` evaluation
+/// passes of `eval_n` images per rank.
+Figures measure(const RunConfig& cfg, int steps, int warmup, dist::Communicator& comm, const torch::Device& device) {
   torch::manual_seed(cfg.seed);
   const int64_t batch = cfg.train.batch;
-  // Synthetic CIFAR-shaped images: throughput does not depend on pixel values.
-  data::Split split;
-  const int64_t pool = std::max<int64_t>(batch, cfg.data.eval_batch) * 2;
+  const int64_t eval_n = cfg.data.eval_batch;
+  data::Split split;  // CIFAR-shaped random images: throughput does not depend on pixel values
+  const int64_t pool = std::max<int64_t>(batch, eval_n) * 2;
   split.images = torch::randint(0, 256, {pool, 3, 32, 32}, torch::kUInt8).to(device);
   split.labels = torch::randint(0, 10, {pool}, torch::kInt64).to(device);
-
   search::SearchSpace space;
   space.n_blocks = cfg.net.blocks;
   nn::NetworkOptions o;
@@ -33,31 +39,34 @@ int run_bench(const RunConfig& cfg, int steps, int warmup) {
   net->to(device);
   net->set_bn_batch_stats_in_eval(cfg.search.bn_eval == "batch");
   auto sgd = make_sgd(net->parameters(), cfg.train);
+  dist::GradSync sync(comm);
   Rng ga_rng(cfg.seed, 1), data_rng(cfg.seed, 2);
-  auto sync = [&] {
+  const auto [b0, b1] = dist::shard_range(batch, comm.rank(), comm.size());
+  auto wait = [&] {
     if (device.is_cuda()) torch::cuda::synchronize();
+    comm.barrier();
   };
-
   auto train_steps = [&](int n) {
     net->train();
-    for (int s = 0; s < n; ++s) {
+    for (int i = 0; i < n; ++i) {
       net->set_genome(ga::random_genome(space, ga_rng));
       const auto idx = sample_without_replacement(pool, batch, data_rng);
-      auto [x, y] = make_batch(split, idx, cfg.data.augment, cfg.data.cutout, data_rng);
-      auto loss = torch::cross_entropy_loss(net->forward(x), y);
-      loss.backward();
+      auto [x, y] = make_batch_shard(split, idx, b0, b1, cfg.data.augment, cfg.data.cutout, data_rng);
+      torch::cross_entropy_loss(net->forward(x), y).backward();
+      const auto active = net->active_parameters();
+      float flag = 0;
+      sync.average(active, double(b1 - b0) / batch, flag);
       sgd->step();
-      clear_grads(net->active_parameters());
+      clear_grads(active);
     }
-    sync();
+    wait();
   };
-  const int64_t eval_n = cfg.data.eval_batch;
   auto eval_steps = [&](int n) {
-    for (int s = 0; s < n; ++s) {
+    for (int i = 0; i < n; ++i) {
       net->set_genome(ga::random_genome(space, ga_rng));
-      evaluate_accuracy(net, split.images.slice(0, 0, eval_n), split.labels.slice(0, 0, eval_n), eval_n);
+      count_correct(net, split.images.slice(0, 0, eval_n), split.labels.slice(0, 0, eval_n), eval_n, 0, 1);
     }
-    sync();
+    wait();
   };
   using Clock = std::chrono::steady_clock;
   auto timed = [&](auto&& f) {
@@ -66,23 +75,55 @@ int run_bench(const RunConfig& cfg, int steps, int warmup) {
     f(steps);
     return std::chrono::duration<double>(Clock::now() - t0).count();
   };
-  GNAS_LOG(INFO) << "gnas bench: C=" << cfg.net.channels << " N_cell=" << cfg.net.cells << " batch " << batch
-                 << " on " << device << ", " << warmup << " warm-up + " << steps << " timed steps each";
-  const double train_s = timed(train_steps);
-  const double eval_s = timed(eval_steps);
-  const double train_ips = steps * batch / train_s;
-  const double eval_ips = steps * eval_n / eval_s;
+  Figures fig;
+  fig.train_ips = steps * batch / timed(train_steps);                 // global images per second
+  fig.eval_ips = steps * eval_n * comm.size() / timed(eval_steps);    // every rank evaluates its own members
+  return fig;
+}
+
+}  // namespace
+
+int run_bench(const RunConfig& cfg, int steps, int warmup, dist::Communicator& comm) {
+  const int world = comm.size();
+  apply_threads(cfg.threads > 0 ? cfg.threads : (world > 1 ? 1 : 0));
+  const torch::Device device = select_device(cfg.device, comm.local_rank());
+  GNAS_LOG(INFO) << "gnas bench: C=" << cfg.net.channels << " N_cell=" << cfg.net.cells << " global batch "
+                 << cfg.train.batch << " on " << device << " x " << world << " rank(s), " << warmup << " warm-up + "
+                 << steps << " timed steps each";
+  // One rank alone first (the others wait), then all together.
+  Figures single;
+  struct SelfOnly final : dist::Communicator {
+    int rank() const override { return 0; }
+    int size() const override { return 1; }
+    int local_rank() const override { return 0; }
+    void allreduce_sum_(torch::Tensor&) override {}
+    void broadcast_(torch::Tensor&, int) override {}
+    void barrier() override {}
+    [[noreturn]] void abort(int code) override { std::_Exit(code); }
+    std::string backend_name() const override { return "self"; }
+  } self;
+  if (comm.rank() == 0) single = measure(cfg, steps, warmup, self, device);
+  comm.barrier();
+  Figures all = single;
+  if (world > 1) all = measure(cfg, steps, warmup, comm, device);
   // A CIFAR search epoch: 45k training images, then per generation N_g x N_v fitness images,
   // plus the full 5k validation split for the best member.
-  const double epoch_train = 45000, epoch_eval = cfg.search.generations_per_epoch * cfg.search.ga.generation *
-                                                     double(cfg.search.n_v) + 5000;
-  const double projected = epoch_train / train_ips + epoch_eval / eval_ips;
-  std::cout << "{\"bench\": \"supernet\", \"device\": \"" << device << "\", \"threads\": " << torch::get_num_threads()
-            << ", \"channels\": " << cfg.net.channels << ", \"cells\": " << cfg.net.cells << ", \"batch\": " << batch
-            << ", \"eval_batch\": " << eval_n << ", \"steps\": " << steps << ", \"train_img_per_s\": " << train_ips
-            << ", \"eval_img_per_s\": " << eval_ips << ", \"projected_search_epoch_s\": " << projected
-            << ", \"projected_epoch_train_images\": " << epoch_train << ", \"projected_epoch_eval_images\": "
-            << epoch_eval << "}" << std::endl;
+  const double epoch_train = 45000, epoch_eval =
+      cfg.search.generations_per_epoch * cfg.search.ga.generation * double(cfg.search.n_v) + 5000;
+  const double projected = epoch_train / all.train_ips + epoch_eval / all.eval_ips;
+  if (comm.rank() == 0)
+    std::cout << std::fixed << std::setprecision(2) << "{\"bench\": \"supernet\", \"device\": \"" << device
+              << "\", \"ranks\": " << world << ", \"threads_per_rank\": " << torch::get_num_threads()
+              << ", \"channels\": " << cfg.net.channels << ", \"cells\": " << cfg.net.cells
+              << ", \"global_batch\": " << cfg.train.batch << ", \"eval_batch\": " << cfg.data.eval_batch
+              << ", \"steps\": " << steps << ", \"train_img_per_s\": " << all.train_ips
+              << ", \"train_img_per_s_per_rank\": " << all.train_ips / world
+              << ", \"eval_img_per_s\": " << all.eval_ips << ", \"train_img_per_s_1rank\": " << single.train_ips
+              << ", \"eval_img_per_s_1rank\": " << single.eval_ips
+              << ", \"train_scaling_efficiency\": " << all.train_ips / (world * single.train_ips)
+              << ", \"eval_scaling_efficiency\": " << all.eval_ips / (world * single.eval_ips)
+              << ", \"projected_search_epoch_s\": " << projected << ", \"projected_epoch_train_images\": "
+              << epoch_train << ", \"projected_epoch_eval_images\": " << epoch_eval << "}" << std::endl;
   return 0;
 }
 

@@ -8,12 +8,16 @@
 
 namespace gnas::train {
 
-torch::Device select_device(const std::string& spec) {
-  if (spec == "auto") return torch::cuda::is_available() ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
+torch::Device select_device(const std::string& spec, int local_rank) {
+  const bool cuda = torch::cuda::is_available();
+  const auto local_gpu = [&] {
+    return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(local_rank % torch::cuda::device_count()));
+  };
+  if (spec == "auto") return cuda ? local_gpu() : torch::Device(torch::kCPU);
   if (spec == "cpu") return torch::Device(torch::kCPU);
-  GNAS_CHECK_AS(ConfigError, torch::cuda::is_available(), "--device ", spec,
+  GNAS_CHECK_AS(ConfigError, cuda, "--device ", spec,
                 ": no CUDA device is available to this libtorch build; use --device cpu");
-  if (spec == "cuda") return torch::Device(torch::kCUDA, 0);
+  if (spec == "cuda") return local_gpu();
   try {
     return torch::Device(spec);
   } catch (const std::exception&) {
@@ -62,10 +66,43 @@ std::vector<int64_t> sample_without_replacement(int64_t n, int64_t k, Rng& rng) 
 
 std::pair<torch::Tensor, torch::Tensor> make_batch(const data::Split& split, const std::vector<int64_t>& idx,
                                                    bool augment, int cutout, Rng& rng) {
-  auto index = torch::tensor(idx, torch::kInt64).to(split.images.device());
+  return make_batch_shard(split, idx, 0, static_cast<int64_t>(idx.size()), augment, cutout, rng);
+}
+
+std::pair<torch::Tensor, torch::Tensor> make_batch_shard(const data::Split& split, const std::vector<int64_t>& idx,
+                                                         int64_t begin, int64_t end, bool augment, int cutout,
+                                                         Rng& rng) {
+  const std::vector<int64_t> local(idx.begin() + begin, idx.begin() + end);
+  auto index = torch::tensor(local, torch::kInt64).to(split.images.device());
   auto x = data::normalize(split.images.index_select(0, index));
-  if (augment) x = data::augment(x, data::draw_augment(x.size(0), 4, x.size(2), x.size(3), rng), 4, cutout);
+  if (augment) {
+    const auto all = data::draw_augment(static_cast<int64_t>(idx.size()), 4, x.size(2), x.size(3), rng);
+    data::AugmentDraw mine;
+    for (int64_t i = begin; i < end; ++i) {
+      mine.dy.push_back(all.dy[i]);
+      mine.dx.push_back(all.dx[i]);
+      mine.flip.push_back(all.flip[i]);
+      mine.cy.push_back(all.cy[i]);
+      mine.cx.push_back(all.cx[i]);
+    }
+    x = data::augment(x, mine, 4, cutout);
+  }
   return {x, split.labels.index_select(0, index)};
+}
+
+int64_t count_correct(nn::Network& net, const torch::Tensor& images_u8, const torch::Tensor& labels, int64_t batch,
+                      int64_t first, int64_t stride) {
+  torch::NoGradGuard no_grad;
+  const bool was_training = net->is_training();
+  net->eval();
+  const int64_t n = labels.size(0);
+  auto correct = torch::zeros({}, torch::TensorOptions().dtype(torch::kInt64).device(labels.device()));
+  for (int64_t k = first; k * batch < n; k += stride) {
+    const int64_t i = k * batch, e = std::min(n, i + batch);
+    correct += net->forward(data::normalize(images_u8.slice(0, i, e))).argmax(1).eq(labels.slice(0, i, e)).sum();
+  }
+  net->train(was_training);
+  return correct.item<int64_t>();
 }
 
 double evaluate_accuracy(nn::Network& net, const torch::Tensor& images_u8, const torch::Tensor& labels,

@@ -1,10 +1,11 @@
-// gnas search: the GeneticNAS loop (paper Alg. 2, DESIGN §4-5), with checkpoints and resume.
+// gnas search: the GeneticNAS loop (paper Alg. 2, DESIGN §4-6), data-parallel over a Communicator,
+// with checkpoints and resume.
 #include <torch/torch.h>
 
 #include <chrono>
-#include <csignal>
 #include <cmath>
-#include <cstdio>
+#include <csignal>
+#include <cstring>
 #include <iomanip>
 #include <set>
 
@@ -12,6 +13,7 @@
 #include "gnas/core/error.h"
 #include "gnas/core/log.h"
 #include "gnas/core/signals.h"
+#include "gnas/dist/collectives.h"
 #include "gnas/ga/operators.h"
 #include "gnas/io/files.h"
 #include "gnas/io/hdf5_log.h"
@@ -37,189 +39,323 @@ std::vector<float> fitness_of(const std::vector<ga::Member>& members) {
   return out;
 }
 
+/// The GA state that rank 0 broadcasts after every replacement: population, fitness, next
+/// generation and the GA generator, as bytes of a size every rank knows.
+std::vector<uint8_t> pack_ga(const std::vector<ga::Member>& pop, const std::vector<ga::Genome>& gen, const Rng& rng) {
+  std::vector<uint8_t> out = flatten(pop);
+  const auto fit = fitness_of(pop);
+  const auto* f = reinterpret_cast<const uint8_t*>(fit.data());
+  out.insert(out.end(), f, f + fit.size() * sizeof(float));
+  for (const auto& g : gen) out.insert(out.end(), g.begin(), g.end());
+  const auto* r = reinterpret_cast<const uint8_t*>(rng.state().data());
+  out.insert(out.end(), r, r + sizeof(Rng::State));
+  return out;
+}
+void unpack_ga(const std::vector<uint8_t>& bytes, std::size_t length, std::vector<ga::Member>& pop,
+               std::vector<ga::Genome>& gen, Rng& rng) {
+  std::size_t at = 0;
+  for (auto& m : pop) {
+    m.genome.assign(bytes.begin() + at, bytes.begin() + at + length);
+    at += length;
+  }
+  for (auto& m : pop) {
+    std::memcpy(&m.fitness, bytes.data() + at, sizeof(float));
+    at += sizeof(float);
+  }
+  for (auto& g : gen) {
+    g.assign(bytes.begin() + at, bytes.begin() + at + length);
+    at += length;
+  }
+  Rng::State s{};
+  std::memcpy(s.data(), bytes.data() + at, sizeof s);
+  rng.set_state(s);
+}
+
+/// Everything a search needs, built on every rank.
+struct Setup {
+  data::Dataset ds;
+  search::SearchSpace space;
+  nn::Network net{nullptr};
+  std::unique_ptr<torch::optim::SGD> sgd;
+  std::unique_ptr<io::Hdf5Log> log;  // rank 0 only
+  RunState st;
+  std::string resumed_from;
+  int64_t n_params = 0;
+};
+
 }  // namespace
 
-int run_search(const RunConfig& cfg) {
-  if (cfg.resume) {
-    GNAS_CHECK_AS(ConfigError, io::path_exists(cfg.out + "/checkpoints"), "--resume: '", cfg.out,
-                  "' has no checkpoints/ to resume from");
-  } else {
-    io::prepare_run_dir(cfg.out, cfg.force);
-  }
-  io::write_file_atomic(cfg.out + "/config.ini", cfg.config_text);
-  apply_threads(cfg.threads);
-  const torch::Device device = select_device(cfg.device);
-  torch::manual_seed(cfg.seed);
-
-  data::Dataset ds = data::load_dataset(cfg.data);
+int run_search(const RunConfig& cfg, dist::Communicator& comm) {
+  const int rank = comm.rank(), world = comm.size();
+  const bool root = rank == 0;
   const auto& ga_opt = cfg.search.ga;
-  GNAS_CHECK_AS(ConfigError, cfg.search.n_v <= ds.val.size(), "--ga.n_v ", cfg.search.n_v,
-                " is larger than the validation split (", ds.val.size(), " images)");
-  GNAS_CHECK_AS(ConfigError, cfg.train.batch <= ds.train.size(), "--train.batch ", cfg.train.batch,
-                " is larger than the training split (", ds.train.size(), " images)");
-  ds.to(device);
-
-  search::SearchSpace space;
-  space.n_blocks = cfg.net.blocks;
-  nn::NetworkOptions net_opt;
-  net_opt.channels = cfg.net.channels;
-  net_opt.cells = cfg.net.cells;
-  net_opt.n_blocks = cfg.net.blocks;
-  net_opt.num_classes = ds.num_classes;
-  net_opt.dropout = cfg.net.dropout;
-  nn::Network net(net_opt);
-  net->to(device);
-  net->set_bn_batch_stats_in_eval(cfg.search.bn_eval == "batch");
-  auto sgd = make_sgd(net->parameters(), cfg.train);
-  int64_t n_params = 0;
-  for (const auto& p : net->parameters()) n_params += p.numel();
-
-  RunState st;
-  st.ga_rng = Rng(cfg.seed, 1);
-  st.data_rng = Rng(cfg.seed, 2);
+  apply_threads(cfg.threads > 0 ? cfg.threads : (world > 1 ? 1 : 0));
   const std::string ckpt_dir = cfg.out + "/checkpoints";
-  std::unique_ptr<io::Hdf5Log> log;
-  if (cfg.resume) {
-    const std::string used = load_checkpoint(ckpt_dir, net, *sgd, st);
-    net->to(device);
-    log = std::make_unique<io::Hdf5Log>(cfg.out + "/log.h5", st.epoch,
-                                        long(st.epoch) * cfg.search.generations_per_epoch);
-    GNAS_LOG(INFO) << "resuming " << cfg.out << " from " << used << " at epoch " << st.epoch + 1 << ", step "
-                   << st.step;
-  } else {
-    st.generation = ga::random_generation(space, ga_opt.generation, st.ga_rng);
-    io::LogAttributes attrs{"search", cfg.config_text, GNAS_VERSION, cfg.seed, 1, ds.name, now_iso8601()};
-    log = std::make_unique<io::Hdf5Log>(cfg.out + "/log.h5", attrs, space.length(), ga_opt.generation,
-                                        ga_opt.population, true);
+
+  // ---- set-up on every rank; a failure anywhere (options, data, output directory) is reported
+  // once, by the lowest failing rank, and every rank exits: nobody waits in a collective.
+  Setup s;
+  torch::Device device(torch::kCPU);
+  std::exception_ptr setup_error;
+  try {
+    GNAS_CHECK_AS(ConfigError, cfg.train.batch >= world, "--train.batch ", cfg.train.batch,
+                  " is smaller than the number of ranks (", world, ")");
+    if (root) {
+      if (cfg.resume)
+        GNAS_CHECK_AS(ConfigError, io::path_exists(ckpt_dir), "--resume: '", cfg.out,
+                      "' has no checkpoints/ to resume from");
+      else
+        io::prepare_run_dir(cfg.out, cfg.force);
+      io::write_file_atomic(cfg.out + "/config.ini", cfg.config_text);
+    }
+    device = select_device(cfg.device, comm.local_rank());
+    torch::manual_seed(cfg.seed);
+    s.ds = data::load_dataset(cfg.data);
+    GNAS_CHECK_AS(ConfigError, cfg.search.n_v <= s.ds.val.size(), "--ga.n_v ", cfg.search.n_v,
+                  " is larger than the validation split (", s.ds.val.size(), " images)");
+    GNAS_CHECK_AS(ConfigError, cfg.train.batch <= s.ds.train.size(), "--train.batch ", cfg.train.batch,
+                  " is larger than the training split (", s.ds.train.size(), " images)");
+    s.ds.to(device);
+    s.space.n_blocks = cfg.net.blocks;
+    nn::NetworkOptions net_opt;
+    net_opt.channels = cfg.net.channels;
+    net_opt.cells = cfg.net.cells;
+    net_opt.n_blocks = cfg.net.blocks;
+    net_opt.num_classes = s.ds.num_classes;
+    net_opt.dropout = cfg.net.dropout;
+    s.net = nn::Network(net_opt);
+    s.net->to(device);
+    s.net->set_bn_batch_stats_in_eval(cfg.search.bn_eval == "batch");
+    s.sgd = make_sgd(s.net->parameters(), cfg.train);
+    for (const auto& p : s.net->parameters()) s.n_params += p.numel();
+    s.st.ga_rng = Rng(cfg.seed, 1);
+    s.st.data_rng = Rng(cfg.seed, 2);
+    if (cfg.resume) {
+      s.resumed_from = load_checkpoint(ckpt_dir, s.net, *s.sgd, s.st);
+      s.net->to(device);
+      if (root)
+        s.log = std::make_unique<io::Hdf5Log>(cfg.out + "/log.h5", s.st.epoch,
+                                              long(s.st.epoch) * cfg.search.generations_per_epoch);
+    } else {
+      s.st.generation = ga::random_generation(s.space, ga_opt.generation, s.st.ga_rng);
+      if (root) {
+        io::LogAttributes attrs{"search", cfg.config_text, GNAS_VERSION, cfg.seed, world, s.ds.name, now_iso8601()};
+        s.log = std::make_unique<io::Hdf5Log>(cfg.out + "/log.h5", attrs, s.space.length(), ga_opt.generation,
+                                              ga_opt.population, true);
+      }
+    }
+    GNAS_CHECK_AS(ConfigError,
+                  s.st.generation.size() == std::size_t(ga_opt.generation) &&
+                      (s.st.population.empty() || s.st.population.size() == std::size_t(ga_opt.population)),
+                  "--resume: the checkpoint's population/generation sizes differ from --ga.population/--ga.generation");
+  } catch (...) {
+    setup_error = std::current_exception();
   }
-  GNAS_CHECK_AS(ConfigError, st.generation.size() == std::size_t(ga_opt.generation) &&
-                                 (st.population.empty() || st.population.size() == std::size_t(ga_opt.population)),
-                "--resume: the checkpoint's population/generation sizes differ from --ga.population/--ga.generation");
+  dist::agree_on_failure(comm, setup_error);
+
+  auto& net = s.net;
+  auto& st = s.st;
+  const auto& ds = s.ds;
+  const auto& space = s.space;
+  // Identical replicas: rank 0's parameters and buffers go to everyone (a no-op on one rank).
+  if (world > 1) {
+    torch::NoGradGuard ng;
+    for (auto p : net->parameters()) comm.broadcast_(p, 0);
+    for (auto b : net->buffers()) comm.broadcast_(b, 0);
+  }
   install_stop_handlers();
+  dist::GradSync grad_sync(comm);
 
   const int64_t n_train = ds.train.size();
   const int steps = static_cast<int>(n_train / cfg.train.batch);  // the last partial batch is dropped
+  const auto [shard_begin, shard_end] = dist::shard_range(cfg.train.batch, rank, world);
+  const double local_fraction = double(shard_end - shard_begin) / cfg.train.batch;
+  if (!s.resumed_from.empty())
+    GNAS_LOG(INFO) << "resuming " << cfg.out << " from " << s.resumed_from << " at epoch " << st.epoch + 1
+                   << ", step " << st.step;
   GNAS_LOG(INFO) << "gnas search: " << ds.name << " (" << n_train << " train / " << ds.val.size() << " val images, "
-                 << ds.num_classes << " classes) on " << device << ", supernet C=" << cfg.net.channels
-                 << " N_cell=" << cfg.net.cells << " (" << n_params << " parameters), " << cfg.train.epochs
-                 << " epochs x " << steps << " steps of " << cfg.train.batch << " -> " << cfg.out;
-  const bool tty = cfg.progress && stdout_is_tty();
+                 << ds.num_classes << " classes) on " << device << (world > 1 ? " x " + std::to_string(world) + " ranks" : "")
+                 << ", supernet C=" << cfg.net.channels << " N_cell=" << cfg.net.cells << " (" << s.n_params
+                 << " parameters), " << cfg.train.epochs << " epochs x " << steps << " steps of " << cfg.train.batch
+                 << " -> " << cfg.out;
+  const bool tty = root && cfg.progress && stdout_is_tty();
   const auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(device);
   const auto i64 = torch::TensorOptions().dtype(torch::kInt64).device(device);
   int steps_this_process = 0;
+  int64_t sync_checks = 0;
+
+  // --debug.check_sync: every rank compares its value with rank 0's; any mismatch stops all ranks.
+  auto check_same = [&](int64_t mine, const std::string& what) {
+    auto t = torch::tensor({mine}, torch::kInt64);
+    comm.broadcast_(t, 0);
+    auto mismatch = torch::tensor({int64_t(t.item<int64_t>() != mine)}, torch::kInt64);
+    comm.allreduce_sum_(mismatch);
+    GNAS_CHECK_AS(CommError, mismatch.item<int64_t>() == 0, "--debug.check_sync: ", mismatch.item<int64_t>(),
+                  " rank(s) disagree with rank 0 on ", what);
+    ++sync_checks;
+  };
 
   for (; st.epoch < cfg.train.epochs; ++st.epoch) {
     const int epoch = st.epoch;
     const auto t0 = Clock::now();
     const double lr = lr_at(cfg.train, epoch);
-    set_lr(*sgd, lr);
+    set_lr(*s.sgd, lr);
     net->train();
     if (st.step == 0) st.data_rng_epoch_start = st.data_rng;
     Rng perm_rng = st.data_rng_epoch_start;
-    const auto perm = permutation(n_train, perm_rng);
-    if (st.step == 0) st.data_rng = perm_rng;  // a resumed epoch keeps the data RNG where it stopped
-    auto loss_sum = torch::full({}, st.loss_sum, f64);
-    auto correct = torch::full({}, st.correct, i64);
+    const auto perm = permutation(n_train, perm_rng);  // the same on every rank: shards never overlap
+    if (st.step == 0) st.data_rng = perm_rng;          // a resumed epoch keeps the data RNG where it stopped
+    // This rank's samples only; a resumed partial epoch's totals count once, on rank 0.
+    auto loss_sum = torch::full({}, root ? st.loss_sum : 0.0, f64);
+    auto correct = torch::full({}, root ? st.correct : int64_t{0}, i64);
     Progress progress(tty, epoch, cfg.train.epochs, steps);
     for (; st.step < steps; ++st.step) {
-      if (stop_requested()) {
-        st.loss_sum = loss_sum.item<double>();
-        st.correct = correct.item<int64_t>();
-        st.epoch_seconds += seconds_since(t0);
-        GNAS_CHECK_AS(TrainingError, std::isfinite(st.loss_sum), "stopping on signal ", stop_requested(),
-                      " with a non-finite loss: no checkpoint written; the previous one is kept");
-        save_checkpoint(ckpt_dir, net, *sgd, st);
-        progress.clear();
-        GNAS_LOG(WARN) << "signal " << stop_requested() << ": checkpoint written at epoch " << epoch + 1 << " step "
-                       << st.step << "; exiting with code " << kExitRequeue
-                       << " (resume with: gnas search --out " << cfg.out << " --resume)";
-        return kExitRequeue;
-      }
-      if (++steps_this_process == cfg.debug_stop_after_steps) std::raise(SIGTERM);  // handled at the next step
-      net->set_genome(ga::sample_for_batch(space, ga_opt, st.population, st.ga_rng));
+      ++steps_this_process;
+      if (steps_this_process == cfg.debug.stop_after_steps) std::raise(SIGTERM);
+      if (rank == cfg.debug.fail_rank && steps_this_process > cfg.debug.fail_after_steps)
+        throw Error(detail::concat("--debug.fail_rank: injected failure on rank ", rank, " at epoch ", epoch + 1,
+                                   " step ", st.step));
+      const ga::Genome genome = ga::sample_for_batch(space, ga_opt, st.population, st.ga_rng);
+      if (cfg.debug.check_sync)
+        check_same(static_cast<int64_t>(search::genome_hash(genome)),
+                   detail::concat("the genome of epoch ", epoch + 1, " step ", st.step));
+      net->set_genome(genome);
       const std::vector<int64_t> idx(perm.begin() + int64_t(st.step) * cfg.train.batch,
                                      perm.begin() + int64_t(st.step + 1) * cfg.train.batch);
-      auto [x, y] = make_batch(ds.train, idx, cfg.data.augment, cfg.data.cutout, st.data_rng);
+      auto [x, y] = make_batch_shard(ds.train, idx, shard_begin, shard_end, cfg.data.augment, cfg.data.cutout,
+                                     st.data_rng);
       auto logits = net->forward(x);
       auto loss = torch::cross_entropy_loss(logits, y);
       loss.backward();
-      sgd->step();
-      clear_grads(net->active_parameters());
-      loss_sum += loss.detach().to(torch::kFloat64) * static_cast<double>(idx.size());
+      const auto active = net->active_parameters();
+      float stop = stop_requested() ? 1.f : 0.f;  // summed over ranks with the gradients
+      grad_sync.average(active, local_fraction, stop);
+      s.sgd->step();
+      clear_grads(active);
+      loss_sum += loss.detach().to(torch::kFloat64) * static_cast<double>(shard_end - shard_begin);
       correct += logits.detach().argmax(1).eq(y).sum();
       if (progress.due(st.step)) {
-        const double seen = double(st.step + 1) * cfg.train.batch;
+        const double seen = double(st.step + 1) * double(shard_end - shard_begin);
         progress.draw(st.step, loss_sum.item<double>() / seen, 100.0 * correct.item<int64_t>() / seen);
+      }
+      if (stop > 0) {
+        // Every rank saw the same sum: all stop after this same step, with every generator
+        // (GA, data, torch) exactly where an uninterrupted run would continue from.
+        ++st.step;
+        auto totals = torch::stack({loss_sum, correct.to(torch::kFloat64)});
+        comm.allreduce_sum_(totals);
+        st.loss_sum = totals[0].item<double>();
+        st.correct = static_cast<int64_t>(totals[1].item<double>());
+        st.epoch_seconds += seconds_since(t0);
+        progress.clear();
+        GNAS_CHECK_AS(TrainingError, std::isfinite(st.loss_sum), "stopping on a signal with a non-finite loss: no "
+                      "checkpoint written; the previous one is kept");
+        if (root) save_checkpoint(ckpt_dir, net, *s.sgd, st);
+        GNAS_LOG(WARN) << "signal " << (stop_requested() ? stop_requested() : SIGTERM)
+                       << ": checkpoint written at epoch " << epoch + 1 << " step " << st.step << "; exiting with code "
+                       << kExitRequeue << " (resume with: gnas search --out " << cfg.out << " --resume)";
+        comm.barrier();  // the checkpoint is complete before any rank exits
+        return kExitRequeue;
       }
     }
     progress.clear();
+    auto totals = torch::stack({loss_sum, correct.to(torch::kFloat64)});
+    comm.allreduce_sum_(totals);
     const double seen = double(steps) * cfg.train.batch;
-    const double train_loss = loss_sum.item<double>() / seen;
-    const double train_acc = 100.0 * correct.item<int64_t>() / seen;
+    const double train_loss = totals[0].item<double>() / seen;
+    const double train_acc = 100.0 * totals[1].item<double>() / seen;
     GNAS_CHECK_AS(TrainingError, std::isfinite(train_loss), "epoch ", epoch + 1,
                   ": the training loss is not finite (", train_loss, "); lower --train.lr. The log, the best genome "
                   "and the checkpoint of the last good epoch are kept in ", cfg.out);
 
-    // End of epoch: evaluate-and-replace rounds (DESIGN §4).
+    // End of epoch: evaluate-and-replace rounds (DESIGN §4). The generation is split among ranks,
+    // every rank scores its members on the same N_v images, the fitness list is summed (each entry
+    // is non-zero on one rank only, so the sum is exact), rank 0 replaces and breeds, broadcasts.
     std::set<ga::Genome> before;
     for (const auto& m : st.population) before.insert(m.genome);
     for (int round = 0; round < cfg.search.generations_per_epoch; ++round) {
       const auto subset = sample_without_replacement(ds.val.size(), cfg.search.n_v, st.data_rng);
       auto index = torch::tensor(subset, torch::kInt64).to(device);
       auto images = ds.val.images.index_select(0, index), labels = ds.val.labels.index_select(0, index);
-      std::vector<ga::Member> scored;
-      for (auto& g : st.generation) {
-        net->set_genome(g);
-        scored.push_back({g, static_cast<float>(evaluate_accuracy(net, images, labels, cfg.data.eval_batch))});
+      const auto [g_begin, g_end] = dist::shard_range(ga_opt.generation, rank, world);
+      auto fitness = torch::zeros({ga_opt.generation}, torch::kFloat32);
+      for (int64_t i = g_begin; i < g_end; ++i) {
+        net->set_genome(st.generation[i]);
+        fitness[i] = static_cast<float>(evaluate_accuracy(net, images, labels, cfg.data.eval_batch));
       }
-      st.population = ga::replace(st.population, scored, ga_opt.population).population;
-      log->append_generation(flatten(scored), fitness_of(scored), epoch, flatten(st.population),
-                             fitness_of(st.population));
-      st.generation = ga::next_generation(space, ga_opt, st.population, st.ga_rng);
+      comm.allreduce_sum_(fitness);
+      std::vector<ga::Member> scored;
+      for (int i = 0; i < ga_opt.generation; ++i) scored.push_back({st.generation[i], fitness[i].item<float>()});
+      const auto local_population = ga::replace(st.population, scored, ga_opt.population).population;
+      st.population = local_population;
+      if (root) {
+        s.log->append_generation(flatten(scored), fitness_of(scored), epoch, flatten(st.population),
+                                 fitness_of(st.population));
+        st.generation = ga::next_generation(space, ga_opt, st.population, st.ga_rng);
+      }
+      if (world > 1) {
+        std::vector<uint8_t> bytes = pack_ga(st.population, st.generation, st.ga_rng);
+        dist::broadcast_bytes(comm, bytes, 0);
+        unpack_ga(bytes, std::size_t(space.length()), st.population, st.generation, st.ga_rng);
+        if (cfg.debug.check_sync) {
+          const auto flat = flatten(local_population);
+          int64_t h = static_cast<int64_t>(search::genome_hash(flat));
+          for (float f : fitness_of(local_population)) h = h * 31 + static_cast<int64_t>(f * 1000);
+          int64_t h0 = static_cast<int64_t>(search::genome_hash(flatten(st.population)));
+          for (float f : fitness_of(st.population)) h0 = h0 * 31 + static_cast<int64_t>(f * 1000);
+          GNAS_CHECK_AS(CommError, h == h0, "--debug.check_sync: rank ", rank,
+                        "'s population after replacement differs from rank 0's (epoch ", epoch + 1, ")");
+          check_same(h0, detail::concat("the population after the replacement of epoch ", epoch + 1));
+        }
+      }
     }
     int n_new = 0;
     for (const auto& m : st.population) n_new += before.count(m.genome) == 0;
-    const ga::Member& best = st.population.front();
+    const ga::Member best = st.population.front();
     net->set_genome(best.genome);
-    const double full_val = evaluate_accuracy(net, ds.val.images, ds.val.labels, cfg.data.eval_batch);
+    auto full = torch::tensor({count_correct(net, ds.val.images, ds.val.labels, cfg.data.eval_batch, rank, world)},
+                              torch::kInt64);
+    comm.allreduce_sum_(full);
+    const double full_val = 100.0 * full.item<int64_t>() / std::max<int64_t>(1, ds.val.size());
 
-    io::EpochRecord rec;
-    rec.lr = lr;
-    rec.train_loss = train_loss;
-    rec.train_acc = train_acc;
-    rec.time_s = st.epoch_seconds + seconds_since(t0);
-    rec.best_fitness = best.fitness;
-    rec.best_full_val_acc = full_val;
-    rec.test_acc = std::nan("");
-    rec.n_new = n_new;
-    log->append_epoch(rec);
-    log->set_best(best.genome, best.fitness);
-    log->flush();
-    io::write_file_atomic(cfg.out + "/best_genome.json", search::to_json(space, best.genome, best.fitness));
-    io::write_file_atomic(cfg.out + "/cells.dot", search::to_dot(space, best.genome));
-    // The checkpoint describes the start of the next epoch.
-    RunState next = st;
-    next.epoch = epoch + 1;
-    next.step = 0;
-    next.loss_sum = 0;
-    next.correct = 0;
-    next.epoch_seconds = 0;
-    save_checkpoint(ckpt_dir, net, *sgd, next);
-
-    std::ostringstream line;
-    line << std::fixed << "epoch " << epoch + 1 << "/" << cfg.train.epochs << "  lr " << std::setprecision(4) << lr
-         << "  loss " << train_loss << "  train_acc " << std::setprecision(1) << train_acc << "%  best_fitness "
-         << best.fitness << "%  best_val " << full_val << "%  n_new " << n_new << "  " << rec.time_s << "s";
-    GNAS_LOG(INFO) << line.str();
+    if (root) {
+      io::EpochRecord rec;
+      rec.lr = lr;
+      rec.train_loss = train_loss;
+      rec.train_acc = train_acc;
+      rec.time_s = st.epoch_seconds + seconds_since(t0);
+      rec.best_fitness = best.fitness;
+      rec.best_full_val_acc = full_val;
+      rec.test_acc = std::nan("");
+      rec.n_new = n_new;
+      s.log->append_epoch(rec);
+      s.log->set_best(best.genome, best.fitness);
+      s.log->flush();
+      io::write_file_atomic(cfg.out + "/best_genome.json", search::to_json(space, best.genome, best.fitness));
+      io::write_file_atomic(cfg.out + "/cells.dot", search::to_dot(space, best.genome));
+      RunState next = st;  // the checkpoint describes the start of the next epoch
+      next.epoch = epoch + 1;
+      next.step = 0;
+      next.loss_sum = 0;
+      next.correct = 0;
+      next.epoch_seconds = 0;
+      save_checkpoint(ckpt_dir, net, *s.sgd, next);
+      std::ostringstream line;
+      line << std::fixed << "epoch " << epoch + 1 << "/" << cfg.train.epochs << "  lr " << std::setprecision(4) << lr
+           << "  loss " << train_loss << "  train_acc " << std::setprecision(1) << train_acc << "%  best_fitness "
+           << best.fitness << "%  best_val " << full_val << "%  n_new " << n_new << "  " << rec.time_s << "s";
+      GNAS_LOG(INFO) << line.str();
+    }
     st.step = 0;
     st.loss_sum = 0;
     st.correct = 0;
     st.epoch_seconds = 0;
   }
-  if (!st.population.empty()) {
+  if (cfg.debug.check_sync)
+    GNAS_LOG(INFO) << "--debug.check_sync: " << sync_checks << " checks, all " << world << " rank(s) agreed";
+  if (!st.population.empty())
     GNAS_LOG(INFO) << "best genome (fitness " << st.population.front().fitness
                    << "%): " << search::to_text(space, st.population.front().genome);
-  }
   GNAS_LOG(INFO) << "wrote " << cfg.out << "/{config.ini, log.h5, best_genome.json, cells.dot, checkpoints/}";
   return kExitOk;
 }

@@ -34,6 +34,11 @@ ParsedRun parse_run_command(RunCommand command, const std::vector<std::string>& 
 /// "--ga.population must be >= 2, got 1". Throws ConfigError.
 void validate(const RunConfig& config);
 
+/// True when this process was started by an MPI launcher (mpirun, srun with PMI/PMIx).
+bool launched_under_mpi();
+/// The --dist.backend value on a command line (before full parsing; default "auto").
+std::string backend_from_args(const std::vector<std::string>& args);
+
 /// Options of `gnas export`.
 struct ExportArgs {
   std::string genome;

@@ -48,6 +48,19 @@ struct DataOptions {
   int eval_batch = 250;          ///< batch size for evaluation passes
 };
 
+struct DistOptions {
+  std::string backend = "auto";  ///< "auto" (MPI under mpirun/srun) | "serial" | "mpi"
+  bool log_all_ranks = false;    ///< INFO lines from every rank, not only rank 0
+};
+
+/// Testing and debugging switches (command line only, never written to config.ini).
+struct DebugOptions {
+  int stop_after_steps = 0;      ///< raise SIGTERM after this many steps of this process (0 = never)
+  bool check_sync = false;       ///< verify every step that all ranks train the same genome
+  int fail_rank = -1;            ///< this rank throws after fail_after_steps steps (-1 = none)
+  int fail_after_steps = 1;
+};
+
 struct RunConfig {
   std::uint64_t seed = 1;
   int threads = 0;               ///< torch intra-op threads (0 = libtorch's default)
@@ -59,7 +72,8 @@ struct RunConfig {
   std::string out;               ///< run directory
   bool force = false;            ///< reuse an existing run directory
   bool resume = false;           ///< continue the run in `out` from its latest checkpoint
-  int debug_stop_after_steps = 0;  ///< testing: raise SIGTERM after this many steps (0 = never)
+  DistOptions dist;
+  DebugOptions debug;
   bool progress = true;          ///< step progress indicator on a terminal
   std::string config_text;       ///< the resolved configuration as INI text
 };

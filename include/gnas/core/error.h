@@ -26,6 +26,11 @@ class DataError : public Error {
  public:
   using Error::Error;
 };
+/// A collective operation failed, or ranks disagree.
+class CommError : public Error {
+ public:
+  using Error::Error;
+};
 /// Training diverged (NaN or infinite loss).
 class TrainingError : public Error {
  public:

@@ -6,15 +6,21 @@
 #include "gnas/cli/options.h"
 #include "gnas/core/config.h"
 
+namespace gnas::dist {
+class Communicator;
+}
+
 namespace gnas::train {
 
-/// `gnas search`: GeneticNAS search (Alg. 2), writing the run directory config.out.
-int run_search(const RunConfig& config);
+/// `gnas search`: GeneticNAS search (Alg. 2), writing the run directory config.out (rank 0).
+/// Collective: every rank of `comm` calls it.
+int run_search(const RunConfig& config, dist::Communicator& comm);
 /// `gnas retrain`: trains the fixed network of `genome` from scratch.
 int run_retrain(const RunConfig& config, const std::string& genome);
 /// `gnas evaluate`: top-1/top-5 test accuracy of a retrained checkpoint.
 int run_evaluate(const cli::EvaluateArgs& args);
-/// `gnas bench`: train/eval throughput of the supernet, one JSON line per figure.
-int run_bench(const RunConfig& config, int steps, int warmup);
+/// `gnas bench`: train/eval throughput of the supernet, one JSON line per figure. Under MPI it
+/// measures rank 0 alone, then all ranks data-parallel, and reports the scaling efficiency.
+int run_bench(const RunConfig& config, int steps, int warmup, dist::Communicator& comm);
 
 }  // namespace gnas::train

@@ -13,8 +13,9 @@
 
 namespace gnas::train {
 
-/// "auto" picks CUDA when available; "cuda" without a CUDA build is a ConfigError.
-torch::Device select_device(const std::string& spec);
+/// "auto" picks CUDA when available (device local_rank modulo the device count, so each rank of a
+/// node gets its own GPU), else the CPU; "cuda" without a CUDA device is a ConfigError.
+torch::Device select_device(const std::string& spec, int local_rank = 0);
 /// threads > 0: torch::set_num_threads(threads); 0 leaves libtorch's default.
 void apply_threads(int threads);
 
@@ -37,11 +38,23 @@ std::vector<int64_t> sample_without_replacement(int64_t n, int64_t k, Rng& rng);
 /// split's device. Returns {images float [B,3,32,32], labels int64 [B]}.
 std::pair<torch::Tensor, torch::Tensor> make_batch(const data::Split& split, const std::vector<int64_t>& idx,
                                                    bool augment, int cutout, Rng& rng);
+/// This rank's shard [begin, end) of a global batch `idx`. The augmentation of the whole global
+/// batch is drawn (so every rank's `rng` stays in step) and the shard's part is applied: a sample
+/// is augmented identically whatever the number of ranks.
+std::pair<torch::Tensor, torch::Tensor> make_batch_shard(const data::Split& split, const std::vector<int64_t>& idx,
+                                                         int64_t begin, int64_t end, bool augment, int cutout,
+                                                         Rng& rng);
 
 /// Top-1 accuracy in % of the network's current genome on images/labels, in batches of `batch`,
 /// without gradients, in eval mode. top5 (optional) receives the top-5 accuracy in %.
 double evaluate_accuracy(nn::Network& net, const torch::Tensor& images_u8, const torch::Tensor& labels,
                          int64_t batch, double* top5 = nullptr);
+
+/// Number of correct top-1 predictions over the chunks k * batch (k = first, first + stride, ...)
+/// of images/labels: with first = rank and stride = size, ranks split an evaluation exactly as one
+/// process would batch it (batch-statistics BN sees the same batches).
+int64_t count_correct(nn::Network& net, const torch::Tensor& images_u8, const torch::Tensor& labels, int64_t batch,
+                      int64_t first, int64_t stride);
 
 /// UTC time as ISO-8601.
 std::string now_iso8601();

@@ -1,0 +1,60 @@
+#pragma once
+/// Data-parallel helpers on top of a Communicator: batch sharding, gradient averaging in flat
+/// buckets, byte broadcasts, and failure agreement.
+#include <cstdint>
+#include <exception>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "gnas/dist/communicator.h"
+
+namespace gnas::dist {
+
+/// Rank `rank`'s share [begin, end) of `n` items split as evenly as possible among `size` ranks:
+/// the first n % size ranks get one item more. Shares are contiguous and cover [0, n) exactly once.
+std::pair<int64_t, int64_t> shard_range(int64_t n, int rank, int size);
+
+/// Averages gradients over ranks: gradient g_r of a rank holding n_r of the global batch's B samples
+/// (a mean over its n_r samples) becomes sum_r (n_r / B) g_r, the gradient of the global mean.
+/// Gradients are packed into flat buckets of about `bucket_bytes`, one allreduce per bucket.
+class GradSync {
+ public:
+  GradSync(Communicator& comm, int64_t bucket_bytes = 25 << 20);
+  /// params: same order on every rank; each must have a defined gradient. `local_fraction` = n_r / B.
+  /// `flag` rides along in the first bucket and comes back summed over ranks (used to agree on
+  /// stopping without an extra collective). Collective.
+  void average(const std::vector<torch::Tensor>& params, double local_fraction, float& flag);
+  int64_t collectives_last_call() const { return collectives_; }
+
+ private:
+  Communicator& comm_;
+  int64_t bucket_elems_;
+  torch::Tensor buffer_;  // reused flat buffer (per device/dtype of the first call)
+  int64_t collectives_ = 0;
+};
+
+/// Broadcasts a byte string of a size all ranks know. Collective.
+void broadcast_bytes(Communicator& comm, std::vector<uint8_t>& bytes, int root);
+
+/// Thrown on ranks that did not fail themselves when agree_on_failure finds that another rank did:
+/// main exits non-zero without printing, so the job shows one error, from the lowest failing rank.
+struct PeerFailed : std::exception {
+  const char* what() const noexcept override { return "another rank failed"; }
+};
+
+/// Thrown on the rank that reports an agreed failure (see agree_on_failure): every rank knows about
+/// it, so the job can end with normal exits instead of MPI_Abort. exit_code: 2 for ConfigError, else 1.
+struct AgreedFailure : std::runtime_error {
+  AgreedFailure(const std::string& message, int code) : std::runtime_error(message), exit_code(code) {}
+  int exit_code;
+};
+
+/// Collective: every rank passes its own exception (or null). If any rank failed, the lowest failing
+/// rank throws AgreedFailure with its message and the others throw PeerFailed. In a serial run the
+/// exception is rethrown as it is. Use it where a failure is likely to be
+/// local (setup: options, data, output directory), so that no rank waits forever in a collective.
+void agree_on_failure(Communicator& comm, std::exception_ptr error);
+
+}  // namespace gnas::dist

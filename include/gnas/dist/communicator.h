@@ -1,0 +1,42 @@
+#pragma once
+/// Process-group communication behind a small interface, so that single-process runs need no MPI
+/// and model code never sees ranks. No <mpi.h> here: only src/dist/mpi_communicator.cpp includes it.
+#include <memory>
+#include <string>
+#include <torch/types.h>
+
+namespace gnas::dist {
+
+enum class Backend { kAuto, kSerial, kMpi };
+
+/// Parses "auto" | "serial" | "mpi"; throws ConfigError naming --dist.backend otherwise.
+Backend parse_backend(const std::string& name);
+
+class Communicator {
+ public:
+  virtual ~Communicator() = default;
+  virtual int rank() const = 0;
+  virtual int size() const = 0;
+  /// Rank within the node; selects the CUDA device.
+  virtual int local_rank() const = 0;
+  /// Sums `t` over all ranks, in place. t must be contiguous; CPU or CUDA.
+  /// Collective: all ranks must call, with tensors of the same size and dtype.
+  virtual void allreduce_sum_(torch::Tensor& t) = 0;
+  /// Copies root's `t` into every rank's `t` (same size and dtype everywhere). Collective.
+  virtual void broadcast_(torch::Tensor& t, int root) = 0;
+  /// Collective.
+  virtual void barrier() = 0;
+  /// Stops every rank with `exit_code`; never leaves peers hanging.
+  [[noreturn]] virtual void abort(int exit_code) = 0;
+  /// "serial" or "mpi".
+  virtual std::string backend_name() const = 0;
+};
+
+/// kAuto: MPI when the build has it and `launched_under_mpi`, else serial. kMpi in a build without
+/// MPI throws ConfigError.
+std::unique_ptr<Communicator> make_communicator(Backend backend, bool launched_under_mpi);
+
+/// True when the build has MPI.
+bool built_with_mpi();
+
+}  // namespace gnas::dist
