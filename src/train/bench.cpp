@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <chrono>
+#include <iomanip>
 #include <iostream>
 
 #include "gnas/core/log.h"
@@ -92,17 +93,8 @@ int run_bench(const RunConfig& cfg, int steps, int warmup, dist::Communicator& c
                  << steps << " timed steps each";
   // One rank alone first (the others wait), then all together.
   Figures single;
-  struct SelfOnly final : dist::Communicator {
-    int rank() const override { return 0; }
-    int size() const override { return 1; }
-    int local_rank() const override { return 0; }
-    void allreduce_sum_(torch::Tensor&) override {}
-    void broadcast_(torch::Tensor&, int) override {}
-    void barrier() override {}
-    [[noreturn]] void abort(int code) override { std::_Exit(code); }
-    std::string backend_name() const override { return "self"; }
-  } self;
-  if (comm.rank() == 0) single = measure(cfg, steps, warmup, self, device);
+  const auto self = dist::make_communicator(dist::Backend::kSerial, false);
+  if (comm.rank() == 0) single = measure(cfg, steps, warmup, *self, device);
   comm.barrier();
   Figures all = single;
   if (world > 1) all = measure(cfg, steps, warmup, comm, device);

@@ -4,6 +4,7 @@
 
 #include "gnas/core/error.h"
 #include "gnas/data/augment.h"
+#include "gnas/dist/collectives.h"
 #include "gnas/train/common.h"
 
 namespace gnas::train {
@@ -126,6 +127,20 @@ double evaluate_accuracy(nn::Network& net, const torch::Tensor& images_u8, const
   net->train(was_training);
   if (top5) *top5 = 100.0 * correct5.item<int64_t>() / std::max<int64_t>(1, n);
   return 100.0 * correct.item<int64_t>() / std::max<int64_t>(1, n);
+}
+
+std::vector<float> evaluate_generation(nn::Network& net, const std::vector<search::Genome>& generation,
+                                       const torch::Tensor& images_u8, const torch::Tensor& labels, int64_t batch,
+                                       dist::Communicator& comm) {
+  const int64_t n = static_cast<int64_t>(generation.size());
+  const auto [begin, end] = dist::shard_range(n, comm.rank(), comm.size());
+  auto fitness = torch::zeros({n}, torch::kFloat32);
+  for (int64_t i = begin; i < end; ++i) {
+    net->set_genome(generation[i]);
+    fitness[i] = static_cast<float>(evaluate_accuracy(net, images_u8, labels, batch));
+  }
+  comm.allreduce_sum_(fitness);  // each entry is non-zero on one rank only: the sum is exact
+  return std::vector<float>(fitness.data_ptr<float>(), fitness.data_ptr<float>() + n);
 }
 
 std::string now_iso8601() {

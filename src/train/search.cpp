@@ -277,15 +277,9 @@ int run_search(const RunConfig& cfg, dist::Communicator& comm) {
       const auto subset = sample_without_replacement(ds.val.size(), cfg.search.n_v, st.data_rng);
       auto index = torch::tensor(subset, torch::kInt64).to(device);
       auto images = ds.val.images.index_select(0, index), labels = ds.val.labels.index_select(0, index);
-      const auto [g_begin, g_end] = dist::shard_range(ga_opt.generation, rank, world);
-      auto fitness = torch::zeros({ga_opt.generation}, torch::kFloat32);
-      for (int64_t i = g_begin; i < g_end; ++i) {
-        net->set_genome(st.generation[i]);
-        fitness[i] = static_cast<float>(evaluate_accuracy(net, images, labels, cfg.data.eval_batch));
-      }
-      comm.allreduce_sum_(fitness);
+      const auto fitness = evaluate_generation(net, st.generation, images, labels, cfg.data.eval_batch, comm);
       std::vector<ga::Member> scored;
-      for (int i = 0; i < ga_opt.generation; ++i) scored.push_back({st.generation[i], fitness[i].item<float>()});
+      for (int i = 0; i < ga_opt.generation; ++i) scored.push_back({st.generation[i], fitness[i]});
       const auto local_population = ga::replace(st.population, scored, ga_opt.population).population;
       st.population = local_population;
       if (root) {

@@ -9,6 +9,7 @@
 #include "gnas/core/config.h"
 #include "gnas/core/rng.h"
 #include "gnas/data/dataset.h"
+#include "gnas/dist/communicator.h"
 #include "gnas/nn/network.h"
 
 namespace gnas::train {
@@ -55,6 +56,14 @@ double evaluate_accuracy(nn::Network& net, const torch::Tensor& images_u8, const
 /// process would batch it (batch-statistics BN sees the same batches).
 int64_t count_correct(nn::Network& net, const torch::Tensor& images_u8, const torch::Tensor& labels, int64_t batch,
                       int64_t first, int64_t stride);
+
+/// Fitness (top-1 % on images/labels) of every genome of `generation`. The genomes are split among
+/// the ranks of `comm` as evenly as possible (any count over any number of ranks); each scores its
+/// share and the list is summed over ranks, so every rank returns the same list, equal to a one-rank
+/// evaluation. Collective.
+std::vector<float> evaluate_generation(nn::Network& net, const std::vector<search::Genome>& generation,
+                                       const torch::Tensor& images_u8, const torch::Tensor& labels, int64_t batch,
+                                       dist::Communicator& comm);
 
 /// UTC time as ISO-8601.
 std::string now_iso8601();

@@ -1,0 +1,163 @@
+// Tests run by every rank under mpirun (label mpi). Each rank asserts locally; main() allreduces the
+// failure count, so the job fails when any rank failed.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <set>
+
+#include "gnas/core/error.h"
+#include "gnas/dist/collectives.h"
+#include "gnas/dist/communicator.h"
+#include "gnas/ga/operators.h"
+#include "gnas/train/common.h"
+
+namespace gnas::dist {
+namespace {
+
+Communicator* g_comm = nullptr;
+Communicator& comm() { return *g_comm; }
+
+TEST(CommunicatorTest, AllreduceAndBroadcastOfEveryDtype) {
+  const int r = comm().rank(), n = comm().size();
+  auto f = torch::full({3}, float(r + 1));
+  comm().allreduce_sum_(f);
+  EXPECT_TRUE(torch::equal(f, torch::full({3}, float(n * (n + 1) / 2))));
+  auto l = torch::tensor({int64_t(1) << 40, int64_t(r)});
+  comm().allreduce_sum_(l);
+  EXPECT_EQ(l[0].item<int64_t>(), (int64_t(1) << 40) * n);
+  auto d = torch::full({2}, r == 1 ? 2.5 : 0.0, torch::kFloat64);
+  comm().broadcast_(d, n > 1 ? 1 : 0);
+  EXPECT_EQ(d[0].item<double>(), n > 1 ? 2.5 : 0.0);
+  std::vector<uint8_t> bytes(5, static_cast<uint8_t>(r));
+  broadcast_bytes(comm(), bytes, 0);
+  EXPECT_EQ(bytes, std::vector<uint8_t>(5, 0));
+}
+
+TEST(CollectivesTest, AgreeOnFailureReportsOnceFromTheLowestFailingRank) {
+  const int r = comm().rank(), n = comm().size();
+  EXPECT_NO_THROW(agree_on_failure(comm(), nullptr));
+  // The last rank fails with a ConfigError; it alone reports, with exit code 2.
+  std::exception_ptr e;
+  if (r == n - 1) e = std::make_exception_ptr(ConfigError("bad --data on the last rank"));
+  try {
+    agree_on_failure(comm(), e);
+    FAIL() << "no exception";
+  } catch (const AgreedFailure& f) {
+    EXPECT_EQ(r, n - 1);
+    EXPECT_EQ(f.exit_code, 2);
+    EXPECT_NE(std::string(f.what()).find("bad --data"), std::string::npos);
+  } catch (const PeerFailed&) {
+    EXPECT_NE(r, n - 1);
+  }
+}
+
+/// Builds a deterministic network: same init on every rank and for the reference.
+nn::Network make_net() {
+  torch::manual_seed(123);
+  nn::NetworkOptions o;
+  o.channels = 4;
+  o.cells = 1;
+  o.dropout = 0.0;
+  nn::Network net(o);
+  net->set_bn_batch_stats_in_eval(false);
+  net->eval();  // BN uses running statistics: every sample's loss is independent of the batch split
+  return net;
+}
+
+TEST(GradSyncTest, DataParallelStepsEqualOneRankSteps) {
+  // k SGD steps on all ranks with a global batch B split among them must give the same parameters
+  // as k steps of one process on the whole batch. B = 7 does not divide evenly among 2 or 3 ranks.
+  const int64_t global_batch = 7;
+  const int k = 3;
+  torch::manual_seed(7);
+  const auto images = torch::randn({k, global_batch, 3, 32, 32});
+  const auto labels = torch::randint(0, 10, {k, global_batch});
+  search::SearchSpace space;
+  Rng rng(5);
+  std::vector<search::Genome> genomes;
+  for (int i = 0; i < k; ++i) genomes.push_back(ga::random_genome(space, rng));
+
+  auto run = [&](Communicator& c) {
+    nn::Network net = make_net();
+    auto sgd = train::make_sgd(net->parameters(), TrainOptions{});
+    GradSync sync(c, /*bucket_bytes=*/64 << 10);  // small buckets: several collectives per step
+    const auto [b, e] = shard_range(global_batch, c.rank(), c.size());
+    int64_t collectives = 0;
+    for (int i = 0; i < k; ++i) {
+      net->set_genome(genomes[i]);
+      auto x = images[i].slice(0, b, e), y = labels[i].slice(0, b, e);
+      torch::cross_entropy_loss(net->forward(x), y).backward();
+      const auto active = net->active_parameters();
+      float flag = 0;
+      sync.average(active, double(e - b) / global_batch, flag);
+      collectives += sync.collectives_last_call();
+      sgd->step();
+      train::clear_grads(active);
+    }
+    return std::make_pair(net, collectives);
+  };
+  auto serial = make_communicator(Backend::kSerial, false);
+  const auto [reference, unused] = run(*serial);
+  const auto [parallel, collectives] = run(comm());
+  if (comm().size() > 1) {
+    EXPECT_GT(collectives, k);                 // bucketed: more than one collective per step here
+    EXPECT_LT(collectives, 40 * k);            // and far fewer than one per parameter
+  }
+  double worst = 0;
+  const auto ref = reference->named_parameters();
+  for (const auto& p : parallel->named_parameters()) {
+    const auto& q = ref[p.key()];
+    const double diff = (p.value() - q).abs().max().item<double>();
+    const double scale = std::max(1e-3, q.abs().max().item<double>());
+    worst = std::max(worst, diff / scale);
+  }
+  EXPECT_LT(worst, 1e-5) << "largest relative parameter difference between data-parallel and one-rank steps";
+}
+
+TEST(EvaluationTest, SplitEvaluationEqualsOneRankEvaluationExactly) {
+  // 20 genomes over the ranks (uneven for 3), the same 64 images everywhere.
+  nn::Network net = make_net();
+  net->set_bn_batch_stats_in_eval(true);
+  torch::manual_seed(9);
+  const auto images = torch::randint(0, 256, {64, 3, 32, 32}, torch::kUInt8);
+  const auto labels = torch::randint(0, 10, {64});
+  search::SearchSpace space;
+  Rng rng(11);
+  const auto generation = ga::random_generation(space, 20, rng);
+  auto serial = make_communicator(Backend::kSerial, false);
+  const auto one = train::evaluate_generation(net, generation, images, labels, 32, *serial);
+  const auto split = train::evaluate_generation(net, generation, images, labels, 32, comm());
+  EXPECT_EQ(split, one);
+  std::set<float> distinct(one.begin(), one.end());
+  EXPECT_GT(distinct.size(), 1u);  // the genomes really differ
+}
+
+TEST(ShardTest, ShardsCoverTheBatchOnceAcrossRanks) {
+  for (int size : {1, 2, 3, 4}) {
+    int64_t next = 0;
+    for (int r = 0; r < size; ++r) {
+      const auto [b, e] = shard_range(20, r, size);
+      EXPECT_EQ(b, next);
+      EXPECT_GE(e - b, 20 / size);
+      EXPECT_LE(e - b, 20 / size + 1);
+      next = e;
+    }
+    EXPECT_EQ(next, 20);
+  }
+}
+
+}  // namespace
+}  // namespace gnas::dist
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  auto comm = gnas::dist::make_communicator(gnas::dist::Backend::kMpi, true);
+  gnas::dist::g_comm = comm.get();
+  const int local = RUN_ALL_TESTS() != 0 ? 1 : 0;
+  auto failed = torch::tensor({local}, torch::kInt32);
+  comm->allreduce_sum_(failed);
+  const int total = failed.item<int>();
+  if (comm->rank() == 0)
+    std::printf("%d of %d ranks had failures\n", total, comm->size());
+  return total == 0 ? 0 : 1;
+}

@@ -1,0 +1,129 @@
+// End-to-end MPI tests: launch `mpirun -np N gnas ...` and check exit codes, messages and logs.
+#include <gtest/gtest.h>
+#include <hdf5.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+struct Result {
+  int exit_code = -1;
+  std::string output;
+  double seconds = 0;
+};
+
+std::string env(const char* name, const char* fallback) {
+  const char* v = std::getenv(name);
+  return v ? v : fallback;
+}
+
+Result run(const std::string& command) {
+  Result r;
+  const auto t0 = std::chrono::steady_clock::now();
+  FILE* p = ::popen((command + " 2>&1").c_str(), "r");
+  if (!p) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
+  const int status = ::pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return r;
+}
+
+std::string mpirun(int np) {
+  return env("GNAS_MPIEXEC", "mpirun") + " --allow-run-as-root --oversubscribe -np " + std::to_string(np) + " ";
+}
+std::string gnas() { return env("GNAS_EXE", "gnas"); }
+
+std::string temp_dir() {
+  char tmpl[] = "/tmp/gnas_mpiXXXXXX";
+  return mkdtemp(tmpl) ? tmpl : "/tmp";
+}
+
+int count(const std::string& s, const std::string& what) {
+  int n = 0;
+  for (auto p = s.find(what); p != std::string::npos; p = s.find(what, p + 1)) ++n;
+  return n;
+}
+
+#define EXPECT_CONTAINS(haystack, needle) \
+  EXPECT_NE((haystack).find(needle), std::string::npos) << "missing '" << (needle) << "' in:\n" << (haystack)
+
+const char* kTiny =
+    " --net.channels 4 --net.cells 1 --train.epochs 2 --train.batch 32 --data.synthetic_train 256"
+    " --data.synthetic_val 100 --data.synthetic_test 50 --ga.n_v 50 --ga.population 4 --ga.generation 6"
+    " --no-progress";
+
+std::vector<hsize_t> shape(hid_t file, const char* name) {
+  hid_t ds = H5Dopen2(file, name, H5P_DEFAULT);
+  if (ds < 0) return {};
+  hid_t sp = H5Dget_space(ds);
+  std::vector<hsize_t> dims(H5Sget_simple_extent_ndims(sp));
+  H5Sget_simple_extent_dims(sp, dims.data(), nullptr);
+  H5Sclose(sp);
+  H5Dclose(ds);
+  return dims;
+}
+
+TEST(MpiSearchTest, TwoAndThreeRanksStayInSyncAndWriteOneLog) {
+  const std::string dir = temp_dir();
+  for (int np : {2, 3}) {
+    const std::string out = dir + "/np" + std::to_string(np);
+    const Result r = run(mpirun(np) + gnas() + " search --debug.check_sync --out " + out + kTiny);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    // 2 epochs x 8 steps genome checks + 2 x 2 population checks.
+    EXPECT_CONTAINS(r.output, "--debug.check_sync: 20 checks, all " + std::to_string(np) + " rank(s) agreed");
+    EXPECT_EQ(count(r.output, "epoch 1/2"), 1) << "INFO lines come from rank 0 only";
+    EXPECT_CONTAINS(r.output, "[0/" + std::to_string(np) + "]");
+    hid_t f = H5Fopen((out + "/log.h5").c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    ASSERT_GE(f, 0);
+    int world = 0;
+    hid_t a = H5Aopen(f, "world_size", H5P_DEFAULT);
+    H5Aread(a, H5T_NATIVE_INT, &world);
+    H5Aclose(a);
+    EXPECT_EQ(world, np);
+    EXPECT_EQ(shape(f, "/epoch/train_loss"), std::vector<hsize_t>({2}));
+    EXPECT_EQ(shape(f, "/ga/generation/genome"), std::vector<hsize_t>({4, 6, 60}));
+    EXPECT_EQ(shape(f, "/ga/population/fitness"), std::vector<hsize_t>({4, 4}));
+    H5Fclose(f);
+  }
+}
+
+TEST(MpiFailureTest, OneRankThrowingStopsTheJobQuickly) {
+  const std::string dir = temp_dir();
+  const Result r = run(mpirun(2) + gnas() + " search --debug.fail_rank 1 --debug.fail_after_steps 3 --out " + dir +
+                       "/run" + kTiny);
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_LT(r.seconds, 30.0);
+  EXPECT_CONTAINS(r.output, "injected failure on rank 1");
+}
+
+TEST(MpiFailureTest, BadDataOnOneRankGivesOneClearError) {
+  const std::string dir = temp_dir();
+  // MPMD launch: rank 0 gets the synthetic data, rank 1 a directory that does not exist.
+  const std::string cmd = env("GNAS_MPIEXEC", "mpirun") + " --allow-run-as-root --oversubscribe -np 1 " + gnas() +
+                          " search --out " + dir + "/run" + kTiny + " : -np 1 " + gnas() + " search --out " + dir +
+                          "/run --data " + dir + "/missing" + kTiny;
+  const Result r = run(cmd);
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_LT(r.seconds, 30.0);
+  EXPECT_EQ(count(r.output, "ERROR"), 1) << r.output;
+  EXPECT_CONTAINS(r.output, "[1/2] ERROR: gnas search: --data '" + dir + "/missing': no such directory");
+}
+
+TEST(MpiBenchTest, ReportsScaling) {
+  const Result r = run(mpirun(2) + gnas() +
+                       " bench --net.channels 4 --train.batch 32 --data.eval_batch 32 --bench.steps 2 --bench.warmup 1");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_CONTAINS(r.output, "\"ranks\": 2");
+  EXPECT_CONTAINS(r.output, "\"train_scaling_efficiency\": ");
+  EXPECT_EQ(count(r.output, "{\"bench\""), 1);
+}
+
+}  // namespace
