@@ -228,17 +228,20 @@ ParsedRun parse_run_command(RunCommand command, const std::vector<std::string>& 
         "resume", po::bool_switch(&c.resume),
         "continue the run in --out from its latest checkpoint; its config.ini is read unless --config is given");
   if (command == RunCommand::kRetrain)
-    cmd.add_options()("genome", po::value(&r.extras.genome)->required(),
-                      "genome to train: text of 60 integers, a genome JSON file, or a search run directory");
+    cmd.add_options()("genome", po::value(&r.extras.genome),
+                      "genome to train: text of 60 integers, a genome JSON file, or a search run directory "
+                      "(required unless --resume)");
   if (command == RunCommand::kBench)
     cmd.add_options()("bench.steps", po::value(&r.extras.bench_steps)->default_value(r.extras.bench_steps),
                       "timed steps per measurement")(
         "bench.warmup", po::value(&r.extras.bench_warmup)->default_value(r.extras.bench_warmup),
         "untimed warm-up steps");
   cmd.add_options()("no-progress", "no step progress indicator even on a terminal");
-  if (command == RunCommand::kSearch)
+  if (command != RunCommand::kBench)
     cmd.add_options()("debug.stop_after_steps", po::value(&c.debug.stop_after_steps)->default_value(0),
-                      "testing: raise SIGTERM after N training steps of this process (0 = never)")(
+                      "testing: raise SIGTERM after N training steps of this process (0 = never)");
+  if (command == RunCommand::kSearch)
+    cmd.add_options()(
         "debug.check_sync", po::bool_switch(&c.debug.check_sync),
         "verify at every step and replacement that all ranks hold the same genome and population")(
         "debug.fail_rank", po::value(&c.debug.fail_rank)->default_value(-1),
@@ -295,6 +298,8 @@ ParsedRun parse_run_command(RunCommand command, const std::vector<std::string>& 
                 "--ga.crossover must be block or uniform, got ", s.crossover);
   c.search.ga.crossover = s.crossover == "block" ? ga::CrossoverKind::kBlock : ga::CrossoverKind::kUniform;
   GNAS_CHECK_AS(ConfigError, !(c.resume && c.force), "--resume and --force exclude each other");
+  GNAS_CHECK_AS(ConfigError, command != RunCommand::kRetrain || c.resume || !r.extras.genome.empty(),
+                "--genome is required (genome text, a genome JSON file, or a search run directory)");
   validate(c);
   c.config_text = to_ini(cfg, vm, detail::concat("# gnas ", command_name(command), ": resolved configuration\n"));
   return r;

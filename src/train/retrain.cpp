@@ -2,6 +2,7 @@
 #include <torch/torch.h>
 
 #include <chrono>
+#include <csignal>
 #include <cmath>
 #include <iomanip>
 #include <iostream>
@@ -9,10 +10,13 @@
 #include "gnas/config.h"
 #include "gnas/core/error.h"
 #include "gnas/core/log.h"
+#include "gnas/core/signals.h"
 #include "gnas/io/files.h"
 #include "gnas/io/hdf5_log.h"
+#include "gnas/train/checkpoint.h"
 #include "gnas/train/commands.h"
 #include "gnas/train/common.h"
+#include "gnas/train/progress.h"
 
 namespace gnas::train {
 namespace {
@@ -71,11 +75,21 @@ nn::Network load_model(const std::string& path_or_dir, const torch::Device& devi
 int run_retrain(const RunConfig& cfg, const std::string& genome_arg) {
   search::SearchSpace space;
   space.n_blocks = cfg.net.blocks;
-  const search::Genome genome = search::load_genome(space, genome_arg);  // before touching --out
-  io::prepare_run_dir(cfg.out, cfg.force);
+  const std::string ckpt_dir = cfg.out + "/checkpoints";
+  // The genome: given, or (on --resume without --genome) the one the run directory recorded.
+  const std::string genome_source =
+      genome_arg.empty() && cfg.resume ? cfg.out + "/genome.json" : genome_arg;
+  GNAS_CHECK_AS(ConfigError, !genome_source.empty(), "--genome is required (text, a genome JSON file or a search run "
+                "directory)");
+  const search::Genome genome = search::load_genome(space, genome_source);  // before touching --out
+  if (cfg.resume) {
+    GNAS_CHECK_AS(ConfigError, io::path_exists(ckpt_dir), "--resume: '", cfg.out, "' has no checkpoints/ to resume from");
+  } else {
+    io::prepare_run_dir(cfg.out, cfg.force);
+    io::write_file_atomic(cfg.out + "/genome.json", search::to_json(space, genome));
+    io::write_file_atomic(cfg.out + "/cells.dot", search::to_dot(space, genome));
+  }
   io::write_file_atomic(cfg.out + "/config.ini", cfg.config_text);
-  io::write_file_atomic(cfg.out + "/genome.json", search::to_json(space, genome));
-  io::write_file_atomic(cfg.out + "/cells.dot", search::to_dot(space, genome));
   apply_threads(cfg.threads);
   const torch::Device device = select_device(cfg.device);
   torch::manual_seed(cfg.seed);
@@ -100,30 +114,62 @@ int run_retrain(const RunConfig& cfg, const std::string& genome_arg) {
   int64_t n_params = 0;
   for (const auto& p : net->parameters()) n_params += p.numel();
 
-  io::LogAttributes attrs{"retrain", cfg.config_text, GNAS_VERSION, cfg.seed, 1, ds.name, now_iso8601()};
-  io::Hdf5Log log(cfg.out + "/log.h5", attrs, space.length(), 0, 0, false);
-  log.set_best(genome, std::nanf(""));
-  Rng data_rng(cfg.seed, 2);
+  RunState st;
+  st.data_rng = Rng(cfg.seed, 2);
+  std::unique_ptr<io::Hdf5Log> log;
+  if (cfg.resume) {
+    const std::string used = load_checkpoint(ckpt_dir, net, *sgd, st);
+    net->to(device);
+    log = std::make_unique<io::Hdf5Log>(cfg.out + "/log.h5", st.epoch, 0);
+    GNAS_LOG(INFO) << "resuming " << cfg.out << " from " << used << " at epoch " << st.epoch + 1 << ", step " << st.step;
+  } else {
+    io::LogAttributes attrs{"retrain", cfg.config_text, GNAS_VERSION, cfg.seed, 1, ds.name, now_iso8601()};
+    log = std::make_unique<io::Hdf5Log>(cfg.out + "/log.h5", attrs, space.length(), 0, 0, false);
+    log->set_best(genome, std::nanf(""));
+  }
+  install_stop_handlers();
   const int64_t n_train = ds.train.size();
   const int steps = static_cast<int>(n_train / cfg.train.batch);
   GNAS_LOG(INFO) << "gnas retrain: " << ds.name << " (" << n_train << " train / " << ds.test.size()
                  << " test images) on " << device << ", fixed network C=" << cfg.net.channels
                  << " N_cell=" << cfg.net.cells << " (" << n_params << " parameters), genome "
                  << search::to_text(space, genome);
-  double best_test = -1;
-  for (int epoch = 0; epoch < cfg.train.epochs; ++epoch) {
+  const bool tty = cfg.progress && stdout_is_tty();
+  const auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(device);
+  const auto i64 = torch::TensorOptions().dtype(torch::kInt64).device(device);
+  int steps_this_process = 0;
+  for (; st.epoch < cfg.train.epochs; ++st.epoch) {
+    const int epoch = st.epoch;
     const auto t0 = Clock::now();
     const double lr = lr_at(cfg.train, epoch);
     set_lr(*sgd, lr);
     net->set_drop_path_keep(epoch >= cfg.net.drop_path_from ? cfg.net.drop_path_keep : 1.0);
     net->train();
-    const auto perm = permutation(n_train, data_rng);
-    auto loss_sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(device));
-    auto correct = torch::zeros({}, torch::TensorOptions().dtype(torch::kInt64).device(device));
-    for (int step = 0; step < steps; ++step) {
-      const std::vector<int64_t> idx(perm.begin() + int64_t(step) * cfg.train.batch,
-                                     perm.begin() + int64_t(step + 1) * cfg.train.batch);
-      auto [x, y] = make_batch(ds.train, idx, cfg.data.augment, cfg.data.cutout, data_rng);
+    if (st.step == 0) st.data_rng_epoch_start = st.data_rng;
+    Rng perm_rng = st.data_rng_epoch_start;
+    const auto perm = permutation(n_train, perm_rng);
+    if (st.step == 0) st.data_rng = perm_rng;
+    auto loss_sum = torch::full({}, st.loss_sum, f64);
+    auto correct = torch::full({}, st.correct, i64);
+    Progress progress(tty, epoch, cfg.train.epochs, steps);
+    for (; st.step < steps; ++st.step) {
+      if (stop_requested()) {
+        st.loss_sum = loss_sum.item<double>();
+        st.correct = correct.item<int64_t>();
+        st.epoch_seconds += std::chrono::duration<double>(Clock::now() - t0).count();
+        progress.clear();
+        GNAS_CHECK_AS(TrainingError, std::isfinite(st.loss_sum), "stopping on a signal with a non-finite loss: no "
+                      "checkpoint written; the previous one is kept");
+        save_checkpoint(ckpt_dir, net, *sgd, st);
+        GNAS_LOG(WARN) << "signal " << stop_requested() << ": checkpoint written at epoch " << epoch + 1 << " step "
+                       << st.step << "; exiting with code " << kExitRequeue << " (resume with: gnas retrain --out "
+                       << cfg.out << " --resume)";
+        return kExitRequeue;
+      }
+      if (++steps_this_process == cfg.debug.stop_after_steps) std::raise(SIGTERM);  // seen at the next step
+      const std::vector<int64_t> idx(perm.begin() + int64_t(st.step) * cfg.train.batch,
+                                     perm.begin() + int64_t(st.step + 1) * cfg.train.batch);
+      auto [x, y] = make_batch(ds.train, idx, cfg.data.augment, cfg.data.cutout, st.data_rng);
       sgd->zero_grad();
       auto logits = net->forward(x);
       auto loss = torch::cross_entropy_loss(logits, y);
@@ -131,35 +177,52 @@ int run_retrain(const RunConfig& cfg, const std::string& genome_arg) {
       sgd->step();
       loss_sum += loss.detach().to(torch::kFloat64) * static_cast<double>(idx.size());
       correct += logits.detach().argmax(1).eq(y).sum();
+      if (progress.due(st.step)) {
+        const double seen = double(st.step + 1) * cfg.train.batch;
+        progress.draw(st.step, loss_sum.item<double>() / seen, 100.0 * correct.item<int64_t>() / seen);
+      }
     }
+    progress.clear();
     const double seen = double(steps) * cfg.train.batch;
     const double train_loss = loss_sum.item<double>() / seen, train_acc = 100.0 * correct.item<int64_t>() / seen;
     GNAS_CHECK_AS(TrainingError, std::isfinite(train_loss), "epoch ", epoch + 1, ": the training loss is not finite (",
-                  train_loss, "); lower --train.lr. The last good model is kept in ", cfg.out);
+                  train_loss, "); lower --train.lr. The last good checkpoint and models are kept in ", cfg.out);
     const double test_acc = evaluate_accuracy(net, ds.test.images, ds.test.labels, cfg.data.eval_batch);
+    const double seconds = st.epoch_seconds + std::chrono::duration<double>(Clock::now() - t0).count();
     save_model(cfg.out + "/model_last.pt", net);
-    if (test_acc > best_test) {
-      best_test = test_acc;
+    if (test_acc > st.best_metric) {
+      st.best_metric = test_acc;
       save_model(cfg.out + "/model_best.pt", net);
     }
     io::EpochRecord rec;
     rec.lr = lr;
     rec.train_loss = train_loss;
     rec.train_acc = train_acc;
-    rec.time_s = std::chrono::duration<double>(Clock::now() - t0).count();
+    rec.time_s = seconds;
     rec.best_fitness = std::nan("");
     rec.best_full_val_acc = std::nan("");
     rec.test_acc = test_acc;
-    log.append_epoch(rec);
-    log.flush();
+    log->append_epoch(rec);
+    log->flush();
+    RunState next = st;
+    next.epoch = epoch + 1;
+    next.step = 0;
+    next.loss_sum = 0;
+    next.correct = 0;
+    next.epoch_seconds = 0;
+    save_checkpoint(ckpt_dir, net, *sgd, next);
     std::ostringstream line;
     line << std::fixed << "epoch " << epoch + 1 << "/" << cfg.train.epochs << "  lr " << std::setprecision(4) << lr
          << "  loss " << train_loss << "  train_acc " << std::setprecision(1) << train_acc << "%  test_acc "
-         << test_acc << "%  " << rec.time_s << "s  (" << std::setprecision(0) << seen / rec.time_s << " img/s)";
+         << test_acc << "%  " << seconds << "s  (" << std::setprecision(0) << seen / seconds << " img/s)";
     GNAS_LOG(INFO) << line.str();
+    st.step = 0;
+    st.loss_sum = 0;
+    st.correct = 0;
+    st.epoch_seconds = 0;
   }
-  GNAS_LOG(INFO) << "best test accuracy " << std::fixed << std::setprecision(2) << best_test << "%; wrote "
-                 << cfg.out << "/{model_best.pt, model_last.pt, log.h5}";
+  GNAS_LOG(INFO) << "best test accuracy " << std::fixed << std::setprecision(2) << st.best_metric << "%; wrote "
+                 << cfg.out << "/{model_best.pt, model_last.pt, log.h5, checkpoints/}";
   return kExitOk;
 }
 

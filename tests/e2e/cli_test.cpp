@@ -225,6 +225,71 @@ TEST(SearchEndToEndTest, InterruptedAndResumedRunEqualsUninterruptedRun) {
   EXPECT_CONTAINS(none.output, "no run to resume");
 }
 
+const char* kTinyRetrain =
+    " --net.channels 4 --net.cells 1 --train.epochs 2 --train.batch 32 --data.synthetic_train 256"
+    " --data.synthetic_test 100 --threads 1 --no-progress";
+const char* kGenome = "'0 1 3 4 2 0 0 1 0 0 1 2 0 0 0 0 0 1 2 1 | 0 1 0 1 0 1 1 2 0 1 0 0 0 1 2 2 0 1 1 1 | "
+                      "0 0 4 0 0 0 2 2 0 0 2 2 0 0 2 2 0 0 2 2'";
+
+TEST(RetrainEndToEndTest, RetrainEvaluateAndResume) {
+  const std::string base = temp_dir();
+  const Result a = run("retrain --genome " + std::string(kGenome) + " --out " + base + "/a" + kTinyRetrain);
+  ASSERT_EQ(a.exit_code, 0) << a.output;
+  EXPECT_CONTAINS(a.output, "test_acc");
+  for (const char* f : {"/model_best.pt", "/model_last.pt", "/genome.json", "/log.h5", "/checkpoints/latest.pt"})
+    EXPECT_TRUE(std::ifstream(base + "/a" + f).good()) << f;
+  const Result ev = run("evaluate --model " + base + "/a --threads 1");
+  ASSERT_EQ(ev.exit_code, 0) << ev.output;
+  EXPECT_CONTAINS(ev.output, "test top-1 ");
+  EXPECT_CONTAINS(ev.output, "top-5 ");
+
+  // Interrupted in epoch 2 and resumed: the same losses and test accuracies.
+  Result b = run("retrain --genome " + std::string(kGenome) + " --out " + base + "/b --debug.stop_after_steps 10" +
+                 kTinyRetrain);
+  ASSERT_EQ(b.exit_code, 3) << b.output;
+  b = run("retrain --out " + base + "/b --resume --no-progress");
+  ASSERT_EQ(b.exit_code, 0) << b.output;
+  H5 ha(base + "/a/log.h5"), hb(base + "/b/log.h5");
+  EXPECT_EQ(ha.read<double>("/epoch/train_loss", H5T_NATIVE_DOUBLE), hb.read<double>("/epoch/train_loss", H5T_NATIVE_DOUBLE));
+  EXPECT_EQ(ha.read<double>("/epoch/test_acc", H5T_NATIVE_DOUBLE), hb.read<double>("/epoch/test_acc", H5T_NATIVE_DOUBLE));
+  EXPECT_EQ(ha.shape("/ga/generation/genome"), std::vector<hsize_t>{});  // retrain logs have no /ga
+
+  // Bad model files and options.
+  std::ofstream(base + "/junk.pt") << "junk";
+  Result bad = run("evaluate --model " + base + "/junk.pt");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_CONTAINS(bad.output, "not a gnas model file");
+  bad = run("evaluate --model " + base + "/nothing.pt");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_CONTAINS(bad.output, "no such file");
+  bad = run("retrain --out " + base + "/c" + kTinyRetrain);
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_CONTAINS(bad.output, "--genome is required");
+}
+
+TEST(RealDataEndToEndTest, SearchRetrainEvaluateOnCifar10) {
+  // CTest runs from the source root; the real CIFAR-10 copy lives in ../shared beside it.
+  const std::string data = "../shared/data/cifar-10-batches-bin";
+  if (!std::ifstream(data + "/data_batch_1.bin").good())
+    GTEST_SKIP() << "../shared/data/cifar-10-batches-bin is absent: the real-data run needs the shared CIFAR-10 copy";
+  const std::string base = temp_dir();
+  const std::string limit = " --data " + data + " --data.train_limit 5000 --threads 1 --no-progress";
+  const Result s = run("search --out " + base + "/s --train.epochs 2 --data.val_size 1000" + limit);
+  ASSERT_EQ(s.exit_code, 0) << s.output;
+  EXPECT_CONTAINS(s.output, "cifar10 (4000 train / 1000 val images");
+  const Result r = run("retrain --genome " + base + "/s --out " + base + "/r --net.channels 8 --net.cells 1"
+                       " --train.epochs 2 --train.schedule cosine" + limit);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_CONTAINS(r.output, "fewer than the official 10000");  // the shared test file has 1,000 records
+  const Result e = run("evaluate --model " + base + "/r --data " + data + " --threads 1");
+  ASSERT_EQ(e.exit_code, 0) << e.output;
+  const auto at = e.output.find("test top-1 ");
+  ASSERT_NE(at, std::string::npos) << e.output;
+  const double top1 = std::stod(e.output.substr(at + 11));
+  std::printf("real CIFAR-10 end to end: test top-1 %.2f%%\n", top1);
+  EXPECT_GT(top1, 20.0) << "chance is 10%";
+}
+
 TEST(CliTest, HelpDocumentsEveryCommandAndOption) {
   const Result top = run("--help");
   EXPECT_EQ(top.exit_code, 0);
