@@ -320,6 +320,22 @@ std::string backend_from_args(const std::vector<std::string>& args) {
   return "auto";
 }
 
+namespace {
+/// Parses a small command's options: usage + description + option list into help_text; returns
+/// true when --help was given (nothing else is checked then).
+bool parse_simple(const std::vector<std::string>& args, const po::options_description& d, const std::string& usage,
+                  std::string& help_text) {
+  std::ostringstream help;
+  help << usage << d;
+  help_text = help.str();
+  po::variables_map vm;
+  translate_po_errors("", [&] { po::store(po::command_line_parser(args).options(d).run(), vm); });
+  if (vm.count("help")) return true;
+  translate_po_errors("", [&] { po::notify(vm); });
+  return false;
+}
+}  // namespace
+
 ExportArgs parse_export_command(const std::vector<std::string>& args) {
   ExportArgs a;
   po::options_description d("Options");
@@ -329,18 +345,12 @@ ExportArgs parse_export_command(const std::vector<std::string>& args) {
       "format", po::value(&a.format)->default_value(a.format), "json | dot | text")(
       "output,o", po::value(&a.output), "write here instead of stdout")(
       "net.blocks", po::value(&a.blocks)->default_value(a.blocks), "N_b, blocks per cell");
-  std::ostringstream help;
-  help << "Usage: gnas export --genome G [--format json|dot|text] [-o FILE]\n"
-          "Writes a genome as JSON (genes and decoded cells), Graphviz DOT (one cluster per cell) or text.\n"
-       << d;
-  a.help_text = help.str();
-  po::variables_map vm;
-  translate_po_errors("", [&] { po::store(po::command_line_parser(args).options(d).run(), vm); });
-  if (vm.count("help")) {
-    a.help = true;
-    return a;
-  }
-  translate_po_errors("", [&] { po::notify(vm); });
+  a.help = parse_simple(args, d,
+                        "Usage: gnas export --genome G [--format json|dot|text] [-o FILE]\n"
+                        "Writes a genome as JSON (genes and decoded cells), Graphviz DOT (one cluster per cell) "
+                        "or text.\n",
+                        a.help_text);
+  if (a.help) return a;
   GNAS_CHECK_AS(ConfigError, a.format == "json" || a.format == "dot" || a.format == "text",
                 "--format must be json, dot or text, got ", a.format);
   GNAS_CHECK_AS(ConfigError, a.blocks >= 1 && a.blocks <= 16, "--net.blocks must be in [1, 16], got ", a.blocks);
@@ -356,18 +366,11 @@ EvaluateArgs parse_evaluate_command(const std::vector<std::string>& args) {
       "device", po::value(&a.device)->default_value(a.device), "auto | cpu | cuda | cuda:N")(
       "batch", po::value(&a.batch)->default_value(a.batch), "evaluation batch size")(
       "threads", po::value(&a.threads)->default_value(a.threads), "torch intra-op threads (0 = default)");
-  std::ostringstream help;
-  help << "Usage: gnas evaluate --model CHECKPOINT [--data DIR]\n"
-          "Prints top-1 and top-5 accuracy of a retrained model on the test split.\n"
-       << d;
-  a.help_text = help.str();
-  po::variables_map vm;
-  translate_po_errors("", [&] { po::store(po::command_line_parser(args).options(d).run(), vm); });
-  if (vm.count("help")) {
-    a.help = true;
-    return a;
-  }
-  translate_po_errors("", [&] { po::notify(vm); });
+  a.help = parse_simple(args, d,
+                        "Usage: gnas evaluate --model CHECKPOINT [--data DIR]\n"
+                        "Prints top-1 and top-5 accuracy of a retrained model on the test split.\n",
+                        a.help_text);
+  if (a.help) return a;
   GNAS_CHECK_AS(ConfigError, a.batch >= 1, "--batch must be >= 1, got ", a.batch);
   GNAS_CHECK_AS(ConfigError, a.threads >= 0, "--threads must be >= 0, got ", a.threads);
   return a;

@@ -1,7 +1,6 @@
 // End-to-end MPI tests: launch `mpirun -np N gnas ...` and check exit codes, messages and logs.
 #include <gtest/gtest.h>
 #include <hdf5.h>
-#include <sys/wait.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -9,51 +8,26 @@
 #include <string>
 #include <vector>
 
+#include "support/process.h"
+
 namespace {
 
-struct Result {
-  int exit_code = -1;
-  std::string output;
-  double seconds = 0;
-};
+using gnas::testing::env_or;
+using gnas::testing::Result;
+using gnas::testing::run_shell;
 
-std::string env(const char* name, const char* fallback) {
-  const char* v = std::getenv(name);
-  return v ? v : fallback;
-}
-
-Result run(const std::string& command) {
-  Result r;
-  const auto t0 = std::chrono::steady_clock::now();
-  FILE* p = ::popen((command + " 2>&1").c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
-  const int status = ::pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  return r;
-}
-
+Result run(const std::string& command) { return run_shell(command); }
 std::string mpirun(int np) {
-  return env("GNAS_MPIEXEC", "mpirun") + " --allow-run-as-root --oversubscribe -np " + std::to_string(np) + " ";
+  return env_or("GNAS_MPIEXEC", "mpirun") + " --allow-run-as-root --oversubscribe -np " + std::to_string(np) + " ";
 }
-std::string gnas() { return env("GNAS_EXE", "gnas"); }
-
-std::string temp_dir() {
-  char tmpl[] = "/tmp/gnas_mpiXXXXXX";
-  return mkdtemp(tmpl) ? tmpl : "/tmp";
-}
+std::string gnas() { return gnas::testing::gnas_exe(); }
+std::string temp_dir() { return gnas::testing::make_temp_dir("gnas_mpi"); }
 
 int count(const std::string& s, const std::string& what) {
   int n = 0;
   for (auto p = s.find(what); p != std::string::npos; p = s.find(what, p + 1)) ++n;
   return n;
 }
-
-#define EXPECT_CONTAINS(haystack, needle) \
-  EXPECT_NE((haystack).find(needle), std::string::npos) << "missing '" << (needle) << "' in:\n" << (haystack)
 
 const char* kTiny =
     " --net.channels 4 --net.cells 1 --train.epochs 2 --train.batch 32 --data.synthetic_train 256"
@@ -107,7 +81,7 @@ TEST(MpiFailureTest, OneRankThrowingStopsTheJobQuickly) {
 TEST(MpiFailureTest, BadDataOnOneRankGivesOneClearError) {
   const std::string dir = temp_dir();
   // MPMD launch: rank 0 gets the synthetic data, rank 1 a directory that does not exist.
-  const std::string cmd = env("GNAS_MPIEXEC", "mpirun") + " --allow-run-as-root --oversubscribe -np 1 " + gnas() +
+  const std::string cmd = env_or("GNAS_MPIEXEC", "mpirun") + " --allow-run-as-root --oversubscribe -np 1 " + gnas() +
                           " search --out " + dir + "/run" + kTiny + " : -np 1 " + gnas() + " search --out " + dir +
                           "/run --data " + dir + "/missing" + kTiny;
   const Result r = run(cmd);

@@ -1,7 +1,6 @@
 // End-to-end tests of the gnas executable: real processes, real files, exit codes and messages.
 #include <gtest/gtest.h>
 #include <hdf5.h>
-#include <sys/wait.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -13,38 +12,14 @@
 #include <string>
 #include <vector>
 
+#include "support/process.h"
+
 namespace {
 
-struct Result {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
+using gnas::testing::Result;
 
-std::string exe() {
-  const char* e = std::getenv("GNAS_EXE");
-  return e ? e : "gnas";
-}
-
-Result run(const std::string& args) {
-  Result r;
-  FILE* p = ::popen((exe() + " " + args + " 2>&1").c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
-  const int status = ::pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
-std::string temp_dir() {
-  char tmpl[] = "/tmp/gnas_e2eXXXXXX";
-  if (!mkdtemp(tmpl)) return "/tmp/gnas_e2e_fallback";
-  return tmpl;
-}
-
-#define EXPECT_CONTAINS(haystack, needle) \
-  EXPECT_NE((haystack).find(needle), std::string::npos) << "missing '" << (needle) << "' in:\n" << (haystack)
+Result run(const std::string& args) { return gnas::testing::run_shell(gnas::testing::gnas_exe() + " " + args); }
+std::string temp_dir() { return gnas::testing::make_temp_dir("gnas_e2e"); }
 
 const char* kTiny =
     " --net.channels 4 --net.cells 1 --train.epochs 2 --train.batch 32 --data.synthetic_train 256"
