@@ -265,8 +265,8 @@ int run_search(const RunConfig& cfg, dist::Communicator& comm) {
     const double train_loss = totals[0].item<double>() / seen;
     const double train_acc = 100.0 * totals[1].item<double>() / seen;
     GNAS_CHECK_AS(TrainingError, std::isfinite(train_loss), "epoch ", epoch + 1,
-                  ": the training loss is not finite (", train_loss, "); lower --train.lr. The log, the best genome "
-                  "and the checkpoint of the last good epoch are kept in ", cfg.out);
+                  ": the training loss is not finite (", train_loss, "); lower --train.lr. What earlier epochs wrote "
+                  "(log, best genome, checkpoint) is kept in ", cfg.out);
 
     // End of epoch: evaluate-and-replace rounds (DESIGN §4). The generation is split among ranks,
     // every rank scores its members on the same N_v images, the fitness list is summed (each entry

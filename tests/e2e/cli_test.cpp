@@ -194,6 +194,15 @@ TEST(SearchEndToEndTest, InterruptedAndResumedRunEqualsUninterruptedRun) {
               ha.read<float>("/ga/population/fitness", H5T_NATIVE_FLOAT));
   }
 
+  // Neither checkpoint usable: a clear error, and nothing is overwritten.
+  std::ofstream(base + "/c/checkpoints/latest.pt", std::ios::trunc) << "garbage";
+  std::ofstream(base + "/c/checkpoints/previous.pt", std::ios::trunc) << "garbage";
+  c = run("search --out " + base + "/c --resume --no-progress");
+  EXPECT_EQ(c.exit_code, 1) << c.output;
+  EXPECT_CONTAINS(c.output, "no usable checkpoint in '" + base + "/c/checkpoints'");
+  H5 hc2(base + "/c/log.h5");
+  EXPECT_EQ(hc2.shape("/epoch/train_loss"), std::vector<hsize_t>({2}));
+
   // Nothing to resume: a clear error.
   const Result none = run("search --out " + base + "/none --resume" + kTiny);
   EXPECT_EQ(none.exit_code, 2);
@@ -263,6 +272,15 @@ TEST(RealDataEndToEndTest, SearchRetrainEvaluateOnCifar10) {
   const double top1 = std::stod(e.output.substr(at + 11));
   std::printf("real CIFAR-10 end to end: test top-1 %.2f%%\n", top1);
   EXPECT_GT(top1, 20.0) << "chance is 10%";
+}
+
+TEST(SearchEndToEndTest, DivergenceStopsWithAClearError) {
+  const std::string dir = temp_dir() + "/nan";
+  const Result r = run("search --out " + dir + " --train.lr 1e30" + std::string(kTiny));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_CONTAINS(r.output, "epoch 1: the training loss is not finite");
+  EXPECT_CONTAINS(r.output, "lower --train.lr");
+  EXPECT_FALSE(std::ifstream(dir + "/checkpoints/latest.pt").good()) << "no checkpoint of a diverged epoch";
 }
 
 TEST(CliTest, HelpDocumentsEveryCommandAndOption) {
