@@ -1,8 +1,8 @@
-#include "gnas/train/progress.h"
+#include "gnas/core/progress.h"
 
 #include <cstdio>
 
-namespace gnas::train {
+namespace gnas {
 
 Progress::Progress(bool enabled, int epoch, int epochs, int steps)
     : enabled_(enabled), epoch_(epoch), epochs_(epochs), steps_(steps) {}
@@ -27,4 +27,4 @@ void Progress::clear() const {
   std::fflush(stdout);
 }
 
-}  // namespace gnas::train
+}  // namespace gnas

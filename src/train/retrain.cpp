@@ -16,7 +16,7 @@
 #include "gnas/train/checkpoint.h"
 #include "gnas/train/commands.h"
 #include "gnas/train/common.h"
-#include "gnas/train/progress.h"
+#include "gnas/core/progress.h"
 
 namespace gnas::train {
 namespace {

@@ -2,7 +2,7 @@
 /// The step progress line drawn on a terminal during long epochs (never into logs or pipes).
 #include <chrono>
 
-namespace gnas::train {
+namespace gnas {
 
 class Progress {
  public:
@@ -20,4 +20,4 @@ class Progress {
   std::chrono::steady_clock::time_point last_{};
 };
 
-}  // namespace gnas::train
+}  // namespace gnas
