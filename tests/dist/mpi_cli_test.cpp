@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "support/h5_reader.h"
 #include "support/process.h"
 
 namespace {
@@ -29,21 +30,8 @@ int count(const std::string& s, const std::string& what) {
   return n;
 }
 
-const char* kTiny =
-    " --net.channels 4 --net.cells 1 --train.epochs 2 --train.batch 32 --data.synthetic_train 256"
-    " --data.synthetic_val 100 --data.synthetic_test 50 --ga.n_v 50 --ga.population 4 --ga.generation 6"
-    " --no-progress";
-
-std::vector<hsize_t> shape(hid_t file, const char* name) {
-  hid_t ds = H5Dopen2(file, name, H5P_DEFAULT);
-  if (ds < 0) return {};
-  hid_t sp = H5Dget_space(ds);
-  std::vector<hsize_t> dims(H5Sget_simple_extent_ndims(sp));
-  H5Sget_simple_extent_dims(sp, dims.data(), nullptr);
-  H5Sclose(sp);
-  H5Dclose(ds);
-  return dims;
-}
+using gnas::testing::H5;
+using gnas::testing::kTiny;
 
 TEST(MpiSearchTest, TwoAndThreeRanksStayInSyncAndWriteOneLog) {
   const std::string dir = temp_dir();
@@ -55,17 +43,12 @@ TEST(MpiSearchTest, TwoAndThreeRanksStayInSyncAndWriteOneLog) {
     EXPECT_CONTAINS(r.output, "--debug.check_sync: 20 checks, all " + std::to_string(np) + " rank(s) agreed");
     EXPECT_EQ(count(r.output, "epoch 1/2"), 1) << "INFO lines come from rank 0 only";
     EXPECT_CONTAINS(r.output, "[0/" + std::to_string(np) + "]");
-    hid_t f = H5Fopen((out + "/log.h5").c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-    ASSERT_GE(f, 0);
-    int world = 0;
-    hid_t a = H5Aopen(f, "world_size", H5P_DEFAULT);
-    H5Aread(a, H5T_NATIVE_INT, &world);
-    H5Aclose(a);
-    EXPECT_EQ(world, np);
-    EXPECT_EQ(shape(f, "/epoch/train_loss"), std::vector<hsize_t>({2}));
-    EXPECT_EQ(shape(f, "/ga/generation/genome"), std::vector<hsize_t>({4, 6, 60}));
-    EXPECT_EQ(shape(f, "/ga/population/fitness"), std::vector<hsize_t>({4, 4}));
-    H5Fclose(f);
+    const H5 h(out + "/log.h5");
+    ASSERT_GE(h.file, 0);
+    EXPECT_EQ(h.attr_int("world_size"), np);
+    EXPECT_EQ(h.shape("/epoch/train_loss"), std::vector<hsize_t>({2}));
+    EXPECT_EQ(h.shape("/ga/generation/genome"), std::vector<hsize_t>({4, 6, 60}));
+    EXPECT_EQ(h.shape("/ga/population/fitness"), std::vector<hsize_t>({4, 4}));
   }
 }
 

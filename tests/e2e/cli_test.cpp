@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "support/h5_reader.h"
 #include "support/process.h"
 
 namespace {
@@ -21,48 +22,9 @@ using gnas::testing::Result;
 Result run(const std::string& args) { return gnas::testing::run_shell(gnas::testing::gnas_exe() + " " + args); }
 std::string temp_dir() { return gnas::testing::make_temp_dir("gnas_e2e"); }
 
-const char* kTiny =
-    " --net.channels 4 --net.cells 1 --train.epochs 2 --train.batch 32 --data.synthetic_train 256"
-    " --data.synthetic_val 100 --data.synthetic_test 50 --ga.n_v 50 --ga.population 4 --ga.generation 6"
-    " --threads 1 --no-progress";
+using gnas::testing::kTiny;
 
-// ---------- HDF5 reading helpers (the test's own, independent of the writer) ----------
-struct H5 {
-  hid_t file;
-  explicit H5(const std::string& path) { file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT); }
-  ~H5() {
-    if (file >= 0) H5Fclose(file);
-  }
-  std::vector<hsize_t> shape(const std::string& name) const {
-    hid_t ds = H5Dopen2(file, name.c_str(), H5P_DEFAULT);
-    if (ds < 0) return {};
-    hid_t sp = H5Dget_space(ds);
-    std::vector<hsize_t> dims(H5Sget_simple_extent_ndims(sp));
-    H5Sget_simple_extent_dims(sp, dims.data(), nullptr);
-    H5Sclose(sp);
-    H5Dclose(ds);
-    return dims;
-  }
-  template <class T>
-  std::vector<T> read(const std::string& name, hid_t type) const {
-    auto dims = shape(name);
-    size_t n = 1;
-    for (auto d : dims) n *= d;
-    std::vector<T> out(n);
-    hid_t ds = H5Dopen2(file, name.c_str(), H5P_DEFAULT);
-    H5Dread(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data());
-    H5Dclose(ds);
-    return out;
-  }
-  bool has_attr(const std::string& name) const { return H5Aexists(file, name.c_str()) > 0; }
-  int attr_int(const std::string& name) const {
-    int v = -1;
-    hid_t a = H5Aopen(file, name.c_str(), H5P_DEFAULT);
-    H5Aread(a, H5T_NATIVE_INT, &v);
-    H5Aclose(a);
-    return v;
-  }
-};
+using gnas::testing::H5;
 
 using Genes = std::vector<uint8_t>;
 
