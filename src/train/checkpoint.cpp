@@ -112,7 +112,7 @@ void save_checkpoint(const std::string& dir, nn::Network& net, torch::optim::SGD
     fit.push_back(m.fitness);
   }
   a.write("population", genomes_tensor(pop, length));
-  a.write("fitness", torch::tensor(fit.empty() ? std::vector<float>{} : fit, torch::kFloat32));
+  a.write("fitness", torch::tensor(fit, torch::kFloat32));
   a.write("generation", genomes_tensor(s.generation, length));
   a.write("ga_rng", rng_tensor(s.ga_rng));
   a.write("data_rng", rng_tensor(s.data_rng));

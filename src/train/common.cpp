@@ -92,41 +92,33 @@ std::pair<torch::Tensor, torch::Tensor> make_batch_shard(const data::Split& spli
 }
 
 int64_t count_correct(nn::Network& net, const torch::Tensor& images_u8, const torch::Tensor& labels, int64_t batch,
-                      int64_t first, int64_t stride) {
+                      int64_t first, int64_t stride, int64_t* correct5) {
   torch::NoGradGuard no_grad;
   const bool was_training = net->is_training();
   net->eval();
   const int64_t n = labels.size(0);
   auto correct = torch::zeros({}, torch::TensorOptions().dtype(torch::kInt64).device(labels.device()));
+  auto top5 = correct.clone();
   for (int64_t k = first; k * batch < n; k += stride) {
     const int64_t i = k * batch, e = std::min(n, i + batch);
-    correct += net->forward(data::normalize(images_u8.slice(0, i, e))).argmax(1).eq(labels.slice(0, i, e)).sum();
+    auto logits = net->forward(data::normalize(images_u8.slice(0, i, e)));
+    auto y = labels.slice(0, i, e);
+    correct += logits.argmax(1).eq(y).sum();
+    if (correct5)
+      top5 += std::get<1>(logits.topk(std::min<int64_t>(5, logits.size(1)), 1)).eq(y.unsqueeze(1)).any(1).sum();
   }
   net->train(was_training);
+  if (correct5) *correct5 = top5.item<int64_t>();
   return correct.item<int64_t>();
 }
 
 double evaluate_accuracy(nn::Network& net, const torch::Tensor& images_u8, const torch::Tensor& labels,
                          int64_t batch, double* top5) {
-  torch::NoGradGuard no_grad;
-  const bool was_training = net->is_training();
-  net->eval();
-  const int64_t n = labels.size(0);
-  torch::Tensor correct = torch::zeros({}, torch::TensorOptions().dtype(torch::kInt64).device(labels.device()));
-  torch::Tensor correct5 = correct.clone();
-  for (int64_t i = 0; i < n; i += batch) {
-    const int64_t e = std::min(n, i + batch);
-    auto logits = net->forward(data::normalize(images_u8.slice(0, i, e)));
-    auto y = labels.slice(0, i, e);
-    correct += logits.argmax(1).eq(y).sum();
-    if (top5) {
-      auto k = std::min<int64_t>(5, logits.size(1));
-      correct5 += std::get<1>(logits.topk(k, 1)).eq(y.unsqueeze(1)).any(1).sum();
-    }
-  }
-  net->train(was_training);
-  if (top5) *top5 = 100.0 * correct5.item<int64_t>() / std::max<int64_t>(1, n);
-  return 100.0 * correct.item<int64_t>() / std::max<int64_t>(1, n);
+  const double n = static_cast<double>(std::max<int64_t>(1, labels.size(0)));
+  int64_t correct5 = 0;
+  const int64_t correct = count_correct(net, images_u8, labels, batch, 0, 1, top5 ? &correct5 : nullptr);
+  if (top5) *top5 = 100.0 * correct5 / n;
+  return 100.0 * correct / n;
 }
 
 std::vector<float> evaluate_generation(nn::Network& net, const std::vector<search::Genome>& generation,

@@ -53,9 +53,10 @@ double evaluate_accuracy(nn::Network& net, const torch::Tensor& images_u8, const
 
 /// Number of correct top-1 predictions over the chunks k * batch (k = first, first + stride, ...)
 /// of images/labels: with first = rank and stride = size, ranks split an evaluation exactly as one
-/// process would batch it (batch-statistics BN sees the same batches).
+/// process would batch it (batch-statistics BN sees the same batches). correct5 (optional) receives
+/// the number of top-5 hits. Eval mode, no gradients.
 int64_t count_correct(nn::Network& net, const torch::Tensor& images_u8, const torch::Tensor& labels, int64_t batch,
-                      int64_t first, int64_t stride);
+                      int64_t first, int64_t stride, int64_t* correct5 = nullptr);
 
 /// Fitness (top-1 % on images/labels) of every genome of `generation`. The genomes are split among
 /// the ranks of `comm` as evenly as possible (any count over any number of ranks); each scores its
