@@ -12,10 +12,15 @@ const double kStd[3] = {63.0 / 255, 62.1 / 255, 66.7 / 255};
 torch::Tensor normalize(const torch::Tensor& images_u8) {
   GNAS_CHECK(images_u8.dim() == 4 && images_u8.size(1) == 3, "normalize: expected [N, 3, H, W], got ",
              images_u8.sizes());
-  auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(images_u8.device());
-  auto mean = torch::tensor({kMean[0], kMean[1], kMean[2]}, opts.dtype(torch::kFloat64)).to(torch::kFloat32).view({1, 3, 1, 1});
-  auto std = torch::tensor({kStd[0], kStd[1], kStd[2]}, opts.dtype(torch::kFloat64)).to(torch::kFloat32).view({1, 3, 1, 1});
-  return (images_u8.to(torch::kFloat32) / 255.0f - mean) / std;
+  // (x / 255 - mean) / std as one multiply-add per pixel: x * scale + shift, computed in double.
+  std::vector<float> scale(3), shift(3);
+  for (int ch = 0; ch < 3; ++ch) {
+    scale[ch] = static_cast<float>(1.0 / (255.0 * kStd[ch]));
+    shift[ch] = static_cast<float>(-kMean[ch] / kStd[ch]);
+  }
+  const auto dev = images_u8.device();
+  auto s = torch::tensor(scale).view({1, 3, 1, 1}).to(dev), b = torch::tensor(shift).view({1, 3, 1, 1}).to(dev);
+  return torch::addcmul(b, images_u8.to(torch::kFloat32), s);
 }
 
 AugmentDraw draw_augment(int64_t n, int pad, int64_t height, int64_t width, Rng& rng) {
@@ -35,26 +40,34 @@ torch::Tensor augment(const torch::Tensor& x, const AugmentDraw& d, int pad, int
   GNAS_CHECK(static_cast<int64_t>(d.dy.size()) == n, "augment: draw for ", d.dy.size(), " images, batch of ", n);
   const auto dev = x.device();
   auto i64 = torch::TensorOptions().dtype(torch::kInt64);
-  auto to_dev = [&](const std::vector<int64_t>& v) { return torch::tensor(v, i64).to(dev); };
+  // All per-image choices travel to the device in one copy: rows dy, dx, flip, cy, cx.
+  auto host = torch::empty({5, n}, i64);
+  auto* p = host.data_ptr<int64_t>();
+  for (int64_t i = 0; i < n; ++i) {
+    p[i] = d.dy[i];
+    p[n + i] = d.dx[i];
+    p[2 * n + i] = d.flip[i];
+    p[3 * n + i] = d.cy[i];
+    p[4 * n + i] = d.cx[i];
+  }
+  const auto choice = host.to(dev, /*non_blocking=*/false);
+  const auto dy = choice[0], dx = choice[1], flip = choice[2], cy = choice[3], cx = choice[4];
   torch::Tensor y = x;
   if (pad > 0) {
     auto padded = torch::constant_pad_nd(x, {pad, pad, pad, pad}, 0);
     auto ar_h = torch::arange(h, i64.device(dev)), ar_w = torch::arange(w, i64.device(dev));
-    auto rows = (to_dev(d.dy).view({n, 1, 1, 1}) + ar_h.view({1, 1, h, 1})).expand({n, c, h, w + 2 * pad});
+    auto rows = (dy.view({n, 1, 1, 1}) + ar_h.view({1, 1, h, 1})).expand({n, c, h, w + 2 * pad});
     y = padded.gather(2, rows);
-    auto cols = (to_dev(d.dx).view({n, 1, 1, 1}) + ar_w.view({1, 1, 1, w})).expand({n, c, h, w});
+    auto cols = (dx.view({n, 1, 1, 1}) + ar_w.view({1, 1, 1, w})).expand({n, c, h, w});
     y = y.gather(3, cols);
   }
-  std::vector<int64_t> flip(d.flip.begin(), d.flip.end());
-  auto flip_mask = to_dev(flip).to(torch::kBool).view({n, 1, 1, 1});
-  y = torch::where(flip_mask, y.flip({3}), y);
+  y = torch::where(flip.to(torch::kBool).view({n, 1, 1, 1}), y.flip({3}), y);
   if (cutout > 0) {
     const int64_t lo = cutout / 2, hi = cutout - cutout / 2;
     auto ar_h = torch::arange(h, i64.device(dev)).view({1, h, 1});
     auto ar_w = torch::arange(w, i64.device(dev)).view({1, 1, w});
-    auto cy = to_dev(d.cy).view({n, 1, 1}), cx = to_dev(d.cx).view({n, 1, 1});
-    auto in_rows = (ar_h >= cy - lo) & (ar_h < cy + hi);
-    auto in_cols = (ar_w >= cx - lo) & (ar_w < cx + hi);
+    auto in_rows = (ar_h >= cy.view({n, 1, 1}) - lo) & (ar_h < cy.view({n, 1, 1}) + hi);
+    auto in_cols = (ar_w >= cx.view({n, 1, 1}) - lo) & (ar_w < cx.view({n, 1, 1}) + hi);
     auto keep = (~(in_rows & in_cols)).to(y.scalar_type()).unsqueeze(1);  // [n, 1, h, w]
     y = y * keep;
   }
