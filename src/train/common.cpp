@@ -37,9 +37,9 @@ std::unique_ptr<torch::optim::SGD> make_sgd(const std::vector<torch::Tensor>& pa
 
 double lr_at(const TrainOptions& t, int epoch) {
   if (t.schedule == "cosine") return 0.5 * t.lr * (1.0 + std::cos(M_PI * epoch / t.epochs));
-  double lr = t.lr;
-  if (epoch >= t.epochs / 2) lr *= 0.1;
-  if (epoch >= (3 * t.epochs) / 4) lr *= 0.1;
+  double lr = t.lr;  // milestones at 50% and 75% of the epochs, e.g. epochs 155 and 233 of 310
+  if (epoch >= 0.5 * t.epochs) lr *= 0.1;
+  if (epoch >= 0.75 * t.epochs) lr *= 0.1;
   return lr;
 }
 

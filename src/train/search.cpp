@@ -351,10 +351,13 @@ int run_search(const RunConfig& cfg, dist::Communicator& comm) {
   }
   if (cfg.debug.check_sync)
     GNAS_LOG(INFO) << "--debug.check_sync: " << sync_checks << " checks, all " << world << " rank(s) agreed";
-  if (!st.population.empty())
-    GNAS_LOG(INFO) << "best genome (fitness " << st.population.front().fitness
-                   << "%): " << search::to_text(space, st.population.front().genome);
-  GNAS_LOG(INFO) << "wrote " << cfg.out << "/{config.ini, log.h5, best_genome.json, cells.dot, checkpoints/}";
+  if (root && !st.population.empty()) {
+    std::ostringstream line;
+    line << std::fixed << std::setprecision(1) << "best genome (fitness " << st.population.front().fitness
+         << "%): " << search::to_text(space, st.population.front().genome);
+    GNAS_LOG(INFO) << line.str();
+  }
+  if (root) GNAS_LOG(INFO) << "wrote " << cfg.out << "/{config.ini, log.h5, best_genome.json, cells.dot, checkpoints/}";
   return kExitOk;
 }
 
