@@ -58,7 +58,7 @@ int run_collective(cli::RunCommand kind, const std::vector<std::string>& args) {
       GNAS_CHECK_AS(ConfigError, comm->size() == 1, "gnas retrain runs as one process; launch it without mpirun");
       return train::run_retrain(run.config, run.extras.genome);
     }
-    return train::run_bench(run.config, run.extras.bench_steps, run.extras.bench_warmup, *comm);
+    return train::run_bench(run.config, run.extras, *comm);
   } catch (const dist::PeerFailed&) {
     return kExitError;  // the failing rank reports
   } catch (const dist::AgreedFailure& e) {

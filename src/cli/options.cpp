@@ -40,7 +40,7 @@ po::options_description config_options(RunConfig& c, Strings& s, RunCommand comm
       ("net.blocks", po::value(&c.net.blocks)->default_value(c.net.blocks), "N_b, blocks per cell. Paper: 5")
       ("net.dropout", po::value(&c.net.dropout)->default_value(c.net.dropout, "0.2"),
        "dropout before the classifier, in [0, 1). Paper: 0.2");
-  if (command == RunCommand::kRetrain)
+  if (command != RunCommand::kSearch)
     net.add_options()
         ("net.drop_path_keep", po::value(&c.net.drop_path_keep)->default_value(c.net.drop_path_keep, "0.9"),
          "per-sample drop-path keep probability in (0, 1]. Paper: 0.9")
@@ -235,7 +235,10 @@ ParsedRun parse_run_command(RunCommand command, const std::vector<std::string>& 
     cmd.add_options()("bench.steps", po::value(&r.extras.bench_steps)->default_value(r.extras.bench_steps),
                       "timed steps per measurement")(
         "bench.warmup", po::value(&r.extras.bench_warmup)->default_value(r.extras.bench_warmup),
-        "untimed warm-up steps");
+        "untimed warm-up steps")(
+        "bench.genome", po::value(&r.extras.bench_genome),
+        "time the fixed (retrain) network of this genome, with drop-path --net.drop_path_keep, instead of "
+        "the supernet with per-step genome switching");
   cmd.add_options()("no-progress", "no step progress indicator even on a terminal");
   if (command != RunCommand::kBench)
     cmd.add_options()("debug.stop_after_steps", po::value(&c.debug.stop_after_steps)->default_value(0),

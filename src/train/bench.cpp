@@ -5,6 +5,8 @@
 #include <chrono>
 #include <iomanip>
 #include <iostream>
+#include <optional>
+#include <sstream>
 
 #include "gnas/core/log.h"
 #include "gnas/dist/collectives.h"
@@ -21,7 +23,8 @@ struct Figures {
 
 /// Times `steps` training steps (global batch `batch` split over `comm`) and `steps` evaluation
 /// passes of `eval_n` images per rank.
-Figures measure(const RunConfig& cfg, int steps, int warmup, dist::Communicator& comm, const torch::Device& device) {
+Figures measure(const RunConfig& cfg, int steps, int warmup, const std::optional<search::Genome>& fixed,
+                dist::Communicator& comm, const torch::Device& device) {
   torch::manual_seed(cfg.seed);
   const int64_t batch = cfg.train.batch;
   const int64_t eval_n = cfg.data.eval_batch;
@@ -31,17 +34,22 @@ Figures measure(const RunConfig& cfg, int steps, int warmup, dist::Communicator&
   split.labels = torch::randint(0, 10, {pool}, torch::kInt64).to(device);
   search::SearchSpace space;
   space.n_blocks = cfg.net.blocks;
+  Rng ga_rng(cfg.seed, 1);
   nn::NetworkOptions o;
   o.channels = cfg.net.channels;
   o.cells = cfg.net.cells;
   o.n_blocks = cfg.net.blocks;
   o.dropout = cfg.net.dropout;
+  o.fixed = fixed;
   nn::Network net(o);
   net->to(device);
+  if (fixed) net->set_drop_path_keep(cfg.net.drop_path_keep);
+  // The supernet switches to a new random genome every step, as a search does.
+  auto next_genome = [&] { return fixed ? *fixed : ga::random_genome(space, ga_rng); };
   net->set_bn_batch_stats_in_eval(cfg.search.bn_eval == "batch");
   auto sgd = make_sgd(net->parameters(), cfg.train);
   dist::GradSync sync(comm);
-  Rng ga_rng(cfg.seed, 1), data_rng(cfg.seed, 2);
+  Rng data_rng(cfg.seed, 2);
   const auto [b0, b1] = dist::shard_range(batch, comm.rank(), comm.size());
   auto wait = [&] {
     if (device.is_cuda()) torch::cuda::synchronize();
@@ -50,7 +58,7 @@ Figures measure(const RunConfig& cfg, int steps, int warmup, dist::Communicator&
   auto train_steps = [&](int n) {
     net->train();
     for (int i = 0; i < n; ++i) {
-      net->set_genome(ga::random_genome(space, ga_rng));
+      net->set_genome(next_genome());
       const auto idx = sample_without_replacement(pool, batch, data_rng);
       auto [x, y] = make_batch_shard(split, idx, b0, b1, cfg.data.augment, cfg.data.cutout, data_rng);
       torch::cross_entropy_loss(net->forward(x), y).backward();
@@ -64,7 +72,7 @@ Figures measure(const RunConfig& cfg, int steps, int warmup, dist::Communicator&
   };
   auto eval_steps = [&](int n) {
     for (int i = 0; i < n; ++i) {
-      net->set_genome(ga::random_genome(space, ga_rng));
+      net->set_genome(next_genome());
       count_correct(net, split.images.slice(0, 0, eval_n), split.labels.slice(0, 0, eval_n), eval_n, 0, 1);
     }
     wait();
@@ -84,8 +92,12 @@ Figures measure(const RunConfig& cfg, int steps, int warmup, dist::Communicator&
 
 }  // namespace
 
-int run_bench(const RunConfig& cfg, int steps, int warmup, dist::Communicator& comm) {
-  const int world = comm.size();
+int run_bench(const RunConfig& cfg, const cli::CommandExtras& extras, dist::Communicator& comm) {
+  const int world = comm.size(), steps = extras.bench_steps, warmup = extras.bench_warmup;
+  search::SearchSpace space;
+  space.n_blocks = cfg.net.blocks;
+  std::optional<search::Genome> fixed;
+  if (!extras.bench_genome.empty()) fixed = search::load_genome(space, extras.bench_genome);
   apply_threads(cfg.threads > 0 ? cfg.threads : (world > 1 ? 1 : 0));
   const torch::Device device = select_device(cfg.device, comm.local_rank());
   GNAS_LOG(INFO) << "gnas bench: C=" << cfg.net.channels << " N_cell=" << cfg.net.cells << " global batch "
@@ -94,28 +106,31 @@ int run_bench(const RunConfig& cfg, int steps, int warmup, dist::Communicator& c
   // One rank alone first (the others wait), then all together.
   Figures single;
   const auto self = dist::make_communicator(dist::Backend::kSerial, false);
-  if (comm.rank() == 0) single = measure(cfg, steps, warmup, *self, device);
+  if (comm.rank() == 0) single = measure(cfg, steps, warmup, fixed, *self, device);
   comm.barrier();
   Figures all = single;
-  if (world > 1) all = measure(cfg, steps, warmup, comm, device);
+  if (world > 1) all = measure(cfg, steps, warmup, fixed, comm, device);
   // A CIFAR search epoch: 45k training images, then per generation N_g x N_v fitness images,
   // plus the full 5k validation split for the best member.
   const double epoch_train = 45000, epoch_eval =
       cfg.search.generations_per_epoch * cfg.search.ga.generation * double(cfg.search.n_v) + 5000;
   const double projected = epoch_train / all.train_ips + epoch_eval / all.eval_ips;
-  if (comm.rank() == 0)
-    std::cout << std::fixed << std::setprecision(2) << "{\"bench\": \"supernet\", \"device\": \"" << device
-              << "\", \"ranks\": " << world << ", \"threads_per_rank\": " << torch::get_num_threads()
-              << ", \"channels\": " << cfg.net.channels << ", \"cells\": " << cfg.net.cells
-              << ", \"global_batch\": " << cfg.train.batch << ", \"eval_batch\": " << cfg.data.eval_batch
-              << ", \"steps\": " << steps << ", \"train_img_per_s\": " << all.train_ips
-              << ", \"train_img_per_s_per_rank\": " << all.train_ips / world
-              << ", \"eval_img_per_s\": " << all.eval_ips << ", \"train_img_per_s_1rank\": " << single.train_ips
-              << ", \"eval_img_per_s_1rank\": " << single.eval_ips
-              << ", \"train_scaling_efficiency\": " << all.train_ips / (world * single.train_ips)
-              << ", \"eval_scaling_efficiency\": " << all.eval_ips / (world * single.eval_ips)
-              << ", \"projected_search_epoch_s\": " << projected << ", \"projected_epoch_train_images\": "
-              << epoch_train << ", \"projected_epoch_eval_images\": " << epoch_eval << "}" << std::endl;
+  if (comm.rank() != 0) return 0;
+  std::ostringstream json;
+  json << std::fixed << std::setprecision(2) << "{\"bench\": \"" << (fixed ? "fixed" : "supernet")
+       << "\", \"device\": \"" << device << "\", \"ranks\": " << world
+       << ", \"threads_per_rank\": " << torch::get_num_threads() << ", \"channels\": " << cfg.net.channels
+       << ", \"cells\": " << cfg.net.cells << ", \"global_batch\": " << cfg.train.batch
+       << ", \"eval_batch\": " << cfg.data.eval_batch << ", \"steps\": " << steps
+       << ", \"train_img_per_s\": " << all.train_ips << ", \"train_img_per_s_per_rank\": " << all.train_ips / world
+       << ", \"eval_img_per_s\": " << all.eval_ips << ", \"train_img_per_s_1rank\": " << single.train_ips
+       << ", \"eval_img_per_s_1rank\": " << single.eval_ips
+       << ", \"train_scaling_efficiency\": " << all.train_ips / (world * single.train_ips)
+       << ", \"eval_scaling_efficiency\": " << all.eval_ips / (world * single.eval_ips);
+  if (!fixed)
+    json << ", \"projected_search_epoch_s\": " << projected << ", \"projected_epoch_train_images\": " << epoch_train
+         << ", \"projected_epoch_eval_images\": " << epoch_eval;
+  std::cout << json.str() << "}" << std::endl;
   return 0;
 }
 

@@ -81,6 +81,14 @@ TEST(MpiBenchTest, ReportsScaling) {
   EXPECT_CONTAINS(r.output, "\"ranks\": 2");
   EXPECT_CONTAINS(r.output, "\"train_scaling_efficiency\": ");
   EXPECT_EQ(count(r.output, "{\"bench\""), 1);
+  // The fixed (retrain) network of one genome.
+  const Result f = run(mpirun(2) + gnas() +
+                       " bench --net.channels 4 --train.batch 32 --data.eval_batch 32 --bench.steps 2 --bench.warmup 1"
+                       " --bench.genome '0 1 3 4 2 0 0 1 0 0 1 2 0 0 0 0 0 1 2 1 | 0 1 0 1 0 1 1 2 0 1 0 0 0 1 2 2 0 1 1 1"
+                       " | 0 0 4 0 0 0 2 2 0 0 2 2 0 0 2 2 0 0 2 2'");
+  ASSERT_EQ(f.exit_code, 0) << f.output;
+  EXPECT_CONTAINS(f.output, "{\"bench\": \"fixed\"");
+  EXPECT_EQ(f.output.find("projected_search_epoch_s"), std::string::npos);
 }
 
 }  // namespace

@@ -16,6 +16,7 @@ struct CommandExtras {
   std::string genome;     ///< retrain: genome text, JSON file or search run directory
   int bench_steps = 20;   ///< bench: timed steps per measurement
   int bench_warmup = 3;   ///< bench: untimed steps first
+  std::string bench_genome;  ///< bench: time the fixed network of this genome instead of the supernet
 };
 
 struct ParsedRun {

@@ -19,8 +19,9 @@ int run_search(const RunConfig& config, dist::Communicator& comm);
 int run_retrain(const RunConfig& config, const std::string& genome);
 /// `gnas evaluate`: top-1/top-5 test accuracy of a retrained checkpoint.
 int run_evaluate(const cli::EvaluateArgs& args);
-/// `gnas bench`: train/eval throughput of the supernet, one JSON line per figure. Under MPI it
-/// measures rank 0 alone, then all ranks data-parallel, and reports the scaling efficiency.
-int run_bench(const RunConfig& config, int steps, int warmup, dist::Communicator& comm);
+/// `gnas bench`: train/eval throughput of the supernet (or, with extras.bench_genome, of that
+/// genome's fixed network), one JSON line. Under MPI it measures rank 0 alone, then all ranks
+/// data-parallel, and reports the scaling efficiency.
+int run_bench(const RunConfig& config, const cli::CommandExtras& extras, dist::Communicator& comm);
 
 }  // namespace gnas::train
