@@ -2,6 +2,10 @@
 
 #include <torch/torch.h>
 
+#include <map>
+#include <mutex>
+#include <string>
+
 #include "gnas/core/error.h"
 
 namespace gnas::data {
@@ -9,17 +13,33 @@ namespace gnas::data {
 const double kMean[3] = {125.3 / 255, 123.0 / 255, 113.9 / 255};
 const double kStd[3] = {63.0 / 255, 62.1 / 255, 66.7 / 255};
 
+namespace {
+/// (x / 255 - mean) / std as one multiply-add per pixel, x * scale + shift (computed in double).
+/// The [1, 3, 1, 1] constants are made once per device, not per batch.
+const std::pair<torch::Tensor, torch::Tensor>& normalize_constants(const torch::Device& device) {
+  static std::mutex mutex;
+  // Never destroyed: freeing CUDA tensors during static destruction can outlive the CUDA runtime.
+  static auto& cache = *new std::map<std::string, std::pair<torch::Tensor, torch::Tensor>>();
+  std::lock_guard<std::mutex> lock(mutex);
+  auto it = cache.find(device.str());
+  if (it == cache.end()) {
+    std::vector<float> scale(3), shift(3);
+    for (int ch = 0; ch < 3; ++ch) {
+      scale[ch] = static_cast<float>(1.0 / (255.0 * kStd[ch]));
+      shift[ch] = static_cast<float>(-kMean[ch] / kStd[ch]);
+    }
+    it = cache.emplace(device.str(), std::make_pair(torch::tensor(scale).view({1, 3, 1, 1}).to(device),
+                                                    torch::tensor(shift).view({1, 3, 1, 1}).to(device)))
+             .first;
+  }
+  return it->second;
+}
+}  // namespace
+
 torch::Tensor normalize(const torch::Tensor& images_u8) {
   GNAS_CHECK(images_u8.dim() == 4 && images_u8.size(1) == 3, "normalize: expected [N, 3, H, W], got ",
              images_u8.sizes());
-  // (x / 255 - mean) / std as one multiply-add per pixel: x * scale + shift, computed in double.
-  std::vector<float> scale(3), shift(3);
-  for (int ch = 0; ch < 3; ++ch) {
-    scale[ch] = static_cast<float>(1.0 / (255.0 * kStd[ch]));
-    shift[ch] = static_cast<float>(-kMean[ch] / kStd[ch]);
-  }
-  const auto dev = images_u8.device();
-  auto s = torch::tensor(scale).view({1, 3, 1, 1}).to(dev), b = torch::tensor(shift).view({1, 3, 1, 1}).to(dev);
+  const auto& [s, b] = normalize_constants(images_u8.device());
   return torch::addcmul(b, images_u8.to(torch::kFloat32), s);
 }
 

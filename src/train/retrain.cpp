@@ -204,22 +204,15 @@ int run_retrain(const RunConfig& cfg, const std::string& genome_arg) {
     rec.test_acc = test_acc;
     log->append_epoch(rec);
     log->flush();
-    RunState next = st;
+    st.clear_epoch_progress();
+    RunState next = st;  // the checkpoint describes the start of the next epoch
     next.epoch = epoch + 1;
-    next.step = 0;
-    next.loss_sum = 0;
-    next.correct = 0;
-    next.epoch_seconds = 0;
     save_checkpoint(ckpt_dir, net, *sgd, next);
     std::ostringstream line;
     line << std::fixed << "epoch " << epoch + 1 << "/" << cfg.train.epochs << "  lr " << std::setprecision(4) << lr
          << "  loss " << train_loss << "  train_acc " << std::setprecision(1) << train_acc << "%  test_acc "
          << test_acc << "%  " << seconds << "s  (" << std::setprecision(0) << seen / seconds << " img/s)";
     GNAS_LOG(INFO) << line.str();
-    st.step = 0;
-    st.loss_sum = 0;
-    st.correct = 0;
-    st.epoch_seconds = 0;
   }
   GNAS_LOG(INFO) << "best test accuracy " << std::fixed << std::setprecision(2) << st.best_metric << "%; wrote "
                  << cfg.out << "/{model_best.pt, model_last.pt, log.h5, checkpoints/}";

@@ -316,12 +316,14 @@ int run_search(const RunConfig& cfg, dist::Communicator& comm) {
     comm.allreduce_sum_(full);
     const double full_val = 100.0 * full.item<int64_t>() / std::max<int64_t>(1, ds.val.size());
 
+    const double epoch_time = st.epoch_seconds + seconds_since(t0);
+    st.clear_epoch_progress();
     if (root) {
       io::EpochRecord rec;
       rec.lr = lr;
       rec.train_loss = train_loss;
       rec.train_acc = train_acc;
-      rec.time_s = st.epoch_seconds + seconds_since(t0);
+      rec.time_s = epoch_time;
       rec.best_fitness = best.fitness;
       rec.best_full_val_acc = full_val;
       rec.test_acc = std::nan("");
@@ -333,10 +335,6 @@ int run_search(const RunConfig& cfg, dist::Communicator& comm) {
       io::write_file_atomic(cfg.out + "/cells.dot", search::to_dot(space, best.genome));
       RunState next = st;  // the checkpoint describes the start of the next epoch
       next.epoch = epoch + 1;
-      next.step = 0;
-      next.loss_sum = 0;
-      next.correct = 0;
-      next.epoch_seconds = 0;
       save_checkpoint(ckpt_dir, net, *s.sgd, next);
       std::ostringstream line;
       line << std::fixed << "epoch " << epoch + 1 << "/" << cfg.train.epochs << "  lr " << std::setprecision(4) << lr
@@ -344,10 +342,6 @@ int run_search(const RunConfig& cfg, dist::Communicator& comm) {
            << best.fitness << "%  best_val " << full_val << "%  n_new " << n_new << "  " << rec.time_s << "s";
       GNAS_LOG(INFO) << line.str();
     }
-    st.step = 0;
-    st.loss_sum = 0;
-    st.correct = 0;
-    st.epoch_seconds = 0;
   }
   if (cfg.debug.check_sync)
     GNAS_LOG(INFO) << "--debug.check_sync: " << sync_checks << " checks, all " << world << " rank(s) agreed";

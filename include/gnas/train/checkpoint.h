@@ -25,6 +25,14 @@ struct RunState {
   int64_t correct = 0;
   double epoch_seconds = 0;           ///< time spent in the partial epoch
   double best_metric = -1;            ///< retrain: best test accuracy so far
+
+  /// Forgets the partial-epoch progress (step, accumulators, time) once an epoch is complete.
+  void clear_epoch_progress() {
+    step = 0;
+    loss_sum = 0;
+    correct = 0;
+    epoch_seconds = 0;
+  }
 };
 
 /// Writes a checkpoint of (net, sgd, state) into `dir` (created if needed): latest.pt, keeping the
