@@ -4,6 +4,7 @@
 
 #include "gnas/cli/options.h"
 #include "gnas/core/error.h"
+#include "gnas/core/hash.h"
 #include "gnas/core/log.h"
 #include "gnas/dist/collectives.h"
 #include "gnas/dist/communicator.h"
@@ -33,7 +34,7 @@ int export_genome(const cli::ExportArgs& a) {
 /// and reported once; an error later (one rank throws mid-run) stops every rank with MPI_Abort.
 int run_collective(cli::RunCommand kind, const std::vector<std::string>& args) {
   auto comm = dist::make_communicator(dist::parse_backend(cli::backend_from_args(args)), cli::launched_under_mpi());
-  LogSettings log;
+  LogSettings log = log_settings();
   log.rank = comm->rank();
   log.world_size = comm->size();
   set_log_settings(log);
@@ -51,6 +52,22 @@ int run_collective(cli::RunCommand kind, const std::vector<std::string>& args) {
       if (comm->rank() == 0) std::cout << run.help_text;
       return kExitOk;
     }
+    // srun without a PMI plugin starts N copies that each believe they are rank 0 of 1: they
+    // would all write the same run directory.
+    const int tasks = cli::slurm_step_tasks();
+    GNAS_CHECK_AS(ConfigError, !(comm->size() == 1 && tasks > 1), "srun started ", tasks,
+                  " tasks but MPI sees a world of 1: each task would run alone. Launch with 'srun --mpi=pmix' "
+                  "(or set MpiDefault=pmix in slurm.conf), or with 'srun -n 1' for one process");
+    // Every rank must run the same configuration: a mismatch (different config files per node)
+    // would make the ranks' collectives disagree in size. Checked before any of them.
+    std::exception_ptr mismatch;
+    try {
+      dist::check_same_on_all_ranks(*comm, fnv1a64(run.config.config_text + '\0' + run.extras.genome),
+                                    "resolved configuration (options and config files)");
+    } catch (...) {
+      mismatch = std::current_exception();
+    }
+    dist::agree_on_failure(*comm, mismatch);
     log.all_ranks = run.config.dist.log_all_ranks;
     set_log_settings(log);
     if (kind == cli::RunCommand::kSearch) return train::run_search(run.config, *comm);

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "gnas/cli/options.h"
 #include "gnas/config.h"
 #include "gnas/core/error.h"
 #include "gnas/core/log.h"
@@ -36,6 +37,9 @@ int main(int argc, char** argv) {
     std::cout << "gnas " << GNAS_VERSION << "\n";
     return gnas::kExitOk;
   }
+  gnas::LogSettings log;
+  log.interactive = gnas::cli::stdout_is_user_terminal();
+  gnas::set_log_settings(log);
   const std::string command = args[0];
   args.erase(args.begin());
   try {

@@ -3,25 +3,29 @@
 #include <boost/program_options.hpp>
 #include <cstdlib>
 #include <fstream>
+#include <algorithm>
 #include <map>
+#include <thread>
 #include <sstream>
 
 #include "gnas/core/error.h"
+#include "gnas/core/log.h"
 
 namespace po = boost::program_options;
 
 namespace gnas::cli {
 namespace {
 
-struct Strings {  // string-valued options converted after parsing
+struct Strings {  // options converted and checked after parsing
   std::string crossover = "block";
+  std::int64_t seed = 1;  // parsed signed: "-1" must be an error, not 18446744073709551615
 };
 
 /// Every key that may appear in an INI file; `[section] key` == `--section.key`.
 po::options_description config_options(RunConfig& c, Strings& s, RunCommand command) {
   po::options_description general("General");
   general.add_options()
-      ("seed", po::value(&c.seed)->default_value(c.seed), "seed of every random stream (GA, data, torch)")
+      ("seed", po::value(&s.seed)->default_value(s.seed), "seed of every random stream (GA, data, torch), >= 0")
       ("threads", po::value(&c.threads)->default_value(c.threads),
        "torch intra-op threads; 0 keeps libtorch's default (use 1 per MPI rank)")
       ("device", po::value(&c.device)->default_value(c.device),
@@ -120,6 +124,7 @@ std::string format_value(const boost::any& v) {
   else if (auto pb = boost::any_cast<bool>(&v)) out << (*pb ? "true" : "false");
   else if (auto ps = boost::any_cast<std::string>(&v)) out << *ps;
   else if (auto pu = boost::any_cast<std::uint64_t>(&v)) out << *pu;
+  else if (auto pl = boost::any_cast<std::int64_t>(&v)) out << *pl;
   else out << "?";
   return out.str();
 }
@@ -153,17 +158,56 @@ const char* command_name(RunCommand c) {
   return "?";
 }
 
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+/// " Did you mean '--x'?" for the option of `desc` nearest to `name` (a typo, or a prefix, which
+/// is never accepted as the option it abbreviates), or "" when nothing is close.
+std::string suggestion(const po::options_description* desc, std::string name) {
+  if (!desc) return "";
+  while (!name.empty() && name.front() == '-') name.erase(0, 1);
+  std::string best;
+  std::size_t best_d = std::string::npos;
+  for (const auto& opt : desc->options()) {
+    const std::string& candidate = opt->long_name();
+    std::size_t d = edit_distance(name, candidate);
+    if (candidate.rfind(name, 0) == 0) d = std::min<std::size_t>(d, 1);  // a prefix of it
+    if (d < best_d) best_d = d, best = candidate;
+  }
+  if (best.empty() || best_d > std::max<std::size_t>(2, name.size() / 4)) return "";
+  return " Did you mean '--" + best + "'?";
+}
+
 template <class F>
-auto translate_po_errors(const std::string& where, F&& f) -> decltype(f()) {
+auto translate_po_errors(const std::string& where, F&& f, const po::options_description* desc = nullptr)
+    -> decltype(f()) {
   try {
     return f();
   } catch (const po::unknown_option& e) {
-    throw ConfigError(detail::concat(where, "unknown option '", e.get_option_name(),
-                                     "'; see --help for the valid ones"));
+    throw ConfigError(detail::concat(where, "unknown option '", e.get_option_name(), "'.",
+                                     suggestion(desc, e.get_option_name()), " See --help for the valid ones."));
+  } catch (const po::invalid_option_value& e) {
+    throw ConfigError(detail::concat(where, e.what(), " (a number out of range, or not a number?)"));
   } catch (const po::error& e) {
     throw ConfigError(detail::concat(where, e.what()));
   }
 }
+
+/// Command-line style: GNU long options, but never a unique prefix taken for the whole name
+/// (`--train.epoch 2` is an error that suggests `--train.epochs`, not a silent guess).
+constexpr int kCommandLineStyle = po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
 
 }  // namespace
 
@@ -171,7 +215,10 @@ void validate(const RunConfig& c) {
   auto need = [](bool ok, const std::string& flag, const std::string& rule, const auto& got) {
     GNAS_CHECK_AS(ConfigError, ok, "--", flag, " must be ", rule, ", got ", got);
   };
-  need(c.threads >= 0, "threads", ">= 0", c.threads);
+  const unsigned hw = std::thread::hardware_concurrency();
+  const int max_threads = hw > 0 ? static_cast<int>(hw) : 1024;
+  need(c.threads >= 0 && c.threads <= max_threads, "threads",
+       "in [0, " + std::to_string(max_threads) + "] (this machine's hardware threads)", c.threads);
   need(c.dist.backend == "auto" || c.dist.backend == "serial" || c.dist.backend == "mpi", "dist.backend",
        "auto, serial or mpi", c.dist.backend);
   need(c.device == "auto" || c.device == "cpu" || c.device.rfind("cuda", 0) == 0, "device",
@@ -185,11 +232,11 @@ void validate(const RunConfig& c) {
   need(c.net.drop_path_from >= 0, "net.drop_path_from", ">= 0", c.net.drop_path_from);
   need(c.train.epochs > 0, "train.epochs", "> 0", c.train.epochs);
   need(c.train.batch > 0, "train.batch", "> 0", c.train.batch);
-  need(c.train.lr > 0, "train.lr", "> 0", c.train.lr);
+  need(c.train.lr > 0 && c.train.lr <= 1e6, "train.lr", "in (0, 1e6]", c.train.lr);
   need(c.train.momentum >= 0 && c.train.momentum < 1, "train.momentum", "in [0, 1)", c.train.momentum);
   need(!c.train.nesterov || c.train.momentum > 0, "train.momentum", "> 0 when --train.nesterov is true",
        c.train.momentum);
-  need(c.train.weight_decay >= 0, "train.weight_decay", ">= 0", c.train.weight_decay);
+  need(c.train.weight_decay >= 0 && c.train.weight_decay < 1, "train.weight_decay", "in [0, 1)", c.train.weight_decay);
   need(c.train.schedule == "step" || c.train.schedule == "cosine", "train.schedule", "step or cosine",
        c.train.schedule);
   const auto& ga = c.search.ga;
@@ -274,8 +321,8 @@ ParsedRun parse_run_command(RunCommand command, const std::vector<std::string>& 
 
   po::variables_map vm;
   translate_po_errors("", [&] {
-    po::store(po::command_line_parser(argv).options(visible).run(), vm);
-  });
+    po::store(po::command_line_parser(argv).options(visible).style(kCommandLineStyle).run(), vm);
+  }, &visible);
   if (vm.count("help")) {
     r.help = true;
     return r;
@@ -289,12 +336,17 @@ ParsedRun parse_run_command(RunCommand command, const std::vector<std::string>& 
                   vm["out"].as<std::string>(), "' (its config.ini is missing)");
     files.push_back(resumed);
   }
-  for (const auto& file : files) {
-    std::ifstream in(file);
-    GNAS_CHECK_AS(ConfigError, in.good(), "--config: cannot read '", file, "'");
-    translate_po_errors("config file '" + file + "': ", [&] { po::store(po::parse_config_file(in, cfg, false), vm); });
+  // po::store keeps the first value it sees for a key: the command line was stored first (it wins),
+  // then the files from the last to the first, so a later --config overrides an earlier one.
+  for (auto file = files.rbegin(); file != files.rend(); ++file) {
+    std::ifstream in(*file);
+    GNAS_CHECK_AS(ConfigError, in.good(), "--config: cannot read '", *file, "'");
+    translate_po_errors("config file '" + *file + "': ",
+                        [&] { po::store(po::parse_config_file(in, cfg, false), vm); }, &cfg);
   }
   translate_po_errors("", [&] { po::notify(vm); });
+  GNAS_CHECK_AS(ConfigError, s.seed >= 0, "--seed must be >= 0, got ", s.seed);
+  c.seed = static_cast<std::uint64_t>(s.seed);
   r.config.progress = vm.count("no-progress") == 0;
 
   GNAS_CHECK_AS(ConfigError, s.crossover == "block" || s.crossover == "uniform",
@@ -315,6 +367,17 @@ bool launched_under_mpi() {
   return false;
 }
 
+int slurm_step_tasks() {
+  if (!std::getenv("SLURM_PROCID")) return 0;  // not a task started by srun
+  for (const char* v : {"SLURM_STEP_NUM_TASKS", "SLURM_NTASKS"})
+    if (const char* n = std::getenv(v)) return std::atoi(n);
+  return 0;
+}
+
+bool stdout_is_user_terminal() {
+  return stdout_is_tty() && !launched_under_mpi() && !std::getenv("SLURM_STEP_ID");
+}
+
 std::string backend_from_args(const std::vector<std::string>& args) {
   for (std::size_t i = 0; i < args.size(); ++i) {
     if (args[i] == "--dist.backend" && i + 1 < args.size()) return args[i + 1];
@@ -332,7 +395,8 @@ bool parse_simple(const std::vector<std::string>& args, const po::options_descri
   help << usage << d;
   help_text = help.str();
   po::variables_map vm;
-  translate_po_errors("", [&] { po::store(po::command_line_parser(args).options(d).run(), vm); });
+  translate_po_errors("", [&] { po::store(po::command_line_parser(args).options(d).style(kCommandLineStyle).run(), vm); },
+                      &d);
   if (vm.count("help")) return true;
   translate_po_errors("", [&] { po::notify(vm); });
   return false;

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <ctime>
 #include <iostream>
 
 namespace gnas {
@@ -30,6 +31,7 @@ LogLine::LogLine(LogLevel level) : level_(level) {
 LogLine::~LogLine() {
   if (!enabled_) return;
   std::ostringstream line;
+  if (!g_settings.interactive) line << utc_timestamp() << " ";
   if (g_settings.world_size > 1) line << "[" << g_settings.rank << "/" << g_settings.world_size << "] ";
   if (level_ != LogLevel::kInfo) line << level_name(level_) << ": ";
   line << buf_.str() << "\n";
@@ -38,5 +40,14 @@ LogLine::~LogLine() {
 }
 
 bool stdout_is_tty() { return ::isatty(STDOUT_FILENO) == 1; }
+
+std::string utc_timestamp() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  ::gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
 
 }  // namespace gnas

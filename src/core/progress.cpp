@@ -1,29 +1,51 @@
 #include "gnas/core/progress.h"
 
 #include <cstdio>
+#include <iomanip>
+
+#include "gnas/core/log.h"
 
 namespace gnas {
 
-Progress::Progress(bool enabled, int epoch, int epochs, int steps)
-    : enabled_(enabled), epoch_(epoch), epochs_(epochs), steps_(steps) {}
+Progress::Progress(bool enabled, int epoch, int epochs, int steps, int start_step)
+    : enabled_(enabled),
+      terminal_(log_settings().interactive),
+      epoch_(epoch),
+      epochs_(epochs),
+      steps_(steps),
+      start_step_(start_step) {}
 
 bool Progress::due(int step) {
   if (!enabled_) return false;
+  if (!terminal_) {
+    const int every = steps_ >= 10 ? steps_ / 10 : 1;
+    return (step + 1) % every == 0 && step + 1 < steps_;  // the epoch line reports the last step
+  }
   const auto now = std::chrono::steady_clock::now();
   if (step + 1 < steps_ && std::chrono::duration<double>(now - last_).count() < 0.25) return false;
   last_ = now;
   return true;
 }
 
-void Progress::draw(int step, double loss, double accuracy) const {
-  std::printf("\r  epoch %d/%d  step %d/%d  loss %.4f  acc %5.1f%%  ", epoch_ + 1, epochs_, step + 1, steps_, loss,
-              accuracy);
+void Progress::draw(int step, double loss, double accuracy, double samples_per_step) const {
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  const double rate = seconds > 0 ? (step + 1 - start_step_) * samples_per_step / seconds : 0;
+  if (!terminal_) {
+    std::ostringstream line;
+    line << std::fixed << "  epoch " << epoch_ + 1 << "/" << epochs_ << "  step " << step + 1 << "/" << steps_
+         << "  loss " << std::setprecision(4) << loss << "  acc " << std::setprecision(1) << accuracy << "%  "
+         << std::setprecision(0) << rate << " img/s";
+    GNAS_LOG(INFO) << line.str();
+    return;
+  }
+  std::printf("\r  epoch %d/%d  step %d/%d  loss %.4f  acc %5.1f%%  %.0f img/s  ", epoch_ + 1, epochs_, step + 1,
+              steps_, loss, accuracy, rate);
   std::fflush(stdout);
 }
 
 void Progress::clear() const {
-  if (!enabled_) return;
-  std::printf("\r%*s\r", 72, "");
+  if (!enabled_ || !terminal_) return;
+  std::printf("\r%*s\r", 80, "");
   std::fflush(stdout);
 }
 

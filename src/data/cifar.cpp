@@ -17,6 +17,8 @@ namespace {
 
 constexpr int64_t kPixels = 3 * 32 * 32;
 constexpr int64_t kOfficialTestRecords = 10000;
+constexpr int64_t kCifar10BatchRecords = 10000;   // each data_batch_N.bin
+constexpr int64_t kCifar100TrainRecords = 50000;  // train.bin
 
 struct Format {
   const char* name;
@@ -32,9 +34,10 @@ int64_t file_size(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_size) : -1;
 }
 
-/// Reads one binary file of `fmt` records into images and labels (appended).
+/// Reads one binary file of `fmt` records into images and labels (appended). A file with fewer
+/// than `official` records (a copy cut at a record boundary) is read with a warning.
 void read_records(const std::string& path, const Format& fmt, std::vector<uint8_t>& images,
-                  std::vector<int64_t>& labels) {
+                  std::vector<int64_t>& labels, int64_t official, const char* consequence) {
   const int64_t size = file_size(path);
   GNAS_CHECK_AS(DataError, size >= 0, path, ": cannot read the file");
   GNAS_CHECK_AS(DataError, size > 0, path, ": the file is empty");
@@ -54,6 +57,9 @@ void read_records(const std::string& path, const Format& fmt, std::vector<uint8_
   in.read(reinterpret_cast<char*>(buf.data()), size);
   GNAS_CHECK_AS(DataError, in.gcount() == size, path, ": short read");
   const int64_t n = size / record;
+  if (n < official)
+    GNAS_LOG(WARN) << path << ": " << n << " records, fewer than the official " << official
+                   << " (a truncated copy?); " << consequence;
   const std::size_t base = images.size();
   images.resize(base + static_cast<std::size_t>(n * kPixels));
   for (int64_t i = 0; i < n; ++i) {
@@ -92,7 +98,7 @@ std::vector<std::string> read_names(const std::string& path, int expected) {
 
 }  // namespace
 
-Dataset load_cifar(const std::string& dir, int val_size, int train_limit) {
+Dataset load_cifar(const std::string& dir, int val_size, int train_limit, bool need_test) {
   GNAS_CHECK_AS(DataError, io::is_directory(dir), "--data '", dir, "': no such directory");
   Dataset d;
   std::vector<uint8_t> train_images, test_images;
@@ -102,7 +108,8 @@ Dataset load_cifar(const std::string& dir, int val_size, int train_limit) {
   if (io::path_exists(dir + "/train.bin")) {
     fmt = kCifar100;
     d.name = "cifar100";
-    read_records(dir + "/train.bin", fmt, train_images, train_labels);
+    read_records(dir + "/train.bin", fmt, train_images, train_labels, kCifar100TrainRecords,
+                 "training on the records present");
     test_file = dir + "/test.bin";
     d.class_names = read_names(dir + "/fine_label_names.txt", 100);
   } else {
@@ -110,7 +117,8 @@ Dataset load_cifar(const std::string& dir, int val_size, int train_limit) {
     std::vector<std::string> missing;
     for (int b = 1; b <= 5; ++b) {
       const std::string path = dir + "/data_batch_" + std::to_string(b) + ".bin";
-      if (io::path_exists(path)) read_records(path, fmt, train_images, train_labels);
+      if (io::path_exists(path))
+        read_records(path, fmt, train_images, train_labels, kCifar10BatchRecords, "training on the records present");
       else missing.push_back("data_batch_" + std::to_string(b) + ".bin");
     }
     GNAS_CHECK_AS(DataError, missing.size() < 5, "--data '", dir,
@@ -125,11 +133,11 @@ Dataset load_cifar(const std::string& dir, int val_size, int train_limit) {
     d.class_names = read_names(dir + "/batches.meta.txt", 10);
   }
   d.num_classes = fmt.num_classes;
-  GNAS_CHECK_AS(DataError, io::path_exists(test_file), test_file, ": missing test file");
-  read_records(test_file, fmt, test_images, test_labels);
-  if (static_cast<int64_t>(test_labels.size()) < kOfficialTestRecords)
-    GNAS_LOG(WARN) << test_file << ": " << test_labels.size() << " test records, fewer than the official "
-                   << kOfficialTestRecords << "; test accuracy is measured on these only";
+  if (need_test) {  // a search never reads the test split
+    GNAS_CHECK_AS(DataError, io::path_exists(test_file), test_file, ": missing test file");
+    read_records(test_file, fmt, test_images, test_labels, kOfficialTestRecords,
+                 "test accuracy is measured on these only");
+  }
 
   int64_t n = static_cast<int64_t>(train_labels.size());
   if (train_limit > 0) n = std::min<int64_t>(n, train_limit);
@@ -137,7 +145,7 @@ Dataset load_cifar(const std::string& dir, int val_size, int train_limit) {
                 " training images");
   d.train = to_split(train_images, train_labels, 0, n - val_size);
   d.val = to_split(train_images, train_labels, n - val_size, n);
-  d.test = to_split(test_images, test_labels, 0, static_cast<int64_t>(test_labels.size()));
+  if (need_test) d.test = to_split(test_images, test_labels, 0, static_cast<int64_t>(test_labels.size()));
   return d;
 }
 

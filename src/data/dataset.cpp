@@ -12,8 +12,8 @@ void Dataset::to(const torch::Device& device) {
   }
 }
 
-Dataset load_dataset(const DataOptions& o) {
-  if (!o.dir.empty()) return load_cifar(o.dir, o.val_size, o.train_limit);
+Dataset load_dataset(const DataOptions& o, bool need_test) {
+  if (!o.dir.empty()) return load_cifar(o.dir, o.val_size, o.train_limit, need_test);
   return make_synthetic(o.synthetic_train, o.synthetic_val, o.synthetic_test, o.synthetic_seed);
 }
 

@@ -2,10 +2,17 @@
 
 #include <hdf5.h>
 
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <cmath>
+#include <cstdio>
+#include <cstring>
 #include <map>
+#include <type_traits>
 
 #include "gnas/core/error.h"
+#include "gnas/core/log.h"
 
 namespace gnas::io {
 namespace {
@@ -26,6 +33,11 @@ struct Handle {  // closes an hid_t with the right function
   Handle(const Handle&) = delete;
   Handle& operator=(const Handle&) = delete;
 };
+
+bool fs_exists(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0;
+}
 
 }  // namespace
 
@@ -122,6 +134,11 @@ Hdf5Log::Hdf5Log(const std::string& path, const LogAttributes& attrs, int genome
                  bool with_ga)
     : impl_(std::make_unique<Impl>()), path_(path) {
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // errors become IoError with context instead of stack dumps
+  content_.attrs = attrs;
+  content_.genome_length = genome_length;
+  content_.n_g = n_g;
+  content_.n_p = n_p;
+  content_.with_ga = with_ga;
   Impl& m = *impl_;
   m.path = path;
   Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
@@ -136,6 +153,7 @@ Hdf5Log::Hdf5Log(const std::string& path, const LogAttributes& attrs, int genome
   m.attr_number("world_size", H5T_NATIVE_INT, attrs.world_size);
   m.attr_string("dataset", attrs.dataset);
   m.attr_string("started_at", attrs.started_at);
+  if (!attrs.resume_history.empty()) m.attr_string("resume_history", attrs.resume_history);
 
   m.group("/epoch");
   for (const char* name : {"lr", "train_loss", "train_acc", "time_s", "best_fitness", "best_full_val_acc", "test_acc"})
@@ -162,44 +180,51 @@ Hdf5Log::Hdf5Log(const std::string& path, const LogAttributes& attrs, int genome
   h5(H5Fstart_swmr_write(m.file), "start SWMR writing", path);
 }
 
-Hdf5Log::Hdf5Log(const std::string& path, long epoch_rows, long generation_rows)
-    : impl_(std::make_unique<Impl>()), path_(path) {
+namespace {
+/// True when `path` opens as an HDF5 file with a format_version attribute (also a file that a
+/// killed writer left flagged as in use: it is opened as an SWMR reader).
+bool readable_log(const std::string& path) {
+  const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, H5P_DEFAULT);
+  if (f < 0) return false;
+  const bool ok = H5Aexists(f, "format_version") > 0;
+  H5Fclose(f);
+  return ok;
+}
+}  // namespace
+
+std::unique_ptr<Hdf5Log> Hdf5Log::restore(const std::string& path, const LogContent& c) {
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-  Impl& m = *impl_;
-  m.path = path;
-  Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
-  H5Pset_libver_bounds(fapl.id, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
-  m.file = H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl.id);
-  if (m.file < 0) {
-    // A writer that was killed leaves the SWMR "file in use" flag set; clear it as h5clear -s does.
-    hbool_t clear = 1;
-    if (H5Pexist(fapl.id, "clear_status_flags") > 0 && H5Pset(fapl.id, "clear_status_flags", &clear) >= 0)
-      m.file = H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl.id);
+  if (!fs_exists(path)) {
+    GNAS_LOG(WARN) << path << " is missing; rebuilding it from the checkpoint (" << c.epochs.size() << " epochs, "
+                   << c.generation_epoch.size() << " generations)";
+  } else if (!readable_log(path)) {
+    const std::string aside = path + ".damaged-" + utc_timestamp();
+    GNAS_CHECK_AS(IoError, std::rename(path.c_str(), aside.c_str()) == 0, "cannot move the damaged log '", path,
+                  "' aside: ", std::strerror(errno));
+    GNAS_LOG(WARN) << path << " cannot be read; kept it as " << aside << " and rebuilt the log from the checkpoint ("
+                   << c.epochs.size() << " epochs, " << c.generation_epoch.size() << " generations)";
   }
-  h5(m.file, "open the log for resuming (missing, corrupt, or still open elsewhere? try 'h5clear -s')", path);
-  auto open = [&](const std::string& name, long rows) {
-    const hid_t ds = h5(H5Dopen2(m.file, name.c_str(), H5P_DEFAULT), "open dataset '" + name + "'", path);
-    m.datasets[name] = ds;
-    Handle space(H5Dget_space(ds), H5Sclose);
-    m.rank[name] = H5Sget_simple_extent_ndims(space.id);
-    if (rows < 0) return;
-    std::vector<hsize_t> dims(m.rank[name]);
-    H5Sget_simple_extent_dims(space.id, dims.data(), nullptr);
-    GNAS_CHECK_AS(IoError, dims[0] >= hsize_t(rows), "HDF5: '", name, "' in '", path, "' has ", dims[0],
-                  " rows but the checkpoint needs ", rows, "; the log does not belong to this checkpoint");
-    dims[0] = hsize_t(rows);
-    h5(H5Dset_extent(ds, dims.data()), "truncate dataset '" + name + "'", path);
-  };
-  for (const char* name : {"lr", "train_loss", "train_acc", "time_s", "best_fitness", "best_full_val_acc", "test_acc",
-                           "n_new"})
-    open(std::string("/epoch/") + name, epoch_rows);
-  if (H5Lexists(m.file, "/ga", H5P_DEFAULT) > 0)
-    for (const char* name : {"/ga/generation/genome", "/ga/generation/fitness", "/ga/generation/epoch",
-                             "/ga/population/genome", "/ga/population/fitness"})
-      open(name, generation_rows);
-  open("/best/genome", -1);
-  open("/best/fitness", -1);
-  h5(H5Fstart_swmr_write(m.file), "start SWMR writing", path);
+  // Written beside the log and renamed over it: a reader never sees a half-written file.
+  const std::string tmp = path + ".restore";
+  auto log = std::make_unique<Hdf5Log>(tmp, c.attrs, c.genome_length, c.n_g, c.n_p, c.with_ga);
+  for (const auto& r : c.epochs) log->append_epoch(r);
+  const std::size_t gl = std::size_t(c.genome_length);
+  for (std::size_t g = 0; g < c.generation_epoch.size(); ++g) {
+    auto slice = [](const auto& v, std::size_t row, std::size_t n) {
+      using T = typename std::decay_t<decltype(v)>::value_type;
+      return std::vector<T>(v.begin() + long(row * n), v.begin() + long((row + 1) * n));
+    };
+    log->append_generation(slice(c.generation_genomes, g, gl * c.n_g), slice(c.generation_fitness, g, c.n_g),
+                           c.generation_epoch[g], slice(c.population_genomes, g, gl * c.n_p),
+                           slice(c.population_fitness, g, c.n_p));
+  }
+  if (!c.best_genome.empty()) log->set_best(c.best_genome, c.best_fitness);
+  log->flush();
+  GNAS_CHECK_AS(IoError, std::rename(tmp.c_str(), path.c_str()) == 0, "cannot rename '", tmp, "' to '", path,
+                "': ", std::strerror(errno));
+  log->path_ = path;
+  log->impl_->path = path;
+  return log;
 }
 
 Hdf5Log::~Hdf5Log() = default;
@@ -211,6 +236,7 @@ void Hdf5Log::append_epoch(const EpochRecord& r) {
       {"best_fitness", r.best_fitness}, {"best_full_val_acc", r.best_full_val_acc}, {"test_acc", r.test_acc}};
   for (const auto& [name, v] : values) m.append(std::string("/epoch/") + name, H5T_NATIVE_DOUBLE, &v);
   m.append("/epoch/n_new", H5T_NATIVE_INT, &r.n_new);
+  content_.epochs.push_back(r);
 }
 
 void Hdf5Log::append_generation(const std::vector<std::uint8_t>& generation, const std::vector<float>& generation_fitness,
@@ -223,11 +249,19 @@ void Hdf5Log::append_generation(const std::vector<std::uint8_t>& generation, con
   m.append("/ga/generation/epoch", H5T_NATIVE_INT, &epoch);
   m.append("/ga/population/genome", H5T_NATIVE_UINT8, population.data());
   m.append("/ga/population/fitness", H5T_NATIVE_FLOAT, population_fitness.data());
+  auto& c = content_;
+  c.generation_genomes.insert(c.generation_genomes.end(), generation.begin(), generation.end());
+  c.generation_fitness.insert(c.generation_fitness.end(), generation_fitness.begin(), generation_fitness.end());
+  c.generation_epoch.push_back(epoch);
+  c.population_genomes.insert(c.population_genomes.end(), population.begin(), population.end());
+  c.population_fitness.insert(c.population_fitness.end(), population_fitness.begin(), population_fitness.end());
 }
 
 void Hdf5Log::set_best(const std::vector<std::uint8_t>& genome, float fitness) {
   impl_->overwrite("/best/genome", H5T_NATIVE_UINT8, genome.data());
   impl_->overwrite("/best/fitness", H5T_NATIVE_FLOAT, &fitness);
+  content_.best_genome = genome;
+  content_.best_fitness = fitness;
 }
 
 void Hdf5Log::flush() { h5(H5Fflush(impl_->file, H5F_SCOPE_GLOBAL), "flush", path_); }

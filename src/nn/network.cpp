@@ -133,9 +133,14 @@ NetworkImpl::NetworkImpl(NetworkOptions options) : options_(std::move(options)) 
   add_cell(c, CellKind::kInput);
   for (int i = 1; i < options_.cells; ++i) add_cell(c, CellKind::kNormal);
   int64_t ch = c;
+  // The h_{n-1} path in front of a reduction cell reaches only that cell's input 1: a fixed
+  // network whose reduction cell never reads input 1 does not have it.
+  const bool needs_prev_path = !options_.fixed || fixed_specs[int(CellKind::kReduction)].uses_state(1);
   for (int stage = 1; stage < 3; ++stage) {
     down_h_.push_back(register_module("down" + std::to_string(stage) + "_h", Downsample(ch)));
-    down_prev_.push_back(register_module("down" + std::to_string(stage) + "_prev", Downsample(ch)));
+    down_prev_.push_back(needs_prev_path
+                             ? register_module("down" + std::to_string(stage) + "_prev", Downsample(ch))
+                             : Downsample(nullptr));
     ch *= 2;
     add_cell(ch, CellKind::kReduction);
     for (int i = 0; i < options_.cells; ++i) add_cell(ch, CellKind::kNormal);
@@ -165,7 +170,9 @@ torch::Tensor NetworkImpl::forward(const torch::Tensor& x) {
   for (std::size_t i = 0; i < cells_.size(); ++i) {
     if (kinds_[i] == CellKind::kReduction) {
       h = down_h_[stage](h);
-      prev = down_prev_[stage](prev);
+      // Computed only when the reduction cell reads h_{n-1}: otherwise its parameters would be
+      // listed by nothing and receive no gradient (see active_parameters).
+      prev = reduction_reads_prev() ? down_prev_[stage](prev) : torch::Tensor();
       ++stage;
     }
     auto out = cells_[i](h, prev, specs_[static_cast<int>(kinds_[i])], drop_path_keep_);
@@ -173,6 +180,10 @@ torch::Tensor NetworkImpl::forward(const torch::Tensor& x) {
     h = out;
   }
   return classifier_(dropout_(h.mean({2, 3})));
+}
+
+bool NetworkImpl::reduction_reads_prev() const {
+  return specs_[static_cast<int>(CellKind::kReduction)].uses_state(1);
 }
 
 void NetworkImpl::set_bn_batch_stats_in_eval(bool on) {
@@ -187,8 +198,10 @@ std::vector<torch::Tensor> NetworkImpl::active_parameters() const {
   for (const auto& p : stem_bn_->parameters()) out.push_back(p);
   for (std::size_t i = 0; i < cells_.size(); ++i)
     cells_[i]->append_active_parameters(specs_[static_cast<int>(kinds_[i])], out);
-  for (const auto* list : {&down_h_, &down_prev_})
-    for (const auto& d : *list)
+  for (const auto& d : down_h_)
+    for (const auto& p : d->parameters()) out.push_back(p);
+  if (reduction_reads_prev())
+    for (const auto& d : down_prev_)
       for (const auto& p : d->parameters()) out.push_back(p);
   for (const auto& p : classifier_->parameters()) out.push_back(p);
   return out;

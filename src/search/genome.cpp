@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "gnas/core/hash.h"
 #include "gnas/core/error.h"
 
 namespace gnas::search {
@@ -207,13 +208,6 @@ Genome load_genome(const SearchSpace& space, const std::string& text_or_path) {
   }
 }
 
-std::uint64_t genome_hash(const Genome& g) {
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  for (auto v : g) {
-    h ^= v;
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
+std::uint64_t genome_hash(const Genome& g) { return fnv1a64(g.data(), g.size()); }
 
 }  // namespace gnas::search

@@ -8,14 +8,131 @@
 #include <cstring>
 #include <torch/torch.h>
 
+#include <sstream>
+
 #include "gnas/core/error.h"
+#include "gnas/core/hash.h"
 #include "gnas/core/log.h"
 #include "gnas/io/files.h"
 
 namespace gnas::train {
 namespace {
 
-constexpr int64_t kCheckpointFormat = 1;
+constexpr int64_t kCheckpointFormat = 2;  // 2: sealed (checksum), carries the log's rows
+constexpr char kSealMagic[8] = {'G', 'N', 'A', 'S', 'S', 'U', 'M', '1'};
+constexpr std::size_t kTrailer = 24;
+
+torch::Tensor bytes_tensor(const void* data, std::size_t n) {
+  auto t = torch::empty({static_cast<int64_t>(n)}, torch::kUInt8);
+  if (n) std::memcpy(t.data_ptr<uint8_t>(), data, n);
+  return t;
+}
+torch::Tensor string_tensor(const std::string& s) { return bytes_tensor(s.data(), s.size()); }
+std::string string_from(const torch::Tensor& t) {
+  auto c = t.contiguous();
+  return std::string(reinterpret_cast<const char*>(c.data_ptr<uint8_t>()), std::size_t(c.numel()));
+}
+template <class T>
+torch::Tensor vector_tensor(const std::vector<T>& v, torch::Dtype dtype) {
+  auto t = torch::empty({static_cast<int64_t>(v.size())}, dtype);
+  if (!v.empty()) std::memcpy(t.data_ptr(), v.data(), v.size() * sizeof(T));
+  return t;
+}
+template <class T>
+std::vector<T> vector_from(const torch::Tensor& t) {
+  auto c = t.contiguous();
+  GNAS_CHECK(std::size_t(c.element_size()) == sizeof(T), "checkpoint: element size mismatch");
+  std::vector<T> v(std::size_t(c.numel()));
+  if (!v.empty()) std::memcpy(v.data(), c.data_ptr(), v.size() * sizeof(T));
+  return v;
+}
+
+void write_log(torch::serialize::OutputArchive& a, const io::LogContent& c) {
+  const auto& at = c.attrs;
+  a.write("log_shape", torch::tensor({int64_t(c.genome_length), int64_t(c.n_g), int64_t(c.n_p), int64_t(c.with_ga),
+                                      int64_t(at.seed), int64_t(at.world_size)}));
+  for (const auto& [key, text] : {std::pair<const char*, const std::string*>{"log_command", &at.command},
+                                  {"log_config", &at.config}, {"log_version", &at.version},
+                                  {"log_dataset", &at.dataset}, {"log_started_at", &at.started_at},
+                                  {"log_resume_history", &at.resume_history}})
+    a.write(key, string_tensor(*text));
+  std::vector<double> epochs;
+  std::vector<int32_t> n_new;
+  for (const auto& r : c.epochs) {
+    epochs.insert(epochs.end(), {r.lr, r.train_loss, r.train_acc, r.time_s, r.best_fitness, r.best_full_val_acc,
+                                 r.test_acc});
+    n_new.push_back(r.n_new);
+  }
+  a.write("log_epochs", vector_tensor(epochs, torch::kFloat64));
+  a.write("log_n_new", vector_tensor(n_new, torch::kInt32));
+  a.write("log_generation_genomes", vector_tensor(c.generation_genomes, torch::kUInt8));
+  a.write("log_generation_fitness", vector_tensor(c.generation_fitness, torch::kFloat32));
+  a.write("log_generation_epoch", vector_tensor(std::vector<int32_t>(c.generation_epoch.begin(), c.generation_epoch.end()),
+                                                torch::kInt32));
+  a.write("log_population_genomes", vector_tensor(c.population_genomes, torch::kUInt8));
+  a.write("log_population_fitness", vector_tensor(c.population_fitness, torch::kFloat32));
+  a.write("log_best_genome", vector_tensor(c.best_genome, torch::kUInt8));
+  a.write("log_best_fitness", torch::tensor({c.best_fitness}, torch::kFloat32));
+}
+
+io::LogContent read_log(torch::serialize::InputArchive& a) {
+  io::LogContent c;
+  // A fresh tensor per key: reading into a defined tensor would keep its dtype.
+  auto get = [&](const char* key) {
+    torch::Tensor t;
+    a.read(key, t);
+    return t;
+  };
+  torch::Tensor t = get("log_shape");
+  GNAS_CHECK(t.numel() == 6, "checkpoint: log_shape must have 6 entries");
+  c.genome_length = int(t[0].item<int64_t>());
+  c.n_g = int(t[1].item<int64_t>());
+  c.n_p = int(t[2].item<int64_t>());
+  c.with_ga = t[3].item<int64_t>() != 0;
+  c.attrs.seed = std::uint64_t(t[4].item<int64_t>());
+  c.attrs.world_size = int(t[5].item<int64_t>());
+  auto& at = c.attrs;
+  for (const auto& [key, text] : {std::pair<const char*, std::string*>{"log_command", &at.command},
+                                  {"log_config", &at.config}, {"log_version", &at.version},
+                                  {"log_dataset", &at.dataset}, {"log_started_at", &at.started_at},
+                                  {"log_resume_history", &at.resume_history}}) {
+    *text = string_from(get(key));
+  }
+  t = get("log_epochs");
+  const auto epochs = vector_from<double>(t);
+  t = get("log_n_new");
+  const auto n_new = vector_from<int32_t>(t);
+  GNAS_CHECK(epochs.size() == n_new.size() * 7, "checkpoint: log_epochs and log_n_new disagree");
+  for (std::size_t i = 0; i < n_new.size(); ++i) {
+    const double* e = epochs.data() + 7 * i;
+    io::EpochRecord r;
+    r.lr = e[0], r.train_loss = e[1], r.train_acc = e[2], r.time_s = e[3], r.best_fitness = e[4],
+    r.best_full_val_acc = e[5], r.test_acc = e[6], r.n_new = n_new[i];
+    c.epochs.push_back(r);
+  }
+  t = get("log_generation_genomes");
+  c.generation_genomes = vector_from<uint8_t>(t);
+  t = get("log_generation_fitness");
+  c.generation_fitness = vector_from<float>(t);
+  t = get("log_generation_epoch");
+  const auto ge = vector_from<int32_t>(t);
+  c.generation_epoch.assign(ge.begin(), ge.end());
+  t = get("log_population_genomes");
+  c.population_genomes = vector_from<uint8_t>(t);
+  t = get("log_population_fitness");
+  c.population_fitness = vector_from<float>(t);
+  t = get("log_best_genome");
+  c.best_genome = vector_from<uint8_t>(t);
+  t = get("log_best_fitness");
+  c.best_fitness = t.item<float>();
+  const std::size_t rows = c.generation_epoch.size(), len = std::size_t(c.genome_length);
+  GNAS_CHECK(c.generation_genomes.size() == rows * std::size_t(c.n_g) * len &&
+                 c.generation_fitness.size() == rows * std::size_t(c.n_g) &&
+                 c.population_genomes.size() == rows * std::size_t(c.n_p) * len &&
+                 c.population_fitness.size() == rows * std::size_t(c.n_p),
+             "checkpoint: the log's generation rows are inconsistent");
+  return c;
+}
 
 torch::Tensor rng_tensor(const Rng& r) {
   std::vector<int64_t> words;
@@ -47,17 +164,9 @@ std::vector<ga::Genome> genomes_from(const torch::Tensor& t) {
   return out;
 }
 
-void fsync_path(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY);
-  GNAS_CHECK_AS(IoError, fd >= 0, "cannot open '", path, "' to fsync it: ", std::strerror(errno));
-  const bool ok = ::fsync(fd) == 0;
-  ::close(fd);
-  GNAS_CHECK_AS(IoError, ok, "cannot fsync '", path, "': ", std::strerror(errno));
-}
-
 void read_into(const std::string& path, nn::Network& net, torch::optim::SGD& sgd, RunState& s) {
   torch::serialize::InputArchive a;
-  a.load_from(path, torch::kCPU);
+  open_sealed_archive(path, a);
   torch::Tensor format, scalars, doubles, pop, fit, gen, ga_rng, data_rng, data_start, torch_rng;
   a.read("format", format);
   GNAS_CHECK_AS(IoError, format.item<int64_t>() == kCheckpointFormat, path, ": unsupported checkpoint format ",
@@ -74,6 +183,11 @@ void read_into(const std::string& path, nn::Network& net, torch::optim::SGD& sgd
   torch::serialize::InputArchive model, optim;
   a.read("model", model);
   a.read("optimizer", optim);
+  io::LogContent log = read_log(a);
+  GNAS_CHECK_AS(IoError, scalars.numel() == 3 && doubles.numel() == 3, path, ": malformed checkpoint scalars");
+  const int64_t epoch = scalars[0].item<int64_t>(), step = scalars[1].item<int64_t>();
+  GNAS_CHECK_AS(IoError, epoch >= 0 && step >= 0 && epoch < (1 << 24) && step < (1 << 30), path,
+                ": impossible epoch ", epoch, " / step ", step);
   // Everything parsed: now apply it (a failure above leaves net, sgd and s untouched).
   net->load(model);
   sgd.load(optim);
@@ -90,6 +204,7 @@ void read_into(const std::string& path, nn::Network& net, torch::optim::SGD& sgd
   s.ga_rng = rng_from(ga_rng);
   s.data_rng = rng_from(data_rng);
   s.data_rng_epoch_start = rng_from(data_start);
+  s.log = std::move(log);
   at::Generator cpu_generator = at::detail::getDefaultCPUGenerator();  // a handle to the shared generator
   cpu_generator.set_state(torch_rng);
 }
@@ -122,18 +237,52 @@ void save_checkpoint(const std::string& dir, nn::Network& net, torch::optim::SGD
   sgd.save(optim);
   a.write("model", model);
   a.write("optimizer", optim);
+  write_log(a, s.log);
   const std::string tmp = dir + "/latest.pt.tmp", latest = dir + "/latest.pt", previous = dir + "/previous.pt";
+  // Serialized in memory first: a full disk fails in one plain write, and the temporary file goes.
+  io::write_file_synced(tmp, seal_archive(a));
   try {
-    a.save_to(tmp);
-  } catch (const c10::Error& e) {
-    throw IoError("cannot write checkpoint '" + tmp + "': " + e.what_without_backtrace());
+    if (io::path_exists(latest)) io::rename_file(latest, previous);
+    io::rename_file(tmp, latest);
+  } catch (...) {
+    ::unlink(tmp.c_str());
+    throw;
   }
-  fsync_path(tmp);
-  if (io::path_exists(latest))
-    GNAS_CHECK_AS(IoError, std::rename(latest.c_str(), previous.c_str()) == 0, "cannot rename '", latest, "': ",
-                  std::strerror(errno));
-  GNAS_CHECK_AS(IoError, std::rename(tmp.c_str(), latest.c_str()) == 0, "cannot rename '", tmp, "': ",
-                std::strerror(errno));
+}
+
+std::string seal_archive(torch::serialize::OutputArchive& archive) {
+  std::ostringstream out;
+  try {
+    archive.save_to(out);
+  } catch (const c10::Error& e) {
+    throw IoError(std::string("cannot serialize an archive: ") + e.what_without_backtrace());
+  }
+  std::string bytes = out.str();
+  const std::uint64_t size = bytes.size(), sum = fnv1a64(bytes);
+  bytes.append(kSealMagic, sizeof kSealMagic);
+  bytes.append(reinterpret_cast<const char*>(&size), sizeof size);
+  bytes.append(reinterpret_cast<const char*>(&sum), sizeof sum);
+  return bytes;
+}
+
+void open_sealed_archive(const std::string& path, torch::serialize::InputArchive& archive) {
+  const std::string bytes = io::read_file(path);
+  GNAS_CHECK_AS(IoError, bytes.size() >= kTrailer && std::memcmp(bytes.data() + bytes.size() - kTrailer, kSealMagic,
+                                                                  sizeof kSealMagic) == 0,
+                path, ": not a sealed gnas file (truncated, or written by a gnas older than checkpoint format ",
+                kCheckpointFormat, ")");
+  std::uint64_t size = 0, sum = 0;
+  std::memcpy(&size, bytes.data() + bytes.size() - 16, 8);
+  std::memcpy(&sum, bytes.data() + bytes.size() - 8, 8);
+  GNAS_CHECK_AS(IoError, size == bytes.size() - kTrailer, path, ": truncated or padded (", bytes.size() - kTrailer,
+                " payload bytes, the trailer says ", size, ")");
+  GNAS_CHECK_AS(IoError, fnv1a64(bytes.data(), size) == sum, path,
+                ": checksum mismatch, the file is damaged");
+  try {
+    archive.load_from(bytes.data(), size, torch::Device(torch::kCPU));
+  } catch (const c10::Error& e) {
+    throw IoError(path + ": not a readable archive (" + e.what_without_backtrace() + ")");
+  }
 }
 
 std::string load_checkpoint(const std::string& dir, nn::Network& net, torch::optim::SGD& sgd, RunState& state) {

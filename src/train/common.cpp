@@ -1,10 +1,13 @@
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <ctime>
+#include <sstream>
 
 #include "gnas/core/error.h"
 #include "gnas/data/augment.h"
 #include "gnas/dist/collectives.h"
+#include "gnas/io/ini.h"
 #include "gnas/train/common.h"
 
 namespace gnas::train {
@@ -24,6 +27,33 @@ torch::Device select_device(const std::string& spec, int local_rank) {
   } catch (const std::exception&) {
     throw ConfigError("--device must be auto, cpu, cuda or cuda:N, got " + spec);
   }
+}
+
+const std::vector<std::string> kStructuralKeys = {
+    "net.channels",      "net.cells",       "net.blocks",      "train.batch",       "data.val_size",
+    "data.train_limit",  "data.synthetic_train", "data.synthetic_val", "data.synthetic_test", "data.synthetic_seed"};
+
+std::string check_resume_config(const std::string& stored, const std::string& now,
+                                const std::vector<std::string>& structural) {
+  std::ostringstream refused, accepted;
+  for (const auto& c : io::diff_ini(stored, now)) {
+    const bool is_structural = std::find(structural.begin(), structural.end(), c.key) != structural.end();
+    const std::string change = "--" + c.key + " " + (c.before.empty() ? "(unset)" : c.before) + " -> " +
+                               (c.after.empty() ? "(unset)" : c.after);
+    if (is_structural) {
+      refused << (refused.tellp() > 0 ? ", " : "") << change;
+    } else if (c.key != "threads" && c.key != "device" && c.key != "dist.backend" && c.key != "log.all_ranks") {
+      accepted << (accepted.tellp() > 0 ? ", " : "") << change;
+    }
+  }
+  GNAS_CHECK_AS(ConfigError, refused.tellp() == 0, "--resume cannot change the shape of a run: ", refused.str(),
+                ". Resume with the run's own values (drop these options), or start a new run with --out");
+  return accepted.str();
+}
+
+std::string resume_record(const std::string& checkpoint, int epoch, int step, int world, const std::string& changes) {
+  return detail::concat(now_iso8601(), " resumed from ", checkpoint, " at epoch ", epoch + 1, " step ", step, " on ",
+                        world, " rank(s)", changes.empty() ? "" : "; changed: " + changes, "\n");
 }
 
 void apply_threads(int threads) {

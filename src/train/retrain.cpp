@@ -13,6 +13,7 @@
 #include "gnas/core/signals.h"
 #include "gnas/io/files.h"
 #include "gnas/io/hdf5_log.h"
+#include "gnas/io/run_dir.h"
 #include "gnas/train/checkpoint.h"
 #include "gnas/train/commands.h"
 #include "gnas/train/common.h"
@@ -23,51 +24,75 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-/// A retrained model file: the network's shape and genome next to its weights, so that
-/// `evaluate` can rebuild it without the config.
-void save_model(const std::string& path, nn::Network& net) {
+/// A retrained model file (sealed: see seal_archive): the network's shape, genome and dataset next
+/// to its weights, so that `evaluate` can rebuild it without the config and check the data.
+void save_model(const std::string& path, nn::Network& net, const std::string& dataset) {
   torch::serialize::OutputArchive archive, weights;
   const auto& o = net->options();
-  archive.write("gnas_format", torch::tensor({int64_t{1}}));
+  archive.write("gnas_format", torch::tensor({int64_t{2}}));
   archive.write("gnas_shape", torch::tensor({o.channels, o.cells, int64_t(o.n_blocks), o.num_classes}));
   std::vector<int64_t> genes(net->genome().begin(), net->genome().end());
   archive.write("gnas_genome", torch::tensor(genes));
+  archive.write("gnas_dataset", torch::from_blob(const_cast<char*>(dataset.data()), {int64_t(dataset.size())},
+                                                 torch::kUInt8).clone());
   net->save(weights);
   archive.write("model", weights);
-  const std::string tmp = path + ".tmp";
-  archive.save_to(tmp);
-  GNAS_CHECK_AS(IoError, std::rename(tmp.c_str(), path.c_str()) == 0, "cannot rename '", tmp, "' to '", path, "'");
+  io::write_file_atomic(path, seal_archive(archive));
 }
 
-nn::Network load_model(const std::string& path_or_dir, const torch::Device& device) {
+struct LoadedModel {
+  nn::Network net{nullptr};
+  std::string dataset;
+};
+
+LoadedModel load_model(const std::string& path_or_dir, const torch::Device& device) {
   std::string path = path_or_dir;
   if (io::is_directory(path)) path += "/model_best.pt";
   GNAS_CHECK_AS(IoError, io::path_exists(path), "--model '", path, "': no such file");
   torch::serialize::InputArchive archive, weights;
-  torch::Tensor format, shape, genes;
+  torch::Tensor format, shape, genes, dataset;
+  open_sealed_archive(path, archive);
   try {
-    archive.load_from(path, torch::kCPU);
     archive.read("gnas_format", format);
     archive.read("gnas_shape", shape);
     archive.read("gnas_genome", genes);
+    archive.read("gnas_dataset", dataset);
     archive.read("model", weights);
   } catch (const c10::Error& e) {
     throw IoError("--model '" + path + "': not a gnas model file (" + std::string(e.what_without_backtrace()) + ")");
   }
-  GNAS_CHECK_AS(IoError, format.item<int64_t>() == 1 && shape.numel() == 4, "--model '", path,
+  GNAS_CHECK_AS(IoError, format.numel() == 1 && format.item<int64_t>() == 2 && shape.numel() == 4, "--model '", path,
                 "': unsupported model format");
   nn::NetworkOptions o;
   o.channels = shape[0].item<int64_t>();
   o.cells = shape[1].item<int64_t>();
   o.n_blocks = static_cast<int>(shape[2].item<int64_t>());
   o.num_classes = shape[3].item<int64_t>();
+  GNAS_CHECK_AS(IoError, o.channels >= 1 && o.channels <= 4096 && o.cells >= 1 && o.cells <= 64 && o.n_blocks >= 1 &&
+                             o.n_blocks <= 16 && o.num_classes >= 2 && o.num_classes <= 100000,
+                "--model '", path, "': impossible shape header (C=", o.channels, " N_cell=", o.cells, " N_b=",
+                o.n_blocks, " classes=", o.num_classes, ")");
   search::Genome g;
-  for (int64_t i = 0; i < genes.numel(); ++i) g.push_back(static_cast<std::uint8_t>(genes[i].item<int64_t>()));
+  for (int64_t i = 0; i < genes.numel(); ++i) {
+    const int64_t v = genes[i].item<int64_t>();
+    GNAS_CHECK_AS(IoError, v >= 0 && v < 256, "--model '", path, "': gene ", i, " is ", v);
+    g.push_back(static_cast<std::uint8_t>(v));
+  }
   o.fixed = g;
-  nn::Network net(o);
-  net->load(weights);
-  net->to(device);
-  return net;
+  LoadedModel m;
+  try {
+    m.net = nn::Network(o);
+    m.net->load(weights);
+  } catch (const std::exception& e) {
+    const auto* ce = dynamic_cast<const c10::Error*>(&e);
+    throw IoError(detail::concat("--model '", path, "': its weights do not fit its header (C=", o.channels,
+                                 " N_cell=", o.cells, " N_b=", o.n_blocks, " classes=", o.num_classes,
+                                 "): ", ce ? ce->what_without_backtrace() : e.what()));
+  }
+  m.net->to(device);
+  m.dataset = std::string(reinterpret_cast<const char*>(dataset.contiguous().data_ptr<uint8_t>()),
+                          std::size_t(dataset.numel()));
+  return m;
 }
 
 }  // namespace
@@ -83,13 +108,16 @@ int run_retrain(const RunConfig& cfg, const std::string& genome_arg) {
                 "directory)");
   const search::Genome genome = search::load_genome(space, genome_source);  // before touching --out
   if (cfg.resume) {
-    GNAS_CHECK_AS(ConfigError, io::path_exists(ckpt_dir), "--resume: '", cfg.out, "' has no checkpoints/ to resume from");
+    io::check_resumable_run_dir(cfg.out);
+    if (!genome_arg.empty()) {
+      const search::Genome recorded = search::load_genome(space, cfg.out + "/genome.json");
+      GNAS_CHECK_AS(ConfigError, recorded == genome, "--resume --genome: '", cfg.out, "' trains ",
+                    search::to_text(space, recorded), ", not ", search::to_text(space, genome),
+                    "; drop --genome to continue that run, or start a new run with --out");
+    }
   } else {
-    io::prepare_run_dir(cfg.out, cfg.force);
-    io::write_file_atomic(cfg.out + "/genome.json", search::to_json(space, genome));
-    io::write_file_atomic(cfg.out + "/cells.dot", search::to_dot(space, genome));
+    io::check_new_run_dir(cfg.out, cfg.force);
   }
-  io::write_file_atomic(cfg.out + "/config.ini", cfg.config_text);
   apply_threads(cfg.threads);
   const torch::Device device = select_device(cfg.device);
   torch::manual_seed(cfg.seed);
@@ -114,16 +142,32 @@ int run_retrain(const RunConfig& cfg, const std::string& genome_arg) {
   int64_t n_params = 0;
   for (const auto& p : net->parameters()) n_params += p.numel();
 
+  // Every check passed: take the run directory (one writer) and write.
+  io::RunDirLock lock(cfg.out, cfg.force && !cfg.resume);
   RunState st;
   st.data_rng = Rng(cfg.seed, 2);
   std::unique_ptr<io::Hdf5Log> log;
   if (cfg.resume) {
+    const std::string stored_ini = cfg.out + "/config.ini";
+    std::string changes;
+    if (io::path_exists(stored_ini)) changes = check_resume_config(io::read_file(stored_ini), cfg.config_text, kStructuralKeys);
     const std::string used = load_checkpoint(ckpt_dir, net, *sgd, st);
     net->to(device);
-    log = std::make_unique<io::Hdf5Log>(cfg.out + "/log.h5", st.epoch, 0);
+    auto& attrs = st.log.attrs;
+    if (!io::path_exists(stored_ini)) changes = check_resume_config(attrs.config, cfg.config_text, kStructuralKeys);
+    GNAS_CHECK_AS(ConfigError, attrs.dataset == ds.name, "--resume: the run was training on ", attrs.dataset,
+                  " but --data gives ", ds.name);
+    if (!changes.empty()) GNAS_LOG(WARN) << "--resume with changed options: " << changes;
+    attrs.config = cfg.config_text;
+    attrs.resume_history += resume_record(used, st.epoch, st.step, 1, changes);
+    io::write_file_atomic(stored_ini, cfg.config_text);
+    log = io::Hdf5Log::restore(cfg.out + "/log.h5", st.log);
     GNAS_LOG(INFO) << "resuming " << cfg.out << " from " << used << " at epoch " << st.epoch + 1 << ", step " << st.step;
   } else {
-    io::LogAttributes attrs{"retrain", cfg.config_text, GNAS_VERSION, cfg.seed, 1, ds.name, now_iso8601()};
+    io::write_file_atomic(cfg.out + "/genome.json", search::to_json(space, genome));
+    io::write_file_atomic(cfg.out + "/cells.dot", search::to_dot(space, genome));
+    io::write_file_atomic(cfg.out + "/config.ini", cfg.config_text);
+    io::LogAttributes attrs{"retrain", cfg.config_text, GNAS_VERSION, cfg.seed, 1, ds.name, now_iso8601(), ""};
     log = std::make_unique<io::Hdf5Log>(cfg.out + "/log.h5", attrs, space.length(), 0, 0, false);
     log->set_best(genome, std::nanf(""));
   }
@@ -134,7 +178,7 @@ int run_retrain(const RunConfig& cfg, const std::string& genome_arg) {
                  << " test images) on " << device << ", fixed network C=" << cfg.net.channels
                  << " N_cell=" << cfg.net.cells << " (" << n_params << " parameters), genome "
                  << search::to_text(space, genome);
-  const bool tty = cfg.progress && stdout_is_tty();
+  const bool show_progress = cfg.progress;
   const auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(device);
   const auto i64 = torch::TensorOptions().dtype(torch::kInt64).device(device);
   int steps_this_process = 0;
@@ -151,7 +195,7 @@ int run_retrain(const RunConfig& cfg, const std::string& genome_arg) {
     if (st.step == 0) st.data_rng = perm_rng;
     auto loss_sum = torch::full({}, st.loss_sum, f64);
     auto correct = torch::full({}, st.correct, i64);
-    Progress progress(tty, epoch, cfg.train.epochs, steps);
+    Progress progress(show_progress, epoch, cfg.train.epochs, steps, st.step);
     for (; st.step < steps; ++st.step) {
       if (stop_requested()) {
         st.loss_sum = loss_sum.item<double>();
@@ -160,6 +204,7 @@ int run_retrain(const RunConfig& cfg, const std::string& genome_arg) {
         progress.clear();
         GNAS_CHECK_AS(TrainingError, std::isfinite(st.loss_sum), "stopping on a signal with a non-finite loss: no "
                       "checkpoint written; the previous one is kept");
+        st.log = log->content();
         save_checkpoint(ckpt_dir, net, *sgd, st);
         GNAS_LOG(WARN) << "signal " << stop_requested() << ": checkpoint written at epoch " << epoch + 1 << " step "
                        << st.step << "; exiting with code " << kExitRequeue << " (resume with: gnas retrain --out "
@@ -179,7 +224,7 @@ int run_retrain(const RunConfig& cfg, const std::string& genome_arg) {
       correct += logits.detach().argmax(1).eq(y).sum();
       if (progress.due(st.step)) {
         const double seen = double(st.step + 1) * cfg.train.batch;
-        progress.draw(st.step, loss_sum.item<double>() / seen, 100.0 * correct.item<int64_t>() / seen);
+        progress.draw(st.step, loss_sum.item<double>() / seen, 100.0 * correct.item<int64_t>() / seen, cfg.train.batch);
       }
     }
     progress.clear();
@@ -189,10 +234,10 @@ int run_retrain(const RunConfig& cfg, const std::string& genome_arg) {
                   train_loss, "); lower --train.lr. The last good checkpoint and models are kept in ", cfg.out);
     const double test_acc = evaluate_accuracy(net, ds.test.images, ds.test.labels, cfg.data.eval_batch);
     const double seconds = st.epoch_seconds + std::chrono::duration<double>(Clock::now() - t0).count();
-    save_model(cfg.out + "/model_last.pt", net);
+    save_model(cfg.out + "/model_last.pt", net, ds.name);
     if (test_acc > st.best_metric) {
       st.best_metric = test_acc;
-      save_model(cfg.out + "/model_best.pt", net);
+      save_model(cfg.out + "/model_best.pt", net, ds.name);
     }
     io::EpochRecord rec;
     rec.lr = lr;
@@ -207,6 +252,7 @@ int run_retrain(const RunConfig& cfg, const std::string& genome_arg) {
     st.clear_epoch_progress();
     RunState next = st;  // the checkpoint describes the start of the next epoch
     next.epoch = epoch + 1;
+    next.log = log->content();
     save_checkpoint(ckpt_dir, net, *sgd, next);
     std::ostringstream line;
     line << std::fixed << "epoch " << epoch + 1 << "/" << cfg.train.epochs << "  lr " << std::setprecision(4) << lr
@@ -222,13 +268,15 @@ int run_retrain(const RunConfig& cfg, const std::string& genome_arg) {
 int run_evaluate(const cli::EvaluateArgs& a) {
   apply_threads(a.threads);
   const torch::Device device = select_device(a.device);
-  nn::Network net = load_model(a.model, device);
+  LoadedModel model = load_model(a.model, device);
+  nn::Network& net = model.net;
   DataOptions d;
   d.dir = a.data;
   d.val_size = 0;  // evaluate reads only the test split
   data::Dataset ds = data::load_dataset(d);
-  GNAS_CHECK_AS(ConfigError, ds.num_classes == net->options().num_classes, "--data '", a.data, "' has ",
-                ds.num_classes, " classes but the model was trained for ", net->options().num_classes);
+  GNAS_CHECK_AS(ConfigError, ds.name == model.dataset, "--model '", a.model, "' was trained on ", model.dataset,
+                " but ", a.data.empty() ? std::string("no --data (the synthetic set)") : "--data '" + a.data + "'",
+                " is ", ds.name, "; give the data it was trained on");
   ds.to(device);
   net->set_bn_batch_stats_in_eval(false);
   double top5 = 0;

@@ -17,6 +17,7 @@
 #include "gnas/ga/operators.h"
 #include "gnas/io/files.h"
 #include "gnas/io/hdf5_log.h"
+#include "gnas/io/run_dir.h"
 #include "gnas/train/checkpoint.h"
 #include "gnas/train/commands.h"
 #include "gnas/train/common.h"
@@ -87,7 +88,8 @@ struct Setup {
   search::SearchSpace space;
   nn::Network net{nullptr};
   std::unique_ptr<torch::optim::SGD> sgd;
-  std::unique_ptr<io::Hdf5Log> log;  // rank 0 only
+  std::unique_ptr<io::RunDirLock> lock;  // rank 0 only: held for the whole run
+  std::unique_ptr<io::Hdf5Log> log;      // rank 0 only
   RunState st;
   std::string resumed_from;
   int64_t n_params = 0;
@@ -110,17 +112,16 @@ int run_search(const RunConfig& cfg, dist::Communicator& comm) {
   try {
     GNAS_CHECK_AS(ConfigError, cfg.train.batch >= world, "--train.batch ", cfg.train.batch,
                   " is smaller than the number of ranks (", world, ")");
+    // Checks first: nothing is created or written until every check (options, data, directory) passed.
     if (root) {
       if (cfg.resume)
-        GNAS_CHECK_AS(ConfigError, io::path_exists(ckpt_dir), "--resume: '", cfg.out,
-                      "' has no checkpoints/ to resume from");
+        io::check_resumable_run_dir(cfg.out);
       else
-        io::prepare_run_dir(cfg.out, cfg.force);
-      io::write_file_atomic(cfg.out + "/config.ini", cfg.config_text);
+        io::check_new_run_dir(cfg.out, cfg.force);
     }
     device = select_device(cfg.device, comm.local_rank());
     torch::manual_seed(cfg.seed);
-    s.ds = data::load_dataset(cfg.data);
+    s.ds = data::load_dataset(cfg.data, /*need_test=*/false);
     GNAS_CHECK_AS(ConfigError, cfg.search.n_v <= s.ds.val.size(), "--ga.n_v ", cfg.search.n_v,
                   " is larger than the validation split (", s.ds.val.size(), " images)");
     GNAS_CHECK_AS(ConfigError, cfg.train.batch <= s.ds.train.size(), "--train.batch ", cfg.train.batch,
@@ -140,16 +141,34 @@ int run_search(const RunConfig& cfg, dist::Communicator& comm) {
     for (const auto& p : s.net->parameters()) s.n_params += p.numel();
     s.st.ga_rng = Rng(cfg.seed, 1);
     s.st.data_rng = Rng(cfg.seed, 2);
+    // One writer per run directory, from here to the end of the process.
+    if (root) s.lock = std::make_unique<io::RunDirLock>(cfg.out, cfg.force && !cfg.resume);
     if (cfg.resume) {
+      std::vector<std::string> structural = kStructuralKeys;
+      structural.insert(structural.end(), {"ga.population", "ga.generation", "ga.strategy"});
+      const std::string stored_ini = cfg.out + "/config.ini";
+      std::string changes;
+      if (root && io::path_exists(stored_ini))
+        changes = check_resume_config(io::read_file(stored_ini), cfg.config_text, structural);
       s.resumed_from = load_checkpoint(ckpt_dir, s.net, *s.sgd, s.st);
       s.net->to(device);
-      if (root)
-        s.log = std::make_unique<io::Hdf5Log>(cfg.out + "/log.h5", s.st.epoch,
-                                              long(s.st.epoch) * cfg.search.generations_per_epoch);
+      if (root) {
+        auto& attrs = s.st.log.attrs;
+        if (!io::path_exists(stored_ini)) changes = check_resume_config(attrs.config, cfg.config_text, structural);
+        GNAS_CHECK_AS(ConfigError, attrs.dataset == s.ds.name, "--resume: the run was searching ", attrs.dataset,
+                      " but --data gives ", s.ds.name);
+        if (!changes.empty()) GNAS_LOG(WARN) << "--resume with changed options: " << changes;
+        attrs.config = cfg.config_text;
+        attrs.world_size = world;
+        attrs.resume_history += resume_record(s.resumed_from, s.st.epoch, s.st.step, world, changes);
+        io::write_file_atomic(stored_ini, cfg.config_text);
+        s.log = io::Hdf5Log::restore(cfg.out + "/log.h5", s.st.log);
+      }
     } else {
       s.st.generation = ga::random_generation(s.space, ga_opt.generation, s.st.ga_rng);
       if (root) {
-        io::LogAttributes attrs{"search", cfg.config_text, GNAS_VERSION, cfg.seed, world, s.ds.name, now_iso8601()};
+        io::write_file_atomic(cfg.out + "/config.ini", cfg.config_text);
+        io::LogAttributes attrs{"search", cfg.config_text, GNAS_VERSION, cfg.seed, world, s.ds.name, now_iso8601(), ""};
         s.log = std::make_unique<io::Hdf5Log>(cfg.out + "/log.h5", attrs, s.space.length(), ga_opt.generation,
                                               ga_opt.population, true);
       }
@@ -188,7 +207,7 @@ int run_search(const RunConfig& cfg, dist::Communicator& comm) {
                  << ", supernet C=" << cfg.net.channels << " N_cell=" << cfg.net.cells << " (" << s.n_params
                  << " parameters), " << cfg.train.epochs << " epochs x " << steps << " steps of " << cfg.train.batch
                  << " -> " << cfg.out;
-  const bool tty = root && cfg.progress && stdout_is_tty();
+  const bool show_progress = root && cfg.progress;
   const auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(device);
   const auto i64 = torch::TensorOptions().dtype(torch::kInt64).device(device);
   int steps_this_process = 0;
@@ -218,7 +237,7 @@ int run_search(const RunConfig& cfg, dist::Communicator& comm) {
     // This rank's samples only; a resumed partial epoch's totals count once, on rank 0.
     auto loss_sum = torch::full({}, root ? st.loss_sum : 0.0, f64);
     auto correct = torch::full({}, root ? st.correct : int64_t{0}, i64);
-    Progress progress(tty, epoch, cfg.train.epochs, steps);
+    Progress progress(show_progress, epoch, cfg.train.epochs, steps, st.step);
     for (; st.step < steps; ++st.step) {
       ++steps_this_process;
       if (steps_this_process == cfg.debug.stop_after_steps) std::raise(SIGTERM);
@@ -246,7 +265,7 @@ int run_search(const RunConfig& cfg, dist::Communicator& comm) {
       correct += logits.detach().argmax(1).eq(y).sum();
       if (progress.due(st.step)) {
         const double seen = double(st.step + 1) * double(shard_end - shard_begin);
-        progress.draw(st.step, loss_sum.item<double>() / seen, 100.0 * correct.item<int64_t>() / seen);
+        progress.draw(st.step, loss_sum.item<double>() / seen, 100.0 * correct.item<int64_t>() / seen, cfg.train.batch);
       }
       if (stop > 0) {
         // Every rank saw the same sum: all stop after this same step, with every generator
@@ -260,7 +279,10 @@ int run_search(const RunConfig& cfg, dist::Communicator& comm) {
         progress.clear();
         GNAS_CHECK_AS(TrainingError, std::isfinite(st.loss_sum), "stopping on a signal with a non-finite loss: no "
                       "checkpoint written; the previous one is kept");
-        if (root) save_checkpoint(ckpt_dir, net, *s.sgd, st);
+        if (root) {
+          st.log = s.log->content();
+          save_checkpoint(ckpt_dir, net, *s.sgd, st);
+        }
         GNAS_LOG(WARN) << "signal " << (stop_requested() ? stop_requested() : SIGTERM)
                        << ": checkpoint written at epoch " << epoch + 1 << " step " << st.step << "; exiting with code "
                        << kExitRequeue << " (resume with: gnas search --out " << cfg.out << " --resume)";
@@ -335,6 +357,7 @@ int run_search(const RunConfig& cfg, dist::Communicator& comm) {
       io::write_file_atomic(cfg.out + "/cells.dot", search::to_dot(space, best.genome));
       RunState next = st;  // the checkpoint describes the start of the next epoch
       next.epoch = epoch + 1;
+      next.log = s.log->content();
       save_checkpoint(ckpt_dir, net, *s.sgd, next);
       std::ostringstream line;
       line << std::fixed << "epoch " << epoch + 1 << "/" << cfg.train.epochs << "  lr " << std::setprecision(4) << lr

@@ -10,6 +10,7 @@
 
 #include "support/h5_reader.h"
 #include "support/process.h"
+#include "support/search_log_checks.h"
 
 namespace {
 
@@ -52,6 +53,32 @@ TEST(MpiSearchTest, TwoAndThreeRanksStayInSyncAndWriteOneLog) {
   }
 }
 
+// The whole default run (built-in defaults: 3 epochs x 46 steps, N_p = N_g = 20, 2 generations per
+// epoch) under GNAS_TEST_RANKS ranks: every step's genome must leave exactly the allreduced
+// parameters with gradients, over many genomes, and the log must pass the one-rank checks.
+// Registered once per rank count (CTest sets GNAS_TEST_RANKS); skipped when it is not set.
+TEST(MpiDefaultRunTest, WholeDefaultSearchRunsToTheEnd) {
+  const char* ranks = std::getenv("GNAS_TEST_RANKS");
+  if (!ranks) GTEST_SKIP() << "GNAS_TEST_RANKS is not set (CTest registers this test once per rank count)";
+  const int np = std::atoi(ranks);
+  const std::string out = temp_dir() + "/default";
+  const Result r = run(mpirun(np) + gnas() + " search --out " + out + " > " + out + ".txt 2>&1; rc=$?; cat " + out +
+                       ".txt; exit $rc");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_CONTAINS(r.output, "epoch 3/3");
+  EXPECT_EQ(count(r.output, "ERROR"), 0) << r.output;
+  // Ranks get a pseudo-terminal from mpirun, but the output is a file: plain, timestamped progress
+  // lines, no carriage returns.
+  EXPECT_EQ(r.output.find('\r'), std::string::npos) << "a carriage-return progress line reached the file";
+  EXPECT_CONTAINS(r.output, "Z [0/" + std::to_string(np) + "]   epoch 1/3  step 4/46  loss ");
+  gnas::testing::SearchLogShape shape;
+  shape.epochs = 3;
+  shape.population = 20;
+  shape.generation = 20;
+  shape.world_size = np;
+  gnas::testing::check_search_log(out + "/log.h5", shape);
+}
+
 TEST(MpiFailureTest, OneRankThrowingStopsTheJobQuickly) {
   const std::string dir = temp_dir();
   const Result r = run(mpirun(2) + gnas() + " search --debug.fail_rank 1 --debug.fail_after_steps 3 --out " + dir +
@@ -61,17 +88,23 @@ TEST(MpiFailureTest, OneRankThrowingStopsTheJobQuickly) {
   EXPECT_CONTAINS(r.output, "injected failure on rank 1");
 }
 
-TEST(MpiFailureTest, BadDataOnOneRankGivesOneClearError) {
+// MPMD launches give rank 1 other options than rank 0 (as different config files per node would):
+// refused before any collective that depends on them (they used to corrupt the heap or hang), with
+// one error line, and nothing written.
+TEST(MpiFailureTest, DifferentConfigsOnDifferentRanksAreRefused) {
   const std::string dir = temp_dir();
-  // MPMD launch: rank 0 gets the synthetic data, rank 1 a directory that does not exist.
-  const std::string cmd = env_or("GNAS_MPIEXEC", "mpirun") + " --allow-run-as-root --oversubscribe -np 1 " + gnas() +
-                          " search --out " + dir + "/run" + kTiny + " : -np 1 " + gnas() + " search --out " + dir +
-                          "/run --data " + dir + "/missing" + kTiny;
-  const Result r = run(cmd);
-  EXPECT_NE(r.exit_code, 0) << r.output;
-  EXPECT_LT(r.seconds, 30.0);
-  EXPECT_EQ(count(r.output, "ERROR"), 1) << r.output;
-  EXPECT_CONTAINS(r.output, "[1/2] ERROR: gnas search: --data '" + dir + "/missing': no such directory");
+  for (const std::string other : {" --data " + dir + "/missing", std::string(" --ga.p_m 0.05")}) {
+    const std::string cmd = env_or("GNAS_MPIEXEC", "mpirun") + " --allow-run-as-root --oversubscribe -np 1 " +
+                            gnas() + " search --out " + dir + "/run" + kTiny + " : -np 1 " + gnas() +
+                            " search --out " + dir + "/run" + kTiny + other;
+    const Result r = run(cmd);
+    EXPECT_NE(r.exit_code, 0) << r.output;
+    EXPECT_LT(r.seconds, 30.0);
+    EXPECT_EQ(count(r.output, "ERROR"), 1) << r.output;
+    EXPECT_CONTAINS(r.output, "[1/2] ERROR: gnas search: rank 1's resolved configuration (options and config files) "
+                              "differs from rank 0's");
+    EXPECT_FALSE(std::ifstream(dir + "/run/config.ini").good()) << "a refused start wrote the run directory";
+  }
 }
 
 TEST(MpiBenchTest, ReportsScaling) {

@@ -14,6 +14,7 @@
 
 #include "support/h5_reader.h"
 #include "support/process.h"
+#include "support/search_log_checks.h"
 
 namespace {
 
@@ -37,73 +38,19 @@ TEST(SearchEndToEndTest, TinySearchWritesAConsistentLog) {
   for (const char* f : {"/config.ini", "/log.h5", "/best_genome.json", "/cells.dot"})
     EXPECT_TRUE(std::ifstream(dir + f).good()) << f;
 
-  auto h_ptr = std::make_unique<H5>(dir + "/log.h5");
-  const H5& h = *h_ptr;
-  ASSERT_GE(h.file, 0);
-  for (const char* a : {"format_version", "command", "config", "version", "seed", "world_size", "dataset", "started_at"})
-    EXPECT_TRUE(h.has_attr(a)) << a;
-  EXPECT_EQ(h.attr_int("format_version"), 1);
-  EXPECT_EQ(h.attr_int("world_size"), 1);
-  for (const char* e : {"lr", "train_loss", "train_acc", "time_s", "best_fitness", "best_full_val_acc", "n_new", "test_acc"})
-    EXPECT_EQ(h.shape(std::string("/epoch/") + e), std::vector<hsize_t>({2})) << e;
-  const hsize_t rows = 4;  // 2 epochs x 2 generations per epoch
-  EXPECT_EQ(h.shape("/ga/generation/genome"), std::vector<hsize_t>({rows, 6, 60}));
-  EXPECT_EQ(h.shape("/ga/generation/fitness"), std::vector<hsize_t>({rows, 6}));
-  EXPECT_EQ(h.shape("/ga/generation/epoch"), std::vector<hsize_t>({rows}));
-  EXPECT_EQ(h.shape("/ga/population/genome"), std::vector<hsize_t>({rows, 4, 60}));
-  EXPECT_EQ(h.shape("/ga/population/fitness"), std::vector<hsize_t>({rows, 4}));
-  EXPECT_EQ(h.shape("/best/genome"), std::vector<hsize_t>({60}));
-
-  const auto gen = h.read<uint8_t>("/ga/generation/genome", H5T_NATIVE_UINT8);
-  const auto gen_fit = h.read<float>("/ga/generation/fitness", H5T_NATIVE_FLOAT);
-  const auto pop = h.read<uint8_t>("/ga/population/genome", H5T_NATIVE_UINT8);
-  const auto pop_fit = h.read<float>("/ga/population/fitness", H5T_NATIVE_FLOAT);
-  const auto gen_epoch = h.read<int>("/ga/generation/epoch", H5T_NATIVE_INT);
-  EXPECT_EQ(gen_epoch, std::vector<int>({0, 0, 1, 1}));
-  for (float f : gen_fit) {
-    EXPECT_GE(f, 0.f);
-    EXPECT_LE(f, 100.f);
+  gnas::testing::check_search_log(dir + "/log.h5", {});
+  std::vector<uint8_t> pop;
+  std::vector<float> pop_fit;
+  {
+    const H5 h(dir + "/log.h5");
+    pop = h.read<uint8_t>("/ga/population/genome", H5T_NATIVE_UINT8);
+    pop_fit = h.read<float>("/ga/population/fitness", H5T_NATIVE_FLOAT);
   }
-  auto genome = [](const std::vector<uint8_t>& flat, size_t row, size_t n, size_t i) {
-    auto b = flat.begin() + static_cast<long>((row * n + i) * 60);
-    return Genes(b, b + 60);
-  };
-  std::vector<std::pair<Genes, float>> previous;
-  for (size_t g = 0; g < rows; ++g) {
-    std::set<Genes> unique;
-    std::vector<std::pair<Genes, float>> current;
-    for (size_t i = 0; i < 4; ++i) {
-      current.emplace_back(genome(pop, g, 4, i), pop_fit[g * 4 + i]);
-      EXPECT_TRUE(unique.insert(current.back().first).second) << "duplicate genome in population row " << g;
-    }
-    // Oracle: the top 4 of (previous population, then this generation), unique, incumbents first on ties.
-    std::vector<std::pair<Genes, float>> pool = previous;
-    std::set<Genes> seen;
-    for (auto& p : pool) seen.insert(p.first);
-    for (size_t i = 0; i < 6; ++i) {
-      Genes x = genome(gen, g, 6, i);
-      if (seen.insert(x).second) pool.emplace_back(x, gen_fit[g * 6 + i]);
-    }
-    std::stable_sort(pool.begin(), pool.end(), [](auto& a, auto& b) { return a.second > b.second; });
-    pool.resize(4);
-    EXPECT_EQ(current, pool) << "population row " << g << " is not the top-N_p of P u G";
-    previous = current;
-  }
-  const auto best = h.read<uint8_t>("/best/genome", H5T_NATIVE_UINT8);
-  EXPECT_EQ(Genes(best.begin(), best.end()), previous.front().first);
-  const auto best_fit = h.read<float>("/best/fitness", H5T_NATIVE_FLOAT);
-  EXPECT_EQ(best_fit[0], previous.front().second);
-  const auto n_new = h.read<int>("/epoch/n_new", H5T_NATIVE_INT);
-  EXPECT_EQ(n_new[0], 4);  // the first population is all new
-  EXPECT_GE(n_new[1], 0);
-  EXPECT_LE(n_new[1], 4);
 
   // The exported best genome re-reads, and export turns the run directory into DOT.
   const Result dot = run("export --genome " + dir + " --format dot");
   EXPECT_EQ(dot.exit_code, 0) << dot.output;
   EXPECT_CONTAINS(dot.output, "cluster_reduction");
-
-  h_ptr.reset();  // close the file before a new run replaces it
 
   // The same seed gives the same log; an existing run directory is refused without --force.
   const Result again = run("search --out " + dir + kTiny);
@@ -204,7 +151,7 @@ TEST(RetrainEndToEndTest, RetrainEvaluateAndResume) {
   std::ofstream(base + "/junk.pt") << "junk";
   Result bad = run("evaluate --model " + base + "/junk.pt");
   EXPECT_EQ(bad.exit_code, 1);
-  EXPECT_CONTAINS(bad.output, "not a gnas model file");
+  EXPECT_CONTAINS(bad.output, "junk.pt: not a sealed gnas file");
   bad = run("evaluate --model " + base + "/nothing.pt");
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_CONTAINS(bad.output, "no such file");
@@ -238,7 +185,7 @@ TEST(RealDataEndToEndTest, SearchRetrainEvaluateOnCifar10) {
 
 TEST(SearchEndToEndTest, DivergenceStopsWithAClearError) {
   const std::string dir = temp_dir() + "/nan";
-  const Result r = run("search --out " + dir + " --train.lr 1e30" + std::string(kTiny));
+  const Result r = run("search --out " + dir + " --train.lr 1e5" + std::string(kTiny));
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_CONTAINS(r.output, "epoch 1: the training loss is not finite");
   EXPECT_CONTAINS(r.output, "lower --train.lr");
@@ -308,7 +255,7 @@ TEST(CliTest, UnwritableOutAndMissingDataFailClearly) {
   std::ofstream(dir + "/file") << "x";
   Result r = run("search --out " + dir + "/file/run" + kTiny);  // a path under a regular file
   EXPECT_EQ(r.exit_code, 1) << r.output;
-  EXPECT_CONTAINS(r.output, "cannot create directory");
+  EXPECT_CONTAINS(r.output, "cannot create run directory");
   r = run("search --out " + dir + "/run --data " + dir + "/no-cifar-here" + kTiny);
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_CONTAINS(r.output, "no-cifar-here': no such directory");

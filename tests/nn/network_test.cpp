@@ -121,6 +121,69 @@ TEST_F(NetworkTest, ExactlyTheActiveParametersGetGradients) {
   for (const auto& p : net->parameters()) EXPECT_EQ(p.grad().defined(), active.count(p.unsafeGetTensorImpl()) == 1);
 }
 
+/// Rewrites every in_A/in_B of the `kind` chromosome that reads state `index` to read state 0.
+Genome without_input(const SearchSpace& s, Genome g, search::CellKind kind, int index) {
+  const int base = static_cast<int>(kind) * s.genes_per_cell();
+  for (int k = 0; k < s.n_blocks; ++k)
+    for (int slot = 0; slot < 2; ++slot) {
+      auto& gene = g[base + k * search::kGenesPerBlock + slot];
+      if (gene == index) gene = 0;
+    }
+  return g;
+}
+
+/// The set of parameters with a defined gradient after one forward/backward equals the set that
+/// active_parameters() lists (GradSync allreduces exactly that list and refuses a missing
+/// gradient), for hundreds of genomes: random ones, and ones whose reduction and/or normal cells
+/// never read h_{n-1}; with one and with two cells per stage.
+TEST_F(NetworkTest, ActiveSetEqualsGradientSetOverManyGenomes) {
+  SearchSpace s;
+  Rng r(11);
+  int genomes = 0, ignoring_prev = 0;
+  for (int cells : {1, 2}) {
+    auto opt = tiny();
+    opt.cells = cells;
+    Network net(opt);
+    for (int i = 0; i < 150; ++i) {
+      Genome g = ga::random_genome(s, r);
+      if (i % 3 >= 1) g = without_input(s, g, search::CellKind::kReduction, 1);
+      if (i % 3 == 2) g = without_input(s, g, search::CellKind::kNormal, 1);
+      ignoring_prev += !search::decode_cell(s, g, search::CellKind::kReduction).uses_state(1);
+      net->set_genome(g);
+      train::clear_grads(net->parameters());
+      torch::cross_entropy_loss(net->forward(torch::randn({2, 3, 8, 8})), torch::tensor({1, 2})).backward();
+      std::set<const void*> active;
+      for (const auto& p : net->active_parameters()) active.insert(p.unsafeGetTensorImpl());
+      ASSERT_EQ(active.size(), net->active_parameters().size()) << "a parameter is listed twice";
+      for (const auto& item : net->named_parameters())
+        ASSERT_EQ(item.value().grad().defined(), active.count(item.value().unsafeGetTensorImpl()) == 1)
+            << item.key() << " for genome " << search::to_text(s, g) << " (N_cell " << cells << ")";
+      ++genomes;
+    }
+  }
+  EXPECT_EQ(genomes, 300);
+  EXPECT_GE(ignoring_prev, 200);  // two thirds are forced to ignore h_{n-1}
+}
+
+/// A fixed network holds only parameters that its genome trains: every one gets a gradient, also
+/// when the reduction cell ignores h_{n-1} (then the network has no h_{n-1} downsample path).
+TEST_F(NetworkTest, FixedNetworkTrainsEveryParameter) {
+  SearchSpace s;
+  Rng r(12);
+  for (int i = 0; i < 20; ++i) {
+    Genome g = ga::random_genome(s, r);
+    if (i % 2) g = without_input(s, g, search::CellKind::kReduction, 1);
+    Network fixed(tiny(g));
+    torch::cross_entropy_loss(fixed->forward(torch::randn({2, 3, 8, 8})), torch::tensor({1, 2})).backward();
+    bool has_prev_path = false;
+    for (const auto& item : fixed->named_parameters()) {
+      EXPECT_TRUE(item.value().grad().defined()) << item.key() << " of " << search::to_text(s, g);
+      has_prev_path |= item.key().find("_prev.") != std::string::npos;
+    }
+    EXPECT_EQ(has_prev_path, search::decode_cell(s, g, search::CellKind::kReduction).uses_state(1));
+  }
+}
+
 TEST_F(NetworkTest, SgdStepLeavesInactiveParametersBitIdentical) {
   SearchSpace s;
   Network net(tiny());

@@ -37,6 +37,12 @@ void validate(const RunConfig& config);
 
 /// True when this process was started by an MPI launcher (mpirun, srun with PMI/PMIx).
 bool launched_under_mpi();
+/// The number of tasks of the Slurm job step this process belongs to (SLURM_STEP_NUM_TASKS, or
+/// SLURM_NTASKS inside an srun step), or 0 when it was not started by srun.
+int slurm_step_tasks();
+/// stdout is a person's terminal: a tty, and not a rank started by an MPI launcher or srun (whose
+/// pseudo-terminal output ends up in job files).
+bool stdout_is_user_terminal();
 /// The --dist.backend value on a command line (before full parsing; default "auto").
 std::string backend_from_args(const std::vector<std::string>& args);
 

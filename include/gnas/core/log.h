@@ -16,6 +16,10 @@ struct LogSettings {
   int rank = 0;
   int world_size = 1;
   bool all_ranks = false;  ///< INFO from every rank, not only rank 0
+  /// stdout is a person's terminal (not a file, a pipe, or the pseudo-terminal an MPI launcher
+  /// gives its ranks): the carriage-return progress line is drawn; otherwise every line starts
+  /// with a UTC timestamp and progress is printed as plain lines.
+  bool interactive = false;
 };
 void set_log_settings(const LogSettings& s);
 const LogSettings& log_settings();
@@ -37,8 +41,11 @@ class LogLine {
   std::ostringstream buf_;
 };
 
-/// True when stdout is a terminal (progress indicators are drawn only then).
+/// True when stdout is a terminal. Under an MPI launcher a rank's stdout may be a pseudo-terminal
+/// that ends up in a job file: LogSettings::interactive is what decides how progress is shown.
 bool stdout_is_tty();
+/// UTC now as "YYYY-MM-DDTHH:MM:SSZ".
+std::string utc_timestamp();
 
 }  // namespace gnas
 

@@ -1,22 +1,29 @@
 #pragma once
-/// The step progress line drawn on a terminal during long epochs (never into logs or pipes).
+/// Step progress during long epochs. On a person's terminal (LogSettings::interactive) one line is
+/// redrawn in place; anywhere else (job output files, pipes, MPI ranks) a plain, timestamped log
+/// line is printed every tenth of an epoch, so a Slurm .out file shows progress without carriage
+/// returns.
 #include <chrono>
 
 namespace gnas {
 
 class Progress {
  public:
-  /// enabled: draw at all (stdout is a terminal and --no-progress was not given).
-  Progress(bool enabled, int epoch, int epochs, int steps);
-  /// True when a redraw is due for `step` (at most 4 per second, and always for the last step).
+  /// enabled: show progress at all (rank 0 and --no-progress not given).
+  /// start_step: the step this process starts the epoch at (a resumed epoch starts later).
+  Progress(bool enabled, int epoch, int epochs, int steps, int start_step = 0);
+  /// True when an update is due after `step` (0-based): on a terminal at most 4 per second and
+  /// always for the last step; otherwise every max(1, steps / 10) steps.
   bool due(int step);
-  void draw(int step, double loss, double accuracy) const;
-  /// Erases the line.
+  /// samples_per_step: global batch, for the images/s figure.
+  void draw(int step, double loss, double accuracy, double samples_per_step) const;
+  /// Erases the terminal line (nothing to do for plain lines).
   void clear() const;
 
  private:
-  bool enabled_;
-  int epoch_, epochs_, steps_;
+  bool enabled_, terminal_;
+  int epoch_, epochs_, steps_, start_step_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point last_{};
 };
 

@@ -29,10 +29,12 @@ struct Dataset {
 Dataset make_synthetic(int n_train, int n_val, int n_test, std::uint64_t seed);
 
 /// Reads a CIFAR-10 or CIFAR-100 binary directory (detected from its files). The last `val_size`
-/// training images (after `train_limit`, when > 0) form the validation split. Throws DataError.
-Dataset load_cifar(const std::string& dir, int val_size, int train_limit);
+/// training images (after `train_limit`, when > 0) form the validation split. The test file is
+/// read (and required) only with `need_test`. Throws DataError.
+Dataset load_cifar(const std::string& dir, int val_size, int train_limit, bool need_test = true);
 
 /// The dataset a run asks for: CIFAR when options.dir is set, else the synthetic set.
-Dataset load_dataset(const DataOptions& options);
+/// need_test = false skips the CIFAR test file (a search never reads it).
+Dataset load_dataset(const DataOptions& options, bool need_test = true);
 
 }  // namespace gnas::data

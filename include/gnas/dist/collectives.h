@@ -51,6 +51,10 @@ struct AgreedFailure : std::runtime_error {
   int exit_code;
 };
 
+/// Collective: compares `value` with rank 0's; on a rank whose value differs it throws ConfigError
+/// "rank r's <what> differs from rank 0's". Combine with agree_on_failure so one rank reports.
+void check_same_on_all_ranks(Communicator& comm, std::uint64_t value, const std::string& what);
+
 /// Collective: every rank passes its own exception (or null). If any rank failed, the lowest failing
 /// rank throws AgreedFailure with its message and the others throw PeerFailed. In a serial run the
 /// exception is rethrown as it is. Use it where a failure is likely to be

@@ -4,11 +4,14 @@
 
 namespace gnas::io {
 
-/// Creates the run directory `dir` (and its parents). An existing non-empty directory is refused
-/// with ConfigError unless `force`; a directory that cannot be created or written gives IoError.
-void prepare_run_dir(const std::string& dir, bool force);
+/// Writes `content` to `path` and fsyncs it; on failure the file is removed and IoError says why
+/// (a full disk says so).
+void write_file_synced(const std::string& path, const std::string& content);
+/// rename(2), throwing IoError naming both paths.
+void rename_file(const std::string& from, const std::string& to);
 
-/// Writes `content` to `path` atomically: a temporary file beside it, fsync, rename. Throws IoError.
+/// Writes `content` to `path` atomically: a temporary file beside it, fsync, rename. Throws IoError
+/// (a full disk says so); on failure the temporary file is removed and `path` is unchanged.
 void write_file_atomic(const std::string& path, const std::string& content);
 
 /// Reads a whole file; throws IoError naming the path when it cannot.

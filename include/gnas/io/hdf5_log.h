@@ -19,6 +19,7 @@ struct LogAttributes {
   int world_size = 1;
   std::string dataset;     ///< e.g. "synthetic10", "cifar10"
   std::string started_at;  ///< ISO-8601 UTC
+  std::string resume_history;  ///< one line per resume (when, from where, changed options); "" = none
 };
 
 /// One row of /epoch/*. Values that do not apply to a command are NaN (n_new: -1).
@@ -28,15 +29,32 @@ struct EpochRecord {
   int n_new = -1;
 };
 
+/// Everything a log holds, mirrored in memory by Hdf5Log and stored in every checkpoint, so that a
+/// resume can rebuild a log that was deleted or damaged. Genomes and fitness values are flat, row
+/// after row (generation rows: n_g genomes of genome_length genes each).
+struct LogContent {
+  LogAttributes attrs;
+  int genome_length = 0, n_g = 0, n_p = 0;
+  bool with_ga = false;
+  std::vector<EpochRecord> epochs;
+  std::vector<std::uint8_t> generation_genomes;
+  std::vector<float> generation_fitness;
+  std::vector<int> generation_epoch;  ///< one per generation row
+  std::vector<std::uint8_t> population_genomes;
+  std::vector<float> population_fitness;
+  std::vector<std::uint8_t> best_genome;  ///< empty until set_best
+  float best_fitness = 0;
+};
+
 class Hdf5Log {
  public:
   /// Creates `path` (truncating) with the root attributes and every dataset.
   /// `genome_length`, `n_g`, `n_p` size the /ga and /best datasets; with_ga=false omits /ga.
   Hdf5Log(const std::string& path, const LogAttributes& attrs, int genome_length, int n_g, int n_p, bool with_ga);
-  /// Reopens an existing log to resume a run: keeps the first `epoch_rows` rows of /epoch/* and the
-  /// first `generation_rows` rows of /ga/* (rows written after the checkpoint are dropped).
-  /// Throws IoError when the file is missing or not a gnas log.
-  Hdf5Log(const std::string& path, long epoch_rows, long generation_rows);
+  /// Resume: writes the log of `content` (a checkpoint's copy) to `path`, so rows written after the
+  /// checkpoint are gone. A readable log is replaced atomically; one that is missing gets a warning;
+  /// one that HDF5 cannot open (damaged, truncated) is kept as `path.damaged-<time>` with a warning.
+  static std::unique_ptr<Hdf5Log> restore(const std::string& path, const LogContent& content);
   ~Hdf5Log();
   Hdf5Log(const Hdf5Log&) = delete;
   Hdf5Log& operator=(const Hdf5Log&) = delete;
@@ -51,8 +69,11 @@ class Hdf5Log {
   /// Flushes everything written so far to disk.
   void flush();
   const std::string& path() const { return path_; }
+  /// Everything written so far (for checkpoints).
+  const LogContent& content() const { return content_; }
 
  private:
+  LogContent content_;
   struct Impl;
   std::unique_ptr<Impl> impl_;
   std::string path_;

@@ -70,12 +70,16 @@ class NetworkImpl : public torch::nn::Module {
   void set_bn_batch_stats_in_eval(bool on);
   /// Drop-path keep probability applied to every op output in training mode (1 = off).
   void set_drop_path_keep(double keep) { drop_path_keep_ = keep; }
-  /// The parameters the current genome uses (in registration order of their modules).
+  /// The parameters the current genome uses: exactly those that receive a gradient from a
+  /// forward/backward pass (in registration order of their modules).
   std::vector<torch::Tensor> active_parameters() const;
   const NetworkOptions& options() const { return options_; }
   const search::SearchSpace& space() const { return space_; }
 
  private:
+  /// True when the current genome's reduction cell reads h_{n-1} (its input 1).
+  bool reduction_reads_prev() const;
+
   NetworkOptions options_;
   search::SearchSpace space_;
   Genome genome_;
@@ -85,7 +89,8 @@ class NetworkImpl : public torch::nn::Module {
   BatchNorm stem_bn_{nullptr};
   std::vector<Cell> cells_;
   std::vector<CellKind> kinds_;
-  std::vector<Downsample> down_h_, down_prev_;  // before stages 2 and 3
+  std::vector<Downsample> down_h_, down_prev_;  // before stages 2 and 3; down_prev_ null in a fixed
+                                                // network whose reduction cell ignores h_{n-1}
   torch::nn::Dropout dropout_{nullptr};
   torch::nn::Linear classifier_{nullptr};
 };

@@ -30,6 +30,12 @@ struct CellSpec {
   std::vector<int> concat;  ///< block indices no other block uses, ascending
   /// Number of cell inputs before the blocks: 2 (h_n, h_{n-1}) or 1 (x) for the input cell.
   int num_cell_inputs() const { return kind == CellKind::kInput ? 1 : 2; }
+  /// True when some block reads state `index` (0 = h_n or x, 1 = h_{n-1}, then the blocks).
+  bool uses_state(int index) const {
+    for (const auto& b : blocks)
+      if (b.in_a == index || b.in_b == index) return true;
+    return false;
+  }
 };
 
 /// Shape of the search space. n_blocks is 5 in the paper; n_ops is fixed to the 5 ops.

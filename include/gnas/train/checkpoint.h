@@ -8,7 +8,13 @@
 
 #include "gnas/core/rng.h"
 #include "gnas/ga/operators.h"
+#include "gnas/io/hdf5_log.h"
 #include "gnas/nn/network.h"
+
+namespace torch::serialize {
+class InputArchive;
+class OutputArchive;
+}  // namespace torch::serialize
 
 namespace gnas::train {
 
@@ -25,6 +31,7 @@ struct RunState {
   int64_t correct = 0;
   double epoch_seconds = 0;           ///< time spent in the partial epoch
   double best_metric = -1;            ///< retrain: best test accuracy so far
+  io::LogContent log;                 ///< rank 0: the log's rows so far (rebuilds a damaged log)
 
   /// Forgets the partial-epoch progress (step, accumulators, time) once an epoch is complete.
   void clear_epoch_progress() {
@@ -35,11 +42,20 @@ struct RunState {
   }
 };
 
+/// A sealed archive file: torch's archive bytes, then a trailer "GNASSUM1", the byte count and the
+/// FNV-1a 64 hash of those bytes (little-endian u64s). Any changed, missing or added byte is caught.
+std::string seal_archive(torch::serialize::OutputArchive& archive);
+/// Reads a sealed archive file into `archive`. Throws IoError naming the file when it is missing,
+/// truncated, fails its checksum, or is not an archive.
+void open_sealed_archive(const std::string& path, torch::serialize::InputArchive& archive);
+
 /// Writes a checkpoint of (net, sgd, state) into `dir` (created if needed): latest.pt, keeping the
-/// previous latest as previous.pt. Throws IoError.
+/// previous latest as previous.pt. Throws IoError; on failure (a full disk) the temporary file is
+/// removed and the checkpoints already there are untouched.
 void save_checkpoint(const std::string& dir, nn::Network& net, torch::optim::SGD& sgd, const RunState& state);
 
-/// Loads latest.pt from `dir`, or previous.pt with a warning when latest.pt is missing or corrupt.
+/// Loads latest.pt from `dir`, or previous.pt with a warning when latest.pt is missing, corrupt or
+/// fails its checksum.
 /// Throws IoError when neither loads. Returns the path that was used.
 std::string load_checkpoint(const std::string& dir, nn::Network& net, torch::optim::SGD& sgd, RunState& state);
 

@@ -1,0 +1,100 @@
+#pragma once
+// Test helper: the checks every search log must pass, whatever the number of ranks: the layout,
+// and each population row against an independent oracle of steady-state no-duplicate replacement.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "support/h5_reader.h"
+
+namespace gnas::testing {
+
+struct SearchLogShape {
+  int epochs = 2;
+  int generations_per_epoch = 2;
+  int population = 4;   ///< N_p
+  int generation = 6;   ///< N_g
+  int world_size = 1;
+  int genome_length = 60;
+};
+
+/// Checks the search log at `path`; returns the final population (genome, fitness), best first.
+inline std::vector<std::pair<std::vector<uint8_t>, float>> check_search_log(const std::string& path,
+                                                                             const SearchLogShape& s) {
+  using Genes = std::vector<uint8_t>;
+  std::vector<std::pair<Genes, float>> previous;
+  const H5 h(path);
+  EXPECT_GE(h.file, 0) << path << " does not open";
+  if (h.file < 0) return previous;
+  for (const char* a : {"format_version", "command", "config", "version", "seed", "world_size", "dataset", "started_at"})
+    EXPECT_TRUE(h.has_attr(a)) << a;
+  EXPECT_EQ(h.attr_int("format_version"), 1);
+  EXPECT_EQ(h.attr_int("world_size"), s.world_size);
+  const auto epochs = static_cast<hsize_t>(s.epochs);
+  for (const char* e : {"lr", "train_loss", "train_acc", "time_s", "best_fitness", "best_full_val_acc", "n_new", "test_acc"})
+    EXPECT_EQ(h.shape(std::string("/epoch/") + e), std::vector<hsize_t>({epochs})) << e;
+  const auto rows = static_cast<hsize_t>(s.epochs * s.generations_per_epoch);
+  const auto np = static_cast<std::size_t>(s.population), ng = static_cast<std::size_t>(s.generation);
+  const auto len = static_cast<std::size_t>(s.genome_length);
+  EXPECT_EQ(h.shape("/ga/generation/genome"), std::vector<hsize_t>({rows, ng, len}));
+  EXPECT_EQ(h.shape("/ga/generation/fitness"), std::vector<hsize_t>({rows, ng}));
+  EXPECT_EQ(h.shape("/ga/generation/epoch"), std::vector<hsize_t>({rows}));
+  EXPECT_EQ(h.shape("/ga/population/genome"), std::vector<hsize_t>({rows, np, len}));
+  EXPECT_EQ(h.shape("/ga/population/fitness"), std::vector<hsize_t>({rows, np}));
+  EXPECT_EQ(h.shape("/best/genome"), std::vector<hsize_t>({len}));
+  if (::testing::Test::HasFailure()) return previous;
+
+  const auto gen = h.read<uint8_t>("/ga/generation/genome", H5T_NATIVE_UINT8);
+  const auto gen_fit = h.read<float>("/ga/generation/fitness", H5T_NATIVE_FLOAT);
+  const auto pop = h.read<uint8_t>("/ga/population/genome", H5T_NATIVE_UINT8);
+  const auto pop_fit = h.read<float>("/ga/population/fitness", H5T_NATIVE_FLOAT);
+  const auto gen_epoch = h.read<int>("/ga/generation/epoch", H5T_NATIVE_INT);
+  for (std::size_t g = 0; g < rows; ++g) EXPECT_EQ(gen_epoch[g], int(g) / s.generations_per_epoch) << "row " << g;
+  for (float f : gen_fit) {
+    EXPECT_GE(f, 0.f);
+    EXPECT_LE(f, 100.f);
+  }
+  auto genome = [&](const std::vector<uint8_t>& flat, std::size_t row, std::size_t n, std::size_t i) {
+    auto b = flat.begin() + static_cast<long>((row * n + i) * len);
+    return Genes(b, b + static_cast<long>(len));
+  };
+  for (std::size_t g = 0; g < rows; ++g) {
+    std::set<Genes> unique;
+    std::vector<std::pair<Genes, float>> current;
+    for (std::size_t i = 0; i < np; ++i) {
+      current.emplace_back(genome(pop, g, np, i), pop_fit[g * np + i]);
+      EXPECT_TRUE(unique.insert(current.back().first).second) << "duplicate genome in population row " << g;
+    }
+    // Oracle: the top N_p of (previous population, then this generation), unique, incumbents first on ties.
+    std::vector<std::pair<Genes, float>> pool = previous;
+    std::set<Genes> seen;
+    for (auto& p : pool) seen.insert(p.first);
+    for (std::size_t i = 0; i < ng; ++i) {
+      Genes x = genome(gen, g, ng, i);
+      if (seen.insert(x).second) pool.emplace_back(x, gen_fit[g * ng + i]);
+    }
+    std::stable_sort(pool.begin(), pool.end(), [](auto& a, auto& b) { return a.second > b.second; });
+    pool.resize(np);
+    EXPECT_EQ(current, pool) << "population row " << g << " is not the top-N_p of P u G";
+    previous = current;
+  }
+  const auto best = h.read<uint8_t>("/best/genome", H5T_NATIVE_UINT8);
+  EXPECT_EQ(Genes(best.begin(), best.end()), previous.front().first);
+  const auto best_fit = h.read<float>("/best/fitness", H5T_NATIVE_FLOAT);
+  EXPECT_EQ(best_fit[0], previous.front().second);
+  const auto loss = h.read<double>("/epoch/train_loss", H5T_NATIVE_DOUBLE);
+  for (double l : loss) EXPECT_TRUE(l > 0 && l < 100) << "train_loss " << l;
+  const auto n_new = h.read<int>("/epoch/n_new", H5T_NATIVE_INT);
+  EXPECT_EQ(n_new[0], s.population);  // the first population is all new
+  for (int n : n_new) {
+    EXPECT_GE(n, 0);
+    EXPECT_LE(n, s.population);
+  }
+  return previous;
+}
+
+}  // namespace gnas::testing
