@@ -4,6 +4,7 @@
 
 #include <cctype>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "gnas/core/hash.h"
@@ -152,13 +153,29 @@ std::string to_json(const SearchSpace& space, const Genome& g, double fitness) {
 }
 
 Genome parse_json(const SearchSpace& space, const std::string& json) {
-  const auto key = json.find("\"genes\"");
-  GNAS_CHECK_AS(ConfigError, key != std::string::npos, "genome JSON: no \"genes\" array found");
-  const auto open = json.find('[', key);
-  const auto close = json.find(']', key);
-  GNAS_CHECK_AS(ConfigError, open != std::string::npos && close != std::string::npos && open < close,
-                "genome JSON: \"genes\" is not an array of integers");
-  return parse_text(space, json.substr(open + 1, close - open - 1));
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(json);
+  } catch (const nlohmann::json::exception& e) {
+    throw ConfigError(detail::concat("genome JSON: not valid JSON (", e.what(), ")"));
+  }
+  GNAS_CHECK_AS(ConfigError, doc.is_object(), "genome JSON: expected an object with a \"genes\" array, got a ",
+                doc.type_name());
+  const auto genes = doc.find("genes");
+  GNAS_CHECK_AS(ConfigError, genes != doc.end(), "genome JSON: no \"genes\" array found");
+  GNAS_CHECK_AS(ConfigError, genes->is_array(), "genome JSON: \"genes\" must be an array of integers, got a ",
+                genes->type_name());
+  GNAS_CHECK_AS(ConfigError, int(genes->size()) == space.length(), "genome JSON: expected ", space.length(),
+                " genes, got ", genes->size());
+  Genome g;
+  for (std::size_t i = 0; i < genes->size(); ++i) {
+    const auto& v = (*genes)[i];
+    GNAS_CHECK_AS(ConfigError, v.is_number_unsigned() && v.get<std::uint64_t>() <= 255, "genome JSON: ", space.gene_name(int(i)),
+                  " must be a small non-negative integer, got ", v.dump());
+    g.push_back(static_cast<std::uint8_t>(v.get<std::uint64_t>()));
+  }
+  validate(space, g);
+  return g;
 }
 
 std::string to_dot(const SearchSpace& space, const Genome& g) {
@@ -193,7 +210,16 @@ std::string to_dot(const SearchSpace& space, const Genome& g) {
 
 Genome load_genome(const SearchSpace& space, const std::string& text_or_path) {
   struct stat st {};
-  if (::stat(text_or_path.c_str(), &st) != 0) return parse_text(space, text_or_path);
+  if (::stat(text_or_path.c_str(), &st) != 0) {
+    // Genome text has separators between its integers; one word that is not a number was meant as
+    // a path (a mistyped run directory or file).
+    const bool one_word = text_or_path.find_first_of(" \t\n,|") == std::string::npos;
+    const bool all_digits = text_or_path.find_first_not_of("0123456789") == std::string::npos;
+    GNAS_CHECK_AS(ConfigError, !one_word || all_digits, "genome '", text_or_path,
+                  "': no such file or directory (and it is not genome text, which is ", space.length(),
+                  " integers)");
+    return parse_text(space, text_or_path);
+  }
   std::string path = text_or_path;
   if (S_ISDIR(st.st_mode)) path += "/best_genome.json";
   std::ifstream in(path);

@@ -79,6 +79,39 @@ TEST(OptionsTest, OutOfRangeValuesNameTheFlag) {
   expect_error({"--out", "x", "--device", "tpu"}, "--device must be auto, cpu, cuda or cuda:N");
 }
 
+/// A later --config file overrides an earlier one (and its values are validated); the command
+/// line overrides both.
+TEST(OptionsTest, LaterConfigFilesOverrideEarlierOnes) {
+  const auto a = write_ini("first.ini", "[train]\nlr = 0.05\nepochs = 7\n[ga]\np_m = 0.1\n");
+  const auto b = write_ini("second.ini", "[train]\nlr = 0.02\n");
+  const auto r = parse_run_command(RunCommand::kSearch, {"--out", "x", "--config", a, "--config", b});
+  EXPECT_DOUBLE_EQ(r.config.train.lr, 0.02);
+  EXPECT_EQ(r.config.train.epochs, 7);
+  EXPECT_DOUBLE_EQ(r.config.search.ga.p_m, 0.1);
+  const auto cli = parse_run_command(RunCommand::kSearch, {"--out", "x", "--config", a, "--config", b, "--train.lr", "0.3"});
+  EXPECT_DOUBLE_EQ(cli.config.train.lr, 0.3);
+  const auto bad = write_ini("bad_second.ini", "[train]\nepochs = 0\n");
+  expect_error({"--out", "x", "--config", a, "--config", bad}, "--train.epochs must be > 0, got 0");
+}
+
+/// Prefixes are never taken for an option; the error suggests the nearest one.
+TEST(OptionsTest, PrefixesAreRefusedWithASuggestion) {
+  expect_error({"--out", "x", "--train.epoch", "2"}, "unknown option '--train.epoch'. Did you mean '--train.epochs'?");
+  expect_error({"--out", "x", "--ga.popluation", "4"}, "Did you mean '--ga.population'?");
+  expect_error({"--out", "x", "--tra", "4"}, "unknown option '--tra'");
+  const auto ini = write_ini("prefix.ini", "[train]\nepoch = 2\n");
+  expect_error({"--out", "x", "--config", ini}, "Did you mean '--train.epochs'?");
+}
+
+/// Values that used to be accepted silently or crash.
+TEST(OptionsTest, ImpossibleNumbersAreRefusedByName) {
+  expect_error({"--out", "x", "--seed", "-1"}, "--seed must be >= 0, got -1");
+  expect_error({"--out", "x", "--threads", "100000"}, "--threads must be in [0, ");
+  expect_error({"--out", "x", "--train.lr", "1e300"}, "--train.lr must be in (0, 1e6], got 1e+300");
+  expect_error({"--out", "x", "--train.lr", "1e999"}, "train.lr");
+  expect_error({"--out", "x", "--net.channels", "99999999999"}, "net.channels");
+}
+
 TEST(OptionsTest, HelpListsEveryOption) {
   const auto r = parse_run_command(RunCommand::kSearch, {"--help"});
   EXPECT_TRUE(r.help);

@@ -93,7 +93,7 @@ TEST(MpiFailureTest, OneRankThrowingStopsTheJobQuickly) {
 // one error line, and nothing written.
 TEST(MpiFailureTest, DifferentConfigsOnDifferentRanksAreRefused) {
   const std::string dir = temp_dir();
-  for (const std::string other : {" --data " + dir + "/missing", std::string(" --ga.p_m 0.05")}) {
+  for (const std::string& other : {" --data " + dir + "/missing", std::string(" --ga.p_m 0.05")}) {
     const std::string cmd = env_or("GNAS_MPIEXEC", "mpirun") + " --allow-run-as-root --oversubscribe -np 1 " +
                             gnas() + " search --out " + dir + "/run" + kTiny + " : -np 1 " + gnas() +
                             " search --out " + dir + "/run" + kTiny + other;

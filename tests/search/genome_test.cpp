@@ -96,6 +96,58 @@ TEST(GenomeTest, JsonRoundTripAndContent) {
   EXPECT_THROW(parse_json(s, "{\"genome\": 1}"), ConfigError);
 }
 
+/// Malformed and adversarial genome JSON is refused with a message; extra fields are fine.
+TEST(GenomeTest, MalformedAndAdversarialJsonIsRefused) {
+  SearchSpace s;
+  const Genome g = parse_text(s, genome_text());
+  std::string genes;
+  for (std::size_t i = 0; i < g.size(); ++i) genes += (i ? "," : "") + std::to_string(g[i]);
+  // Extra fields (and to_json's own text/cells/fitness) are accepted.
+  EXPECT_EQ(parse_json(s, "{\"note\": {\"a\": [1, 2]}, \"genes\": [" + genes + "], \"x\": null}"), g);
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  const std::pair<std::string, std::string> cases[] = {
+      {"", "not valid JSON"},
+      {"{\"genes\": [0, 1", "not valid JSON"},
+      {"{\"genes\": [" + genes + "]} trailing", "not valid JSON"},
+      {"[" + genes + "]", "expected an object"},
+      {deep, "expected an object"},  // 100,000 levels of nesting: no stack overflow
+      {"{\"genes\": " + deep + "}", "expected 60 genes, got 1"},
+      {"{\"genome\": [" + genes + "]}", "no \"genes\" array"},
+      {"{\"genes\": \"" + genes + "\"}", "must be an array of integers, got a string"},
+      {"{\"genes\": [0, 1]}", "expected 60 genes, got 2"},
+      {"{\"genes\": [1e400" + genes.substr(1) + "]}", "not valid JSON"},  // overflows a double
+      {"{\"genes\": [18446744073709551617" + genes.substr(1) + "]}", "gene 0 (normal cell, block 0, in_A) must be"},
+      {"{\"genes\": [-1" + genes.substr(1) + "]}", "gene 0 (normal cell, block 0, in_A) must be"},
+      {"{\"genes\": [0.5" + genes.substr(1) + "]}", "gene 0 (normal cell, block 0, in_A) must be"},
+      {"{\"genes\": [[0]" + genes.substr(1) + "]}", "must be a small non-negative integer, got [0]"},
+      {"{\"genes\": [9" + genes.substr(1) + "]}", "gene 0 (normal cell, block 0, in_A) is 9"},
+  };
+  for (const auto& [json, phrase] : cases) {
+    try {
+      parse_json(s, json);
+      ADD_FAILURE() << "no error for " << json.substr(0, 80);
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find(phrase), std::string::npos) << json.substr(0, 80) << " -> " << e.what();
+    }
+  }
+}
+
+/// A mistyped genome path says that no such file exists instead of parsing it as genome text.
+TEST(GenomeTest, MistypedPathIsNotParsedAsText) {
+  SearchSpace s;
+  for (const char* path : {"runs/frist", "best_genome.jsn", "/no/such/dir"}) {
+    try {
+      load_genome(s, path);
+      ADD_FAILURE() << path;
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find(std::string("genome '") + path + "': no such file or directory"),
+                std::string::npos)
+          << e.what();
+    }
+  }
+  expect_config_error("0 1 2", "expected 60 genes");  // text still reads as text
+}
+
 TEST(GenomeTest, DotHasOneClusterPerCellAndEveryEdge) {
   SearchSpace s;
   const std::string dot = to_dot(s, parse_text(s, genome_text()));

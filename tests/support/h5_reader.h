@@ -41,6 +41,16 @@ struct H5 {
     return out;
   }
   bool has_attr(const std::string& name) const { return H5Aexists(file, name.c_str()) > 0; }
+  std::string attr_string(const std::string& name) const {
+    if (!has_attr(name)) return "";
+    hid_t a = H5Aopen(file, name.c_str(), H5P_DEFAULT);
+    hid_t t = H5Aget_type(a);
+    std::string v(H5Tget_size(t), '\0');
+    H5Aread(a, t, v.data());
+    H5Tclose(t);
+    H5Aclose(a);
+    return v.substr(0, v.find('\0'));
+  }
   int attr_int(const std::string& name) const {
     int v = -1;
     hid_t a = H5Aopen(file, name.c_str(), H5P_DEFAULT);

@@ -1,0 +1,264 @@
+// Reliability of the gnas executable where users meet faults: concurrent writers, damaged
+// checkpoints and logs, changed options on resume, SIGKILL, a full disk, srun without PMI.
+// Every test runs real processes on real files; docs/reliability.md lists them.
+#include <gtest/gtest.h>
+#include <hdf5.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "support/h5_reader.h"
+#include "support/process.h"
+#include "support/search_log_checks.h"
+
+namespace {
+
+using gnas::testing::H5;
+using gnas::testing::kTiny;
+using gnas::testing::Result;
+
+std::string gnas() { return gnas::testing::gnas_exe(); }
+Result run(const std::string& args) { return gnas::testing::run_shell(gnas() + " " + args); }
+Result shell(const std::string& script) { return gnas::testing::run_shell("bash -c '" + script + "'"); }
+std::string temp_dir() { return gnas::testing::make_temp_dir("gnas_rel"); }
+/// kTiny with another epoch count.
+std::string tiny_epochs(int epochs) {
+  std::string t = kTiny;
+  const std::string from = "--train.epochs 2";
+  return t.replace(t.find(from), from.size(), "--train.epochs " + std::to_string(epochs));
+}
+bool exists(const std::string& path) { return std::ifstream(path).good(); }
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+/// An uninterrupted tiny search: the reference the interrupted runs must equal.
+std::string reference_run(const std::string& base) {
+  const std::string out = base + "/reference";
+  const Result r = run("search --out " + out + kTiny);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  return out;
+}
+
+/// A tiny search stopped by SIGTERM in epoch 2 (step 4): latest.pt is mid-epoch 2, previous.pt the
+/// end of epoch 1.
+void interrupted_run(const std::string& out) {
+  const Result r = run("search --out " + out + " --debug.stop_after_steps 12" + kTiny);
+  ASSERT_EQ(r.exit_code, 3) << r.output;
+  ASSERT_TRUE(exists(out + "/checkpoints/latest.pt") && exists(out + "/checkpoints/previous.pt"));
+}
+
+void expect_same_log(const std::string& a, const std::string& b) {
+  const H5 ha(a + "/log.h5"), hb(b + "/log.h5");
+  ASSERT_GE(hb.file, 0) << b;
+  EXPECT_EQ(ha.read<double>("/epoch/train_loss", H5T_NATIVE_DOUBLE), hb.read<double>("/epoch/train_loss", H5T_NATIVE_DOUBLE));
+  EXPECT_EQ(ha.read<double>("/epoch/best_full_val_acc", H5T_NATIVE_DOUBLE),
+            hb.read<double>("/epoch/best_full_val_acc", H5T_NATIVE_DOUBLE));
+  EXPECT_EQ(ha.read<uint8_t>("/ga/generation/genome", H5T_NATIVE_UINT8),
+            hb.read<uint8_t>("/ga/generation/genome", H5T_NATIVE_UINT8));
+  EXPECT_EQ(ha.read<float>("/ga/population/fitness", H5T_NATIVE_FLOAT),
+            hb.read<float>("/ga/population/fitness", H5T_NATIVE_FLOAT));
+  EXPECT_EQ(ha.read<int>("/epoch/n_new", H5T_NATIVE_INT), hb.read<int>("/epoch/n_new", H5T_NATIVE_INT));
+}
+
+// A second process on a live run directory (with --force, or with --resume) is refused with the
+// holder's host and PID; the live run is unharmed and resumable once it has ended.
+TEST(RunDirectoryTest, SecondWriterIsRefused) {
+  const std::string d = temp_dir() + "/run";
+  const std::string tiny = kTiny;
+  const Result r = shell(
+      gnas() + " search --out " + d + tiny_epochs(40) + " > " + d + ".first 2>&1 & pid=$!; "
+      "for i in $(seq 600); do [ -f " + d + "/checkpoints/latest.pt ] && break; sleep 0.1; done; "
+      "echo \"holder pid $pid\"; " +
+      gnas() + " search --force --out " + d + tiny + "; echo \"force_rc=$?\"; " +
+      gnas() + " search --resume --out " + d + " --no-progress; echo \"resume_rc=$?\"; "
+      "kill -TERM $pid; wait $pid; echo \"first_rc=$?\"");
+  const auto pid_at = r.output.find("holder pid ");
+  ASSERT_NE(pid_at, std::string::npos) << r.output;
+  const std::string pid = r.output.substr(pid_at + 11, r.output.find('\n', pid_at) - pid_at - 11);
+  EXPECT_CONTAINS(r.output, "force_rc=1");
+  EXPECT_CONTAINS(r.output, "resume_rc=1");
+  EXPECT_CONTAINS(r.output, "run directory '" + d + "' is in use by another gnas process (host ");
+  EXPECT_CONTAINS(r.output, ", pid " + pid + ", since ");
+  EXPECT_CONTAINS(r.output, "first_rc=3");  // the live run checkpointed on SIGTERM, untouched
+  const Result again = run("search --resume --out " + d + " --no-progress --train.epochs 3");
+  EXPECT_EQ(again.exit_code, 0) << again.output;  // the lock went with the process
+}
+
+// A start that fails a check (bad data, option or split) creates nothing at all.
+TEST(RunDirectoryTest, FailedStartCreatesNothing) {
+  const std::string base = temp_dir();
+  for (const std::string& bad : {" --data " + base + "/missing", std::string(" --ga.n_v 500"),
+                                std::string(" --train.batch 100000"), std::string(" --ga.population 1")}) {
+    const Result r = run("search --out " + base + "/new/run" + kTiny + bad);
+    EXPECT_NE(r.exit_code, 0) << bad;
+    EXPECT_FALSE(exists(base + "/new")) << bad << " created the run directory:\n" << r.output;
+  }
+}
+
+// --force leaves nothing of the old run that could be mistaken for the new one's.
+TEST(RunDirectoryTest, ForceRemovesTheOldRun) {
+  const std::string d = temp_dir() + "/run";
+  ASSERT_EQ(run("search --out " + d + kTiny).exit_code, 0);
+  ASSERT_TRUE(exists(d + "/best_genome.json") && exists(d + "/checkpoints/previous.pt"));
+  // The new run stops at step 2, before writing a best genome or a second checkpoint.
+  const Result r = run("search --force --out " + d + " --debug.stop_after_steps 2" + kTiny);
+  ASSERT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_FALSE(exists(d + "/best_genome.json"));
+  EXPECT_FALSE(exists(d + "/cells.dot"));
+  EXPECT_FALSE(exists(d + "/checkpoints/previous.pt"));
+  EXPECT_TRUE(exists(d + "/checkpoints/latest.pt"));
+  const Result e = run("export --genome " + d);
+  EXPECT_NE(e.exit_code, 0) << "export found an old genome:\n" << e.output;
+  const H5 h(d + "/log.h5");
+  EXPECT_EQ(h.shape("/epoch/train_loss"), std::vector<hsize_t>({0}));
+}
+
+// Bytes changed inside latest.pt's tensors: the checksum catches it, previous.pt is used with a
+// warning, and the resumed run equals an uninterrupted one.
+TEST(CheckpointTest, CorruptedPayloadFallsBackToPrevious) {
+  const std::string base = temp_dir();
+  const std::string ref = reference_run(base), d = base + "/run";
+  interrupted_run(d);
+  std::string bytes = slurp(d + "/checkpoints/latest.pt");
+  for (std::size_t i = bytes.size() / 2; i < bytes.size() / 2 + 8; ++i) bytes[i] = char(bytes[i] ^ 0x5a);
+  std::ofstream(d + "/checkpoints/latest.pt", std::ios::binary | std::ios::trunc) << bytes;
+  const Result r = run("search --resume --out " + d + " --no-progress");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_CONTAINS(r.output, "latest.pt: checksum mismatch, the file is damaged");
+  EXPECT_CONTAINS(r.output, "resumed from " + d + "/checkpoints/previous.pt instead");
+  expect_same_log(ref, d);
+  // A truncated checkpoint is caught too, before torch reads it.
+  std::string cut = slurp(d + "/checkpoints/latest.pt");
+  std::ofstream(d + "/checkpoints/latest.pt", std::ios::binary | std::ios::trunc) << cut.substr(0, cut.size() - 100);
+  std::ofstream(d + "/checkpoints/previous.pt", std::ios::binary | std::ios::trunc) << cut.substr(0, 100);
+  const Result t = run("search --resume --out " + d + " --no-progress");
+  EXPECT_EQ(t.exit_code, 1);
+  EXPECT_CONTAINS(t.output, "not a sealed gnas file");
+  EXPECT_CONTAINS(t.output, "no usable checkpoint");
+}
+
+// A deleted log.h5, or one that HDF5 cannot read, does not block a resume: the checkpoint carries
+// the rows, the log is rebuilt (a damaged one kept aside), and the result equals an uninterrupted run.
+TEST(CheckpointTest, ResumeRebuildsADeletedOrDamagedLog) {
+  const std::string base = temp_dir();
+  const std::string ref = reference_run(base);
+  const std::string deleted = base + "/deleted", damaged = base + "/damaged";
+  interrupted_run(deleted);
+  interrupted_run(damaged);
+  ASSERT_EQ(std::remove((deleted + "/log.h5").c_str()), 0);
+  std::ofstream(damaged + "/log.h5", std::ios::binary | std::ios::trunc) << "this is not HDF5";
+  Result r = run("search --resume --out " + deleted + " --no-progress");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_CONTAINS(r.output, deleted + "/log.h5 is missing; rebuilding it from the checkpoint (1 epochs, 2 generations)");
+  expect_same_log(ref, deleted);
+  r = run("search --resume --out " + damaged + " --no-progress");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_CONTAINS(r.output, damaged + "/log.h5 cannot be read; kept it as " + damaged + "/log.h5.damaged-");
+  expect_same_log(ref, damaged);
+  gnas::testing::check_search_log(damaged + "/log.h5", {});
+  const Result ls = shell("ls " + damaged + " | grep -c log.h5.damaged-");
+  EXPECT_EQ(ls.output, "1\n");
+}
+
+// A changed shape option on --resume is refused before anything is written (config.ini and the
+// checkpoints stay byte-identical, a plain --resume still works); a changed hyperparameter is
+// accepted with a warning and recorded in the log.
+TEST(ResumeTest, ShapeChangesAreRefusedBeforeAnyWrite) {
+  const std::string d = temp_dir() + "/run";
+  interrupted_run(d);
+  const std::string config = slurp(d + "/config.ini"), latest = slurp(d + "/checkpoints/latest.pt");
+  Result r = run("search --resume --out " + d + " --net.channels 6 --ga.population 5 --no-progress");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_CONTAINS(r.output, "--resume cannot change the shape of a run: --ga.population 4 -> 5, --net.channels 4 -> 6");
+  EXPECT_EQ(r.output.find("c10::Error"), std::string::npos) << r.output;
+  EXPECT_EQ(slurp(d + "/config.ini"), config);
+  EXPECT_EQ(slurp(d + "/checkpoints/latest.pt"), latest);
+  r = run("search --resume --out " + d + " --train.lr 0.05 --no-progress");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_CONTAINS(r.output, "WARN: --resume with changed options: --train.lr 0.1 -> 0.05");
+  const H5 h(d + "/log.h5");
+  const std::string history = h.attr_string("resume_history");
+  EXPECT_CONTAINS(history, " resumed from " + d + "/checkpoints/latest.pt at epoch 2 step 4 on 1 rank(s); changed: "
+                           "--train.lr 0.1 -> 0.05");
+  EXPECT_CONTAINS(slurp(d + "/config.ini"), "lr = 0.05");
+}
+
+// retrain --resume with another genome than the run's is refused.
+TEST(ResumeTest, RetrainResumeWithAnotherGenomeIsRefused) {
+  const std::string d = temp_dir() + "/run";
+  const std::string tiny = " --net.channels 4 --net.cells 1 --train.epochs 2 --train.batch 32 --data.synthetic_train 256"
+                           " --data.synthetic_test 100 --threads 1 --no-progress";
+  const std::string a = "'0 1 3 4 2 0 0 1 0 0 1 2 0 0 0 0 0 1 2 1 | 0 1 0 1 0 1 1 2 0 1 0 0 0 1 2 2 0 1 1 1 | "
+                        "0 0 4 0 0 0 2 2 0 0 2 2 0 0 2 2 0 0 2 2'";
+  const std::string b = "'0 1 3 4 2 0 0 1 0 0 1 2 0 0 0 0 0 1 2 1 | 0 1 0 1 0 1 1 2 0 1 0 0 0 1 2 2 0 1 1 1 | "
+                        "0 0 4 0 0 0 2 2 0 0 2 2 0 0 2 2 0 0 2 3'";
+  ASSERT_EQ(run("retrain --genome " + a + " --out " + d + " --debug.stop_after_steps 3" + tiny).exit_code, 3);
+  Result r = run("retrain --resume --genome " + b + " --out " + d + " --no-progress");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_CONTAINS(r.output, "--resume --genome: '" + d + "' trains 0 1 3 4");
+  r = run("retrain --resume --genome " + a + " --out " + d + " --no-progress");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+}
+
+// SIGKILL mid-run: the analysis reads the log as it was left (SWMR), and --resume finishes the run.
+TEST(CheckpointTest, KilledRunIsReadableAndResumes) {
+  const char* analysis = exists(GNAS_ANALYSIS_PATH) ? GNAS_ANALYSIS_PATH : nullptr;  // absent without h5py
+  const std::string d = temp_dir() + "/run";
+  const Result k = shell(gnas() + " search --out " + d + tiny_epochs(3) + " > /dev/null 2>&1 & pid=$!; "
+                         "for i in $(seq 600); do [ -f " + d + "/checkpoints/latest.pt ] && break; sleep 0.1; done; "
+                         "sleep 1; kill -KILL $pid; wait $pid; echo \"rc=$?\"");
+  EXPECT_CONTAINS(k.output, "rc=137");
+  if (analysis) {
+    const Result a = gnas::testing::run_shell(std::string(analysis) + " " + d + " --out " + d + "/figures");
+    EXPECT_EQ(a.exit_code, 0) << a.output;
+    EXPECT_TRUE(exists(d + "/figures/training.png")) << a.output;
+  }
+  const Result r = run("search --resume --out " + d + " --no-progress");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  gnas::testing::SearchLogShape shape;
+  shape.epochs = 3;
+  gnas::testing::check_search_log(d + "/log.h5", shape);
+  if (!analysis) GTEST_SKIP() << GNAS_ANALYSIS_PATH << " was not generated (no Python with h5py): the log was not read after the kill";
+}
+
+// A full disk while writing a checkpoint: a clear error, exit 1, no temporary file, and the last
+// good checkpoint intact (a copy of the run resumes elsewhere). Needs a small tmpfs.
+TEST(CheckpointTest, DiskFullKeepsTheLastGoodCheckpoint) {
+  const std::string mnt = temp_dir();
+  const Result m = gnas::testing::run_shell("mount -t tmpfs -o size=12m tmpfs " + mnt);
+  if (m.exit_code != 0) GTEST_SKIP() << "cannot mount a small tmpfs here (needs root): " << m.output;
+  // One checkpoint (~8 MB) fits; the second does not fit beside it.
+  const Result r = run("search --out " + mnt + "/run" + kTiny);
+  const Result files = gnas::testing::run_shell("ls -a " + mnt + "/run/checkpoints");
+  const bool latest_intact = run("export --genome " + mnt + "/run --format text").exit_code == 0;
+  gnas::testing::run_shell("mkdir -p " + mnt + ".copy && cp -r " + mnt + "/run " + mnt + ".copy/");
+  gnas::testing::run_shell("umount " + mnt);
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_CONTAINS(r.output, "No space left on device (the disk is full)");
+  EXPECT_EQ(r.output.find("terminate called"), std::string::npos) << r.output;
+  EXPECT_EQ(files.output.find(".tmp"), std::string::npos) << files.output;
+  EXPECT_CONTAINS(files.output, "latest.pt");
+  EXPECT_TRUE(latest_intact);
+  const Result resumed = run("search --resume --out " + mnt + ".copy/run --no-progress");
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_CONTAINS(resumed.output, "resuming " + mnt + ".copy/run from " + mnt + ".copy/run/checkpoints/latest.pt at epoch 2");
+}
+
+// srun without a PMI plugin starts N tasks that each see an MPI world of 1: refused, nothing written.
+TEST(LauncherTest, SrunWithoutPmiIsRefused) {
+  const std::string d = temp_dir() + "/run";
+  const Result r = gnas::testing::run_shell("env SLURM_PROCID=0 SLURM_STEP_NUM_TASKS=2 " + gnas() + " search --out " +
+                                            d + kTiny);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_CONTAINS(r.output, "srun started 2 tasks but MPI sees a world of 1");
+  EXPECT_CONTAINS(r.output, "srun --mpi=pmix");
+  EXPECT_FALSE(exists(d));
+}
+
+}  // namespace
