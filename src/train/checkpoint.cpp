@@ -8,6 +8,7 @@
 #include <cstring>
 #include <torch/torch.h>
 
+#include <map>
 #include <sstream>
 
 #include "gnas/core/error.h"
@@ -164,6 +165,21 @@ std::vector<ga::Genome> genomes_from(const torch::Tensor& t) {
   return out;
 }
 
+/// net->load replaces each tensor wholesale (shape included) with what the archive holds: check
+/// afterwards that every parameter and buffer kept the shape the network was built with.
+void load_weights_checked(nn::Network& net, torch::serialize::InputArchive& weights, const std::string& path) {
+  std::vector<std::pair<std::string, std::vector<int64_t>>> shapes;
+  for (const auto& p : net->named_parameters()) shapes.emplace_back(p.key(), p.value().sizes().vec());
+  for (const auto& b : net->named_buffers()) shapes.emplace_back(b.key(), b.value().sizes().vec());
+  net->load(weights);
+  std::map<std::string, std::vector<int64_t>> now;
+  for (const auto& p : net->named_parameters()) now[p.key()] = p.value().sizes().vec();
+  for (const auto& b : net->named_buffers()) now[b.key()] = b.value().sizes().vec();
+  for (const auto& [name, shape] : shapes)
+    GNAS_CHECK_AS(IoError, now[name] == shape, path, ": its weights do not fit the network: ", name, " is ",
+                  torch::IntArrayRef(now[name]), " in the file, ", torch::IntArrayRef(shape), " in the network");
+}
+
 void read_into(const std::string& path, nn::Network& net, torch::optim::SGD& sgd, RunState& s) {
   torch::serialize::InputArchive a;
   open_sealed_archive(path, a);
@@ -189,7 +205,7 @@ void read_into(const std::string& path, nn::Network& net, torch::optim::SGD& sgd
   GNAS_CHECK_AS(IoError, epoch >= 0 && step >= 0 && epoch < (1 << 24) && step < (1 << 30), path,
                 ": impossible epoch ", epoch, " / step ", step);
   // Everything parsed: now apply it (a failure above leaves net, sgd and s untouched).
-  net->load(model);
+  load_weights_checked(net, model, path);
   sgd.load(optim);
   s.epoch = static_cast<int>(scalars[0].item<int64_t>());
   s.step = static_cast<int>(scalars[1].item<int64_t>());
@@ -248,6 +264,75 @@ void save_checkpoint(const std::string& dir, nn::Network& net, torch::optim::SGD
     ::unlink(tmp.c_str());
     throw;
   }
+}
+
+/// A retrained model file (sealed: see seal_archive): the network's shape, genome and dataset next
+/// to its weights, so that `evaluate` can rebuild it without the config and check the data.
+void save_model(const std::string& path, nn::Network& net, const std::string& dataset) {
+  torch::serialize::OutputArchive archive, weights;
+  const auto& o = net->options();
+  archive.write("gnas_format", torch::tensor({int64_t{2}}));
+  archive.write("gnas_shape", torch::tensor({o.channels, o.cells, int64_t(o.n_blocks), o.num_classes}));
+  std::vector<int64_t> genes(net->genome().begin(), net->genome().end());
+  archive.write("gnas_genome", torch::tensor(genes));
+  archive.write("gnas_dataset", torch::from_blob(const_cast<char*>(dataset.data()), {int64_t(dataset.size())},
+                                                 torch::kUInt8).clone());
+  net->save(weights);
+  archive.write("model", weights);
+  io::write_file_atomic(path, seal_archive(archive));
+}
+
+LoadedModel load_model(const std::string& path_or_dir, const torch::Device& device) {
+  std::string path = path_or_dir;
+  if (io::is_directory(path)) path += "/model_best.pt";
+  GNAS_CHECK_AS(IoError, io::path_exists(path), "--model '", path, "': no such file");
+  torch::serialize::InputArchive archive, weights;
+  torch::Tensor format, shape, genes, dataset;
+  open_sealed_archive(path, archive);
+  try {
+    archive.read("gnas_format", format);
+    archive.read("gnas_shape", shape);
+    archive.read("gnas_genome", genes);
+    archive.read("gnas_dataset", dataset);
+    archive.read("model", weights);
+  } catch (const c10::Error& e) {
+    throw IoError("--model '" + path + "': not a gnas model file (" + std::string(e.what_without_backtrace()) + ")");
+  }
+  GNAS_CHECK_AS(IoError, format.numel() == 1 && format.item<int64_t>() == 2 && shape.numel() == 4, "--model '", path,
+                "': unsupported model format");
+  nn::NetworkOptions o;
+  o.channels = shape[0].item<int64_t>();
+  o.cells = shape[1].item<int64_t>();
+  o.n_blocks = static_cast<int>(shape[2].item<int64_t>());
+  o.num_classes = shape[3].item<int64_t>();
+  GNAS_CHECK_AS(IoError, o.channels >= 1 && o.channels <= 4096 && o.cells >= 1 && o.cells <= 64 && o.n_blocks >= 1 &&
+                             o.n_blocks <= 16 && o.num_classes >= 2 && o.num_classes <= 100000,
+                "--model '", path, "': impossible shape header (C=", o.channels, " N_cell=", o.cells, " N_b=",
+                o.n_blocks, " classes=", o.num_classes, ")");
+  search::Genome g;
+  for (int64_t i = 0; i < genes.numel(); ++i) {
+    const int64_t v = genes[i].item<int64_t>();
+    GNAS_CHECK_AS(IoError, v >= 0 && v < 256, "--model '", path, "': gene ", i, " is ", v);
+    g.push_back(static_cast<std::uint8_t>(v));
+  }
+  o.fixed = g;
+  LoadedModel m;
+  try {
+    m.net = nn::Network(o);
+    load_weights_checked(m.net, weights, "--model '" + path + "'");
+  } catch (const IoError& e) {
+    throw IoError(detail::concat(e.what(), " (header: C=", o.channels, " N_cell=", o.cells, " N_b=", o.n_blocks,
+                                 " classes=", o.num_classes, ")"));
+  } catch (const std::exception& e) {
+    const auto* ce = dynamic_cast<const c10::Error*>(&e);
+    throw IoError(detail::concat("--model '", path, "': its weights do not fit its header (C=", o.channels,
+                                 " N_cell=", o.cells, " N_b=", o.n_blocks, " classes=", o.num_classes,
+                                 "): ", ce ? ce->what_without_backtrace() : e.what()));
+  }
+  m.net->to(device);
+  m.dataset = std::string(reinterpret_cast<const char*>(dataset.contiguous().data_ptr<uint8_t>()),
+                          std::size_t(dataset.numel()));
+  return m;
 }
 
 std::string seal_archive(torch::serialize::OutputArchive& archive) {

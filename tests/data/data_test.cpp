@@ -233,6 +233,29 @@ TEST_F(CifarTest, BadFilesNameTheFileAndTheProblem) {
   expect_data_error("looks like a CIFAR-100 file");
 }
 
+/// Files with fewer records than the official ones (a copy cut at a record boundary) are read with
+/// a warning naming the file; a search (need_test = false) neither needs nor mentions the test file.
+TEST_F(CifarTest, ShortFilesWarnAndASearchIgnoresTheTestFile) {
+  cifar10(4, 2);
+  ::testing::internal::CaptureStderr();
+  const Dataset d = load_cifar(dir_, 2, 0);
+  const std::string warned = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(d.train.size(), 6);
+  EXPECT_NE(warned.find("data_batch_1.bin: 4 records, fewer than the official 10000 (a truncated copy?); training on "
+                        "the records present"),
+            std::string::npos)
+      << warned;
+  EXPECT_NE(warned.find("test_batch.bin: 12 records, fewer than the official 10000"), std::string::npos) << warned;
+  ::testing::internal::CaptureStderr();
+  const Dataset search = load_cifar(dir_, 2, 0, /*need_test=*/false);
+  const std::string search_warned = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(search.test.size(), 0);
+  EXPECT_EQ(search_warned.find("test_batch"), std::string::npos) << search_warned;
+  std::remove((dir_ + "/test_batch.bin").c_str());
+  EXPECT_EQ(load_cifar(dir_, 2, 0, false).train.size(), 6);  // a search runs without a test file
+  expect_data_error("test_batch.bin: missing test file");
+}
+
 TEST_F(CifarTest, MissingDirectory) {
   try {
     load_cifar(dir_ + "/nope", 1, 0);

@@ -261,4 +261,27 @@ TEST(LauncherTest, SrunWithoutPmiIsRefused) {
   EXPECT_FALSE(exists(d));
 }
 
+// evaluate refuses data other than the model's: a synthetic-trained model on CIFAR-10 used to score
+// 7-12% without a word.
+TEST(EvaluateTest, RefusesAModelOfAnotherDataset) {
+  const std::string base = temp_dir();
+  const std::string genome = "'0 1 3 4 2 0 0 1 0 0 1 2 0 0 0 0 0 1 2 1 | 0 1 0 1 0 1 1 2 0 1 0 0 0 1 2 2 0 1 1 1 | "
+                             "0 0 4 0 0 0 2 2 0 0 2 2 0 0 2 2 0 0 2 2'";
+  ASSERT_EQ(run("retrain --genome " + genome + " --out " + base + "/r --net.channels 4 --net.cells 1 --train.epochs 1 "
+                "--train.batch 32 --data.synthetic_train 64 --data.synthetic_test 20 --threads 1 --no-progress")
+                .exit_code,
+            0);
+  // A small CIFAR-10 directory in the official format.
+  const std::string cifar = base + "/cifar";
+  gnas::testing::run_shell("mkdir -p " + cifar);
+  for (const char* name : {"data_batch_1.bin", "test_batch.bin"}) {
+    std::ofstream f(cifar + "/" + name, std::ios::binary);
+    for (int i = 0; i < 20; ++i) f << char(i % 10) << std::string(3072, char(i * 7));
+  }
+  const Result r = run("evaluate --model " + base + "/r --data " + cifar);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_CONTAINS(r.output, "was trained on synthetic10 but --data '" + cifar + "' is cifar10");
+  EXPECT_EQ(run("evaluate --model " + base + "/r").exit_code, 0);
+}
+
 }  // namespace

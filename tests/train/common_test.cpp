@@ -2,9 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <set>
+#include <torch/torch.h>
 
 #include "gnas/core/error.h"
+#include "gnas/ga/operators.h"
+#include "gnas/train/checkpoint.h"
 
 namespace gnas::train {
 namespace {
@@ -48,6 +53,59 @@ TEST(SamplingTest, PermutationAndSubsetsAreValidAndSeeded) {
   EXPECT_EQ(s.size(), 20u);
   EXPECT_EQ(std::set<int64_t>(s.begin(), s.end()).size(), 20u);
   EXPECT_THROW(sample_without_replacement(5, 6, a), gnas::Error);
+}
+
+
+void expect_io_error(const std::string& path, const std::string& phrase) {
+  try {
+    load_model(path, torch::kCPU);
+    ADD_FAILURE() << "no error for " << path;
+  } catch (const IoError& e) {
+    EXPECT_NE(std::string(e.what()).find(phrase), std::string::npos) << e.what();
+  }
+}
+
+/// Model files are sealed: a damaged one, or one whose shape header does not fit its weights,
+/// gives an IoError naming the file instead of a libtorch backtrace.
+TEST(ModelFileTest, RoundTripAndBadFilesNameTheProblem) {
+  torch::manual_seed(0);
+  search::SearchSpace space;
+  Rng rng(5);
+  nn::NetworkOptions o;
+  o.channels = 4;
+  o.cells = 1;
+  o.fixed = ga::random_genome(space, rng);
+  nn::Network net(o);
+  const std::string dir = ::testing::TempDir();
+  save_model(dir + "model.pt", net, "cifar10");
+  LoadedModel m = load_model(dir + "model.pt", torch::kCPU);
+  EXPECT_EQ(m.dataset, "cifar10");
+  EXPECT_EQ(m.net->genome(), *o.fixed);
+  const auto x = torch::randn({2, 3, 32, 32});
+  net->eval();
+  m.net->eval();
+  EXPECT_TRUE(torch::equal(net->forward(x), m.net->forward(x)));
+
+  // The same weights under a header that says C=6.
+  torch::serialize::OutputArchive archive, weights;
+  archive.write("gnas_format", torch::tensor({int64_t{2}}));
+  archive.write("gnas_shape", torch::tensor({int64_t{6}, int64_t{1}, int64_t{5}, int64_t{10}}));
+  std::vector<int64_t> genes(o.fixed->begin(), o.fixed->end());
+  archive.write("gnas_genome", torch::tensor(genes));
+  archive.write("gnas_dataset", torch::zeros({1}, torch::kUInt8));
+  net->save(weights);
+  archive.write("model", weights);
+  std::ofstream(dir + "lying.pt", std::ios::binary) << seal_archive(archive);
+  expect_io_error(dir + "lying.pt", "lying.pt': its weights do not fit the network: ");
+  expect_io_error(dir + "lying.pt", "stem_conv.weight is [4, 3, 3, 3] in the file, [6, 3, 3, 3] in the network (header: C=6 N_cell=1 N_b=5 classes=10)");
+
+  // One changed byte anywhere: the checksum says so.
+  std::ifstream in(dir + "model.pt", std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  bytes[bytes.size() / 3] = char(bytes[bytes.size() / 3] ^ 1);
+  std::ofstream(dir + "flipped.pt", std::ios::binary) << bytes;
+  expect_io_error(dir + "flipped.pt", "flipped.pt: checksum mismatch, the file is damaged");
+  expect_io_error(dir + "missing.pt", "no such file");
 }
 
 }  // namespace

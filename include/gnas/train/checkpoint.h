@@ -49,6 +49,17 @@ std::string seal_archive(torch::serialize::OutputArchive& archive);
 /// truncated, fails its checksum, or is not an archive.
 void open_sealed_archive(const std::string& path, torch::serialize::InputArchive& archive);
 
+/// A retrained model file (sealed): the fixed network's shape, genome and training dataset next to
+/// its weights, so that `evaluate` rebuilds it without the config and checks the data. Atomic.
+void save_model(const std::string& path, nn::Network& net, const std::string& dataset);
+struct LoadedModel {
+  nn::Network net{nullptr};
+  std::string dataset;  ///< e.g. "cifar10": what it was trained on
+};
+/// Loads a model file (or a retrain run directory's model_best.pt) onto `device`. Throws IoError
+/// naming the file when it is missing, damaged, or its weights do not fit its shape header.
+LoadedModel load_model(const std::string& path_or_dir, const torch::Device& device);
+
 /// Writes a checkpoint of (net, sgd, state) into `dir` (created if needed): latest.pt, keeping the
 /// previous latest as previous.pt. Throws IoError; on failure (a full disk) the temporary file is
 /// removed and the checkpoints already there are untouched.
