@@ -68,6 +68,7 @@ int run_collective(cli::RunCommand kind, const std::vector<std::string>& args) {
       mismatch = std::current_exception();
     }
     dist::agree_on_failure(*comm, mismatch);
+    comm->set_collective_timeout(run.config.dist.timeout);
     log.all_ranks = run.config.dist.log_all_ranks;
     set_log_settings(log);
     if (kind == cli::RunCommand::kSearch) return train::run_search(run.config, *comm);

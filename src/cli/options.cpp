@@ -33,7 +33,10 @@ po::options_description config_options(RunConfig& c, Strings& s, RunCommand comm
       ("dist.backend", po::value(&c.dist.backend)->default_value(c.dist.backend),
        "auto (MPI when launched by mpirun/srun) | serial | mpi")
       ("log.all_ranks", po::value(&c.dist.log_all_ranks)->default_value(c.dist.log_all_ranks, "false"),
-       "INFO lines from every rank (default: rank 0 only)");
+       "INFO lines from every rank (default: rank 0 only)")
+      ("dist.timeout", po::value(&c.dist.timeout)->default_value(c.dist.timeout, "0"),
+       "seconds a collective may wait for the other ranks before the job is ended with a report (a stopped or "
+       "dead rank); 0 waits forever. Set it well above the longest end-of-epoch pause (GA rounds, checkpoint)");
 
   po::options_description net("Network [net]");
   net.add_options()
@@ -221,6 +224,7 @@ void validate(const RunConfig& c) {
        "in [0, " + std::to_string(max_threads) + "] (this machine's hardware threads)", c.threads);
   need(c.dist.backend == "auto" || c.dist.backend == "serial" || c.dist.backend == "mpi", "dist.backend",
        "auto, serial or mpi", c.dist.backend);
+  need(c.dist.timeout >= 0 && c.dist.timeout <= 1e7, "dist.timeout", "in [0, 1e7] seconds", c.dist.timeout);
   need(c.device == "auto" || c.device == "cpu" || c.device.rfind("cuda", 0) == 0, "device",
        "auto, cpu, cuda or cuda:N", c.device);
   need(c.net.channels >= 1 && c.net.channels <= 4096, "net.channels", "in [1, 4096]", c.net.channels);

@@ -7,7 +7,15 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
 #include "gnas/core/error.h"
+#include "gnas/core/log.h"
 #include "gnas/dist/communicator.h"
 
 namespace gnas::dist {
@@ -44,6 +52,14 @@ class MpiCommunicator final : public Communicator {
     MPI_Comm_free(&local);
   }
   ~MpiCommunicator() override {
+    if (watchdog_.joinable()) {
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        stop_watchdog_ = true;
+      }
+      wake_.notify_all();
+      watchdog_.join();
+    }
     MPI_Comm_free(&comm_);
     int finalized = 0;
     MPI_Finalized(&finalized);
@@ -58,6 +74,7 @@ class MpiCommunicator final : public Communicator {
     GNAS_CHECK(t.is_contiguous(), "MPI allreduce: tensor must be contiguous");
     if (t.numel() == 0) return;
     torch::Tensor host = stage_in(t);
+    Watched watched(*this, "MPI_Allreduce", host.numel());
     check(MPI_Allreduce(MPI_IN_PLACE, host.data_ptr(), static_cast<int>(host.numel()), mpi_type(host), MPI_SUM, comm_),
           "MPI_Allreduce", host);
     stage_out(t, host);
@@ -67,11 +84,20 @@ class MpiCommunicator final : public Communicator {
     GNAS_CHECK(t.is_contiguous(), "MPI broadcast: tensor must be contiguous");
     if (t.numel() == 0) return;
     torch::Tensor host = stage_in(t);
+    Watched watched(*this, "MPI_Bcast", host.numel());
     check(MPI_Bcast(host.data_ptr(), static_cast<int>(host.numel()), mpi_type(host), root, comm_), "MPI_Bcast", host);
     stage_out(t, host);
   }
 
-  void barrier() override { check(MPI_Barrier(comm_), "MPI_Barrier", torch::Tensor()); }
+  void barrier() override {
+    Watched watched(*this, "MPI_Barrier", 0);
+    check(MPI_Barrier(comm_), "MPI_Barrier", torch::Tensor());
+  }
+
+  void set_collective_timeout(double seconds) override {
+    timeout_s_ = seconds;
+    if (seconds > 0 && !watchdog_.joinable()) watchdog_ = std::thread([this] { watch(); });
+  }
 
   [[noreturn]] void abort(int exit_code) override {
     MPI_Abort(comm_, exit_code);
@@ -79,6 +105,38 @@ class MpiCommunicator final : public Communicator {
   }
 
  private:
+  using Clock = std::chrono::steady_clock;
+
+  /// Marks a collective as in progress for the watchdog while it lives.
+  struct Watched {
+    Watched(MpiCommunicator& c, const char* what, int64_t elements) : c_(c) {
+      c_.op_elements_ = elements;
+      c_.op_name_ = what;
+      c_.op_started_ns_ = Clock::now().time_since_epoch().count();
+    }
+    ~Watched() { c_.op_started_ns_ = 0; }
+    MpiCommunicator& c_;
+  };
+
+  /// The watchdog thread: makes no MPI call; a collective stuck past the timeout is reported and
+  /// the process exits, which makes mpirun/srun end every rank.
+  void watch() {
+    const auto period = std::chrono::milliseconds(std::clamp<int64_t>(int64_t(timeout_s_ * 250), 50, 1000));
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (!wake_.wait_for(lock, period, [this] { return stop_watchdog_; })) {
+      const int64_t started = op_started_ns_;
+      if (started == 0) continue;
+      const double waited = std::chrono::duration<double>(Clock::now().time_since_epoch() -
+                                                          Clock::duration(started)).count();
+      if (waited < timeout_s_) continue;
+      GNAS_LOG(ERROR) << "--dist.timeout " << timeout_s_ << ": " << op_name_.load() << " (" << op_elements_.load()
+                      << " elements) on rank " << rank_ << "/" << size_ << " has waited " << int(waited)
+                      << " s for the other ranks (one is stopped, dead or far behind); ending this rank so that "
+                         "the launcher stops the job. Resume from the last checkpoint with --resume.";
+      std::_Exit(1);
+    }
+  }
+
   /// CPU tensors are used in place; CUDA tensors are copied into the reused host buffer.
   torch::Tensor stage_in(const torch::Tensor& t) {
     if (!t.is_cuda()) return t;
@@ -105,6 +163,14 @@ class MpiCommunicator final : public Communicator {
   int rank_ = 0, size_ = 1, local_rank_ = 0;
   bool owns_mpi_ = false;
   torch::Tensor staging_;
+  // --dist.timeout: the collective in progress (started_ns 0 = none) and the watchdog thread.
+  double timeout_s_ = 0;
+  std::atomic<int64_t> op_started_ns_{0}, op_elements_{0};
+  std::atomic<const char*> op_name_{""};
+  std::thread watchdog_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stop_watchdog_ = false;
 };
 
 }  // namespace

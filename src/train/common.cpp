@@ -42,7 +42,8 @@ std::string check_resume_config(const std::string& stored, const std::string& no
                                (c.after.empty() ? "(unset)" : c.after);
     if (is_structural) {
       refused << (refused.tellp() > 0 ? ", " : "") << change;
-    } else if (c.key != "threads" && c.key != "device" && c.key != "dist.backend" && c.key != "log.all_ranks") {
+    } else if (c.key != "threads" && c.key != "device" && c.key != "dist.backend" && c.key != "log.all_ranks" &&
+               c.key != "dist.timeout") {
       accepted << (accepted.tellp() > 0 ? ", " : "") << change;
     }
   }

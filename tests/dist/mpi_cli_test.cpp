@@ -107,6 +107,35 @@ TEST(MpiFailureTest, DifferentConfigsOnDifferentRanksAreRefused) {
   }
 }
 
+// A stopped rank (SIGSTOP) used to hang the job forever: with --dist.timeout the ranks waiting for
+// it report the stuck collective and end, the launcher stops the job, and the run resumes later.
+TEST(MpiFailureTest, DistTimeoutEndsAJobWithAStoppedRank) {
+  const std::string d = temp_dir() + "/run";
+  std::string tiny = kTiny;
+  tiny.replace(tiny.find("--train.epochs 2"), 16, "--train.epochs 40");
+  const std::string script =
+      mpirun(2) + gnas() + " search --dist.timeout 5 --out " + d + tiny + " > " + d + ".txt 2>&1 & launcher=$!; "
+      "for i in $(seq 600); do [ -f " + d + "/checkpoints/latest.pt ] && break; sleep 0.1; done; "
+      "victim=$(pgrep -P $launcher | head -n 1); kill -STOP $victim; echo \"stopped $victim\"; start=$(date +%s); "
+      "wait $launcher; echo \"launcher_rc=$? after $(( $(date +%s) - start )) s\"; "
+      // mpirun's SIGCONT + SIGTERM wake the stopped rank, which ends by itself (its peer is gone).
+      "for i in $(seq 40); do case \"$(ps -o stat= -p $victim)\" in \"\"|Z*) break;; esac; sleep 0.25; done; "
+      "case \"$(ps -o stat= -p $victim)\" in \"\"|Z*) ;; *) echo victim_alive; kill -KILL $victim;; esac; "
+      "cat " + d + ".txt";
+  const Result r = run("bash -c '" + script + "'");
+  EXPECT_CONTAINS(r.output, "stopped ");
+  EXPECT_EQ(r.output.find("launcher_rc=0 "), std::string::npos) << r.output;
+  EXPECT_CONTAINS(r.output, "ERROR: --dist.timeout 5: MPI_");
+  EXPECT_CONTAINS(r.output, "for the other ranks (one is stopped, dead or far behind)");
+  EXPECT_EQ(r.output.find("victim_alive"), std::string::npos) << "the stopped rank outlived the job by 10 s";
+  const auto at = r.output.find("launcher_rc=");
+  ASSERT_NE(at, std::string::npos) << r.output;
+  const int seconds = std::atoi(r.output.c_str() + r.output.find("after ", at) + 6);
+  EXPECT_LT(seconds, 30) << r.output;
+  const Result resumed = run(mpirun(2) + gnas() + " search --resume --out " + d + " --train.epochs 3 --no-progress");
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.output;
+}
+
 TEST(MpiBenchTest, ReportsScaling) {
   const Result r = run(mpirun(2) + gnas() +
                        " bench --net.channels 4 --train.batch 32 --data.eval_batch 32 --bench.steps 2 --bench.warmup 1");

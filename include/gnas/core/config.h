@@ -51,6 +51,7 @@ struct DataOptions {
 struct DistOptions {
   std::string backend = "auto";  ///< "auto" (MPI under mpirun/srun) | "serial" | "mpi"
   bool log_all_ranks = false;    ///< INFO lines from every rank, not only rank 0
+  double timeout = 0;            ///< seconds a collective may wait for the other ranks (0 = forever)
 };
 
 /// Testing and debugging switches (command line only, never written to config.ini).

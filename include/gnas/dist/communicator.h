@@ -30,6 +30,10 @@ class Communicator {
   [[noreturn]] virtual void abort(int exit_code) = 0;
   /// "serial" or "mpi".
   virtual std::string backend_name() const = 0;
+  /// seconds > 0: a collective that waits longer for the other ranks (one stopped, dead or far
+  /// behind) is reported and this rank exits with code 1, so the launcher ends the job instead of
+  /// hanging forever. 0 (the default) waits forever. Nothing to wait for in a serial run.
+  virtual void set_collective_timeout(double /*seconds*/) {}
 };
 
 /// kAuto: MPI when the build has it and `launched_under_mpi`, else serial. kMpi in a build without
