@@ -100,7 +100,6 @@ int run_retrain(const RunConfig& cfg, const std::string& genome_arg) {
     log = std::make_unique<io::Hdf5Log>(cfg.out + "/log.h5", attrs, space.length(), 0, 0, false);
     log->set_best(genome, std::nanf(""));
   }
-  install_stop_handlers();
   const int64_t n_train = ds.train.size();
   const int steps = static_cast<int>(n_train / cfg.train.batch);
   GNAS_LOG(INFO) << "gnas retrain: " << ds.name << " (" << n_train << " train / " << ds.test.size()

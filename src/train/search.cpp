@@ -192,7 +192,6 @@ int run_search(const RunConfig& cfg, dist::Communicator& comm) {
     for (auto p : net->parameters()) comm.broadcast_(p, 0);
     for (auto b : net->buffers()) comm.broadcast_(b, 0);
   }
-  install_stop_handlers();
   dist::GradSync grad_sync(comm);
 
   const int64_t n_train = ds.train.size();
@@ -283,10 +282,12 @@ int run_search(const RunConfig& cfg, dist::Communicator& comm) {
           st.log = s.log->content();
           save_checkpoint(ckpt_dir, net, *s.sgd, st);
         }
-        GNAS_LOG(WARN) << "signal " << (stop_requested() ? stop_requested() : SIGTERM)
-                       << ": checkpoint written at epoch " << epoch + 1 << " step " << st.step << "; exiting with code "
-                       << kExitRequeue << " (resume with: gnas search --out " << cfg.out << " --resume)";
         comm.barrier();  // the checkpoint is complete before any rank exits
+        if (root)
+          GNAS_LOG(WARN) << "signal " << (stop_requested() ? stop_requested() : SIGTERM)
+                         << ": checkpoint written at epoch " << epoch + 1 << " step " << st.step
+                         << "; exiting with code " << kExitRequeue << " (resume with: gnas search --out " << cfg.out
+                         << " --resume)";
         return kExitRequeue;
       }
     }

@@ -11,8 +11,9 @@
 #   P  pipeline.sh: a 2-task search (srun --mpi=pmix; the log's world_size is 2), then the retrain
 #      that depends on it, reading the search's run directory, and the evaluation;
 #   S  sweep.sbatch as a 2-task array: one run directory per seed, with that seed;
-#   E  preemption (PreemptMode=REQUEUE) by a job in a higher partition: gnas checkpoints on the
-#      SIGTERM, Slurm requeues the job itself, the restart resumes and finishes.
+#   E  preemption (PreemptMode=REQUEUE, GraceTime=5) by a job in a higher partition: gnas
+#      checkpoints on the tasks' SIGTERM, the script waits for the end of the grace time, Slurm
+#      requeues the job itself, the restart resumes and finishes.
 # Exit 77 (skip) only when the daemons cannot be started; their logs are printed.
 # Usage: real_slurm_test.sh GNAS_EXE   (run from the repository root, as root)
 set -uo pipefail
@@ -115,9 +116,9 @@ pick_port() {
     p=$((20000 + RANDOM % 30000))
     if port_free "$p" && port_free "$((p + 1))"; then echo "$p"; return; fi
   done
-  skip "no free TCP port pair found on 127.0.0.1"
+  return 1
 }
-port=$(pick_port)
+port=$(pick_port) || skip "no free TCP port pair found on 127.0.0.1"
 host=$(hostname -s)
 
 head -c 1024 /dev/urandom > "$state/munge/munge.key"
@@ -131,7 +132,7 @@ for _ in $(seq 1 100); do
   kill -0 "${daemons[0]#*:}" 2>/dev/null || break
   sleep 0.1
 done
-munge -S "$sock" -n > /dev/null 2>&1 || skip "munged did not come up within 10 s"
+munge -S "$sock" -n > /dev/null 2>&1 || skip "munged exited or did not answer within 10 s"
 
 export SLURM_CONF="$state/slurm.conf"
 cat > "$SLURM_CONF" <<EOF
@@ -172,10 +173,10 @@ JobCompType=jobcomp/none
 JobAcctGatherType=jobacct_gather/none
 SlurmdParameters=config_overrides
 NodeName=$host NodeAddr=127.0.0.1 CPUs=2 RealMemory=500 State=UNKNOWN
-# A job in "urgent" preempts jobs in "test", and Slurm requeues them.
+# A job in "urgent" preempts jobs in "test" (5 s grace time), and Slurm requeues them.
 PreemptType=preempt/partition_prio
 PreemptMode=REQUEUE
-PartitionName=test Nodes=$host Default=YES MaxTime=INFINITE State=UP PriorityTier=1
+PartitionName=test Nodes=$host Default=YES MaxTime=INFINITE State=UP PriorityTier=1 GraceTime=5
 PartitionName=urgent Nodes=$host MaxTime=INFINITE State=UP PriorityTier=2
 EOF
 
@@ -187,7 +188,7 @@ for _ in $(seq 1 60); do
   kill -0 "${daemons[1]#*:}" 2>/dev/null || break
   sleep 0.5
 done
-ctld_up || skip "slurmctld did not come up within 30 s"
+ctld_up || skip "slurmctld exited or did not answer a ping within 30 s"
 
 slurmd -D > "$state/log/slurmd.out" 2>&1 &
 daemons+=("slurmd:$!")
@@ -197,7 +198,7 @@ for _ in $(seq 1 60); do
   kill -0 "${daemons[2]#*:}" 2>/dev/null || break
   sleep 0.5
 done
-node_idle || skip "slurmd did not register node $host as idle within 30 s (sinfo: $(sinfo -h 2>&1))"
+node_idle || skip "slurmd exited or did not register node $host as idle within 30 s (sinfo: $(sinfo -h 2>&1))"
 
 # If this script is killed outright (SIGKILL), the watchdog still stops the daemons.
 (
@@ -283,13 +284,13 @@ submit() {  # submit NAME ENV... -- SBATCH-ARGS...: prints the job id; output in
   shift
   while [ "$1" != -- ]; do envs+=("$1"); shift; done
   shift
-  id=$(env GNAS="$gnas" "${envs[@]}" sbatch --parsable -o "$state/jobs/$name.out" "$@") || fail "sbatch for $name failed"
+  id=$(env GNAS="$gnas" "${envs[@]}" sbatch --parsable -o "$state/jobs/$name.out" "$@") || return 1
   echo "${id%%;*}"
 }
 
 # ---- A (USR1 -> requeue -> resume) and B (scancel -> cancelled), side by side ------------------------
-A=$(submit A CONFIG="$cfg" OUT="$state/runA" -- "${cpu[@]}" jobs/slurm/search.sbatch)
-B=$(submit B CONFIG="$one" OUT="$state/runB" -- "${cpu[@]}" jobs/slurm/search.sbatch)
+A=$(submit A CONFIG="$cfg" OUT="$state/runA" -- "${cpu[@]}" jobs/slurm/search.sbatch) || fail "sbatch for job A failed"
+B=$(submit B CONFIG="$one" OUT="$state/runB" -- "${cpu[@]}" jobs/slurm/search.sbatch) || fail "sbatch for job B failed"
 say "submitted A=$A (USR1) and B=$B (scancel)"
 wait_until 60 "job B to start training" started_training "$state/jobs/B.out"
 sleep 2
@@ -310,7 +311,7 @@ expect_grep "$state/jobs/B.out" "not requeued" "B: the script did not requeue"
 [ -f "$state/runB/checkpoints/latest.pt" ] || fail "B: no checkpoints/latest.pt after scancel"
 
 # ---- D: a requeue before the first checkpoint starts afresh ----------------------------------------
-D=$(submit D CONFIG="$one" OUT="$state/runD" -- "${cpu[@]}" jobs/slurm/search.sbatch)
+D=$(submit D CONFIG="$one" OUT="$state/runD" -- "${cpu[@]}" jobs/slurm/search.sbatch) || fail "sbatch for job D failed"
 say "submitted D=$D (killed before its first checkpoint, then requeued)"
 wait_until 90 "job D to start training" started_training "$state/jobs/D.out"
 scancel --signal=KILL "$D.0"   # the job step only, like a crash: no checkpoint, the batch script fails
@@ -322,7 +323,7 @@ scontrol requeue "$D" || fail "scontrol requeue $D failed"
 say "scontrol requeue $D"
 
 # ---- B again: submitted with OUT=<its run directory>, it resumes ------------------------------------
-B2=$(submit B2 CONFIG="$one" OUT="$state/runB" -- "${cpu[@]}" jobs/slurm/search.sbatch)
+B2=$(submit B2 CONFIG="$one" OUT="$state/runB" -- "${cpu[@]}" jobs/slurm/search.sbatch) || fail "sbatch for job B2 failed"
 say "submitted B2=$B2 (continues B's run directory)"
 
 # ---- A: requeued, resumed, finished --------------------------------------------------------------
@@ -342,7 +343,7 @@ P2=$(echo "$pipe" | sed -n 's/^retrain job \([0-9]*\).*/\1/p')
 expect_eq "$(field "$P2" Dependency)" "afterok:${P1}(unfulfilled)" "the retrain job's dependency"
 
 # ---- S: seed sweep, 2 array tasks ------------------------------------------------------------------
-S=$(submit "sweep-%a" CONFIG="$small" SWEEP_DIR="$state/sweep" -- --array=1-2 "${cpu[@]}" jobs/slurm/sweep.sbatch)
+S=$(submit "sweep-%a" CONFIG="$small" SWEEP_DIR="$state/sweep" -- --array=1-2 "${cpu[@]}" jobs/slurm/sweep.sbatch) || fail "sbatch for job S failed"
 say "submitted P=$P1 -> $P2 (pipeline) and S=$S (sweep)"
 
 # ---- checks, in the order the jobs end -------------------------------------------------------------
@@ -405,19 +406,24 @@ for seed in 1 2; do
 done
 expect_eq "$(timeout 10 scontrol -o show job "$S" | grep -c "JobState=COMPLETED")" 2 "completed sweep tasks"
 
-# ---- E: preemption with PreemptMode=REQUEUE: Slurm requeues, gnas resumes ---------------------------
-E=$(submit E CONFIG="$one" OUT="$state/runE" -- "${cpu[@]}" jobs/slurm/search.sbatch)
+# ---- E: preemption with PreemptMode=REQUEUE and a grace time ----------------------------------------
+# The tasks get SIGTERM at once, the batch shell only when the grace time is over (slurmctld checks
+# that every 30 s): the script must wait for it, or the job would end FAILED and never come back.
+# (Without a grace time the batch shell gets SIGTERM at once: the scancel path, and Slurm requeues.)
+E=$(submit E CONFIG="$one" OUT="$state/runE" -- "${cpu[@]}" jobs/slurm/search.sbatch) || fail "sbatch for job E failed"
 say "submitted E=$E (to be preempted)"
 wait_until 60 "job E to start training" started_training "$state/jobs/E.out"
 sleep 1
-U=$(submit U -- -p urgent -n 2 --wrap "sleep 1")
-say "submitted U=$U to partition urgent (both CPUs): preempts E"
-wait_until 60 "job E to be requeued by the preemption" restarts_is "$E" 1
+U=$(submit U -- -p urgent -n 2 --wrap "sleep 1") || fail "sbatch for job U failed"
+say "submitted U=$U to partition urgent (both CPUs; E's partition has GraceTime=5): preempts E"
+wait_until 90 "job E to be requeued by the preemption" restarts_is "$E" 1
 wait_until 120 "job E to finish after its preemption" ended "$E"
 say "E ended: $(field "$E" JobState), Restarts $(field "$E" Restarts)"
 expect_eq "$(field "$E" JobState)" COMPLETED "E's final state"
+expect_eq "$(field "$E" Restarts)" 1 "E's restarts"
 expect_eq "$(field "$U" JobState)" COMPLETED "the preempting job U"
-expect_grep "$state/jobs/E.out" "checkpoint written" "E: gnas checkpointed when preempted"
+expect_grep "$state/jobs/E.out" "exiting with code 3" "E: gnas checkpointed on the preemption's SIGTERM"
+expect_grep "$state/jobs/E.out" "is being preempted" "E: the script waited for Slurm"
 grep -q "requeueing job" "$state/jobs/E.out" && fail "E: the script requeued; Slurm was to do it"
 expect_grep "$state/jobs/E.out" "--resume (job $E, restart 1)" "E: the restart passed --resume"
 expect_grep "$state/jobs/E.out" "resuming" "E: gnas resumed"
@@ -425,5 +431,5 @@ expect_grep "$state/jobs/E.out" "epoch 1/1" "E: the run finished"
 
 say "PASS: USR1 -> checkpoint, exit 3, requeue, resume, finish; scancel -> checkpoint, CANCELLED, not" \
   "requeued, resubmission resumes; requeue before the first checkpoint -> --force, fresh run;" \
-  "pipeline (2 ranks via pmix, world_size 2) -> retrain -> evaluate; seed sweep; preemption ->" \
-  "checkpoint, Slurm requeues, resume"
+  "pipeline (2 ranks via pmix, world_size 2) -> retrain -> evaluate; seed sweep; preemption with" \
+  "a grace time -> checkpoint, Slurm requeues, resume"
