@@ -6,6 +6,7 @@
 #include "gnas/core/error.h"
 #include "gnas/core/hash.h"
 #include "gnas/core/log.h"
+#include "gnas/core/signals.h"
 #include "gnas/dist/collectives.h"
 #include "gnas/dist/communicator.h"
 #include "gnas/io/files.h"
@@ -13,6 +14,8 @@
 #include "gnas/train/commands.h"
 
 namespace gnas::app {
+int run_tabular(const cli::TabularArgs& args);  // src/apps/tabular.cpp
+
 namespace {
 
 int export_genome(const cli::ExportArgs& a) {
@@ -33,6 +36,9 @@ int export_genome(const cli::ExportArgs& a) {
 /// search, retrain and bench: possibly many ranks. Errors during set-up are agreed on by all ranks
 /// and reported once; an error later (one rank throws mid-run) stops every rank with MPI_Abort.
 int run_collective(cli::RunCommand kind, const std::vector<std::string>& args) {
+  // SIGTERM/SIGUSR1 from the start: a stop that arrives during set-up is honoured at the first
+  // step (checkpoint, exit 3) instead of killing the process before it has written anything.
+  if (kind != cli::RunCommand::kBench) install_stop_handlers();
   auto comm = dist::make_communicator(dist::parse_backend(cli::backend_from_args(args)), cli::launched_under_mpi());
   LogSettings log = log_settings();
   log.rank = comm->rank();
@@ -106,6 +112,14 @@ int dispatch(const std::string& command, const std::vector<std::string>& args) {
       return kExitOk;
     }
     return export_genome(a);
+  }
+  if (command == "tabular") {
+    const auto a = cli::parse_tabular_command(args);
+    if (a.help) {
+      std::cout << a.help_text;
+      return kExitOk;
+    }
+    return run_tabular(a);
   }
   if (command == "evaluate") {
     const auto a = cli::parse_evaluate_command(args);

@@ -428,6 +428,79 @@ ExportArgs parse_export_command(const std::vector<std::string>& args) {
   return a;
 }
 
+namespace {
+/// "100,200,500" -> {100, 200, 500}; throws ConfigError naming `flag` on anything else.
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream ss(text);
+  for (std::string item; std::getline(ss, item, ',');) out.push_back(item);
+  return out;
+}
+}  // namespace
+
+TabularArgs parse_tabular_command(const std::vector<std::string>& args) {
+  TabularArgs a;
+  std::string strategies = "ga,random,rea", budgets = "100,200,500,1000", crossover = "block";
+  std::int64_t seed = 1;
+  po::options_description d("Options");
+  d.add_options()("help,h", "print this help and exit")(
+      "table", po::value(&a.table)->required(), "NAS-Bench-201 CIFAR-10 table (CSV: index,arch,params_m,valid_acc,test_acc)")(
+      "strategy", po::value(&strategies)->default_value(strategies), "comma-separated: ga, random, rea")(
+      "budget", po::value(&budgets)->default_value(budgets),
+      "comma-separated numbers of distinct cells looked up, each reported from the same runs")(
+      "runs", po::value(&a.runs)->default_value(a.runs), "independent runs per strategy")(
+      "seed", po::value(&seed)->default_value(seed), "seed of run r of strategy s: (seed, s, r)")(
+      "out", po::value(&a.out), "write DIR/tabular.h5 with every run's best-so-far curves")(
+      "json", po::bool_switch(&a.json), "one JSON object per strategy and budget instead of the table")(
+      "ga.population", po::value(&a.ga.population)->default_value(a.ga.population), "GA: N_p. Paper: 20")(
+      "ga.generation", po::value(&a.ga.generation)->default_value(a.ga.generation), "GA: N_g (>= N_p). Paper: 20")(
+      "ga.p_m", po::value(&a.ga.p_m)->default_value(a.ga.p_m, "0.02"), "GA: per-gene mutation probability. Paper: 0.02")(
+      "ga.p_c", po::value(&a.ga.p_c)->default_value(a.ga.p_c, "1"), "GA: crossover probability. Paper: 1")(
+      "ga.crossover", po::value(&crossover)->default_value(crossover), "GA: block (a node's edges) | uniform")(
+      "rea.population", po::value(&a.rea_population)->default_value(a.rea_population),
+      "REA: population (NAS-Bench-201: 10)")(
+      "rea.sample", po::value(&a.rea_sample)->default_value(a.rea_sample), "REA: tournament size (NAS-Bench-201: 3)");
+  a.help = parse_simple(args, d,
+                        "Usage: gnas tabular --table FILE [--strategy ga,random,rea] [--budget 100,200,500,1000] "
+                        "[--runs 500] [--json] [--out DIR]\n"
+                        "Runs search strategies on NAS-Bench-201, where every cell's accuracy is tabulated: the "
+                        "fitness is\nvalid_acc, a run's result is the test_acc of the best-valid cell within the "
+                        "budget of distinct cells.\n",
+                        a.help_text);
+  if (a.help) return a;
+  a.strategies.clear();
+  for (const auto& s : split_list(strategies)) {
+    GNAS_CHECK_AS(ConfigError, s == "ga" || s == "random" || s == "rea", "--strategy: unknown strategy '", s,
+                  "' (ga, random, rea)");
+    a.strategies.push_back(s);
+  }
+  GNAS_CHECK_AS(ConfigError, !a.strategies.empty(), "--strategy: name at least one of ga, random, rea");
+  a.budgets.clear();
+  for (const auto& b : split_list(budgets)) {
+    char* end = nullptr;
+    const long v = std::strtol(b.c_str(), &end, 10);
+    GNAS_CHECK_AS(ConfigError, !b.empty() && end == b.c_str() + b.size(), "--budget: '", b, "' is not a whole number");
+    GNAS_CHECK_AS(ConfigError, v >= 1 && v <= 15625, "--budget ", v,
+                  " must be in [1, 15625]: NAS-Bench-201 has 15,625 cells");
+    a.budgets.push_back(int(v));
+  }
+  GNAS_CHECK_AS(ConfigError, !a.budgets.empty(), "--budget: give at least one budget");
+  std::sort(a.budgets.begin(), a.budgets.end());
+  a.budgets.erase(std::unique(a.budgets.begin(), a.budgets.end()), a.budgets.end());
+  GNAS_CHECK_AS(ConfigError, a.runs >= 1 && a.runs <= 1000000, "--runs must be in [1, 1000000], got ", a.runs);
+  GNAS_CHECK_AS(ConfigError, seed >= 0, "--seed must be >= 0, got ", seed);
+  a.seed = std::uint64_t(seed);
+  GNAS_CHECK_AS(ConfigError, crossover == "block" || crossover == "uniform", "--ga.crossover must be block or uniform, got ",
+                crossover);
+  a.ga.crossover = crossover == "block" ? ga::CrossoverKind::kBlock : ga::CrossoverKind::kUniform;
+  GNAS_CHECK_AS(ConfigError, a.ga.population >= 2 && a.ga.generation >= a.ga.population,
+                "--ga.population must be >= 2 and --ga.generation >= it, got ", a.ga.population, " and ", a.ga.generation);
+  GNAS_CHECK_AS(ConfigError, a.ga.p_m >= 0 && a.ga.p_m <= 1 && a.ga.p_c >= 0 && a.ga.p_c <= 1,
+                "--ga.p_m and --ga.p_c must be in [0, 1]");
+  GNAS_CHECK_AS(ConfigError, a.rea_population >= 1 && a.rea_sample >= 1, "--rea.population and --rea.sample must be >= 1");
+  return a;
+}
+
 EvaluateArgs parse_evaluate_command(const std::vector<std::string>& args) {
   EvaluateArgs a;
   po::options_description d("Options");

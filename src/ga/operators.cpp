@@ -8,21 +8,34 @@
 
 namespace gnas::ga {
 
-Genome random_genome(const SearchSpace& space, Rng& rng) {
+GeneSpace::GeneSpace(std::vector<int> gene_ranges, std::vector<int> blocks)
+    : ranges(std::move(gene_ranges)), block_starts(std::move(blocks)) {
+  GNAS_CHECK(!ranges.empty() && !block_starts.empty() && block_starts.front() == 0, "GeneSpace: bad layout");
+  for (int r : ranges) GNAS_CHECK(r >= 1 && r <= 256, "GeneSpace: gene range ", r, " is not in [1, 256]");
+  for (std::size_t b = 1; b < block_starts.size(); ++b)
+    GNAS_CHECK(block_starts[b] > block_starts[b - 1] && block_starts[b] < length(), "GeneSpace: bad block starts");
+}
+
+GeneSpace::GeneSpace(const SearchSpace& space) {
+  for (int i = 0; i < space.length(); ++i) ranges.push_back(space.gene_range(i));
+  for (int b = 0; b < space.length() / search::kGenesPerBlock; ++b) block_starts.push_back(b * search::kGenesPerBlock);
+}
+
+Genome random_genome(const GeneSpace& space, Rng& rng) {
   Genome g(space.length());
   for (int i = 0; i < space.length(); ++i)
     g[i] = static_cast<std::uint8_t>(rng.uniform_int(space.gene_range(i)));
   return g;
 }
 
-std::vector<std::uint8_t> crossover_mask(const SearchSpace& space, CrossoverKind kind, Rng& rng) {
+std::vector<std::uint8_t> crossover_mask(const GeneSpace& space, CrossoverKind kind, Rng& rng) {
   std::vector<std::uint8_t> mask(space.length());
   if (kind == CrossoverKind::kUniform) {
     for (auto& m : mask) m = rng.bernoulli(0.5);
   } else {
-    for (int b = 0; b < space.length() / search::kGenesPerBlock; ++b) {
+    for (int b = 0; b < space.num_blocks(); ++b) {
       const std::uint8_t bit = rng.bernoulli(0.5);
-      for (int j = 0; j < search::kGenesPerBlock; ++j) mask[b * search::kGenesPerBlock + j] = bit;
+      for (int j = space.block_starts[std::size_t(b)]; j < space.block_end(b); ++j) mask[std::size_t(j)] = bit;
     }
   }
   return mask;
@@ -37,13 +50,13 @@ std::pair<Genome, Genome> apply_crossover(const Genome& a, const Genome& b, cons
   return {std::move(x), std::move(y)};
 }
 
-std::pair<Genome, Genome> crossover(const SearchSpace& space, const GaOptions& opt, const Genome& a,
+std::pair<Genome, Genome> crossover(const GeneSpace& space, const GaOptions& opt, const Genome& a,
                                     const Genome& b, Rng& rng) {
   if (!rng.bernoulli(opt.p_c)) return {a, b};
   return apply_crossover(a, b, crossover_mask(space, opt.crossover, rng));
 }
 
-int mutate(const SearchSpace& space, Genome& g, double p_m, Rng& rng) {
+int mutate(const GeneSpace& space, Genome& g, double p_m, Rng& rng) {
   int events = 0;
   for (int i = 0; i < space.length(); ++i) {
     if (!rng.bernoulli(p_m)) continue;
@@ -92,7 +105,7 @@ Replacement replace(const std::vector<Member>& population, const std::vector<Mem
   return r;
 }
 
-std::vector<Genome> dedup_and_refill(const SearchSpace& space, std::vector<Genome> offspring,
+std::vector<Genome> dedup_and_refill(const GeneSpace& space, std::vector<Genome> offspring,
                                      const std::vector<Member>& population, int n_g, Rng& rng) {
   std::set<Genome> seen;
   for (const auto& m : population) seen.insert(m.genome);
@@ -108,11 +121,11 @@ std::vector<Genome> dedup_and_refill(const SearchSpace& space, std::vector<Genom
   return out;
 }
 
-std::vector<Genome> random_generation(const SearchSpace& space, int n_g, Rng& rng) {
+std::vector<Genome> random_generation(const GeneSpace& space, int n_g, Rng& rng) {
   return dedup_and_refill(space, {}, {}, n_g, rng);
 }
 
-std::vector<Genome> next_generation(const SearchSpace& space, const GaOptions& opt,
+std::vector<Genome> next_generation(const GeneSpace& space, const GaOptions& opt,
                                     const std::vector<Member>& population, Rng& rng) {
   GNAS_CHECK(!population.empty(), "GA: next_generation needs a non-empty population");
   std::vector<float> fitness;
@@ -131,7 +144,7 @@ std::vector<Genome> next_generation(const SearchSpace& space, const GaOptions& o
   return dedup_and_refill(space, std::move(offspring), population, opt.generation, rng);
 }
 
-Genome sample_for_batch(const SearchSpace& space, const GaOptions& opt, const std::vector<Member>& population,
+Genome sample_for_batch(const GeneSpace& space, const GaOptions& opt, const std::vector<Member>& population,
                         Rng& rng) {
   if (population.empty()) return random_genome(space, rng);
   const auto& a = population[rng.uniform_int(population.size())].genome;

@@ -264,4 +264,35 @@ TEST(CliTest, UnwritableOutAndMissingDataFailClearly) {
   EXPECT_CONTAINS(r.output, "larger than the validation split");
 }
 
+// gnas tabular on the shipped NAS-Bench-201 table: the JSON lines, the HDF5 curves, and bad options.
+TEST(TabularCliTest, JsonLinesCurvesAndBadOptions) {
+  const std::string table = "../shared/data/nasbench201/nasbench201_cifar10.csv";
+  Result bad = run("tabular --table " + table + " --budget 100,20000");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_CONTAINS(bad.output, "--budget 20000 must be in [1, 15625]: NAS-Bench-201 has 15,625 cells");
+  bad = run("tabular --table " + table + " --strategy ga,bayes");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_CONTAINS(bad.output, "--strategy: unknown strategy 'bayes'");
+  bad = run("tabular --table /nonexistent/nb201.csv");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_CONTAINS(bad.output, "/nonexistent/nb201.csv: cannot read the table");
+  if (!std::ifstream(table).good()) GTEST_SKIP() << table << " is absent: the run needs the shared NAS-Bench-201 table";
+  const std::string out = temp_dir() + "/tab";
+  const Result r = run("tabular --table " + table + " --runs 20 --budget 50,100 --json --out " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  int lines = 0;
+  for (const char* strategy : {"ga", "random", "rea"})
+    for (const char* budget : {"50", "100"}) {
+      EXPECT_CONTAINS(r.output, std::string("{\"strategy\": \"") + strategy + "\", \"budget\": " + budget +
+                                    ", \"runs\": 20, \"test_mean\": ");
+      ++lines;
+    }
+  for (const char* key : {"\"test_std\": ", "\"valid_mean\": ", "\"valid_std\": ", "\"p_optimum\": "})
+    EXPECT_CONTAINS(r.output, key);
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), lines);
+  const H5 h(out + "/tabular.h5");
+  for (const char* strategy : {"ga", "random", "rea"})
+    EXPECT_EQ(h.shape(std::string("/") + strategy + "/best_test"), std::vector<hsize_t>({20, 100}));
+}
+
 }  // namespace

@@ -57,6 +57,22 @@ struct ExportArgs {
 };
 ExportArgs parse_export_command(const std::vector<std::string>& args);
 
+/// Options of `gnas tabular`.
+struct TabularArgs {
+  std::string table;                                  ///< NAS-Bench-201 CSV
+  std::vector<std::string> strategies{"ga", "random", "rea"};
+  std::vector<int> budgets{100, 200, 500, 1000};      ///< distinct cells looked up, ascending
+  int runs = 500;
+  std::uint64_t seed = 1;
+  std::string out;                                    ///< directory for tabular.h5; empty: none
+  bool json = false;
+  ga::GaOptions ga;                                   ///< N_p, N_g, p_m, p_c, crossover
+  int rea_population = 10, rea_sample = 3;
+  bool help = false;
+  std::string help_text;
+};
+TabularArgs parse_tabular_command(const std::vector<std::string>& args);
+
 /// Options of `gnas evaluate`.
 struct EvaluateArgs {
   std::string model;      ///< checkpoint file or retrain run directory

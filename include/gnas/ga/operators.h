@@ -13,6 +13,24 @@ namespace gnas::ga {
 using search::Genome;
 using search::SearchSpace;
 
+/// What the GA needs to know of a search space: the number of genes, each gene's range, and the
+/// blocks that block crossover swaps whole. The operators run unchanged on any such space: the
+/// paper's cells (from a SearchSpace, implicitly) or a tabulated benchmark (gnas tabular).
+struct GeneSpace {
+  std::vector<int> ranges;        ///< gene i takes the values 0 .. ranges[i] - 1 (ranges[i] >= 1)
+  std::vector<int> block_starts;  ///< first gene of each block, ascending, block_starts[0] == 0
+  GeneSpace() = default;
+  GeneSpace(std::vector<int> gene_ranges, std::vector<int> blocks);
+  /// The cell space of DESIGN §2: 3 chromosomes of N_b blocks of 4 genes. Implicit on purpose:
+  /// every operator taking a GeneSpace takes a SearchSpace.
+  GeneSpace(const SearchSpace& space);  // NOLINT(google-explicit-constructor)
+  int length() const { return static_cast<int>(ranges.size()); }
+  int gene_range(int i) const { return ranges[static_cast<std::size_t>(i)]; }
+  int num_blocks() const { return static_cast<int>(block_starts.size()); }
+  /// One past the last gene of block b.
+  int block_end(int b) const { return b + 1 < num_blocks() ? block_starts[std::size_t(b) + 1] : length(); }
+};
+
 enum class CrossoverKind { kBlock, kUniform };
 
 /// GA hyperparameters (paper defaults).
@@ -31,20 +49,20 @@ struct Member {
 };
 
 /// Uniformly random valid genome.
-Genome random_genome(const SearchSpace& space, Rng& rng);
+Genome random_genome(const GeneSpace& space, Rng& rng);
 
 /// Per-gene swap mask: block crossover draws one bit per block (all 4 genes share it),
 /// uniform crossover one bit per gene. 1 = the offspring take the other parent's gene.
-std::vector<std::uint8_t> crossover_mask(const SearchSpace& space, CrossoverKind kind, Rng& rng);
+std::vector<std::uint8_t> crossover_mask(const GeneSpace& space, CrossoverKind kind, Rng& rng);
 /// Offspring (a', b') of parents (a, b) under a mask: a'[i] = mask[i] ? b[i] : a[i], and b' vice versa.
 std::pair<Genome, Genome> apply_crossover(const Genome& a, const Genome& b, const std::vector<std::uint8_t>& mask);
 /// With probability p_c crosses (a, b) over with a fresh mask; otherwise returns copies.
-std::pair<Genome, Genome> crossover(const SearchSpace& space, const GaOptions& opt, const Genome& a,
+std::pair<Genome, Genome> crossover(const GeneSpace& space, const GaOptions& opt, const Genome& a,
                                     const Genome& b, Rng& rng);
 
 /// Each gene independently, with probability p_m, moves by +1 or -1 (equal chance), wrapping
 /// around inside its range. Returns the number of genes drawn for mutation.
-int mutate(const SearchSpace& space, Genome& g, double p_m, Rng& rng);
+int mutate(const GeneSpace& space, Genome& g, double p_m, Rng& rng);
 
 /// Fitness-proportional (roulette) index: p_i = f_i / sum f; uniform if sum f == 0.
 std::size_t roulette(const std::vector<float>& fitness, Rng& rng);
@@ -59,20 +77,20 @@ Replacement replace(const std::vector<Member>& population, const std::vector<Mem
 
 /// Drops duplicates among `offspring` and genomes already in `population`, keeps the first
 /// occurrence, then refills with unique random genomes up to n_g. Throws if the space is too small.
-std::vector<Genome> dedup_and_refill(const SearchSpace& space, std::vector<Genome> offspring,
+std::vector<Genome> dedup_and_refill(const GeneSpace& space, std::vector<Genome> offspring,
                                      const std::vector<Member>& population, int n_g, Rng& rng);
 
 /// First generation: n_g unique random genomes.
-std::vector<Genome> random_generation(const SearchSpace& space, int n_g, Rng& rng);
+std::vector<Genome> random_generation(const GeneSpace& space, int n_g, Rng& rng);
 
 /// Next generation from P: N_g/2 roulette pairs, crossover, mutation of every offspring,
 /// then dedup-and-refill (DESIGN §4, step 3).
-std::vector<Genome> next_generation(const SearchSpace& space, const GaOptions& opt,
+std::vector<Genome> next_generation(const GeneSpace& space, const GaOptions& opt,
                                     const std::vector<Member>& population, Rng& rng);
 
 /// Alg. 1: the genome trained on one batch. Two members of P drawn uniformly with replacement,
 /// crossed over, the first offspring mutated. A random genome while P is empty.
-Genome sample_for_batch(const SearchSpace& space, const GaOptions& opt, const std::vector<Member>& population,
+Genome sample_for_batch(const GeneSpace& space, const GaOptions& opt, const std::vector<Member>& population,
                         Rng& rng);
 
 }  // namespace gnas::ga
