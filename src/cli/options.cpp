@@ -18,6 +18,7 @@ namespace {
 
 struct Strings {  // options converted and checked after parsing
   std::string crossover = "block";
+  std::string strategy = "ga";
   std::int64_t seed = 1;  // parsed signed: "-1" must be an error, not 18446744073709551615
 };
 
@@ -81,6 +82,9 @@ po::options_description config_options(RunConfig& c, Strings& s, RunCommand comm
         ("ga.p_c", po::value(&c.search.ga.p_c)->default_value(c.search.ga.p_c, "1"),
          "crossover probability in [0, 1]. Paper: 1")
         ("ga.crossover", po::value(&s.crossover)->default_value(s.crossover), "block (paper) | uniform")
+        ("ga.strategy", po::value(&s.strategy)->default_value(s.strategy),
+         "ga (the paper's GA) | random (random search with weight sharing at the same cost: a uniform genome "
+         "per batch, N_g uniform genomes per round, the same replacement)")
         ("ga.n_v", po::value(&c.search.n_v)->default_value(c.search.n_v),
          "validation images per fitness evaluation. Paper: 1000")
         ("ga.generations_per_epoch",
@@ -356,6 +360,9 @@ ParsedRun parse_run_command(RunCommand command, const std::vector<std::string>& 
   GNAS_CHECK_AS(ConfigError, s.crossover == "block" || s.crossover == "uniform",
                 "--ga.crossover must be block or uniform, got ", s.crossover);
   c.search.ga.crossover = s.crossover == "block" ? ga::CrossoverKind::kBlock : ga::CrossoverKind::kUniform;
+  GNAS_CHECK_AS(ConfigError, s.strategy == "ga" || s.strategy == "random", "--ga.strategy must be ga or random, got ",
+                s.strategy);
+  c.search.strategy = s.strategy == "ga" ? ga::Strategy::kGa : ga::Strategy::kRandom;
   GNAS_CHECK_AS(ConfigError, !(c.resume && c.force), "--resume and --force exclude each other");
   GNAS_CHECK_AS(ConfigError, command != RunCommand::kRetrain || c.resume || !r.extras.genome.empty(),
                 "--genome is required (genome text, a genome JSON file, or a search run directory)");

@@ -154,6 +154,7 @@ Hdf5Log::Hdf5Log(const std::string& path, const LogAttributes& attrs, int genome
   m.attr_string("dataset", attrs.dataset);
   m.attr_string("started_at", attrs.started_at);
   if (!attrs.resume_history.empty()) m.attr_string("resume_history", attrs.resume_history);
+  if (!attrs.strategy.empty()) m.attr_string("strategy", attrs.strategy);
 
   m.group("/epoch");
   for (const char* name : {"lr", "train_loss", "train_acc", "time_s", "best_fitness", "best_full_val_acc", "test_acc"})

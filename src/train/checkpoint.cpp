@@ -55,7 +55,7 @@ void write_log(torch::serialize::OutputArchive& a, const io::LogContent& c) {
   for (const auto& [key, text] : {std::pair<const char*, const std::string*>{"log_command", &at.command},
                                   {"log_config", &at.config}, {"log_version", &at.version},
                                   {"log_dataset", &at.dataset}, {"log_started_at", &at.started_at},
-                                  {"log_resume_history", &at.resume_history}})
+                                  {"log_resume_history", &at.resume_history}, {"log_strategy", &at.strategy}})
     a.write(key, string_tensor(*text));
   std::vector<double> epochs;
   std::vector<int32_t> n_new;
@@ -96,7 +96,7 @@ io::LogContent read_log(torch::serialize::InputArchive& a) {
   for (const auto& [key, text] : {std::pair<const char*, std::string*>{"log_command", &at.command},
                                   {"log_config", &at.config}, {"log_version", &at.version},
                                   {"log_dataset", &at.dataset}, {"log_started_at", &at.started_at},
-                                  {"log_resume_history", &at.resume_history}}) {
+                                  {"log_resume_history", &at.resume_history}, {"log_strategy", &at.strategy}}) {
     *text = string_from(get(key));
   }
   t = get("log_epochs");

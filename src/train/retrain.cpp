@@ -96,7 +96,7 @@ int run_retrain(const RunConfig& cfg, const std::string& genome_arg) {
     io::write_file_atomic(cfg.out + "/genome.json", search::to_json(space, genome));
     io::write_file_atomic(cfg.out + "/cells.dot", search::to_dot(space, genome));
     io::write_file_atomic(cfg.out + "/config.ini", cfg.config_text);
-    io::LogAttributes attrs{"retrain", cfg.config_text, GNAS_VERSION, cfg.seed, 1, ds.name, now_iso8601(), ""};
+    io::LogAttributes attrs{"retrain", cfg.config_text, GNAS_VERSION, cfg.seed, 1, ds.name, now_iso8601(), "", ""};
     log = std::make_unique<io::Hdf5Log>(cfg.out + "/log.h5", attrs, space.length(), 0, 0, false);
     log->set_best(genome, std::nanf(""));
   }

@@ -101,6 +101,7 @@ int run_search(const RunConfig& cfg, dist::Communicator& comm) {
   const int rank = comm.rank(), world = comm.size();
   const bool root = rank == 0;
   const auto& ga_opt = cfg.search.ga;
+  const bool random_search = cfg.search.strategy == ga::Strategy::kRandom;
   apply_threads(cfg.threads > 0 ? cfg.threads : (world > 1 ? 1 : 0));
   const std::string ckpt_dir = cfg.out + "/checkpoints";
 
@@ -168,7 +169,8 @@ int run_search(const RunConfig& cfg, dist::Communicator& comm) {
       s.st.generation = ga::random_generation(s.space, ga_opt.generation, s.st.ga_rng);
       if (root) {
         io::write_file_atomic(cfg.out + "/config.ini", cfg.config_text);
-        io::LogAttributes attrs{"search", cfg.config_text, GNAS_VERSION, cfg.seed, world, s.ds.name, now_iso8601(), ""};
+        io::LogAttributes attrs{"search", cfg.config_text, GNAS_VERSION, cfg.seed, world, s.ds.name, now_iso8601(), "",
+                                random_search ? "random" : "ga"};
         s.log = std::make_unique<io::Hdf5Log>(cfg.out + "/log.h5", attrs, s.space.length(), ga_opt.generation,
                                               ga_opt.population, true);
       }
@@ -186,6 +188,7 @@ int run_search(const RunConfig& cfg, dist::Communicator& comm) {
   auto& st = s.st;
   const auto& ds = s.ds;
   const auto& space = s.space;
+  const ga::GeneSpace genes(space);  // built once: the GA operators run on it every step
   // Identical replicas: rank 0's parameters and buffers go to everyone (a no-op on one rank).
   if (world > 1) {
     torch::NoGradGuard ng;
@@ -243,7 +246,8 @@ int run_search(const RunConfig& cfg, dist::Communicator& comm) {
       if (rank == cfg.debug.fail_rank && steps_this_process > cfg.debug.fail_after_steps)
         throw Error(detail::concat("--debug.fail_rank: injected failure on rank ", rank, " at epoch ", epoch + 1,
                                    " step ", st.step));
-      const ga::Genome genome = ga::sample_for_batch(space, ga_opt, st.population, st.ga_rng);
+      const ga::Genome genome = random_search ? ga::random_genome(genes, st.ga_rng)
+                                              : ga::sample_for_batch(genes, ga_opt, st.population, st.ga_rng);
       if (cfg.debug.check_sync)
         check_same(static_cast<int64_t>(search::genome_hash(genome)),
                    detail::concat("the genome of epoch ", epoch + 1, " step ", st.step));
@@ -318,7 +322,8 @@ int run_search(const RunConfig& cfg, dist::Communicator& comm) {
       if (root) {
         s.log->append_generation(flatten(scored), fitness_of(scored), epoch, flatten(st.population),
                                  fitness_of(st.population));
-        st.generation = ga::next_generation(space, ga_opt, st.population, st.ga_rng);
+        st.generation = random_search ? ga::dedup_and_refill(genes, {}, st.population, ga_opt.generation, st.ga_rng)
+                                      : ga::next_generation(genes, ga_opt, st.population, st.ga_rng);
       }
       if (world > 1) {
         std::vector<uint8_t> bytes = pack_ga(st.population, st.generation, st.ga_rng);

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <set>
@@ -293,6 +294,35 @@ TEST(TabularCliTest, JsonLinesCurvesAndBadOptions) {
   const H5 h(out + "/tabular.h5");
   for (const char* strategy : {"ga", "random", "rea"})
     EXPECT_EQ(h.shape(std::string("/") + strategy + "/best_test"), std::vector<hsize_t>({20, 100}));
+}
+
+// --ga.strategy random: random search with weight sharing at the GA's cost. Recorded in config.ini
+// and the log, scored and replaced the same way (the log passes the same checks), other genomes.
+TEST(SearchStrategyTest, RandomSearchIsRecordedAndUsesTheSameReplacement) {
+  const std::string dir = temp_dir();
+  const Result ga = run("search --out " + dir + "/ga" + kTiny);
+  const Result random = run("search --ga.strategy random --out " + dir + "/random" + kTiny);
+  ASSERT_EQ(ga.exit_code, 0) << ga.output;
+  ASSERT_EQ(random.exit_code, 0) << random.output;
+  gnas::testing::check_search_log(dir + "/random/log.h5", {});
+  const H5 hg(dir + "/ga/log.h5"), hr(dir + "/random/log.h5");
+  EXPECT_EQ(hg.attr_string("strategy"), "ga");
+  EXPECT_EQ(hr.attr_string("strategy"), "random");
+  std::ifstream ini(dir + "/random/config.ini");
+  const std::string text((std::istreambuf_iterator<char>(ini)), {});
+  EXPECT_CONTAINS(text, "strategy = random");
+  // The first generation is the same random draw; what follows differs.
+  const auto gg = hg.read<uint8_t>("/ga/generation/genome", H5T_NATIVE_UINT8);
+  const auto gr = hr.read<uint8_t>("/ga/generation/genome", H5T_NATIVE_UINT8);
+  ASSERT_EQ(gg.size(), gr.size());
+  EXPECT_TRUE(std::equal(gg.begin(), gg.begin() + 6 * 60, gr.begin()));
+  EXPECT_NE(gg, gr);
+  const Result bad = run("search --ga.strategy bayes --out " + dir + "/bad" + kTiny);
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_CONTAINS(bad.output, "--ga.strategy must be ga or random, got bayes");
+  const Result resumed = run("search --resume --out " + dir + "/random --ga.strategy ga --train.epochs 3 --no-progress");
+  EXPECT_EQ(resumed.exit_code, 2);
+  EXPECT_CONTAINS(resumed.output, "--ga.strategy random -> ga");
 }
 
 }  // namespace

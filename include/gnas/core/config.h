@@ -33,6 +33,7 @@ struct SearchOptions {
   int n_v = 200;                    ///< validation images per fitness evaluation (paper: 1000)
   int generations_per_epoch = 2;
   std::string bn_eval = "batch";    ///< BN statistics when scoring candidates: "batch" | "running"
+  ga::Strategy strategy = ga::Strategy::kGa;  ///< --ga.strategy ga | random
 };
 
 struct DataOptions {

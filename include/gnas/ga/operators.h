@@ -32,6 +32,9 @@ struct GeneSpace {
 };
 
 enum class CrossoverKind { kBlock, kUniform };
+/// The search strategy of `gnas search`: the paper's GA, or random search with weight sharing at the
+/// same cost (a uniform genome per batch, N_g uniform genomes per round, the same replacement).
+enum class Strategy { kGa, kRandom };
 
 /// GA hyperparameters (paper defaults).
 struct GaOptions {

@@ -20,6 +20,7 @@ struct LogAttributes {
   std::string dataset;     ///< e.g. "synthetic10", "cifar10"
   std::string started_at;  ///< ISO-8601 UTC
   std::string resume_history;  ///< one line per resume (when, from where, changed options); "" = none
+  std::string strategy;        ///< search: "ga" | "random"; "" (retrain): not written
 };
 
 /// One row of /epoch/*. Values that do not apply to a command are NaN (n_new: -1).
