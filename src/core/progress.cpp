@@ -43,6 +43,16 @@ void Progress::draw(int step, double loss, double accuracy, double samples_per_s
   std::fflush(stdout);
 }
 
+void Progress::stage(const std::string& what) const {
+  if (!enabled_) return;
+  if (!terminal_) {
+    GNAS_LOG(INFO) << "  epoch " << epoch_ + 1 << "/" << epochs_ << "  " << what;
+    return;
+  }
+  std::printf("\r%*s\r  epoch %d/%d  %s", 80, "", epoch_ + 1, epochs_, what.c_str());
+  std::fflush(stdout);
+}
+
 void Progress::clear() const {
   if (!enabled_ || !terminal_) return;
   std::printf("\r%*s\r", 80, "");

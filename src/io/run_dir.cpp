@@ -29,7 +29,7 @@ std::string host_name() {
 
 const char* const* run_output_names() {
   static const char* const names[] = {"config.ini",  "log.h5",         "best_genome.json", "last_genome.json",
-                                      "cells.dot",   "genome.json",    "model_best.pt",    "model_last.pt",
+                                      "cells.dot",   "genome.json",    "model_best.pt",    "model_best_test.pt", "model_last.pt",
                                       "checkpoints", "status.json",    nullptr};
   return names;
 }

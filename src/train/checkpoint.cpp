@@ -284,7 +284,7 @@ void save_model(const std::string& path, nn::Network& net, const std::string& da
 
 LoadedModel load_model(const std::string& path_or_dir, const torch::Device& device) {
   std::string path = path_or_dir;
-  if (io::is_directory(path)) path += "/model_best.pt";
+  if (io::is_directory(path)) path += "/model_last.pt";  // the final model: no selection on the test set
   GNAS_CHECK_AS(IoError, io::path_exists(path), "--model '", path, "': no such file");
   torch::serialize::InputArchive archive, weights;
   torch::Tensor format, shape, genes, dataset;

@@ -165,7 +165,7 @@ int run_retrain(const RunConfig& cfg, const std::string& genome_arg) {
     save_model(cfg.out + "/model_last.pt", net, ds.name);
     if (test_acc > st.best_metric) {
       st.best_metric = test_acc;
-      save_model(cfg.out + "/model_best.pt", net, ds.name);
+      save_model(cfg.out + "/model_best_test.pt", net, ds.name);  // chosen on the test set: optimistic
     }
     io::EpochRecord rec;
     rec.lr = lr;
@@ -188,8 +188,12 @@ int run_retrain(const RunConfig& cfg, const std::string& genome_arg) {
          << test_acc << "%  " << seconds << "s  (" << std::setprecision(0) << seen / seconds << " img/s)";
     GNAS_LOG(INFO) << line.str();
   }
-  GNAS_LOG(INFO) << "best test accuracy " << std::fixed << std::setprecision(2) << st.best_metric << "%; wrote "
-                 << cfg.out << "/{model_best.pt, model_last.pt, log.h5, checkpoints/}";
+  const auto& epochs = log->content().epochs;
+  if (!epochs.empty())
+    GNAS_LOG(INFO) << std::fixed << std::setprecision(2) << "final test accuracy " << epochs.back().test_acc
+                   << "% (epoch " << epochs.size() << ", model_last.pt). The best epoch's " << st.best_metric
+                   << "% (model_best_test.pt) was chosen on the test set and is optimistic.";
+  GNAS_LOG(INFO) << "wrote " << cfg.out << "/{model_last.pt, model_best_test.pt, log.h5, checkpoints/}";
   return kExitOk;
 }
 

@@ -214,6 +214,7 @@ int run_search(const RunConfig& cfg, dist::Communicator& comm) {
   const auto i64 = torch::TensorOptions().dtype(torch::kInt64).device(device);
   int steps_this_process = 0;
   int64_t sync_checks = 0;
+  std::vector<double> epoch_times;  // rank 0: this process's epoch durations, for the ETA
 
   // --debug.check_sync: every rank compares its value with rank 0's; any mismatch stops all ranks.
   auto check_same = [&](int64_t mine, const std::string& what) {
@@ -311,6 +312,8 @@ int run_search(const RunConfig& cfg, dist::Communicator& comm) {
     std::set<ga::Genome> before;
     for (const auto& m : st.population) before.insert(m.genome);
     for (int round = 0; round < cfg.search.generations_per_epoch; ++round) {
+      progress.stage(detail::concat("evaluating generation ", round + 1, "/", cfg.search.generations_per_epoch, " (",
+                                    ga_opt.generation, " genomes on ", cfg.search.n_v, " validation images)"));
       const auto subset = sample_without_replacement(ds.val.size(), cfg.search.n_v, st.data_rng);
       auto index = torch::tensor(subset, torch::kInt64).to(device);
       auto images = ds.val.images.index_select(0, index), labels = ds.val.labels.index_select(0, index);
@@ -337,6 +340,7 @@ int run_search(const RunConfig& cfg, dist::Communicator& comm) {
     }
     int n_new = 0;
     for (const auto& m : st.population) n_new += before.count(m.genome) == 0;
+    progress.stage("scoring the best genome on the whole validation split");
     const ga::Member best = st.population.front();
     net->set_genome(best.genome);
     auto full = torch::tensor({count_correct(net, ds.val.images, ds.val.labels, cfg.data.eval_batch, rank, world)},
@@ -369,6 +373,15 @@ int run_search(const RunConfig& cfg, dist::Communicator& comm) {
       line << std::fixed << "epoch " << epoch + 1 << "/" << cfg.train.epochs << "  lr " << std::setprecision(4) << lr
            << "  loss " << train_loss << "  train_acc " << std::setprecision(1) << train_acc << "%  best_fitness "
            << best.fitness << "%  best_val " << full_val << "%  n_new " << n_new << "  " << rec.time_s << "s";
+      // Remaining time at this process's mean epoch time (a resumed run counts its own epochs).
+      epoch_times.push_back(rec.time_s);
+      const int left = cfg.train.epochs - epoch - 1;
+      if (left > 0) {
+        double mean = 0;
+        for (double t : epoch_times) mean += t / double(epoch_times.size());
+        const long eta = std::lround(mean * left);
+        line << "  eta " << eta / 3600 << "h" << std::setw(2) << std::setfill('0') << (eta % 3600) / 60 << "m";
+      }
       GNAS_LOG(INFO) << line.str();
     }
   }
@@ -380,7 +393,12 @@ int run_search(const RunConfig& cfg, dist::Communicator& comm) {
          << "%): " << search::to_text(space, st.population.front().genome);
     GNAS_LOG(INFO) << line.str();
   }
-  if (root) GNAS_LOG(INFO) << "wrote " << cfg.out << "/{config.ini, log.h5, best_genome.json, cells.dot, checkpoints/}";
+  if (root) {
+    GNAS_LOG(INFO) << "wrote " << cfg.out << "/{config.ini, log.h5, best_genome.json, cells.dot, checkpoints/}";
+    GNAS_LOG(INFO) << "retrain the best genome with: gnas retrain --genome " << cfg.out << " --out " << cfg.out
+                   << "-retrain" << (cfg.data.dir.empty() ? "" : " --data " + cfg.data.dir)
+                   << " --config configs/retrain_" << (s.ds.name == "cifar100" ? "cifar100" : "cifar10") << ".ini";
+  }
   return kExitOk;
 }
 

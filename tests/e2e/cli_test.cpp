@@ -130,7 +130,8 @@ TEST(RetrainEndToEndTest, RetrainEvaluateAndResume) {
   const Result a = run("retrain --genome " + std::string(kGenome) + " --out " + base + "/a" + kTinyRetrain);
   ASSERT_EQ(a.exit_code, 0) << a.output;
   EXPECT_CONTAINS(a.output, "test_acc");
-  for (const char* f : {"/model_best.pt", "/model_last.pt", "/genome.json", "/log.h5", "/checkpoints/latest.pt"})
+  EXPECT_CONTAINS(a.output, "(model_best_test.pt) was chosen on the test set and is optimistic");
+  for (const char* f : {"/model_best_test.pt", "/model_last.pt", "/genome.json", "/log.h5", "/checkpoints/latest.pt"})
     EXPECT_TRUE(std::ifstream(base + "/a" + f).good()) << f;
   const Result ev = run("evaluate --model " + base + "/a --threads 1");
   ASSERT_EQ(ev.exit_code, 0) << ev.output;

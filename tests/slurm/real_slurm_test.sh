@@ -389,7 +389,7 @@ world=$(h5dump -a /world_size "$state/pipe-search/log.h5" 2>&1 | sed -n 's/^ *(0
 expect_eq "$world" 2 "world_size attribute of the 2-task search's log.h5"
 expect_grep "$p2_out" "--genome $state/pipe-search" "retrain: reads the search's run directory"
 expect_grep "$p2_out" "test top-1" "retrain: the evaluation ran"
-[ -f "$state/pipe-retrain/model_best.pt" ] || fail "retrain: no model_best.pt in $state/pipe-retrain"
+[ -f "$state/pipe-retrain/model_last.pt" ] || fail "retrain: no model_last.pt in $state/pipe-retrain"
 
 array_ended() {  # every task of array job $1 has ended
   local lines

@@ -4,6 +4,7 @@
 /// line is printed every tenth of an epoch, so a Slurm .out file shows progress without carriage
 /// returns.
 #include <chrono>
+#include <string>
 
 namespace gnas {
 
@@ -17,6 +18,9 @@ class Progress {
   bool due(int step);
   /// samples_per_step: global batch, for the images/s figure.
   void draw(int step, double loss, double accuracy, double samples_per_step) const;
+  /// A stage after the training steps (e.g. "evaluating generation 1/2"): redrawn in place on a
+  /// terminal, one plain log line elsewhere, so the output never sits at the last step silently.
+  void stage(const std::string& what) const;
   /// Erases the terminal line (nothing to do for plain lines).
   void clear() const;
 

@@ -56,7 +56,7 @@ struct LoadedModel {
   nn::Network net{nullptr};
   std::string dataset;  ///< e.g. "cifar10": what it was trained on
 };
-/// Loads a model file (or a retrain run directory's model_best.pt) onto `device`. Throws IoError
+/// Loads a model file (or a retrain run directory's final model_last.pt) onto `device`. Throws IoError
 /// naming the file when it is missing, damaged, or its weights do not fit its shape header.
 LoadedModel load_model(const std::string& path_or_dir, const torch::Device& device);
 
