@@ -2,6 +2,8 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
+#include <memory>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
@@ -33,13 +35,24 @@ Stats stats(const std::vector<double>& v) {
 int run_tabular(const cli::TabularArgs& a) {
   namespace nb = ga::nb201;
   const nb::Table table = nb::load_table(a.table);
-  if (!a.out.empty()) io::check_new_run_dir(a.out, true);  // before the work: a bad --out fails now
+  // --out before the work: a new or empty directory, or an earlier tabular output (replaced); held
+  // for the whole run, so a second writer fails now and not after the computation.
+  std::unique_ptr<io::RunDirLock> lock;
+  if (!a.out.empty()) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(a.out, ec))
+      for (const auto& entry : std::filesystem::directory_iterator(a.out, ec)) {
+        const std::string name = entry.path().filename().string();
+        GNAS_CHECK_AS(ConfigError, name == "tabular.h5" || name == ".gnas.lock", "--out '", a.out,
+                      "' holds other files than a gnas tabular output (", name, "); choose another directory");
+      }
+    io::check_new_run_dir(a.out, true);
+    lock = std::make_unique<io::RunDirLock>(a.out, false);
+  }
   const int budget = a.budgets.back();
   const auto t0 = std::chrono::steady_clock::now();
   std::map<std::string, io::Matrix> matrices;
-  std::ostringstream lines;
-  if (!a.json)
-    lines << "strategy  budget   runs   valid_acc (mean +- std)   test_acc (mean +- std)   p_optimum\n";
+  if (!a.json) std::cout << "strategy  budget   runs   valid_acc (mean +- std)   test_acc (mean +- std)   p_optimum\n";
   for (std::size_t s = 0; s < a.strategies.size(); ++s) {
     const std::string& name = a.strategies[s];
     io::Matrix valid{{}, std::uint64_t(a.runs), std::uint64_t(budget)}, test = valid;
@@ -62,6 +75,7 @@ int run_tabular(const cli::TabularArgs& a) {
     }
     matrices[name + "/best_valid"] = std::move(valid);
     matrices[name + "/best_test"] = std::move(test);
+    std::ostringstream lines;  // this strategy's rows, printed as soon as it has finished
     for (std::size_t b = 0; b < a.budgets.size(); ++b) {
       const Stats v = stats(best_valid[b]), t = stats(best_test[b]);
       const double p = double(optimum[b]) / a.runs;
@@ -76,9 +90,9 @@ int run_tabular(const cli::TabularArgs& a) {
         lines << row;
       }
     }
+    std::cout << lines.str() << std::flush;
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::cout << lines.str();
   if (!a.json) {
     const ga::Genome best = nb::decode(table.best_code);
     std::cout << std::fixed << std::setprecision(2) << "optimum (best valid_acc): valid "
@@ -88,7 +102,6 @@ int run_tabular(const cli::TabularArgs& a) {
               << std::setprecision(2) << seconds << " s\n";
   }
   if (!a.out.empty()) {
-    io::RunDirLock lock(a.out, false);
     std::ostringstream budgets, ga;
     for (std::size_t b = 0; b < a.budgets.size(); ++b) budgets << (b ? "," : "") << a.budgets[b];
     ga << "population=" << a.ga.population << " generation=" << a.ga.generation << " p_m=" << a.ga.p_m

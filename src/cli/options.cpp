@@ -337,12 +337,20 @@ ParsedRun parse_run_command(RunCommand command, const std::vector<std::string>& 
   }
   std::vector<std::string> files;
   if (vm.count("config")) files = vm["config"].as<std::vector<std::string>>();
-  if (vm.count("resume") && vm["resume"].as<bool>() && files.empty() && vm.count("out"))
-  {
-    const std::string resumed = vm["out"].as<std::string>() + "/config.ini";
-    GNAS_CHECK_AS(ConfigError, std::ifstream(resumed).good(), "--resume: no run to resume in '",
-                  vm["out"].as<std::string>(), "' (its config.ini is missing)");
-    files.push_back(resumed);
+  // --resume: the run's own config.ini comes first (lowest priority); --config files and the
+  // command line change only what they name (and a change of the run's shape is refused later).
+  if (vm.count("resume") && vm["resume"].as<bool>() && vm.count("out")) {
+    const std::string out = vm["out"].as<std::string>(), resumed = out + "/config.ini";
+    if (std::ifstream(resumed).good()) {
+      files.insert(files.begin(), resumed);
+    } else {
+      GNAS_CHECK_AS(ConfigError, std::ifstream(out + "/checkpoints/latest.pt").good() ||
+                                     std::ifstream(out + "/checkpoints/previous.pt").good(),
+                    "--resume: no run to resume in '", out, "' (no config.ini, no checkpoint)");
+      GNAS_CHECK_AS(ConfigError, !files.empty(), "--resume: '", resumed,
+                    "' is missing; give the run's options with --config FILE (the checkpoint keeps a copy of "
+                    "them, and a change of the run's shape is refused against it)");
+    }
   }
   // po::store keeps the first value it sees for a key: the command line was stored first (it wins),
   // then the files from the last to the first, so a later --config overrides an earlier one.
@@ -476,24 +484,29 @@ TabularArgs parse_tabular_command(const std::vector<std::string>& args) {
                         a.help_text);
   if (a.help) return a;
   a.strategies.clear();
+  GNAS_CHECK_AS(ConfigError, strategies.empty() || strategies.back() != ',', "--strategy: empty item in '", strategies, "'");
   for (const auto& s : split_list(strategies)) {
     GNAS_CHECK_AS(ConfigError, s == "ga" || s == "random" || s == "rea", "--strategy: unknown strategy '", s,
                   "' (ga, random, rea)");
+    GNAS_CHECK_AS(ConfigError, std::find(a.strategies.begin(), a.strategies.end(), s) == a.strategies.end(),
+                  "--strategy: '", s, "' is named twice");
     a.strategies.push_back(s);
   }
   GNAS_CHECK_AS(ConfigError, !a.strategies.empty(), "--strategy: name at least one of ga, random, rea");
   a.budgets.clear();
+  GNAS_CHECK_AS(ConfigError, budgets.empty() || budgets.back() != ',', "--budget: empty item in '", budgets, "'");
   for (const auto& b : split_list(budgets)) {
     char* end = nullptr;
     const long v = std::strtol(b.c_str(), &end, 10);
     GNAS_CHECK_AS(ConfigError, !b.empty() && end == b.c_str() + b.size(), "--budget: '", b, "' is not a whole number");
     GNAS_CHECK_AS(ConfigError, v >= 1 && v <= 15625, "--budget ", v,
                   " must be in [1, 15625]: NAS-Bench-201 has 15,625 cells");
+    GNAS_CHECK_AS(ConfigError, std::find(a.budgets.begin(), a.budgets.end(), int(v)) == a.budgets.end(),
+                  "--budget: ", v, " is named twice");
     a.budgets.push_back(int(v));
   }
   GNAS_CHECK_AS(ConfigError, !a.budgets.empty(), "--budget: give at least one budget");
   std::sort(a.budgets.begin(), a.budgets.end());
-  a.budgets.erase(std::unique(a.budgets.begin(), a.budgets.end()), a.budgets.end());
   GNAS_CHECK_AS(ConfigError, a.runs >= 1 && a.runs <= 1000000, "--runs must be in [1, 1000000], got ", a.runs);
   GNAS_CHECK_AS(ConfigError, seed >= 0, "--seed must be >= 0, got ", seed);
   a.seed = std::uint64_t(seed);

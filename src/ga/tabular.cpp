@@ -1,6 +1,9 @@
 #include "gnas/ga/tabular.h"
 
+#include <sys/stat.h>
+
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <deque>
 #include <fstream>
@@ -90,8 +93,11 @@ bool parse_float(const std::string& s, float& out) {
 }  // namespace
 
 Table load_table(const std::string& path) {
+  struct stat st {};
+  GNAS_CHECK_AS(DataError, ::stat(path.c_str(), &st) == 0, path, ": cannot read the table (no such file)");
+  GNAS_CHECK_AS(DataError, !S_ISDIR(st.st_mode), path, ": is a directory, not the table's CSV file");
   std::ifstream in(path);
-  GNAS_CHECK_AS(DataError, in.good(), path, ": cannot read the table (no such file?)");
+  GNAS_CHECK_AS(DataError, in.good(), path, ": cannot read the table");
   Table t;
   t.path = path;
   t.valid.assign(kCells, -1.f);
@@ -102,7 +108,19 @@ Table load_table(const std::string& path) {
   GNAS_CHECK_AS(DataError, std::getline(in, line), path, ":1: the file is empty");
   if (!line.empty() && line.back() == '\r') line.pop_back();
   const std::string header = "index,arch,params_m,valid_acc,test_acc";
-  GNAS_CHECK_AS(DataError, line == header, path, ":1: expected the header '", header, "', got '", line, "'");
+  if (line != header) {
+    std::string shown;  // invisible characters (a byte-order mark, a stray carriage return) made visible
+    for (unsigned char c : line) {
+      if (c >= 32 && c < 127) {
+        shown += char(c);
+      } else {
+        char hex[8];
+        std::snprintf(hex, sizeof hex, "\\x%02x", c);
+        shown += hex;
+      }
+    }
+    throw DataError(detail::concat(path, ":1: expected the header '", header, "', got '", shown, "'"));
+  }
   int rows = 0;
   while (std::getline(in, line)) {
     ++line_no;
@@ -150,6 +168,7 @@ class Evaluator {
     const float v = t_.valid[std::size_t(code)];
     if (!seen_[std::size_t(code)] && !done()) {
       seen_[std::size_t(code)] = 1;
+      ticks_ = 0;
       if (best_ < 0 || v > t_.valid[std::size_t(best_)]) best_ = code;
       curve_.best_valid.push_back(t_.valid[std::size_t(best_)]);
       curve_.best_test.push_back(t_.test[std::size_t(best_)]);
@@ -157,8 +176,12 @@ class Evaluator {
     }
     return v;
   }
-  /// Guards loops that could stop finding new cells (a converged population).
-  void tick() { GNAS_CHECK(++ticks_ < 1000000, "tabular search: no new cell found after a million tries"); }
+  /// Guards loops that could stop finding new cells (a converged population): a million rounds
+  /// without a new cell end the run with an error.
+  void tick(const char* strategy) {
+    GNAS_CHECK_AS(Error, ++ticks_ < 1000000, strategy, " found no new cell in a million rounds after ",
+                  curve_.best_valid.size(), " distinct cells; lower --budget");
+  }
   Curve take() { return std::move(curve_); }
 
  private:
@@ -184,7 +207,7 @@ Curve run_ga(const Table& t, const GaOptions& opt, int budget, Rng& rng) {
   std::vector<Member> population;
   std::vector<Genome> generation = random_generation(space, opt.generation, rng);
   while (!eval.done()) {
-    eval.tick();
+    eval.tick("the GA");
     std::vector<Member> scored;
     for (const auto& g : generation) scored.push_back({g, eval(g)});
     population = replace(population, scored, opt.population).population;
@@ -216,7 +239,7 @@ Curve run_rea(const Table& t, const ReaOptions& opt, int budget, Rng& rng) {
     population.push_back({g, eval(g)});
   }
   while (!eval.done()) {
-    eval.tick();
+    eval.tick("REA");
     const Member* parent = nullptr;
     for (int s = 0; s < opt.sample; ++s) {
       const Member& m = population[std::size_t(rng.uniform_int(population.size()))];

@@ -167,17 +167,26 @@ std::vector<ga::Genome> genomes_from(const torch::Tensor& t) {
 
 /// net->load replaces each tensor wholesale (shape included) with what the archive holds: check
 /// afterwards that every parameter and buffer kept the shape the network was built with.
+/// net->load replaces each tensor wholesale (shape included) with what the archive holds: check
+/// afterwards that every parameter and buffer kept the shape the network was built with, and on a
+/// mismatch put the network's own tensors back (a fallback checkpoint is then checked against the
+/// real network, not against the rejected file's shapes).
 void load_weights_checked(nn::Network& net, torch::serialize::InputArchive& weights, const std::string& path) {
-  std::vector<std::pair<std::string, std::vector<int64_t>>> shapes;
-  for (const auto& p : net->named_parameters()) shapes.emplace_back(p.key(), p.value().sizes().vec());
-  for (const auto& b : net->named_buffers()) shapes.emplace_back(b.key(), b.value().sizes().vec());
+  std::vector<std::pair<std::string, torch::Tensor>> before;  // copies of the network's own tensors
+  for (const auto& p : net->named_parameters()) before.emplace_back(p.key(), p.value().detach().clone());
+  for (const auto& b : net->named_buffers()) before.emplace_back(b.key(), b.value().detach().clone());
   net->load(weights);
-  std::map<std::string, std::vector<int64_t>> now;
-  for (const auto& p : net->named_parameters()) now[p.key()] = p.value().sizes().vec();
-  for (const auto& b : net->named_buffers()) now[b.key()] = b.value().sizes().vec();
-  for (const auto& [name, shape] : shapes)
-    GNAS_CHECK_AS(IoError, now[name] == shape, path, ": its weights do not fit the network: ", name, " is ",
-                  torch::IntArrayRef(now[name]), " in the file, ", torch::IntArrayRef(shape), " in the network");
+  std::map<std::string, torch::Tensor> now;
+  for (const auto& p : net->named_parameters()) now[p.key()] = p.value();
+  for (const auto& b : net->named_buffers()) now[b.key()] = b.value();
+  for (const auto& [name, original] : before) {
+    if (now[name].sizes() == original.sizes()) continue;
+    const std::string message = detail::concat(path, ": its weights do not fit this run's network: ", name, " is ",
+                                               now[name].sizes(), " in the file, ", original.sizes(), " in the network");
+    torch::NoGradGuard no_grad;
+    for (auto& [key, tensor] : before) now[key].set_(tensor);
+    throw IoError(message);
+  }
 }
 
 void read_into(const std::string& path, nn::Network& net, torch::optim::SGD& sgd, RunState& s) {
@@ -372,10 +381,12 @@ void open_sealed_archive(const std::string& path, torch::serialize::InputArchive
 
 std::string load_checkpoint(const std::string& dir, nn::Network& net, torch::optim::SGD& sgd, RunState& state) {
   std::string first_error;
-  for (const char* name : {"latest.pt", "previous.pt"}) {
+  std::vector<std::string> rejected;
+  // latest.pt.tmp is complete (its seal says so) only when a save stopped between its renames.
+  for (const char* name : {"latest.pt", "latest.pt.tmp", "previous.pt"}) {
     const std::string path = dir + "/" + name;
     if (!io::path_exists(path)) {
-      if (first_error.empty()) first_error = path + ": missing";
+      if (first_error.empty() && std::string(name) == "latest.pt") first_error = path + ": missing";
       continue;
     }
     try {
@@ -383,13 +394,21 @@ std::string load_checkpoint(const std::string& dir, nn::Network& net, torch::opt
       if (!first_error.empty())
         GNAS_LOG(WARN) << "the latest checkpoint could not be used (" << first_error << "); resumed from " << path
                        << " instead";
+      // The next save renames latest.pt onto previous.pt: a rejected file must not take the place
+      // of the good one. Kept aside for inspection.
+      for (const auto& bad : rejected) {
+        const std::string aside = bad + ".damaged-" + utc_timestamp();
+        if (std::rename(bad.c_str(), aside.c_str()) == 0) GNAS_LOG(WARN) << "kept " << bad << " as " << aside;
+      }
       return path;
     } catch (const std::exception& e) {
-      const std::string what = dynamic_cast<const c10::Error*>(&e)
-                                   ? static_cast<const c10::Error&>(e).what_without_backtrace()
-                                   : e.what();
-      if (first_error.empty()) first_error = path + ": " + what;
-      GNAS_LOG(WARN) << path << " is unreadable or corrupt: " << what;
+      std::string what = dynamic_cast<const c10::Error*>(&e)
+                             ? static_cast<const c10::Error&>(e).what_without_backtrace()
+                             : e.what();
+      if (what.rfind(path, 0) != 0) what = path + ": " + what;  // every message names the file once
+      if (first_error.empty()) first_error = what;
+      rejected.push_back(path);
+      GNAS_LOG(WARN) << "cannot resume from " << what;
     }
   }
   throw IoError("no usable checkpoint in '" + dir + "' (" + first_error + "); start a new run instead of --resume");

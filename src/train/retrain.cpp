@@ -88,10 +88,15 @@ int run_retrain(const RunConfig& cfg, const std::string& genome_arg) {
                   " but --data gives ", ds.name);
     if (!changes.empty()) GNAS_LOG(WARN) << "--resume with changed options: " << changes;
     attrs.config = cfg.config_text;
-    attrs.resume_history += resume_record(used, st.epoch, st.step, 1, changes);
+    if (st.epoch < cfg.train.epochs) attrs.resume_history += resume_record(used, st.epoch, st.step, 1, changes);
     io::write_file_atomic(stored_ini, cfg.config_text);
     log = io::Hdf5Log::restore(cfg.out + "/log.h5", st.log);
-    GNAS_LOG(INFO) << "resuming " << cfg.out << " from " << used << " at epoch " << st.epoch + 1 << ", step " << st.step;
+    if (st.epoch >= cfg.train.epochs)
+      GNAS_LOG(INFO) << cfg.out << " has completed its " << st.epoch << " epochs: nothing to do (raise "
+                     << "--train.epochs to continue it)";
+    else
+      GNAS_LOG(INFO) << "resuming " << cfg.out << " from " << used << " at epoch " << st.epoch + 1 << ", step "
+                     << st.step;
   } else {
     io::write_file_atomic(cfg.out + "/genome.json", search::to_json(space, genome));
     io::write_file_atomic(cfg.out + "/cells.dot", search::to_dot(space, genome));

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <csignal>
+#include <functional>
 #include <cstring>
 #include <iomanip>
 #include <set>
@@ -110,6 +111,7 @@ int run_search(const RunConfig& cfg, dist::Communicator& comm) {
   Setup s;
   torch::Device device(torch::kCPU);
   std::exception_ptr setup_error;
+  std::function<void()> write_run;  // rank 0's writes, once every rank's set-up has succeeded
   try {
     GNAS_CHECK_AS(ConfigError, cfg.train.batch >= world, "--train.batch ", cfg.train.batch,
                   " is smaller than the number of ranks (", world, ")");
@@ -142,47 +144,61 @@ int run_search(const RunConfig& cfg, dist::Communicator& comm) {
     for (const auto& p : s.net->parameters()) s.n_params += p.numel();
     s.st.ga_rng = Rng(cfg.seed, 1);
     s.st.data_rng = Rng(cfg.seed, 2);
-    // One writer per run directory, from here to the end of the process.
-    if (root) s.lock = std::make_unique<io::RunDirLock>(cfg.out, cfg.force && !cfg.resume);
+    std::string changes;  // rank 0, --resume: accepted option changes
     if (cfg.resume) {
       std::vector<std::string> structural = kStructuralKeys;
       structural.insert(structural.end(), {"ga.population", "ga.generation", "ga.strategy"});
       const std::string stored_ini = cfg.out + "/config.ini";
-      std::string changes;
-      if (root && io::path_exists(stored_ini))
-        changes = check_resume_config(io::read_file(stored_ini), cfg.config_text, structural);
+      const bool have_ini = io::path_exists(stored_ini);
+      if (root && have_ini) changes = check_resume_config(io::read_file(stored_ini), cfg.config_text, structural);
       s.resumed_from = load_checkpoint(ckpt_dir, s.net, *s.sgd, s.st);
       s.net->to(device);
       if (root) {
-        auto& attrs = s.st.log.attrs;
-        if (!io::path_exists(stored_ini)) changes = check_resume_config(attrs.config, cfg.config_text, structural);
+        const auto& attrs = s.st.log.attrs;
+        if (!have_ini) changes = check_resume_config(attrs.config, cfg.config_text, structural);
         GNAS_CHECK_AS(ConfigError, attrs.dataset == s.ds.name, "--resume: the run was searching ", attrs.dataset,
                       " but --data gives ", s.ds.name);
-        if (!changes.empty()) GNAS_LOG(WARN) << "--resume with changed options: " << changes;
-        attrs.config = cfg.config_text;
-        attrs.world_size = world;
-        attrs.resume_history += resume_record(s.resumed_from, s.st.epoch, s.st.step, world, changes);
-        io::write_file_atomic(stored_ini, cfg.config_text);
-        s.log = io::Hdf5Log::restore(cfg.out + "/log.h5", s.st.log);
       }
     } else {
       s.st.generation = ga::random_generation(s.space, ga_opt.generation, s.st.ga_rng);
-      if (root) {
-        io::write_file_atomic(cfg.out + "/config.ini", cfg.config_text);
-        io::LogAttributes attrs{"search", cfg.config_text, GNAS_VERSION, cfg.seed, world, s.ds.name, now_iso8601(), "",
-                                random_search ? "random" : "ga"};
-        s.log = std::make_unique<io::Hdf5Log>(cfg.out + "/log.h5", attrs, s.space.length(), ga_opt.generation,
-                                              ga_opt.population, true);
-      }
     }
     GNAS_CHECK_AS(ConfigError,
                   s.st.generation.size() == std::size_t(ga_opt.generation) &&
                       (s.st.population.empty() || s.st.population.size() == std::size_t(ga_opt.population)),
                   "--resume: the checkpoint's population/generation sizes differ from --ga.population/--ga.generation");
+    // Every rank has passed its checks (agreed below) before rank 0 writes anything.
+    write_run = [&, changes] {
+      // One writer per run directory, from here to the end of the process.
+      s.lock = std::make_unique<io::RunDirLock>(cfg.out, cfg.force && !cfg.resume);
+      io::write_file_atomic(cfg.out + "/config.ini", cfg.config_text);
+      if (cfg.resume) {
+        auto& attrs = s.st.log.attrs;
+        if (!changes.empty()) GNAS_LOG(WARN) << "--resume with changed options: " << changes;
+        attrs.config = cfg.config_text;
+        attrs.world_size = world;
+        if (s.st.epoch < cfg.train.epochs)
+          attrs.resume_history += resume_record(s.resumed_from, s.st.epoch, s.st.step, world, changes);
+        s.log = io::Hdf5Log::restore(cfg.out + "/log.h5", s.st.log);
+      } else {
+        io::LogAttributes attrs{"search", cfg.config_text, GNAS_VERSION, cfg.seed, world, s.ds.name, now_iso8601(), "",
+                                random_search ? "random" : "ga"};
+        s.log = std::make_unique<io::Hdf5Log>(cfg.out + "/log.h5", attrs, s.space.length(), ga_opt.generation,
+                                              ga_opt.population, true);
+      }
+    };
   } catch (...) {
     setup_error = std::current_exception();
   }
   dist::agree_on_failure(comm, setup_error);
+  // Rank 0 takes the run directory (lock, --force clean-up) and writes; a failure there (another
+  // writer holds the lock) is agreed on too, so no rank waits for rank 0 in a collective.
+  std::exception_ptr write_error;
+  try {
+    if (root) write_run();
+  } catch (...) {
+    write_error = std::current_exception();
+  }
+  dist::agree_on_failure(comm, write_error);
 
   auto& net = s.net;
   auto& st = s.st;
@@ -201,7 +217,10 @@ int run_search(const RunConfig& cfg, dist::Communicator& comm) {
   const int steps = static_cast<int>(n_train / cfg.train.batch);  // the last partial batch is dropped
   const auto [shard_begin, shard_end] = dist::shard_range(cfg.train.batch, rank, world);
   const double local_fraction = double(shard_end - shard_begin) / cfg.train.batch;
-  if (!s.resumed_from.empty())
+  if (!s.resumed_from.empty() && st.epoch >= cfg.train.epochs)
+    GNAS_LOG(INFO) << cfg.out << " has completed its " << st.epoch << " epochs: nothing to do (raise --train.epochs "
+                   << "to continue it)";
+  else if (!s.resumed_from.empty())
     GNAS_LOG(INFO) << "resuming " << cfg.out << " from " << s.resumed_from << " at epoch " << st.epoch + 1
                    << ", step " << st.step;
   GNAS_LOG(INFO) << "gnas search: " << ds.name << " (" << n_train << " train / " << ds.val.size() << " val images, "

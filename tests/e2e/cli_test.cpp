@@ -89,7 +89,7 @@ TEST(SearchEndToEndTest, InterruptedAndResumedRunEqualsUninterruptedRun) {
   std::ofstream(base + "/c/checkpoints/latest.pt", std::ios::trunc) << "not a checkpoint";
   c = run("search --out " + base + "/c --resume --no-progress");
   ASSERT_EQ(c.exit_code, 0) << c.output;
-  EXPECT_CONTAINS(c.output, "latest.pt is unreadable or corrupt");
+  EXPECT_CONTAINS(c.output, "cannot resume from " + base + "/c/checkpoints/latest.pt: not a sealed gnas file");
   EXPECT_CONTAINS(c.output, "resumed from");
 
   H5 ha(base + "/a/log.h5"), hb(base + "/b/log.h5"), hc(base + "/c/log.h5");
@@ -275,6 +275,12 @@ TEST(TabularCliTest, JsonLinesCurvesAndBadOptions) {
   bad = run("tabular --table " + table + " --strategy ga,bayes");
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_CONTAINS(bad.output, "--strategy: unknown strategy 'bayes'");
+  bad = run("tabular --table " + table + " --strategy ga,ga");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_CONTAINS(bad.output, "--strategy: 'ga' is named twice");
+  bad = run("tabular --table " + table + " --budget 100,");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_CONTAINS(bad.output, "--budget: empty item in '100,'");
   bad = run("tabular --table /nonexistent/nb201.csv");
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_CONTAINS(bad.output, "/nonexistent/nb201.csv: cannot read the table");

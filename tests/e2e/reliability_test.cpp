@@ -132,7 +132,14 @@ TEST(CheckpointTest, CorruptedPayloadFallsBackToPrevious) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_CONTAINS(r.output, "latest.pt: checksum mismatch, the file is damaged");
   EXPECT_CONTAINS(r.output, "resumed from " + d + "/checkpoints/previous.pt instead");
+  EXPECT_CONTAINS(r.output, "kept " + d + "/checkpoints/latest.pt as " + d + "/checkpoints/latest.pt.damaged-");
   expect_same_log(ref, d);
+  // The damaged file did not become previous.pt at the next save: both checkpoints still load.
+  const Result again = run("search --resume --out " + d + " --train.epochs 3 --no-progress --debug.stop_after_steps 1");
+  EXPECT_EQ(again.exit_code, 3) << again.output;
+  ASSERT_EQ(std::remove((d + "/checkpoints/latest.pt").c_str()), 0);
+  const Result from_previous = run("search --resume --out " + d + " --train.epochs 3 --no-progress");
+  EXPECT_EQ(from_previous.exit_code, 0) << from_previous.output;
   // A truncated checkpoint is caught too, before torch reads it.
   std::string cut = slurp(d + "/checkpoints/latest.pt");
   std::ofstream(d + "/checkpoints/latest.pt", std::ios::binary | std::ios::trunc) << cut.substr(0, cut.size() - 100);
@@ -179,7 +186,9 @@ TEST(ResumeTest, ShapeChangesAreRefusedBeforeAnyWrite) {
   EXPECT_EQ(r.output.find("c10::Error"), std::string::npos) << r.output;
   EXPECT_EQ(slurp(d + "/config.ini"), config);
   EXPECT_EQ(slurp(d + "/checkpoints/latest.pt"), latest);
-  r = run("search --resume --out " + d + " --train.lr 0.05 --no-progress");
+  // A --config file on --resume changes only what it names: the run's own config.ini stays underneath.
+  std::ofstream(d + ".lr.ini") << "[train]\nlr = 0.05\n";
+  r = run("search --resume --out " + d + " --config " + d + ".lr.ini --no-progress");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_CONTAINS(r.output, "WARN: --resume with changed options: --train.lr 0.1 -> 0.05");
   const H5 h(d + "/log.h5");
@@ -187,6 +196,11 @@ TEST(ResumeTest, ShapeChangesAreRefusedBeforeAnyWrite) {
   EXPECT_CONTAINS(history, " resumed from " + d + "/checkpoints/latest.pt at epoch 2 step 4 on 1 rank(s); changed: "
                            "--train.lr 0.1 -> 0.05");
   EXPECT_CONTAINS(slurp(d + "/config.ini"), "lr = 0.05");
+  // Resuming a finished run says so and records no resume.
+  r = run("search --resume --out " + d + " --no-progress");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_CONTAINS(r.output, d + " has completed its 2 epochs: nothing to do (raise --train.epochs to continue it)");
+  EXPECT_EQ(H5(d + "/log.h5").attr_string("resume_history"), history);
 }
 
 // retrain --resume with another genome than the run's is refused.
