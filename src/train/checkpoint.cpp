@@ -181,7 +181,7 @@ void load_weights_checked(nn::Network& net, torch::serialize::InputArchive& weig
   for (const auto& b : net->named_buffers()) now[b.key()] = b.value();
   for (const auto& [name, original] : before) {
     if (now[name].sizes() == original.sizes()) continue;
-    const std::string message = detail::concat(path, ": its weights do not fit this run's network: ", name, " is ",
+    const std::string message = detail::concat(path, ": its weights do not fit the network: ", name, " is ",
                                                now[name].sizes(), " in the file, ", original.sizes(), " in the network");
     torch::NoGradGuard no_grad;
     for (auto& [key, tensor] : before) now[key].set_(tensor);
