@@ -35,21 +35,7 @@ fail() {
 
 # 12 epochs of 8 steps on 2 ranks: about 2 s an epoch on 2 cores, so the run is still going when the
 # ranks get their SIGTERM T seconds after mpirun's.
-cat > "$work/search.ini" <<'INI'
-[net]
-channels = 4
-cells = 1
-[train]
-epochs = 12
-batch = 32
-[ga]
-population = 4
-generation = 6
-n_v = 50
-[data]
-synthetic_train = 256
-synthetic_val = 100
-INI
+sed 's/^epochs = 1$/epochs = 12/' "$(dirname "$0")/small.ini" > "$work/search.ini"
 cat > "$work/rank.sh" <<'SH'
 #!/bin/sh
 # Runs one rank of gnas, passes mpirun's SIGTERM on, and records gnas's exit code.

@@ -21,6 +21,7 @@ set -uo pipefail
 [ $# -eq 1 ] || { echo "usage: $0 GNAS_EXE" >&2; exit 2; }
 [ -f jobs/slurm/search.sbatch ] || { echo "FAIL: run from the repository root" >&2; exit 1; }
 gnas="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
+tests="$(cd "$(dirname "$0")" && pwd)"   # tiny.ini, small.ini
 [ -x "$gnas" ] || { echo "FAIL: $1 is not an executable" >&2; exit 1; }
 
 # A Slurm job's environment must not leak into this private cluster.
@@ -232,40 +233,11 @@ expect_eq() {  # expect_eq GOT WANT WHAT
 
 cpu=(--gpus-per-task=0 --ntasks-per-node=1 --cpus-per-task=1)   # README: CPU-only submission
 cfg="$state/search.ini"    # ~20 s on one core: 2 epochs x 100 steps
-cat > "$cfg" <<'INI'
-[net]
-channels = 4
-cells = 1
-[train]
-epochs = 2
-batch = 16
-[ga]
-population = 4
-generation = 4
-n_v = 40
-[data]
-synthetic_train = 1600
-synthetic_val = 80
-INI
+cp "$tests/tiny.ini" "$cfg"
 one="$state/one.ini"       # ~10 s on one core: 1 epoch x 100 steps
 sed 's/^epochs = 2$/epochs = 1/' "$cfg" > "$one"
 small="$state/small.ini"   # a few seconds: 1 epoch x 8 steps
-cat > "$small" <<'INI'
-[net]
-channels = 4
-cells = 1
-[train]
-epochs = 1
-batch = 32
-[ga]
-population = 4
-generation = 6
-n_v = 50
-[data]
-synthetic_train = 256
-synthetic_val = 100
-synthetic_test = 200
-INI
+cp "$tests/small.ini" "$small"
 retrain_cfg="$state/retrain.ini"
 cat > "$retrain_cfg" <<'INI'
 [net]

@@ -22,36 +22,8 @@ SH
 printf '#!/bin/sh\necho "$@" >> "%s/requeued"\n' "$work" > "$work/bin/scontrol"
 chmod +x "$work/bin/srun" "$work/bin/scontrol"
 touch "$work/requeued"
-cat > "$work/tiny.ini" <<'INI'
-[net]
-channels = 4
-cells = 1
-[train]
-epochs = 2
-batch = 16
-[ga]
-population = 4
-generation = 4
-n_v = 40
-[data]
-synthetic_train = 1600
-synthetic_val = 80
-INI
-cat > "$work/small.ini" <<'INI'
-[net]
-channels = 4
-cells = 1
-[train]
-epochs = 1
-batch = 32
-[ga]
-population = 4
-generation = 6
-n_v = 50
-[data]
-synthetic_train = 256
-synthetic_val = 100
-INI
+cp "$(dirname "$0")/tiny.ini" "$work/tiny.ini"
+cp "$(dirname "$0")/small.ini" "$work/small.ini"
 
 export PATH="$work/bin:$PATH" SLURM_JOB_ID=4242 SLURM_SUBMIT_DIR="$PWD" GNAS="$gnas" CONFIG="$work/tiny.ini"
 fail() { echo "FAIL: $*"; exit 1; }
