@@ -414,9 +414,12 @@ int run_search(const RunConfig& cfg, dist::Communicator& comm) {
   }
   if (root) {
     GNAS_LOG(INFO) << "wrote " << cfg.out << "/{config.ini, log.h5, best_genome.json, cells.dot, checkpoints/}";
+    // The paper's retrain recipe for CIFAR; the built-in (CPU-sized) defaults for the synthetic set.
+    const std::string recipe = cfg.data.dir.empty() ? ""
+                               : " --data " + cfg.data.dir + " --config configs/retrain_" +
+                                     (s.ds.name == "cifar100" ? "cifar100" : "cifar10") + ".ini";
     GNAS_LOG(INFO) << "retrain the best genome with: gnas retrain --genome " << cfg.out << " --out " << cfg.out
-                   << "-retrain" << (cfg.data.dir.empty() ? "" : " --data " + cfg.data.dir)
-                   << " --config configs/retrain_" << (s.ds.name == "cifar100" ? "cifar100" : "cifar10") << ".ini";
+                   << "-retrain" << recipe;
   }
   return kExitOk;
 }
