@@ -105,30 +105,17 @@ int dispatch(const std::string& command, const std::vector<std::string>& args) {
   if (command == "search") return run_collective(cli::RunCommand::kSearch, args);
   if (command == "retrain") return run_collective(cli::RunCommand::kRetrain, args);
   if (command == "bench") return run_collective(cli::RunCommand::kBench, args);
-  if (command == "export") {
-    const auto a = cli::parse_export_command(args);
-    if (a.help) {
-      std::cout << a.help_text;
+  // One-process commands: parse, print --help or run.
+  auto simple = [](const auto& parsed, auto&& run) -> int {
+    if (parsed.help) {
+      std::cout << parsed.help_text;
       return kExitOk;
     }
-    return export_genome(a);
-  }
-  if (command == "tabular") {
-    const auto a = cli::parse_tabular_command(args);
-    if (a.help) {
-      std::cout << a.help_text;
-      return kExitOk;
-    }
-    return run_tabular(a);
-  }
-  if (command == "evaluate") {
-    const auto a = cli::parse_evaluate_command(args);
-    if (a.help) {
-      std::cout << a.help_text;
-      return kExitOk;
-    }
-    return train::run_evaluate(a);
-  }
+    return run(parsed);
+  };
+  if (command == "export") return simple(cli::parse_export_command(args), export_genome);
+  if (command == "tabular") return simple(cli::parse_tabular_command(args), run_tabular);
+  if (command == "evaluate") return simple(cli::parse_evaluate_command(args), train::run_evaluate);
   throw ConfigError("unknown command '" + command + "'; run 'gnas --help' for the list");
 }
 

@@ -183,23 +183,22 @@ EOF
 
 slurmctld -D -i > "$state/log/slurmctld.out" 2>&1 &
 daemons+=("slurmctld:$!")
+# wait_up CHECK DAEMON_INDEX: up to 30 s until CHECK succeeds, or the daemon has exited.
+wait_up() {
+  for _ in $(seq 1 60); do
+    "$1" && return 0
+    kill -0 "${daemons[$2]#*:}" 2>/dev/null || break
+    sleep 0.5
+  done
+  "$1"
+}
 ctld_up() { timeout 5 scontrol ping 2>/dev/null | grep -q "is UP"; }
-for _ in $(seq 1 60); do
-  ctld_up && break
-  kill -0 "${daemons[1]#*:}" 2>/dev/null || break
-  sleep 0.5
-done
-ctld_up || skip "slurmctld exited or did not answer a ping within 30 s"
+wait_up ctld_up 1 || skip "slurmctld exited or did not answer a ping within 30 s"
 
 slurmd -D > "$state/log/slurmd.out" 2>&1 &
 daemons+=("slurmd:$!")
 node_idle() { [ "$(timeout 5 sinfo -h -n "$host" -o %t 2>/dev/null)" = idle ]; }
-for _ in $(seq 1 60); do
-  node_idle && break
-  kill -0 "${daemons[2]#*:}" 2>/dev/null || break
-  sleep 0.5
-done
-node_idle || skip "slurmd exited or did not register node $host as idle within 30 s (sinfo: $(sinfo -h 2>&1))"
+wait_up node_idle 2 || skip "slurmd exited or did not register node $host as idle within 30 s (sinfo: $(sinfo -h 2>&1))"
 
 # If this script is killed outright (SIGKILL), the watchdog still stops the daemons.
 (
