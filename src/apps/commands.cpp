@@ -22,8 +22,8 @@ int export_genome(const cli::ExportArgs& a) {
   search::SearchSpace space;
   space.n_blocks = a.blocks;
   const search::Genome g = search::load_genome(space, a.genome);
-  std::string body = a.format == "json" ? search::to_json(space, g)
-                     : a.format == "dot" ? search::to_dot(space, g)
+  std::string body = a.format == "json" ? search::to_json(space, g, -1.0, a.compat)
+                     : a.format == "dot" ? search::to_dot(space, g, a.compat)
                                          : search::to_text(space, g) + "\n";
   if (a.output.empty()) {
     std::cout << body;

@@ -19,6 +19,7 @@ namespace {
 struct Strings {  // options converted and checked after parsing
   std::string crossover = "block";
   std::string strategy = "ga";
+  std::string compat = "paper";
   std::int64_t seed = 1;  // parsed signed: "-1" must be an error, not 18446744073709551615
 };
 
@@ -47,7 +48,13 @@ po::options_description config_options(RunConfig& c, Strings& s, RunCommand comm
        "N_cell, cells per stage. Paper: 2 search, 4 retrain")
       ("net.blocks", po::value(&c.net.blocks)->default_value(c.net.blocks), "N_b, blocks per cell. Paper: 5")
       ("net.dropout", po::value(&c.net.dropout)->default_value(c.net.dropout, "0.2"),
-       "dropout before the classifier, in [0, 1). Paper: 0.2");
+       "dropout before the classifier, in [0, 1). Paper: 0.2")
+      ("net.compat", po::value(&s.compat)->default_value(s.compat),
+       "paper (the network of the paper's text) | reference (the network the authors' code trained: 18x18 and "
+       "11x11 stages, a ReLU before the classifier, ...; docs/fidelity.md)")
+      ("net.share_slots", po::value(&c.net.share_slots)->default_value(c.net.share_slots, "true"),
+       "slots A and B of a block share one weight set per (input, op), as the authors' code does; false: one "
+       "set per slot (about twice the supernet's separable-conv weights)");
   if (command != RunCommand::kSearch)
     net.add_options()
         ("net.drop_path_keep", po::value(&c.net.drop_path_keep)->default_value(c.net.drop_path_keep, "0.9"),
@@ -371,6 +378,8 @@ ParsedRun parse_run_command(RunCommand command, const std::vector<std::string>& 
   GNAS_CHECK_AS(ConfigError, s.strategy == "ga" || s.strategy == "random", "--ga.strategy must be ga or random, got ",
                 s.strategy);
   c.search.strategy = s.strategy == "ga" ? ga::Strategy::kGa : ga::Strategy::kRandom;
+  GNAS_CHECK_AS(ConfigError, parse_compat(s.compat, c.net.compat), "--net.compat must be paper or reference, got ",
+                s.compat);
   GNAS_CHECK_AS(ConfigError, !(c.resume && c.force), "--resume and --force exclude each other");
   GNAS_CHECK_AS(ConfigError, command != RunCommand::kRetrain || c.resume || !r.extras.genome.empty(),
                 "--genome is required (genome text, a genome JSON file, or a search run directory)");
@@ -424,13 +433,17 @@ bool parse_simple(const std::vector<std::string>& args, const po::options_descri
 
 ExportArgs parse_export_command(const std::vector<std::string>& args) {
   ExportArgs a;
+  std::string compat = "paper";
   po::options_description d("Options");
   d.add_options()("help,h", "print this help and exit")(
       "genome", po::value(&a.genome)->required(),
       "genome: text of integers (cells separated by '|'), a genome JSON file, or a run directory")(
       "format", po::value(&a.format)->default_value(a.format), "json | dot | text")(
       "output,o", po::value(&a.output), "write here instead of stdout")(
-      "net.blocks", po::value(&a.blocks)->default_value(a.blocks), "N_b, blocks per cell");
+      "net.blocks", po::value(&a.blocks)->default_value(a.blocks), "N_b, blocks per cell")(
+      "net.compat", po::value(&compat)->default_value(compat),
+      "paper | reference: the network the cells are drawn for (reference never concatenates block 0 of the "
+      "input cell)");
   a.help = parse_simple(args, d,
                         "Usage: gnas export --genome G [--format json|dot|text] [-o FILE]\n"
                         "Writes a genome as JSON (genes and decoded cells), Graphviz DOT (one cluster per cell) "
@@ -440,6 +453,7 @@ ExportArgs parse_export_command(const std::vector<std::string>& args) {
   GNAS_CHECK_AS(ConfigError, a.format == "json" || a.format == "dot" || a.format == "text",
                 "--format must be json, dot or text, got ", a.format);
   GNAS_CHECK_AS(ConfigError, a.blocks >= 1 && a.blocks <= 16, "--net.blocks must be in [1, 16], got ", a.blocks);
+  GNAS_CHECK_AS(ConfigError, parse_compat(compat, a.compat), "--net.compat must be paper or reference, got ", compat);
   return a;
 }
 

@@ -55,9 +55,18 @@ AugmentDraw draw_augment(int64_t n, int pad, int64_t height, int64_t width, Rng&
   return d;
 }
 
-torch::Tensor augment(const torch::Tensor& x, const AugmentDraw& d, int pad, int cutout) {
+std::vector<double> normalized_black() {
+  std::vector<double> v(3);
+  for (int ch = 0; ch < 3; ++ch) v[ch] = -kMean[ch] / kStd[ch];
+  return v;
+}
+
+torch::Tensor augment(const torch::Tensor& x, const AugmentDraw& d, int pad, int cutout,
+                      const std::vector<double>& pad_fill) {
   const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
   GNAS_CHECK(static_cast<int64_t>(d.dy.size()) == n, "augment: draw for ", d.dy.size(), " images, batch of ", n);
+  GNAS_CHECK(pad_fill.empty() || static_cast<int64_t>(pad_fill.size()) == c, "augment: ", pad_fill.size(),
+             " padding values for ", c, " channels");
   const auto dev = x.device();
   auto i64 = torch::TensorOptions().dtype(torch::kInt64);
   // All per-image choices travel to the device in one copy: rows dy, dx, flip, cy, cx.
@@ -74,7 +83,18 @@ torch::Tensor augment(const torch::Tensor& x, const AugmentDraw& d, int pad, int
   const auto dy = choice[0], dx = choice[1], flip = choice[2], cy = choice[3], cx = choice[4];
   torch::Tensor y = x;
   if (pad > 0) {
-    auto padded = torch::constant_pad_nd(x, {pad, pad, pad, pad}, 0);
+    torch::Tensor padded;
+    if (pad_fill.empty()) {
+      padded = torch::constant_pad_nd(x, {pad, pad, pad, pad}, 0);
+    } else {  // the fill everywhere, then the images copied into the middle (exact)
+      std::vector<float> fill(pad_fill.begin(), pad_fill.end());
+      padded = torch::tensor(fill, x.options().device(torch::kCPU))
+                   .to(dev)
+                   .view({1, c, 1, 1})
+                   .expand({n, c, h + 2 * pad, w + 2 * pad})
+                   .contiguous();
+      padded.narrow(2, pad, h).narrow(3, pad, w).copy_(x);
+    }
     auto ar_h = torch::arange(h, i64.device(dev)), ar_w = torch::arange(w, i64.device(dev));
     auto rows = (dy.view({n, 1, 1, 1}) + ar_h.view({1, 1, h, 1})).expand({n, c, h, w + 2 * pad});
     y = padded.gather(2, rows);

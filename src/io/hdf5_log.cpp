@@ -155,6 +155,7 @@ Hdf5Log::Hdf5Log(const std::string& path, const LogAttributes& attrs, int genome
   m.attr_string("started_at", attrs.started_at);
   if (!attrs.resume_history.empty()) m.attr_string("resume_history", attrs.resume_history);
   if (!attrs.strategy.empty()) m.attr_string("strategy", attrs.strategy);
+  if (!attrs.net_compat.empty()) m.attr_string("net_compat", attrs.net_compat);
 
   m.group("/epoch");
   for (const char* name : {"lr", "train_loss", "train_acc", "time_s", "best_fitness", "best_full_val_acc", "test_acc"})
@@ -168,6 +169,7 @@ Hdf5Log::Hdf5Log(const std::string& path, const LogAttributes& attrs, int genome
     m.extendible("/ga/generation/genome", H5T_STD_U8LE, {hsize_t(n_g), len});
     m.extendible("/ga/generation/fitness", H5T_IEEE_F32LE, {hsize_t(n_g)});
     m.extendible("/ga/generation/epoch", H5T_STD_I32LE, {});
+    m.extendible("/ga/generation/n_new", H5T_STD_I32LE, {});
     m.extendible("/ga/population/genome", H5T_STD_U8LE, {hsize_t(n_p), len});
     m.extendible("/ga/population/fitness", H5T_IEEE_F32LE, {hsize_t(n_p)});
   }
@@ -216,7 +218,7 @@ std::unique_ptr<Hdf5Log> Hdf5Log::restore(const std::string& path, const LogCont
       return std::vector<T>(v.begin() + long(row * n), v.begin() + long((row + 1) * n));
     };
     log->append_generation(slice(c.generation_genomes, g, gl * c.n_g), slice(c.generation_fitness, g, c.n_g),
-                           c.generation_epoch[g], slice(c.population_genomes, g, gl * c.n_p),
+                           c.generation_epoch[g], c.generation_n_new[g], slice(c.population_genomes, g, gl * c.n_p),
                            slice(c.population_fitness, g, c.n_p));
   }
   if (!c.best_genome.empty()) log->set_best(c.best_genome, c.best_fitness);
@@ -241,19 +243,21 @@ void Hdf5Log::append_epoch(const EpochRecord& r) {
 }
 
 void Hdf5Log::append_generation(const std::vector<std::uint8_t>& generation, const std::vector<float>& generation_fitness,
-                                int epoch, const std::vector<std::uint8_t>& population,
+                                int epoch, int n_new, const std::vector<std::uint8_t>& population,
                                 const std::vector<float>& population_fitness) {
   Impl& m = *impl_;
   GNAS_CHECK(m.datasets.count("/ga/generation/genome"), "Hdf5Log: this log has no /ga group");
   m.append("/ga/generation/genome", H5T_NATIVE_UINT8, generation.data());
   m.append("/ga/generation/fitness", H5T_NATIVE_FLOAT, generation_fitness.data());
   m.append("/ga/generation/epoch", H5T_NATIVE_INT, &epoch);
+  m.append("/ga/generation/n_new", H5T_NATIVE_INT, &n_new);
   m.append("/ga/population/genome", H5T_NATIVE_UINT8, population.data());
   m.append("/ga/population/fitness", H5T_NATIVE_FLOAT, population_fitness.data());
   auto& c = content_;
   c.generation_genomes.insert(c.generation_genomes.end(), generation.begin(), generation.end());
   c.generation_fitness.insert(c.generation_fitness.end(), generation_fitness.begin(), generation_fitness.end());
   c.generation_epoch.push_back(epoch);
+  c.generation_n_new.push_back(n_new);
   c.population_genomes.insert(c.population_genomes.end(), population.begin(), population.end());
   c.population_fitness.insert(c.population_fitness.end(), population_fitness.begin(), population_fitness.end());
 }

@@ -44,8 +44,8 @@ torch::Tensor SepConvImpl::forward(const torch::Tensor& x) {
   return bn4_(pw2_(torch::relu(bn3_(dw2_(torch::relu(y))))));
 }
 
-DownsampleImpl::DownsampleImpl(int64_t in) {
-  conv_ = register_module("conv", conv(in, 2 * in, 1, 1));
+DownsampleImpl::DownsampleImpl(int64_t in, int64_t padding) {
+  conv_ = register_module("conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(in, 2 * in, 1).padding(padding).bias(false)));
   bn_ = register_module("bn", BatchNorm(2 * in));
 }
 

@@ -21,11 +21,19 @@ const char* cell_kind_name(CellKind kind) {
   return "?";
 }
 
-const char* op_name(int op) {
-  static const char* const kNames[kNumOps] = {"identity", "max_pool_3x3", "avg_pool_3x3",
-                                               "sep_conv_3x3", "sep_conv_5x5"};
-  return (op >= 0 && op < kNumOps) ? kNames[op] : "?";
+namespace {
+constexpr OpInfo kOps[kNumOps] = {
+    {"identity", OpKind::kIdentity, 0, false},    {"max_pool_3x3", OpKind::kMaxPool, 3, false},
+    {"avg_pool_3x3", OpKind::kAvgPool, 3, false}, {"sep_conv_3x3", OpKind::kSepConv, 3, true},
+    {"sep_conv_5x5", OpKind::kSepConv, 5, true}};
+}  // namespace
+
+const OpInfo& op_info(int op) {
+  GNAS_CHECK(op >= 0 && op < kNumOps, "op code ", op, " is outside [0, ", kNumOps, ")");
+  return kOps[op];
 }
+
+const char* op_name(int op) { return (op >= 0 && op < kNumOps) ? kOps[op].name : "?"; }
 
 int SearchSpace::num_inputs(CellKind kind, int block) const {
   return block + (kind == CellKind::kInput ? 1 : 2);
@@ -56,7 +64,7 @@ void validate(const SearchSpace& space, const Genome& g) {
   }
 }
 
-CellSpec decode_cell(const SearchSpace& space, const Genome& g, CellKind kind) {
+CellSpec decode_cell(const SearchSpace& space, const Genome& g, CellKind kind, NetCompat compat) {
   CellSpec spec;
   spec.kind = kind;
   const int base = static_cast<int>(kind) * space.genes_per_cell();
@@ -68,8 +76,18 @@ CellSpec decode_cell(const SearchSpace& space, const Genome& g, CellKind kind) {
     for (int in : {int(b[0]), int(b[1])})
       if (in >= offset) used[in - offset] = true;
   }
-  for (int k = 0; k < space.n_blocks; ++k)
+  const bool drop_first = compat == NetCompat::kReference && kind == CellKind::kInput && space.n_blocks > 1;
+  for (int k = drop_first ? 1 : 0; k < space.n_blocks; ++k)
     if (!used[k]) spec.concat.push_back(k);
+  // Liveness, from the last block back: a block is live when it is concatenated or a live block
+  // reads it. Under kPaper every block is live (an unread block is concatenated).
+  spec.live.assign(space.n_blocks, false);
+  for (int k : spec.concat) spec.live[k] = true;
+  for (int k = space.n_blocks - 1; k >= 0; --k) {
+    if (!spec.live[k]) continue;
+    for (int in : {spec.blocks[k].in_a, spec.blocks[k].in_b})
+      if (in >= offset) spec.live[in - offset] = true;
+  }
   return spec;
 }
 
@@ -135,18 +153,19 @@ std::string input_label(const CellSpec& c, int in) {
 }
 }  // namespace
 
-std::string to_json(const SearchSpace& space, const Genome& g, double fitness) {
+std::string to_json(const SearchSpace& space, const Genome& g, double fitness, NetCompat compat) {
   validate(space, g);
   std::ostringstream out;
   out << "{\n  \"format\": \"gnas-genome\",\n  \"n_blocks\": " << space.n_blocks << ",\n  \"genes\": [";
   for (std::size_t i = 0; i < g.size(); ++i) out << (i ? ", " : "") << int(g[i]);
   out << "],\n  \"text\": \"" << to_text(space, g) << "\",\n";
   if (fitness >= 0) out << "  \"fitness\": " << fitness << ",\n";
+  out << "  \"compat\": \"" << compat_name(compat) << "\",\n";
   out << "  \"cells\": {";
   for (int c = 0; c < kNumCellKinds; ++c) {
     const auto kind = static_cast<CellKind>(c);
     out << (c ? ",\n" : "\n") << "    \"" << cell_kind_name(kind) << "\": ";
-    json_cell(out, decode_cell(space, g, kind));
+    json_cell(out, decode_cell(space, g, kind, compat));
   }
   out << "\n  }\n}\n";
   return out.str();
@@ -178,13 +197,14 @@ Genome parse_json(const SearchSpace& space, const std::string& json) {
   return g;
 }
 
-std::string to_dot(const SearchSpace& space, const Genome& g) {
+std::string to_dot(const SearchSpace& space, const Genome& g, NetCompat compat) {
   validate(space, g);
   std::ostringstream out;
-  out << "digraph gnas {\n  rankdir=LR;\n  node [shape=box, style=rounded];\n";
+  out << "digraph gnas {\n  rankdir=LR;\n  label=\"net.compat = " << compat_name(compat)
+      << "\";\n  node [shape=box, style=rounded];\n";
   for (int c = 0; c < kNumCellKinds; ++c) {
     const auto kind = static_cast<CellKind>(c);
-    const CellSpec spec = decode_cell(space, g, kind);
+    const CellSpec spec = decode_cell(space, g, kind, compat);
     const std::string p = cell_kind_name(kind);
     out << "  subgraph cluster_" << p << " {\n    label=\"" << p << " cell\";\n";
     for (int i = 0; i < spec.num_cell_inputs(); ++i)
@@ -226,9 +246,14 @@ Genome load_genome(const SearchSpace& space, const std::string& text_or_path) {
   GNAS_CHECK_AS(IoError, in.good(), "cannot read genome file '", path, "'");
   std::stringstream buf;
   buf << in.rdbuf();
-  const std::string body = buf.str();
+  std::string body = buf.str();
   try {
-    return body.find('{') != std::string::npos ? parse_json(space, body) : parse_text(space, body);
+    if (body.find('{') != std::string::npos) return parse_json(space, body);
+    for (std::size_t at = body.find('#'); at != std::string::npos; at = body.find('#', at)) {
+      const std::size_t eol = body.find('\n', at);  // a text file's comment runs to the end of its line
+      body.erase(at, eol == std::string::npos ? std::string::npos : eol - at);
+    }
+    return parse_text(space, body);
   } catch (const ConfigError& e) {
     throw ConfigError(detail::concat(path, ": ", e.what()));
   }

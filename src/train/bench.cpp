@@ -35,13 +35,7 @@ Figures measure(const RunConfig& cfg, int steps, int warmup, const std::optional
   search::SearchSpace space;
   space.n_blocks = cfg.net.blocks;
   Rng ga_rng(cfg.seed, 1);
-  nn::NetworkOptions o;
-  o.channels = cfg.net.channels;
-  o.cells = cfg.net.cells;
-  o.n_blocks = cfg.net.blocks;
-  o.dropout = cfg.net.dropout;
-  o.fixed = fixed;
-  nn::Network net(o);
+  nn::Network net(network_options(cfg.net, 10, fixed));
   net->to(device);
   if (fixed) net->set_drop_path_keep(cfg.net.drop_path_keep);
   // The supernet switches to a new random genome every step, as a search does.
@@ -120,7 +114,8 @@ int run_bench(const RunConfig& cfg, const cli::CommandExtras& extras, dist::Comm
   json << std::fixed << std::setprecision(2) << "{\"bench\": \"" << (fixed ? "fixed" : "supernet")
        << "\", \"device\": \"" << device << "\", \"ranks\": " << world
        << ", \"threads_per_rank\": " << torch::get_num_threads() << ", \"channels\": " << cfg.net.channels
-       << ", \"cells\": " << cfg.net.cells << ", \"global_batch\": " << cfg.train.batch
+       << ", \"cells\": " << cfg.net.cells << ", \"compat\": \"" << compat_name(cfg.net.compat)
+       << "\", \"share_slots\": " << (cfg.net.share_slots ? "true" : "false") << ", \"global_batch\": " << cfg.train.batch
        << ", \"eval_batch\": " << cfg.data.eval_batch << ", \"steps\": " << steps
        << ", \"train_img_per_s\": " << all.train_ips << ", \"train_img_per_s_per_rank\": " << all.train_ips / world
        << ", \"eval_img_per_s\": " << all.eval_ips << ", \"train_img_per_s_1rank\": " << single.train_ips

@@ -55,7 +55,8 @@ void write_log(torch::serialize::OutputArchive& a, const io::LogContent& c) {
   for (const auto& [key, text] : {std::pair<const char*, const std::string*>{"log_command", &at.command},
                                   {"log_config", &at.config}, {"log_version", &at.version},
                                   {"log_dataset", &at.dataset}, {"log_started_at", &at.started_at},
-                                  {"log_resume_history", &at.resume_history}, {"log_strategy", &at.strategy}})
+                                  {"log_resume_history", &at.resume_history}, {"log_strategy", &at.strategy},
+                                  {"log_net_compat", &at.net_compat}})
     a.write(key, string_tensor(*text));
   std::vector<double> epochs;
   std::vector<int32_t> n_new;
@@ -69,6 +70,8 @@ void write_log(torch::serialize::OutputArchive& a, const io::LogContent& c) {
   a.write("log_generation_genomes", vector_tensor(c.generation_genomes, torch::kUInt8));
   a.write("log_generation_fitness", vector_tensor(c.generation_fitness, torch::kFloat32));
   a.write("log_generation_epoch", vector_tensor(std::vector<int32_t>(c.generation_epoch.begin(), c.generation_epoch.end()),
+                                                torch::kInt32));
+  a.write("log_generation_n_new", vector_tensor(std::vector<int32_t>(c.generation_n_new.begin(), c.generation_n_new.end()),
                                                 torch::kInt32));
   a.write("log_population_genomes", vector_tensor(c.population_genomes, torch::kUInt8));
   a.write("log_population_fitness", vector_tensor(c.population_fitness, torch::kFloat32));
@@ -99,6 +102,8 @@ io::LogContent read_log(torch::serialize::InputArchive& a) {
                                   {"log_resume_history", &at.resume_history}, {"log_strategy", &at.strategy}}) {
     *text = string_from(get(key));
   }
+  torch::Tensor compat;  // absent in checkpoints written before net.compat existed
+  at.net_compat = a.try_read("log_net_compat", compat) ? string_from(compat) : "";
   t = get("log_epochs");
   const auto epochs = vector_from<double>(t);
   t = get("log_n_new");
@@ -118,6 +123,13 @@ io::LogContent read_log(torch::serialize::InputArchive& a) {
   t = get("log_generation_epoch");
   const auto ge = vector_from<int32_t>(t);
   c.generation_epoch.assign(ge.begin(), ge.end());
+  torch::Tensor gn_t;
+  if (a.try_read("log_generation_n_new", gn_t)) {
+    const auto gn = vector_from<int32_t>(gn_t);
+    c.generation_n_new.assign(gn.begin(), gn.end());
+  } else {  // a checkpoint written before /ga/generation/n_new existed
+    c.generation_n_new.assign(c.generation_epoch.size(), -1);
+  }
   t = get("log_population_genomes");
   c.population_genomes = vector_from<uint8_t>(t);
   t = get("log_population_fitness");
@@ -127,7 +139,7 @@ io::LogContent read_log(torch::serialize::InputArchive& a) {
   t = get("log_best_fitness");
   c.best_fitness = t.item<float>();
   const std::size_t rows = c.generation_epoch.size(), len = std::size_t(c.genome_length);
-  GNAS_CHECK(c.generation_genomes.size() == rows * std::size_t(c.n_g) * len &&
+  GNAS_CHECK(c.generation_genomes.size() == rows * std::size_t(c.n_g) * len && c.generation_n_new.size() == rows &&
                  c.generation_fitness.size() == rows * std::size_t(c.n_g) &&
                  c.population_genomes.size() == rows * std::size_t(c.n_p) * len &&
                  c.population_fitness.size() == rows * std::size_t(c.n_p),
@@ -282,6 +294,8 @@ void save_model(const std::string& path, nn::Network& net, const std::string& da
   const auto& o = net->options();
   archive.write("gnas_format", torch::tensor({int64_t{2}}));
   archive.write("gnas_shape", torch::tensor({o.channels, o.cells, int64_t(o.n_blocks), o.num_classes}));
+  // How the genome is built: without it (files of gnas before net.compat) a model is paper/per-slot.
+  archive.write("gnas_net", torch::tensor({int64_t(o.compat), int64_t(o.share_slots)}));
   std::vector<int64_t> genes(net->genome().begin(), net->genome().end());
   archive.write("gnas_genome", torch::tensor(genes));
   archive.write("gnas_dataset", torch::from_blob(const_cast<char*>(dataset.data()), {int64_t(dataset.size())},
@@ -310,6 +324,17 @@ LoadedModel load_model(const std::string& path_or_dir, const torch::Device& devi
   GNAS_CHECK_AS(IoError, format.numel() == 1 && format.item<int64_t>() == 2 && shape.numel() == 4, "--model '", path,
                 "': unsupported model format");
   nn::NetworkOptions o;
+  o.compat = NetCompat::kPaper;
+  o.share_slots = false;  // model files written before net.share_slots had one weight set per slot
+  torch::Tensor net_flags;
+  if (archive.try_read("gnas_net", net_flags)) {
+    GNAS_CHECK_AS(IoError, net_flags.numel() == 2 && net_flags[0].item<int64_t>() >= 0 &&
+                               net_flags[0].item<int64_t>() <= 1 && net_flags[1].item<int64_t>() >= 0 &&
+                               net_flags[1].item<int64_t>() <= 1,
+                  "--model '", path, "': impossible network header (gnas_net)");
+    o.compat = static_cast<NetCompat>(net_flags[0].item<int64_t>());
+    o.share_slots = net_flags[1].item<int64_t>() != 0;
+  }
   o.channels = shape[0].item<int64_t>();
   o.cells = shape[1].item<int64_t>();
   o.n_blocks = static_cast<int>(shape[2].item<int64_t>());

@@ -29,8 +29,21 @@ torch::Device select_device(const std::string& spec, int local_rank) {
   }
 }
 
+nn::NetworkOptions network_options(const NetOptions& net, int64_t num_classes, std::optional<search::Genome> fixed) {
+  nn::NetworkOptions o;
+  o.channels = net.channels;
+  o.cells = net.cells;
+  o.n_blocks = net.blocks;
+  o.num_classes = num_classes;
+  o.dropout = net.dropout;
+  o.compat = net.compat;
+  o.share_slots = net.share_slots;
+  o.fixed = std::move(fixed);
+  return o;
+}
+
 const std::vector<std::string> kStructuralKeys = {
-    "net.channels",      "net.cells",       "net.blocks",      "train.batch",       "data.val_size",
+    "net.channels",      "net.cells",       "net.blocks",      "net.compat",        "net.share_slots",      "train.batch",       "data.val_size",
     "data.train_limit",  "data.synthetic_train", "data.synthetic_val", "data.synthetic_test", "data.synthetic_seed"};
 
 std::string check_resume_config(const std::string& stored, const std::string& now,
@@ -117,7 +130,8 @@ std::pair<torch::Tensor, torch::Tensor> make_batch_shard(const data::Split& spli
       mine.cy.push_back(all.cy[i]);
       mine.cx.push_back(all.cx[i]);
     }
-    x = data::augment(x, mine, 4, cutout);
+    static const std::vector<double> black = data::normalized_black();  // padding: black pixels
+    x = data::augment(x, mine, 4, cutout, black);
   }
   return {x, split.labels.index_select(0, index)};
 }

@@ -57,14 +57,7 @@ int run_retrain(const RunConfig& cfg, const std::string& genome_arg) {
   GNAS_CHECK_AS(ConfigError, cfg.train.batch <= ds.train.size(), "--train.batch ", cfg.train.batch,
                 " is larger than the training split (", ds.train.size(), " images)");
   ds.to(device);
-  nn::NetworkOptions o;
-  o.channels = cfg.net.channels;
-  o.cells = cfg.net.cells;
-  o.n_blocks = cfg.net.blocks;
-  o.num_classes = ds.num_classes;
-  o.dropout = cfg.net.dropout;
-  o.fixed = genome;
-  nn::Network net(o);
+  nn::Network net(network_options(cfg.net, ds.num_classes, genome));
   net->to(device);
   net->set_bn_batch_stats_in_eval(false);  // the fixed network uses running statistics
   auto sgd = make_sgd(net->parameters(), cfg.train);
@@ -98,10 +91,11 @@ int run_retrain(const RunConfig& cfg, const std::string& genome_arg) {
       GNAS_LOG(INFO) << "resuming " << cfg.out << " from " << used << " at epoch " << st.epoch + 1 << ", step "
                      << st.step;
   } else {
-    io::write_file_atomic(cfg.out + "/genome.json", search::to_json(space, genome));
-    io::write_file_atomic(cfg.out + "/cells.dot", search::to_dot(space, genome));
+    io::write_file_atomic(cfg.out + "/genome.json", search::to_json(space, genome, -1.0, cfg.net.compat));
+    io::write_file_atomic(cfg.out + "/cells.dot", search::to_dot(space, genome, cfg.net.compat));
     io::write_file_atomic(cfg.out + "/config.ini", cfg.config_text);
-    io::LogAttributes attrs{"retrain", cfg.config_text, GNAS_VERSION, cfg.seed, 1, ds.name, now_iso8601(), "", ""};
+    io::LogAttributes attrs{"retrain", cfg.config_text, GNAS_VERSION, cfg.seed, 1, ds.name, now_iso8601(), "", "",
+                            compat_name(cfg.net.compat)};
     log = std::make_unique<io::Hdf5Log>(cfg.out + "/log.h5", attrs, space.length(), 0, 0, false);
     log->set_best(genome, std::nanf(""));
   }
@@ -109,7 +103,8 @@ int run_retrain(const RunConfig& cfg, const std::string& genome_arg) {
   const int steps = static_cast<int>(n_train / cfg.train.batch);
   GNAS_LOG(INFO) << "gnas retrain: " << ds.name << " (" << n_train << " train / " << ds.test.size()
                  << " test images) on " << device << ", fixed network C=" << cfg.net.channels
-                 << " N_cell=" << cfg.net.cells << " (" << n_params << " parameters), genome "
+                 << " N_cell=" << cfg.net.cells << " net.compat=" << compat_name(cfg.net.compat) << " ("
+                 << n_params << " parameters), genome "
                  << search::to_text(space, genome);
   const bool show_progress = cfg.progress;
   const auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(device);

@@ -131,13 +131,7 @@ int run_search(const RunConfig& cfg, dist::Communicator& comm) {
                   " is larger than the training split (", s.ds.train.size(), " images)");
     s.ds.to(device);
     s.space.n_blocks = cfg.net.blocks;
-    nn::NetworkOptions net_opt;
-    net_opt.channels = cfg.net.channels;
-    net_opt.cells = cfg.net.cells;
-    net_opt.n_blocks = cfg.net.blocks;
-    net_opt.num_classes = s.ds.num_classes;
-    net_opt.dropout = cfg.net.dropout;
-    s.net = nn::Network(net_opt);
+    s.net = nn::Network(network_options(cfg.net, s.ds.num_classes));
     s.net->to(device);
     s.net->set_bn_batch_stats_in_eval(cfg.search.bn_eval == "batch");
     s.sgd = make_sgd(s.net->parameters(), cfg.train);
@@ -181,7 +175,7 @@ int run_search(const RunConfig& cfg, dist::Communicator& comm) {
         s.log = io::Hdf5Log::restore(cfg.out + "/log.h5", s.st.log);
       } else {
         io::LogAttributes attrs{"search", cfg.config_text, GNAS_VERSION, cfg.seed, world, s.ds.name, now_iso8601(), "",
-                                random_search ? "random" : "ga"};
+                                random_search ? "random" : "ga", compat_name(cfg.net.compat)};
         s.log = std::make_unique<io::Hdf5Log>(cfg.out + "/log.h5", attrs, s.space.length(), ga_opt.generation,
                                               ga_opt.population, true);
       }
@@ -328,8 +322,7 @@ int run_search(const RunConfig& cfg, dist::Communicator& comm) {
     // End of epoch: evaluate-and-replace rounds (DESIGN §4). The generation is split among ranks,
     // every rank scores its members on the same N_v images, the fitness list is summed (each entry
     // is non-zero on one rank only, so the sum is exact), rank 0 replaces and breeds, broadcasts.
-    std::set<ga::Genome> before;
-    for (const auto& m : st.population) before.insert(m.genome);
+    int n_new = 0;  // members inserted into the population, summed over this epoch's generations
     for (int round = 0; round < cfg.search.generations_per_epoch; ++round) {
       progress.stage(detail::concat("evaluating generation ", round + 1, "/", cfg.search.generations_per_epoch, " (",
                                     ga_opt.generation, " genomes on ", cfg.search.n_v, " validation images)"));
@@ -339,10 +332,12 @@ int run_search(const RunConfig& cfg, dist::Communicator& comm) {
       const auto fitness = evaluate_generation(net, st.generation, images, labels, cfg.data.eval_batch, comm);
       std::vector<ga::Member> scored;
       for (int i = 0; i < ga_opt.generation; ++i) scored.push_back({st.generation[i], fitness[i]});
-      const auto local_population = ga::replace(st.population, scored, ga_opt.population).population;
+      const auto replaced = ga::replace(st.population, scored, ga_opt.population);
+      const auto& local_population = replaced.population;
       st.population = local_population;
+      n_new += replaced.n_new;
       if (root) {
-        s.log->append_generation(flatten(scored), fitness_of(scored), epoch, flatten(st.population),
+        s.log->append_generation(flatten(scored), fitness_of(scored), epoch, replaced.n_new, flatten(st.population),
                                  fitness_of(st.population));
         st.generation = random_search ? ga::dedup_and_refill(genes, {}, st.population, ga_opt.generation, st.ga_rng)
                                       : ga::next_generation(genes, ga_opt, st.population, st.ga_rng);
@@ -357,8 +352,6 @@ int run_search(const RunConfig& cfg, dist::Communicator& comm) {
                      detail::concat("the population after the replacement of epoch ", epoch + 1));
       }
     }
-    int n_new = 0;
-    for (const auto& m : st.population) n_new += before.count(m.genome) == 0;
     progress.stage("scoring the best genome on the whole validation split");
     const ga::Member best = st.population.front();
     net->set_genome(best.genome);
@@ -379,11 +372,20 @@ int run_search(const RunConfig& cfg, dist::Communicator& comm) {
       rec.best_full_val_acc = full_val;
       rec.test_acc = std::nan("");
       rec.n_new = n_new;
+      // The genome handed to retrain: the population's best at the epoch with the highest
+      // full-validation accuracy (an earlier epoch keeps it on a tie), as the authors keep the best
+      // by held-out accuracy; the last epoch's best is last_genome.json.
+      double best_val_so_far = -1;
+      for (const auto& e : s.log->content().epochs) best_val_so_far = std::max(best_val_so_far, e.best_full_val_acc);
       s.log->append_epoch(rec);
-      s.log->set_best(best.genome, best.fitness);
+      const auto compat = cfg.net.compat;
+      if (full_val > best_val_so_far) {
+        s.log->set_best(best.genome, best.fitness);
+        io::write_file_atomic(cfg.out + "/best_genome.json", search::to_json(space, best.genome, best.fitness, compat));
+        io::write_file_atomic(cfg.out + "/cells.dot", search::to_dot(space, best.genome, compat));
+      }
       s.log->flush();
-      io::write_file_atomic(cfg.out + "/best_genome.json", search::to_json(space, best.genome, best.fitness));
-      io::write_file_atomic(cfg.out + "/cells.dot", search::to_dot(space, best.genome));
+      io::write_file_atomic(cfg.out + "/last_genome.json", search::to_json(space, best.genome, best.fitness, compat));
       RunState next = st;  // the checkpoint describes the start of the next epoch
       next.epoch = epoch + 1;
       next.log = s.log->content();
@@ -406,14 +408,21 @@ int run_search(const RunConfig& cfg, dist::Communicator& comm) {
   }
   if (cfg.debug.check_sync)
     GNAS_LOG(INFO) << "--debug.check_sync: " << sync_checks << " checks, all " << world << " rank(s) agreed";
-  if (root && !st.population.empty()) {
+  if (root && !s.log->content().best_genome.empty()) {
+    const auto& c = s.log->content();
+    std::size_t best_epoch = 0;
+    for (std::size_t e = 1; e < c.epochs.size(); ++e)
+      if (c.epochs[e].best_full_val_acc > c.epochs[best_epoch].best_full_val_acc) best_epoch = e;
     std::ostringstream line;
-    line << std::fixed << std::setprecision(1) << "best genome (fitness " << st.population.front().fitness
-         << "%): " << search::to_text(space, st.population.front().genome);
+    line << std::fixed << std::setprecision(1) << "best genome (epoch " << best_epoch + 1 << ", fitness "
+         << c.best_fitness << "%, full validation " << c.epochs[best_epoch].best_full_val_acc
+         << "%): " << search::to_text(space, c.best_genome);
     GNAS_LOG(INFO) << line.str();
   }
   if (root) {
-    GNAS_LOG(INFO) << "wrote " << cfg.out << "/{config.ini, log.h5, best_genome.json, cells.dot, checkpoints/}";
+    GNAS_LOG(INFO) << "wrote " << cfg.out
+                   << "/{config.ini, log.h5, best_genome.json (best validation epoch), last_genome.json (last epoch), "
+                      "cells.dot, checkpoints/}";
     // The paper's retrain recipe for CIFAR; the built-in (CPU-sized) defaults for the synthetic set.
     const std::string recipe = cfg.data.dir.empty() ? ""
                                : " --data " + cfg.data.dir + " --config configs/retrain_" +

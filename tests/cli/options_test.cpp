@@ -116,7 +116,7 @@ TEST(OptionsTest, HelpListsEveryOption) {
   const auto r = parse_run_command(RunCommand::kSearch, {"--help"});
   EXPECT_TRUE(r.help);
   for (const char* opt : {"--config", "--out", "--force", "--seed", "--threads", "--device", "--net.channels",
-                          "--net.cells", "--net.blocks", "--net.dropout", "--train.epochs", "--train.batch",
+                          "--net.cells", "--net.blocks", "--net.dropout", "--net.compat", "--net.share_slots", "--train.epochs", "--train.batch",
                           "--train.lr", "--train.momentum", "--train.nesterov", "--train.weight_decay",
                           "--train.schedule", "--ga.population", "--ga.generation", "--ga.p_m", "--ga.p_c",
                           "--ga.crossover", "--ga.n_v", "--ga.generations_per_epoch", "--ga.bn_eval", "--data.dir",
@@ -139,6 +139,69 @@ TEST(OptionsTest, ExportArguments) {
   EXPECT_THROW(parse_export_command({}), ConfigError);
   EXPECT_THROW(parse_export_command({"--genome", "1", "--format", "png"}), ConfigError);
   EXPECT_EQ(parse_export_command({"--genome", "1", "--format", "dot"}).format, "dot");
+  EXPECT_EQ(parse_export_command({"--genome", "1"}).compat, NetCompat::kPaper);
+  EXPECT_EQ(parse_export_command({"--genome", "1", "--net.compat", "reference"}).compat, NetCompat::kReference);
+  try {
+    parse_export_command({"--genome", "1", "--net.compat", "authors"});
+    ADD_FAILURE() << "no error for --net.compat authors";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("--net.compat must be paper or reference, got authors"), std::string::npos)
+        << e.what();
+  }
+}
+
+/// net.compat and net.share_slots: defaults, INI and flags, the resolved config, bad values.
+TEST(OptionsTest, NetworkCompatAndSlotSharing) {
+  auto r = parse_run_command(RunCommand::kSearch, {"--out", "x"});
+  EXPECT_EQ(r.config.net.compat, NetCompat::kPaper);
+  EXPECT_TRUE(r.config.net.share_slots);
+  EXPECT_NE(r.config.config_text.find("compat = paper"), std::string::npos);
+  r = parse_run_command(RunCommand::kRetrain, {"--out", "x", "--genome", "g", "--net.compat", "reference",
+                                               "--net.share_slots", "false"});
+  EXPECT_EQ(r.config.net.compat, NetCompat::kReference);
+  EXPECT_FALSE(r.config.net.share_slots);
+  EXPECT_NE(r.config.config_text.find("compat = reference"), std::string::npos);
+  EXPECT_NE(r.config.config_text.find("share_slots = false"), std::string::npos);
+  const auto ini = write_ini("compat.ini", "[net]\ncompat = reference\n");
+  EXPECT_EQ(parse_run_command(RunCommand::kSearch, {"--out", "x", "--config", ini}).config.net.compat,
+            NetCompat::kReference);
+  expect_error({"--out", "x", "--net.compat", "Reference"}, "--net.compat must be paper or reference, got Reference");
+  expect_error({"--out", "x", "--net.share_slots", "maybe"}, "share_slots");
+}
+
+/// Every shipped config parses for its command, and carries the authors' recipe values.
+TEST(OptionsTest, ShippedConfigsParseWithTheAuthorsRecipes) {
+  auto load = [](RunCommand command, const std::string& file) {
+    std::vector<std::string> args = {"--out", "x", "--config", file};
+    if (command == RunCommand::kRetrain) args.insert(args.end(), {"--genome", "g"});
+    return parse_run_command(command, args).config;
+  };
+  const auto s10 = load(RunCommand::kSearch, "configs/search_cifar10.ini");
+  EXPECT_DOUBLE_EQ(s10.train.lr, 0.1);
+  EXPECT_EQ(s10.train.batch, 128);
+  const auto s100 = load(RunCommand::kSearch, "configs/search_cifar100.ini");
+  EXPECT_DOUBLE_EQ(s100.train.lr, 0.05);
+  EXPECT_DOUBLE_EQ(s100.search.ga.p_m, 0.01);
+  const auto r10 = load(RunCommand::kRetrain, "configs/retrain_cifar10.ini");
+  EXPECT_DOUBLE_EQ(r10.train.lr / r10.train.batch, 0.1 / 128);  // the paper's per-sample rate
+  const auto r100 = load(RunCommand::kRetrain, "configs/retrain_cifar100.ini");
+  EXPECT_EQ(r100.net.channels, 48);
+  EXPECT_EQ(r100.train.batch, 50);
+  EXPECT_DOUBLE_EQ(r100.train.lr, 0.05);
+  const auto paper = load(RunCommand::kRetrain, "configs/reproduce_paper_cifar10.ini");
+  EXPECT_EQ(paper.net.compat, NetCompat::kReference);
+  EXPECT_EQ(paper.net.channels, 48);
+  EXPECT_EQ(paper.net.cells, 4);
+  EXPECT_EQ(paper.train.epochs, 630);
+  load(RunCommand::kSearch, "configs/quick_cpu.ini");
+  // Each usage comment names its own file.
+  for (const char* file : {"configs/search_cifar10.ini", "configs/search_cifar100.ini", "configs/retrain_cifar10.ini",
+                           "configs/retrain_cifar100.ini", "configs/reproduce_paper_cifar10.ini",
+                           "configs/quick_cpu.ini"}) {
+    std::ifstream in(file);
+    const std::string text((std::istreambuf_iterator<char>(in)), {});
+    EXPECT_NE(text.find(std::string("--config ") + file), std::string::npos) << file;
+  }
 }
 
 }  // namespace

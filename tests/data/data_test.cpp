@@ -105,6 +105,29 @@ TEST(AugmentTest, CropOffsetsStayInsideThePaddingAndCropExactly) {
   EXPECT_TRUE(torch::equal(augment(x, centre, 1, 0), x));
 }
 
+/// Training batches pad with black pixels as the authors do (zeros before normalisation, so
+/// -mean/std per channel after it), not with the mean colour; the image inside is copied exactly.
+TEST(AugmentTest, CropPaddingIsBlackBeforeNormalisation) {
+  auto u8 = torch::full({1, 3, 4, 4}, 200, torch::kUInt8);
+  const auto x = normalize(u8);
+  const auto black = normalized_black();
+  ASSERT_EQ(black.size(), 3u);
+  const auto zero_pixel = normalize(torch::zeros({1, 3, 1, 1}, torch::kUInt8));
+  for (int ch = 0; ch < 3; ++ch) EXPECT_NEAR(black[ch], zero_pixel[0][ch][0][0].item<double>(), 1e-5);
+  AugmentDraw corner{{0}, {0}, {0}, {0}, {0}};  // crop at (0, 0): row 0 and column 0 are padding
+  const auto y = augment(x, corner, 1, 0, black);
+  for (int ch = 0; ch < 3; ++ch) {
+    for (int i = 0; i < 4; ++i) {
+      EXPECT_EQ(y[0][ch][0][i].item<float>(), float(black[ch])) << "channel " << ch;
+      EXPECT_EQ(y[0][ch][i][0].item<float>(), float(black[ch])) << "channel " << ch;
+    }
+    EXPECT_TRUE(torch::equal(y[0][ch].slice(0, 1, 4).slice(1, 1, 4), x[0][ch].slice(0, 0, 3).slice(1, 0, 3)));
+  }
+  AugmentDraw centre{{1}, {1}, {0}, {0}, {0}};
+  EXPECT_TRUE(torch::equal(augment(x, centre, 1, 0, black), x));
+  EXPECT_THROW(augment(x, centre, 1, 0, {0.0, 0.0}), gnas::Error);  // one value per channel
+}
+
 TEST(AugmentTest, FlipMirrorsExactly) {
   auto x = torch::arange(0, 24, torch::kFloat).view({2, 3, 2, 2});
   AugmentDraw d{{0, 0}, {0, 0}, {1, 0}, {0, 0}, {0, 0}};

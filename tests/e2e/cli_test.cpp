@@ -36,17 +36,31 @@ TEST(SearchEndToEndTest, TinySearchWritesAConsistentLog) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_CONTAINS(r.output, "epoch 1/2");
   EXPECT_CONTAINS(r.output, "epoch 2/2");
-  for (const char* f : {"/config.ini", "/log.h5", "/best_genome.json", "/cells.dot"})
+  for (const char* f : {"/config.ini", "/log.h5", "/best_genome.json", "/last_genome.json", "/cells.dot"})
     EXPECT_TRUE(std::ifstream(dir + f).good()) << f;
 
-  gnas::testing::check_search_log(dir + "/log.h5", {});
-  std::vector<uint8_t> pop;
+  const auto final_population = gnas::testing::check_search_log(dir + "/log.h5", {});
+  std::vector<uint8_t> pop, best;
   std::vector<float> pop_fit;
   {
     const H5 h(dir + "/log.h5");
     pop = h.read<uint8_t>("/ga/population/genome", H5T_NATIVE_UINT8);
     pop_fit = h.read<float>("/ga/population/fitness", H5T_NATIVE_FLOAT);
+    best = h.read<uint8_t>("/best/genome", H5T_NATIVE_UINT8);
+    EXPECT_EQ(h.attr_string("net_compat"), "paper");
   }
+  // best_genome.json is the log's /best (the best-validation epoch's), last_genome.json the last
+  // epoch's best; read back through `gnas export`.
+  auto as_text = [](const std::vector<uint8_t>& g) {
+    std::string t;
+    for (std::size_t i = 0; i < g.size(); ++i) t += (i ? (i % 20 == 0 ? " | " : " ") : "") + std::to_string(g[i]);
+    return t + "\n";
+  };
+  ASSERT_FALSE(final_population.empty());
+  EXPECT_EQ(run("export --format text --genome " + dir + "/best_genome.json").output, as_text(best));
+  EXPECT_EQ(run("export --format text --genome " + dir + "/last_genome.json").output,
+            as_text(final_population.front().first));
+  EXPECT_CONTAINS(r.output, "best genome (epoch ");
 
   // The exported best genome re-reads, and export turns the run directory into DOT.
   const Result dot = run("export --genome " + dir + " --format dot");
@@ -160,6 +174,29 @@ TEST(RetrainEndToEndTest, RetrainEvaluateAndResume) {
   bad = run("retrain --out " + base + "/c" + kTinyRetrain);
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_CONTAINS(bad.output, "--genome is required");
+}
+
+/// The paper's CIFAR-10 cell, shipped as a file, retrains in the authors' network (net.compat =
+/// reference) and evaluates from its model file alone; resume refuses a change of compat.
+TEST(RetrainEndToEndTest, ReferenceCompatRetrainsThePaperCell) {
+  const std::string base = temp_dir();
+  const Result a = run("retrain --genome configs/genomes/paper_cifar10.txt --net.compat reference --out " + base + "/a" +
+                       kTinyRetrain);
+  ASSERT_EQ(a.exit_code, 0) << a.output;
+  EXPECT_CONTAINS(a.output, "net.compat=reference");
+  std::ifstream json(base + "/a/genome.json");
+  const std::string genome_json((std::istreambuf_iterator<char>(json)), {});
+  EXPECT_CONTAINS(genome_json, "\"compat\": \"reference\"");
+  {
+    const H5 h(base + "/a/log.h5");
+    EXPECT_EQ(h.attr_string("net_compat"), "reference");
+  }
+  const Result ev = run("evaluate --model " + base + "/a --threads 1");
+  ASSERT_EQ(ev.exit_code, 0) << ev.output;
+  EXPECT_CONTAINS(ev.output, "test top-1 ");
+  const Result changed = run("retrain --out " + base + "/a --resume --net.compat paper --train.epochs 3 --no-progress");
+  EXPECT_EQ(changed.exit_code, 2) << changed.output;
+  EXPECT_CONTAINS(changed.output, "--net.compat reference -> paper");
 }
 
 TEST(RealDataEndToEndTest, SearchRetrainEvaluateOnCifar10) {

@@ -2,6 +2,7 @@
 // checkpoints and logs, changed options on resume, SIGKILL, a full disk, srun without PMI.
 // Every test runs real processes on real files; docs/reliability.md lists them.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <hdf5.h>
 
 #include <cstdio>
@@ -245,9 +246,15 @@ TEST(CheckpointTest, KilledRunIsReadableAndResumes) {
 // good checkpoint intact (a copy of the run resumes elsewhere). Needs a small tmpfs.
 TEST(CheckpointTest, DiskFullKeepsTheLastGoodCheckpoint) {
   const std::string mnt = temp_dir();
-  const Result m = gnas::testing::run_shell("mount -t tmpfs -o size=12m tmpfs " + mnt);
+  // The size of one checkpoint of this run, from the same run elsewhere: the tmpfs holds one
+  // and a half, so the first fits and the second does not fit beside it.
+  const std::string probe = temp_dir() + "/probe";
+  ASSERT_EQ(run("search --out " + probe + kTiny).exit_code, 0);
+  struct stat st {};
+  ASSERT_EQ(::stat((probe + "/checkpoints/latest.pt").c_str(), &st), 0);
+  const long kib = long(st.st_size) * 3 / 2 / 1024 + 64;
+  const Result m = gnas::testing::run_shell("mount -t tmpfs -o size=" + std::to_string(kib) + "k tmpfs " + mnt);
   if (m.exit_code != 0) GTEST_SKIP() << "cannot mount a small tmpfs here (needs root): " << m.output;
-  // One checkpoint (~8 MB) fits; the second does not fit beside it.
   const Result r = run("search --out " + mnt + "/run" + kTiny);
   const Result files = gnas::testing::run_shell("ls -a " + mnt + "/run/checkpoints");
   const bool latest_intact = run("export --genome " + mnt + "/run --format text").exit_code == 0;

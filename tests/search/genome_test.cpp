@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <map>
 
 #include "gnas/core/error.h"
 
@@ -47,6 +48,113 @@ TEST(GenomeTest, DecodeFindsTheConcatenatedBlocks) {
   const CellSpec input = decode_cell(s, g, CellKind::kInput);
   EXPECT_EQ(input.num_cell_inputs(), 1);
   EXPECT_EQ(input.concat, std::vector<int>({2, 3, 4}));
+}
+
+/// Under net.compat = reference, block 0 of the input cell is never concatenated (the authors'
+/// code): when no block reads it, it is dead (not computed). Other cells are unchanged.
+TEST(GenomeTest, ReferenceCompatNeverConcatenatesInputBlockZero) {
+  SearchSpace s;
+  const Genome g = parse_text(s, genome_text());  // input cell: block 0 read by block 1
+  for (int k = 0; k < kNumCellKinds; ++k) {
+    const auto kind = static_cast<CellKind>(k);
+    EXPECT_EQ(decode_cell(s, g, kind, NetCompat::kReference).concat, decode_cell(s, g, kind).concat);
+  }
+  // An input cell in which nothing reads block 0: concatenated under paper, dead under reference.
+  const Genome lone = parse_text(s, std::string(kNormal) + " | " + kReduction + " | 0 0 3 0  0 0 4 1  2 0 0 0  0 0 1 2  0 0 3 3");
+  const CellSpec paper = decode_cell(s, lone, CellKind::kInput);
+  const CellSpec reference = decode_cell(s, lone, CellKind::kInput, NetCompat::kReference);
+  EXPECT_EQ(paper.concat, std::vector<int>({0, 2, 3, 4}));
+  EXPECT_EQ(reference.concat, std::vector<int>({2, 3, 4}));
+  EXPECT_EQ(paper.live, std::vector<bool>({true, true, true, true, true}));
+  EXPECT_EQ(reference.live, std::vector<bool>({false, true, true, true, true}));
+  EXPECT_TRUE(paper.uses_state(0));
+  // One block: it is the cell's output under both.
+  SearchSpace one;
+  one.n_blocks = 1;
+  const Genome tiny = parse_text(one, "0 1 3 4 | 0 1 1 2 | 0 0 3 3");
+  EXPECT_EQ(decode_cell(one, tiny, CellKind::kInput, NetCompat::kReference).concat, std::vector<int>({0}));
+  // JSON and DOT say which compat they describe.
+  EXPECT_NE(to_json(s, lone, -1, NetCompat::kReference).find("\"compat\": \"reference\""), std::string::npos);
+  EXPECT_NE(to_json(s, lone).find("\"compat\": \"paper\""), std::string::npos);
+  EXPECT_NE(to_dot(s, lone, NetCompat::kReference).find("net.compat = reference"), std::string::npos);
+  EXPECT_NE(to_dot(s, lone, NetCompat::kReference).find("input_b0 [label"), std::string::npos);
+  EXPECT_EQ(to_dot(s, lone, NetCompat::kReference).find("input_b0 -> input_out"), std::string::npos);
+  EXPECT_NE(to_dot(s, lone).find("input_b0 -> input_out"), std::string::npos);
+}
+
+/// A block as the paper's pictures draw it: slot A's op and source, slot B's op and source, with
+/// the pictures' names (x0, x1, or "add N" = the Add box numbered N).
+struct DrawnBlock {
+  const char* op_a;
+  int from_a;
+  const char* op_b;
+  int from_b;
+};
+
+/// Genes of a cell as drawn; the op names and input numbering follow ../shared/paper/README.md
+/// and are translated here independently of the genome code.
+std::vector<int> drawn_genes(const std::vector<DrawnBlock>& blocks) {
+  const std::map<std::string, int> ops = {{"Identity", 0}, {"Max3x3", 1}, {"Avg3x3", 2}, {"Dw3x3", 3}, {"Dw5x5", 4}};
+  std::vector<int> genes;
+  for (const auto& b : blocks) genes.insert(genes.end(), {b.from_a, b.from_b, ops.at(b.op_a), ops.at(b.op_b)});
+  return genes;
+}
+
+struct DrawnCell {
+  CellKind kind;
+  std::vector<DrawnBlock> blocks;
+  std::vector<int> concat_boxes;  // the Add boxes with an arrow into Concat
+};
+
+void expect_cells_as_drawn(const std::string& file, const std::vector<DrawnCell>& cells) {
+  SearchSpace s;
+  const Genome g = load_genome(s, file);
+  for (const auto& cell : cells) {
+    const CellSpec spec = decode_cell(s, g, cell.kind);
+    std::vector<int> genes;
+    for (const auto& b : spec.blocks) genes.insert(genes.end(), {b.in_a, b.in_b, b.op_a, b.op_b});
+    EXPECT_EQ(genes, drawn_genes(cell.blocks)) << file << ", " << cell_kind_name(cell.kind) << " cell";
+    std::vector<int> boxes;  // Add box number = block index + number of cell inputs
+    for (int k : spec.concat) boxes.push_back(k + spec.num_cell_inputs());
+    EXPECT_EQ(boxes, cell.concat_boxes) << file << ", " << cell_kind_name(cell.kind) << " cell";
+  }
+}
+
+/// configs/genomes/paper_cifar10.txt against paper Fig. 14, block by block: (j0) is slot A and
+/// (j1) slot B of block j; x[0] = h_n (x in the input cell), x[1] = h_{n-1}; Add (i) is input i.
+TEST(PaperGenomeTest, Cifar10CellsMatchFig14) {
+  expect_cells_as_drawn(
+      "configs/genomes/paper_cifar10.txt",
+      {{CellKind::kNormal,
+        {{"Dw3x3", 0, "Dw3x3", 1}, {"Dw3x3", 0, "Max3x3", 2}, {"Avg3x3", 2, "Dw5x5", 1}, {"Max3x3", 4, "Dw5x5", 0},
+         {"Dw5x5", 4, "Dw5x5", 1}},
+        {3, 5, 6}},
+       {CellKind::kReduction,
+        {{"Max3x3", 0, "Dw5x5", 1}, {"Avg3x3", 2, "Max3x3", 2}, {"Avg3x3", 0, "Max3x3", 0}, {"Dw5x5", 3, "Avg3x3", 4},
+         {"Identity", 3, "Avg3x3", 1}},
+        {5, 6}},
+       {CellKind::kInput,
+        {{"Dw3x3", 0, "Max3x3", 0}, {"Dw3x3", 1, "Max3x3", 1}, {"Dw3x3", 0, "Avg3x3", 2}, {"Avg3x3", 0, "Max3x3", 0},
+         {"Max3x3", 1, "Dw3x3", 1}},
+        {3, 4, 5}}});
+}
+
+/// configs/genomes/paper_cifar100.txt against ../shared/paper/cifar100-cells.png, block by block.
+TEST(PaperGenomeTest, Cifar100CellsMatchTheAuthorsPicture) {
+  expect_cells_as_drawn(
+      "configs/genomes/paper_cifar100.txt",
+      {{CellKind::kNormal,
+        {{"Identity", 1, "Dw5x5", 0}, {"Dw5x5", 1, "Dw5x5", 1}, {"Avg3x3", 2, "Max3x3", 3}, {"Max3x3", 2, "Dw5x5", 1},
+         {"Dw3x3", 1, "Avg3x3", 3}},
+        {4, 5, 6}},
+       {CellKind::kReduction,
+        {{"Dw5x5", 0, "Dw3x3", 0}, {"Dw3x3", 0, "Identity", 0}, {"Dw5x5", 0, "Identity", 2}, {"Avg3x3", 0, "Max3x3", 2},
+         {"Dw3x3", 1, "Dw5x5", 3}},
+        {4, 5, 6}},
+       {CellKind::kInput,
+        {{"Dw5x5", 0, "Avg3x3", 0}, {"Max3x3", 1, "Dw3x3", 1}, {"Dw5x5", 0, "Identity", 0}, {"Dw5x5", 0, "Dw3x3", 3},
+         {"Identity", 0, "Max3x3", 3}},
+        {2, 4, 5}}});
 }
 
 TEST(GenomeTest, TextRoundTripsWithCellSeparators) {

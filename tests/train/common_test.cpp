@@ -90,6 +90,7 @@ TEST(ModelFileTest, RoundTripAndBadFilesNameTheProblem) {
   torch::serialize::OutputArchive archive, weights;
   archive.write("gnas_format", torch::tensor({int64_t{2}}));
   archive.write("gnas_shape", torch::tensor({int64_t{6}, int64_t{1}, int64_t{5}, int64_t{10}}));
+  archive.write("gnas_net", torch::tensor({int64_t{0}, int64_t{1}}));
   std::vector<int64_t> genes(o.fixed->begin(), o.fixed->end());
   archive.write("gnas_genome", torch::tensor(genes));
   archive.write("gnas_dataset", torch::zeros({1}, torch::kUInt8));
@@ -99,6 +100,18 @@ TEST(ModelFileTest, RoundTripAndBadFilesNameTheProblem) {
   expect_io_error(dir + "lying.pt", "lying.pt': its weights do not fit the network: ");
   expect_io_error(dir + "lying.pt", "stem_conv.weight is [4, 3, 3, 3] in the file, [6, 3, 3, 3] in the network (header: C=6 N_cell=1 N_b=5 classes=10)");
 
+  // A header with an impossible compat value.
+  torch::serialize::OutputArchive bad_net, bad_weights;
+  bad_net.write("gnas_format", torch::tensor({int64_t{2}}));
+  bad_net.write("gnas_shape", torch::tensor({int64_t{4}, int64_t{1}, int64_t{5}, int64_t{10}}));
+  bad_net.write("gnas_net", torch::tensor({int64_t{7}, int64_t{1}}));
+  bad_net.write("gnas_genome", torch::tensor(genes));
+  bad_net.write("gnas_dataset", torch::zeros({1}, torch::kUInt8));
+  net->save(bad_weights);
+  bad_net.write("model", bad_weights);
+  std::ofstream(dir + "bad_net.pt", std::ios::binary) << seal_archive(bad_net);
+  expect_io_error(dir + "bad_net.pt", "bad_net.pt': impossible network header (gnas_net)");
+
   // One changed byte anywhere: the checksum says so.
   std::ifstream in(dir + "model.pt", std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(in)), {});
@@ -106,6 +119,56 @@ TEST(ModelFileTest, RoundTripAndBadFilesNameTheProblem) {
   std::ofstream(dir + "flipped.pt", std::ios::binary) << bytes;
   expect_io_error(dir + "flipped.pt", "flipped.pt: checksum mismatch, the file is damaged");
   expect_io_error(dir + "missing.pt", "no such file");
+}
+
+/// The network's compat and slot sharing travel in the model file, so evaluate rebuilds the same
+/// network; a file written before they existed (no gnas_net entry) is read as paper, per-slot.
+TEST(ModelFileTest, CompatAndSlotSharingRoundTripAndOldFilesStillLoad) {
+  torch::manual_seed(0);
+  search::SearchSpace space;
+  Rng rng(9);
+  const std::string dir = ::testing::TempDir();
+  const auto x = torch::randn({2, 3, 32, 32});
+  for (const auto compat : {NetCompat::kPaper, NetCompat::kReference})
+    for (const bool share : {true, false}) {
+      nn::NetworkOptions o;
+      o.channels = 4;
+      o.cells = 1;
+      o.compat = compat;
+      o.share_slots = share;
+      o.fixed = ga::random_genome(space, rng);
+      nn::Network net(o);
+      save_model(dir + "flags.pt", net, "cifar10");
+      LoadedModel m = load_model(dir + "flags.pt", torch::kCPU);
+      EXPECT_EQ(m.net->options().compat, compat);
+      EXPECT_EQ(m.net->options().share_slots, share);
+      net->eval();
+      m.net->eval();
+      EXPECT_TRUE(torch::equal(net->forward(x), m.net->forward(x)));
+    }
+  // An old file: per-slot weights and no gnas_net entry.
+  nn::NetworkOptions o;
+  o.channels = 4;
+  o.cells = 1;
+  o.share_slots = false;
+  o.fixed = search::parse_text(space, "0 1 3 3 0 2 3 1 2 1 2 4 4 0 1 4 4 1 4 4 | 0 1 1 4 2 2 2 1 0 0 2 1 3 4 4 2 3 1 0 2 | "
+                                      "0 0 3 1 1 1 3 1 0 2 3 2 0 0 2 1 1 1 1 3");
+  nn::Network old_net(o);
+  torch::serialize::OutputArchive archive, weights;
+  archive.write("gnas_format", torch::tensor({int64_t{2}}));
+  archive.write("gnas_shape", torch::tensor({int64_t{4}, int64_t{1}, int64_t{5}, int64_t{10}}));
+  std::vector<int64_t> genes(o.fixed->begin(), o.fixed->end());
+  archive.write("gnas_genome", torch::tensor(genes));
+  archive.write("gnas_dataset", torch::zeros({1}, torch::kUInt8));
+  old_net->save(weights);
+  archive.write("model", weights);
+  std::ofstream(dir + "old.pt", std::ios::binary) << seal_archive(archive);
+  LoadedModel m = load_model(dir + "old.pt", torch::kCPU);
+  EXPECT_EQ(m.net->options().compat, NetCompat::kPaper);
+  EXPECT_FALSE(m.net->options().share_slots);
+  old_net->eval();
+  m.net->eval();
+  EXPECT_TRUE(torch::equal(old_net->forward(x), m.net->forward(x)));
 }
 
 }  // namespace

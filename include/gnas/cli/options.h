@@ -52,6 +52,7 @@ struct ExportArgs {
   std::string format = "json";  ///< json | dot | text
   std::string output;           ///< empty: stdout
   int blocks = 5;
+  NetCompat compat = NetCompat::kPaper;
   bool help = false;
   std::string help_text;
 };

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "gnas/core/compat.h"
 #include "gnas/ga/operators.h"
 
 namespace gnas {
@@ -16,6 +17,8 @@ struct NetOptions {
   double dropout = 0.2;    ///< dropout before the classifier
   double drop_path_keep = 0.9;  ///< retrain only: per-sample drop-path keep probability
   int drop_path_from = 0;       ///< retrain only: first epoch (0-based) with drop-path on
+  NetCompat compat = NetCompat::kPaper;  ///< paper | reference (docs/fidelity.md)
+  bool share_slots = true;      ///< slots A and B of a block share weights per (input, op)
 };
 
 struct TrainOptions {

@@ -25,8 +25,14 @@ struct AugmentDraw {
 };
 AugmentDraw draw_augment(int64_t n, int pad, int64_t height, int64_t width, Rng& rng);
 
-/// x: float [N, C, H, W] -> same shape. Zero padding by `pad`, crop at (dy, dx), flip, then a
-/// cutout x cutout hole centred at (cy, cx), clipped at the borders (cutout 0: none).
-torch::Tensor augment(const torch::Tensor& x, const AugmentDraw& draw, int pad, int cutout);
+/// The value of a black (0, 0, 0) pixel after normalize(): -mean / std per channel.
+std::vector<double> normalized_black();
+
+/// x: float [N, C, H, W] -> same shape. Padding by `pad` with `pad_fill` (one value per channel;
+/// empty: zeros), crop at (dy, dx), flip, then a cutout x cutout hole centred at (cy, cx), clipped
+/// at the borders, set to 0 (cutout 0: none). Training batches pad with normalized_black(), as the
+/// authors pad black pixels before normalisation.
+torch::Tensor augment(const torch::Tensor& x, const AugmentDraw& draw, int pad, int cutout,
+                      const std::vector<double>& pad_fill = {});
 
 }  // namespace gnas::data

@@ -21,13 +21,14 @@ struct LogAttributes {
   std::string started_at;  ///< ISO-8601 UTC
   std::string resume_history;  ///< one line per resume (when, from where, changed options); "" = none
   std::string strategy;        ///< search: "ga" | "random"; "" (retrain): not written
+  std::string net_compat;      ///< "paper" | "reference" (the network the genomes ran in); "": not written
 };
 
 /// One row of /epoch/*. Values that do not apply to a command are NaN (n_new: -1).
 struct EpochRecord {
   double lr = 0, train_loss = 0, train_acc = 0, time_s = 0;
   double best_fitness = 0, best_full_val_acc = 0, test_acc = 0;
-  int n_new = -1;
+  int n_new = -1;  ///< search: members inserted into the population, summed over the epoch's generations
 };
 
 /// Everything a log holds, mirrored in memory by Hdf5Log and stored in every checkpoint, so that a
@@ -41,6 +42,7 @@ struct LogContent {
   std::vector<std::uint8_t> generation_genomes;
   std::vector<float> generation_fitness;
   std::vector<int> generation_epoch;  ///< one per generation row
+  std::vector<int> generation_n_new;  ///< one per generation row: members inserted (-1: not recorded)
   std::vector<std::uint8_t> population_genomes;
   std::vector<float> population_fitness;
   std::vector<std::uint8_t> best_genome;  ///< empty until set_best
@@ -62,9 +64,10 @@ class Hdf5Log {
 
   void append_epoch(const EpochRecord& r);
   /// Appends one row to /ga/generation/* and /ga/population/* (the population right after
-  /// replacement with this generation). genomes are flat: n_g*L and n_p*L bytes.
+  /// replacement with this generation; n_new: how many of its members this replacement inserted).
+  /// genomes are flat: n_g*L and n_p*L bytes.
   void append_generation(const std::vector<std::uint8_t>& generation, const std::vector<float>& generation_fitness,
-                         int epoch, const std::vector<std::uint8_t>& population,
+                         int epoch, int n_new, const std::vector<std::uint8_t>& population,
                          const std::vector<float>& population_fitness);
   void set_best(const std::vector<std::uint8_t>& genome, float fitness);
   /// Flushes everything written so far to disk.

@@ -35,9 +35,10 @@ class SepConvImpl : public torch::nn::Module {
 TORCH_MODULE(SepConv);
 
 /// Stage transition for one running tensor: avg-pool 2, 1x1 conv doubling channels, BN.
+/// padding 1 (the authors' code) grows each side by one pixel: 16 -> 18, 9 -> 11.
 class DownsampleImpl : public torch::nn::Module {
  public:
-  explicit DownsampleImpl(int64_t in_channels);
+  explicit DownsampleImpl(int64_t in_channels, int64_t padding = 0);
   torch::Tensor forward(const torch::Tensor& x);
 
  private:

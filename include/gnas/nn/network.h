@@ -20,13 +20,25 @@ using search::CellKind;
 using search::CellSpec;
 using search::Genome;
 
-/// One cell: N_b blocks, each OP_A(input[in_A]) + OP_B(input[in_B]); the unused block outputs are
-/// concatenated, ReLU, 1x1 conv (one C x C weight slice per block), BN, SE, plus the residual h_n.
-/// Parameters are kept per (block, slot, input, op): module "b{k}_{a|b}_in{i}_sep{3|5}".
+/// A parameter-free op of the table (identity, ReLU -> 3x3 max-pool, ReLU -> 3x3 average pool), stride
+/// 1, same size. kReference: the average pool counts the zero padding (count_include_pad).
+torch::Tensor parameter_free_op(int op, const torch::Tensor& x, NetCompat compat);
+
+/// How the network is built beyond the genome (docs/fidelity.md).
+struct CellOptions {
+  NetCompat compat = NetCompat::kPaper;  ///< kReference: avg-pool counts the zero padding
+  /// true: slots A and B of a block share one weight set per (input, op), module
+  /// "b{k}_in{i}_sep{3|5}" (the authors' code); false: one set per slot, "b{k}_{a|b}_in{i}_sep{3|5}".
+  bool share_slots = true;
+};
+
+/// One cell: N_b blocks, each OP_A(input[in_A]) + OP_B(input[in_B]); the concatenated block outputs
+/// (CellSpec::concat), ReLU, 1x1 conv (one C x C weight slice per block), BN, SE, plus the residual h_n.
+/// Separable-conv parameters are kept per (block, input, op), and per slot unless shared.
 class CellImpl : public torch::nn::Module {
  public:
   /// `fixed`: build only the ops that spec names (retrain); nullptr: every op (supernet).
-  CellImpl(int64_t channels, int n_blocks, CellKind kind, const CellSpec* fixed);
+  CellImpl(int64_t channels, int n_blocks, CellKind kind, const CellSpec* fixed, CellOptions options);
   /// h: h_n [N, C, H, W]; h_prev: h_{n-1} (ignored by the input cell).
   torch::Tensor forward(const torch::Tensor& h, const torch::Tensor& h_prev, const CellSpec& spec,
                         double drop_path_keep);
@@ -41,8 +53,10 @@ class CellImpl : public torch::nn::Module {
   int64_t channels_;
   int n_blocks_;
   CellKind kind_;
+  CellOptions options_;
   int max_inputs_;
-  std::vector<SepConv> seps_;               // flat [(block*2 + slot)*max_inputs + input]*2 + (op - 3)
+  std::vector<SepConv> seps_;               // flat [(block*2 + slot)*max_inputs + input]*2 + (op - 3);
+                                            // slot is always 0 when the slots share weights
   std::vector<torch::Tensor> concat_w_;     // per block [C, C, 1, 1]; undefined when not built
   BatchNorm bn_{nullptr};
   SqueezeExcite se_{nullptr};
@@ -55,6 +69,11 @@ struct NetworkOptions {
   int n_blocks = 5;           ///< N_b
   int64_t num_classes = 10;
   double dropout = 0.2;
+  /// kReference: the authors' network (1x1 downsample convs with padding 1, so 18x18 and 11x11
+  /// stages; dropout -> ReLU -> linear head; avg-pool counting padding; input-cell block 0 never
+  /// concatenated). kPaper: the paper's text (32/16/8, dropout -> linear).
+  NetCompat compat = NetCompat::kPaper;
+  bool share_slots = true;      ///< see CellOptions
   std::optional<Genome> fixed;  ///< set: fixed network of this genome (retrain); unset: supernet
 };
 
@@ -66,6 +85,8 @@ class NetworkImpl : public torch::nn::Module {
   const Genome& genome() const { return genome_; }
   /// x: normalized images [N, 3, 32, 32] -> logits [N, num_classes].
   torch::Tensor forward(const torch::Tensor& x);
+  /// The output of each stage's last cell (3 tensors: [N, C, 32, 32], [N, 2C, 16|18, ...], ...).
+  std::vector<torch::Tensor> stage_outputs(const torch::Tensor& x);
   /// In eval mode, BN uses the batch's statistics (true) or the running ones (false).
   void set_bn_batch_stats_in_eval(bool on);
   /// Drop-path keep probability applied to every op output in training mode (1 = off).
@@ -79,6 +100,8 @@ class NetworkImpl : public torch::nn::Module {
  private:
   /// True when the current genome's reduction cell reads h_{n-1} (its input 1).
   bool reduction_reads_prev() const;
+  /// The cells' output (before the head); appends each stage's output to `stages` when given.
+  torch::Tensor features(const torch::Tensor& x, std::vector<torch::Tensor>* stages);
 
   NetworkOptions options_;
   search::SearchSpace space_;

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "gnas/core/compat.h"
+
 namespace gnas::search {
 
 /// Chromosome order inside a genome.
@@ -13,7 +15,18 @@ constexpr int kNumCellKinds = 3;
 constexpr int kGenesPerBlock = 4;
 constexpr int kNumOps = 5;
 const char* cell_kind_name(CellKind kind);  ///< "normal" | "reduction" | "input"
-const char* op_name(int op);                ///< "identity", "max_pool_3x3", ...
+
+/// The op table: one row per op code (DESIGN §2). nn builds every op from it.
+enum class OpKind { kIdentity, kMaxPool, kAvgPool, kSepConv };
+struct OpInfo {
+  const char* name;  ///< e.g. "sep_conv_3x3"
+  OpKind kind;
+  int kernel;        ///< 0 for identity
+  bool has_params;   ///< only the separable convolutions have weights
+};
+/// Row `op` of the table; throws gnas::Error outside [0, kNumOps).
+const OpInfo& op_info(int op);
+const char* op_name(int op);                ///< op_info(op).name, or "?" outside the table
 
 /// One gene value per byte; length = 3 * n_blocks * 4.
 using Genome = std::vector<std::uint8_t>;
@@ -27,13 +40,16 @@ struct BlockGenes {
 struct CellSpec {
   CellKind kind = CellKind::kNormal;
   std::vector<BlockGenes> blocks;
-  std::vector<int> concat;  ///< block indices no other block uses, ascending
+  std::vector<int> concat;  ///< concatenated block indices, ascending (see decode_cell)
+  /// live[k]: block k's output reaches the cell output (it is concatenated, or a live block reads
+  /// it). Dead blocks are neither computed nor built; only NetCompat::kReference has them.
+  std::vector<bool> live;
   /// Number of cell inputs before the blocks: 2 (h_n, h_{n-1}) or 1 (x) for the input cell.
   int num_cell_inputs() const { return kind == CellKind::kInput ? 1 : 2; }
-  /// True when some block reads state `index` (0 = h_n or x, 1 = h_{n-1}, then the blocks).
+  /// True when some live block reads state `index` (0 = h_n or x, 1 = h_{n-1}, then the blocks).
   bool uses_state(int index) const {
-    for (const auto& b : blocks)
-      if (b.in_a == index || b.in_b == index) return true;
+    for (std::size_t k = 0; k < blocks.size(); ++k)
+      if ((live.empty() || live[k]) && (blocks[k].in_a == index || blocks[k].in_b == index)) return true;
     return false;
   }
 };
@@ -55,8 +71,11 @@ struct SearchSpace {
 /// Throws ConfigError naming the first bad gene, its value and its allowed range.
 void validate(const SearchSpace& space, const Genome& g);
 
-/// Decodes one cell of a valid genome.
-CellSpec decode_cell(const SearchSpace& space, const Genome& g, CellKind kind);
+/// Decodes one cell of a valid genome. Concatenated: the blocks no other block uses, except that
+/// under NetCompat::kReference block 0 of the input cell never is (the authors' code; kept when it
+/// is the cell's only block).
+CellSpec decode_cell(const SearchSpace& space, const Genome& g, CellKind kind,
+                     NetCompat compat = NetCompat::kPaper);
 
 /// Text form: the genes as integers, cells in genome order separated by " | ".
 std::string to_text(const SearchSpace& space, const Genome& g);
@@ -64,14 +83,17 @@ std::string to_text(const SearchSpace& space, const Genome& g);
 /// Throws ConfigError on non-numeric tokens, wrong length or out-of-range genes.
 Genome parse_text(const SearchSpace& space, const std::string& text);
 
-/// JSON with the genes, the text form and the decoded cells (ops by name, concatenated blocks).
-std::string to_json(const SearchSpace& space, const Genome& g, double fitness = -1.0);
+/// JSON with the genes, the text form, the compat and the decoded cells (ops by name, concatenated
+/// blocks under that compat).
+std::string to_json(const SearchSpace& space, const Genome& g, double fitness = -1.0,
+                    NetCompat compat = NetCompat::kPaper);
 /// Reads the "genes" array of a JSON object written by to_json (or any object with such an array).
 Genome parse_json(const SearchSpace& space, const std::string& json);
-/// Graphviz DOT of the three cells, one cluster per cell.
-std::string to_dot(const SearchSpace& space, const Genome& g);
+/// Graphviz DOT of the three cells, one cluster per cell; the graph label names the compat.
+std::string to_dot(const SearchSpace& space, const Genome& g, NetCompat compat = NetCompat::kPaper);
 
-/// Reads a genome given as text, as a JSON file, or as a file holding the text form.
+/// Reads a genome given as text, as a JSON file, or as a file holding the text form ('#' starts a
+/// comment that runs to the end of its line).
 /// A directory is taken as a run directory and its best_genome.json is read.
 Genome load_genome(const SearchSpace& space, const std::string& text_or_path);
 

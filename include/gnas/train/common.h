@@ -1,6 +1,7 @@
 #pragma once
 /// Training helpers shared by search, retrain, evaluate and bench.
 #include <memory>
+#include <optional>
 #include <string>
 #include <torch/optim/sgd.h>
 #include <torch/types.h>
@@ -19,6 +20,10 @@ namespace gnas::train {
 torch::Device select_device(const std::string& spec, int local_rank = 0);
 /// threads > 0: torch::set_num_threads(threads); 0 leaves libtorch's default.
 void apply_threads(int threads);
+
+/// The network of a run's [net] options: the supernet, or the fixed network of `fixed`.
+nn::NetworkOptions network_options(const NetOptions& net, int64_t num_classes,
+                                   std::optional<search::Genome> fixed = std::nullopt);
 
 /// SGD with Nesterov momentum and weight decay (DESIGN §5). Parameters whose gradient is
 /// undefined at step() are skipped entirely: no momentum and no weight decay reach them.
