@@ -7,8 +7,8 @@
 #include "gnas/core/hash.h"
 #include "gnas/core/log.h"
 #include "gnas/core/signals.h"
-#include "gnas/dist/collectives.h"
-#include "gnas/dist/communicator.h"
+#include "gnas/distributed/collectives.h"
+#include "gnas/distributed/communicator.h"
 #include "gnas/io/files.h"
 #include "gnas/search/genome.h"
 #include "gnas/train/commands.h"
@@ -39,7 +39,7 @@ int run_collective(cli::RunCommand kind, const std::vector<std::string>& args) {
   // SIGTERM/SIGUSR1 from the start: a stop that arrives during set-up is honoured at the first
   // step (checkpoint, exit 3) instead of killing the process before it has written anything.
   if (kind != cli::RunCommand::kBench) install_stop_handlers();
-  auto comm = dist::make_communicator(dist::parse_backend(cli::backend_from_args(args)), cli::launched_under_mpi());
+  auto comm = distributed::make_communicator(distributed::parse_backend(cli::backend_from_args(args)), cli::launched_under_mpi());
   LogSettings log = log_settings();
   log.rank = comm->rank();
   log.world_size = comm->size();
@@ -53,7 +53,7 @@ int run_collective(cli::RunCommand kind, const std::vector<std::string>& args) {
     } catch (...) {
       parse_error = std::current_exception();
     }
-    dist::agree_on_failure(*comm, parse_error);
+    distributed::agree_on_failure(*comm, parse_error);
     if (run.help) {
       if (comm->rank() == 0) std::cout << run.help_text;
       return kExitOk;
@@ -68,28 +68,26 @@ int run_collective(cli::RunCommand kind, const std::vector<std::string>& args) {
     // would make the ranks' collectives disagree in size. Checked before any of them.
     std::exception_ptr mismatch;
     try {
-      dist::check_same_on_all_ranks(*comm, fnv1a64(run.config.config_text + '\0' + run.extras.genome),
+      distributed::check_same_on_all_ranks(*comm, fnv1a64(run.config.config_text + '\0' + run.extras.genome),
                                     "resolved configuration (options and config files)");
     } catch (...) {
       mismatch = std::current_exception();
     }
-    dist::agree_on_failure(*comm, mismatch);
+    distributed::agree_on_failure(*comm, mismatch);
     comm->set_collective_timeout(run.config.dist.timeout);
     log.all_ranks = run.config.dist.log_all_ranks;
     set_log_settings(log);
     if (kind == cli::RunCommand::kSearch) return train::run_search(run.config, *comm);
-    if (kind == cli::RunCommand::kRetrain) {
-      GNAS_CHECK_AS(ConfigError, comm->size() == 1, "gnas retrain runs as one process; launch it without mpirun");
-      return train::run_retrain(run.config, run.extras.genome);
-    }
+    if (kind == cli::RunCommand::kRetrain) return train::run_retrain(run.config, run.extras.genome, *comm);
     return train::run_bench(run.config, run.extras, *comm);
-  } catch (const dist::PeerFailed&) {
-    return kExitError;  // the failing rank reports
-  } catch (const dist::AgreedFailure& e) {
+  } catch (const distributed::PeerFailed& e) {
+    return e.exit_code();  // the failing rank reports
+  } catch (const distributed::AgreedFailure& e) {
     GNAS_LOG(ERROR) << "gnas " << name << ": " << e.what();
-    return e.exit_code;
+    return e.exit_code();  // every rank knows: all exit normally
   } catch (const std::exception& e) {
-    const int code = dynamic_cast<const ConfigError*>(&e) ? kExitUsage : kExitError;
+    // One rank failed alone mid-run: the others may wait in a collective, so the job ends here.
+    const int code = exit_code_for(e);
     GNAS_LOG(ERROR) << "gnas " << name << ": " << e.what();
     if (comm->size() > 1) {
       GNAS_LOG(ERROR) << "stopping all " << comm->size() << " ranks";
@@ -115,7 +113,8 @@ int dispatch(const std::string& command, const std::vector<std::string>& args) {
   };
   if (command == "export") return simple(cli::parse_export_command(args), export_genome);
   if (command == "tabular") return simple(cli::parse_tabular_command(args), run_tabular);
-  if (command == "evaluate") return simple(cli::parse_evaluate_command(args), train::run_evaluate);
+  if (command == "evaluate")
+    return simple(cli::parse_evaluate_command(args), [](const cli::EvaluateArgs& a) { return train::run_evaluate(a.request); });
   throw ConfigError("unknown command '" + command + "'; run 'gnas --help' for the list");
 }
 

@@ -45,11 +45,8 @@ int main(int argc, char** argv) {
   args.erase(args.begin());
   try {
     return gnas::app::dispatch(command, args);
-  } catch (const gnas::ConfigError& e) {
-    GNAS_LOG(ERROR) << "gnas " << command << ": " << e.what();
-    return gnas::kExitUsage;
   } catch (const std::exception& e) {
     GNAS_LOG(ERROR) << "gnas " << command << ": " << e.what();
-    return gnas::kExitError;
+    return gnas::exit_code_for(e);
   }
 }

@@ -20,19 +20,44 @@ struct Strings {  // options converted and checked after parsing
   std::string crossover = "block";
   std::string strategy = "ga";
   std::string compat = "paper";
+  std::string device = "auto";
+  std::string backend = "auto";
+  std::string schedule = "step";
+  std::string bn_eval = "batch";
   std::int64_t seed = 1;  // parsed signed: "-1" must be an error, not 18446744073709551615
 };
 
+}  // namespace
+
+train::DeviceSpec parse_device(const std::string& text) {
+  train::DeviceSpec d;
+  if (text == "auto") return d;
+  if (text == "cpu") {
+    d.kind = train::DeviceSpec::Kind::kCpu;
+    return d;
+  }
+  d.kind = train::DeviceSpec::Kind::kCuda;
+  if (text == "cuda") return d;
+  const std::string digits = text.rfind("cuda:", 0) == 0 ? text.substr(5) : "";
+  GNAS_CHECK_AS(ConfigError,
+                !digits.empty() && digits.size() <= 3 && digits.find_first_not_of("0123456789") == std::string::npos,
+                "--device must be auto, cpu, cuda or cuda:N, got ", text);
+  d.index = std::stoi(digits);
+  return d;
+}
+
+namespace {
+
 /// Every key that may appear in an INI file; `[section] key` == `--section.key`.
-po::options_description config_options(RunConfig& c, Strings& s, RunCommand command) {
+po::options_description config_options(train::RunConfig& c, Strings& s, RunCommand command) {
   po::options_description general("General");
   general.add_options()
       ("seed", po::value(&s.seed)->default_value(s.seed), "seed of every random stream (GA, data, torch), >= 0")
       ("threads", po::value(&c.threads)->default_value(c.threads),
        "torch intra-op threads; 0 keeps libtorch's default (use 1 per MPI rank)")
-      ("device", po::value(&c.device)->default_value(c.device),
+      ("device", po::value(&s.device)->default_value(s.device),
        "auto | cpu | cuda | cuda:N (under MPI, auto picks cuda:<node-local rank>)")
-      ("dist.backend", po::value(&c.dist.backend)->default_value(c.dist.backend),
+      ("dist.backend", po::value(&s.backend)->default_value(s.backend),
        "auto (MPI when launched by mpirun/srun) | serial | mpi")
       ("log.all_ranks", po::value(&c.dist.log_all_ranks)->default_value(c.dist.log_all_ranks, "false"),
        "INFO lines from every rank (default: rank 0 only)")
@@ -74,7 +99,7 @@ po::options_description config_options(RunConfig& c, Strings& s, RunCommand comm
        "Nesterov momentum. Paper: true")
       ("train.weight_decay", po::value(&c.train.weight_decay)->default_value(c.train.weight_decay, "0.0001"),
        "weight decay. Paper: 1e-4")
-      ("train.schedule", po::value(&c.train.schedule)->default_value(c.train.schedule),
+      ("train.schedule", po::value(&s.schedule)->default_value(s.schedule),
        "step (lr/10 at 50% and 75% of the epochs; paper) | cosine");
 
   po::options_description ga("Genetic algorithm [ga]");
@@ -97,7 +122,7 @@ po::options_description config_options(RunConfig& c, Strings& s, RunCommand comm
         ("ga.generations_per_epoch",
          po::value(&c.search.generations_per_epoch)->default_value(c.search.generations_per_epoch),
          "evaluate-and-replace rounds after each epoch. Reference: 2")
-        ("ga.bn_eval", po::value(&c.search.bn_eval)->default_value(c.search.bn_eval),
+        ("ga.bn_eval", po::value(&s.bn_eval)->default_value(s.bn_eval),
          "BN statistics when scoring candidates: batch (default) | running (the reference)");
 
   po::options_description data("Data [data]");
@@ -225,7 +250,7 @@ constexpr int kCommandLineStyle = po::command_line_style::default_style & ~po::c
 
 }  // namespace
 
-void validate(const RunConfig& c) {
+void validate(const train::RunConfig& c) {
   auto need = [](bool ok, const std::string& flag, const std::string& rule, const auto& got) {
     GNAS_CHECK_AS(ConfigError, ok, "--", flag, " must be ", rule, ", got ", got);
   };
@@ -233,11 +258,7 @@ void validate(const RunConfig& c) {
   const int max_threads = hw > 0 ? static_cast<int>(hw) : 1024;
   need(c.threads >= 0 && c.threads <= max_threads, "threads",
        "in [0, " + std::to_string(max_threads) + "] (this machine's hardware threads)", c.threads);
-  need(c.dist.backend == "auto" || c.dist.backend == "serial" || c.dist.backend == "mpi", "dist.backend",
-       "auto, serial or mpi", c.dist.backend);
   need(c.dist.timeout >= 0 && c.dist.timeout <= 1e7, "dist.timeout", "in [0, 1e7] seconds", c.dist.timeout);
-  need(c.device == "auto" || c.device == "cpu" || c.device.rfind("cuda", 0) == 0, "device",
-       "auto, cpu, cuda or cuda:N", c.device);
   need(c.net.channels >= 1 && c.net.channels <= 4096, "net.channels", "in [1, 4096]", c.net.channels);
   need(c.net.cells >= 1 && c.net.cells <= 64, "net.cells", "in [1, 64]", c.net.cells);
   need(c.net.blocks >= 1 && c.net.blocks <= 16, "net.blocks", "in [1, 16]", c.net.blocks);
@@ -252,8 +273,6 @@ void validate(const RunConfig& c) {
   need(!c.train.nesterov || c.train.momentum > 0, "train.momentum", "> 0 when --train.nesterov is true",
        c.train.momentum);
   need(c.train.weight_decay >= 0 && c.train.weight_decay < 1, "train.weight_decay", "in [0, 1)", c.train.weight_decay);
-  need(c.train.schedule == "step" || c.train.schedule == "cosine", "train.schedule", "step or cosine",
-       c.train.schedule);
   const auto& ga = c.search.ga;
   need(ga.population >= 2, "ga.population", ">= 2", ga.population);
   need(ga.generation >= ga.population, "ga.generation", ">= --ga.population (" + std::to_string(ga.population) + ")",
@@ -262,8 +281,6 @@ void validate(const RunConfig& c) {
   need(ga.p_c >= 0 && ga.p_c <= 1, "ga.p_c", "in [0, 1]", ga.p_c);
   need(c.search.n_v >= 1, "ga.n_v", ">= 1", c.search.n_v);
   need(c.search.generations_per_epoch >= 1, "ga.generations_per_epoch", ">= 1", c.search.generations_per_epoch);
-  need(c.search.bn_eval == "batch" || c.search.bn_eval == "running", "ga.bn_eval", "batch or running",
-       c.search.bn_eval);
   need(c.data.val_size >= 0, "data.val_size", ">= 0", c.data.val_size);
   need(c.data.train_limit >= 0, "data.train_limit", ">= 0", c.data.train_limit);
   need(c.data.synthetic_train >= 1, "data.synthetic_train", ">= 1", c.data.synthetic_train);
@@ -275,7 +292,7 @@ void validate(const RunConfig& c) {
 
 ParsedRun parse_run_command(RunCommand command, const std::vector<std::string>& args) {
   ParsedRun r;
-  RunConfig& c = r.config;
+  train::RunConfig& c = r.config;
   Strings s;
   po::options_description cfg = config_options(c, s, command);
 
@@ -380,6 +397,14 @@ ParsedRun parse_run_command(RunCommand command, const std::vector<std::string>& 
   c.search.strategy = s.strategy == "ga" ? ga::Strategy::kGa : ga::Strategy::kRandom;
   GNAS_CHECK_AS(ConfigError, parse_compat(s.compat, c.net.compat), "--net.compat must be paper or reference, got ",
                 s.compat);
+  c.device = parse_device(s.device);
+  c.dist.backend = distributed::parse_backend(s.backend);
+  GNAS_CHECK_AS(ConfigError, s.schedule == "step" || s.schedule == "cosine", "--train.schedule must be step or cosine, got ",
+                s.schedule);
+  c.train.schedule = s.schedule == "step" ? train::Schedule::kStep : train::Schedule::kCosine;
+  GNAS_CHECK_AS(ConfigError, s.bn_eval == "batch" || s.bn_eval == "running", "--ga.bn_eval must be batch or running, got ",
+                s.bn_eval);
+  c.search.bn_eval = s.bn_eval == "batch" ? ga::BnEval::kBatch : ga::BnEval::kRunning;
   GNAS_CHECK_AS(ConfigError, !(c.resume && c.force), "--resume and --force exclude each other");
   GNAS_CHECK_AS(ConfigError, command != RunCommand::kRetrain || c.resume || !r.extras.genome.empty(),
                 "--genome is required (genome text, a genome JSON file, or a search run directory)");
@@ -537,20 +562,23 @@ TabularArgs parse_tabular_command(const std::vector<std::string>& args) {
 
 EvaluateArgs parse_evaluate_command(const std::vector<std::string>& args) {
   EvaluateArgs a;
+  auto& q = a.request;
+  std::string device = "auto";
   po::options_description d("Options");
   d.add_options()("help,h", "print this help and exit")(
-      "model", po::value(&a.model)->required(), "model checkpoint (.pt) or a retrain run directory")(
-      "data", po::value(&a.data), "CIFAR-10/100 binary directory; default: the synthetic test split")(
-      "device", po::value(&a.device)->default_value(a.device), "auto | cpu | cuda | cuda:N")(
-      "batch", po::value(&a.batch)->default_value(a.batch), "evaluation batch size")(
-      "threads", po::value(&a.threads)->default_value(a.threads), "torch intra-op threads (0 = default)");
+      "model", po::value(&q.model)->required(), "model checkpoint (.pt) or a retrain run directory")(
+      "data", po::value(&q.data), "CIFAR-10/100 binary directory; default: the synthetic test split")(
+      "device", po::value(&device)->default_value(device), "auto | cpu | cuda | cuda:N")(
+      "batch", po::value(&q.batch)->default_value(q.batch), "evaluation batch size")(
+      "threads", po::value(&q.threads)->default_value(q.threads), "torch intra-op threads (0 = default)");
   a.help = parse_simple(args, d,
                         "Usage: gnas evaluate --model CHECKPOINT [--data DIR]\n"
                         "Prints top-1 and top-5 accuracy of a retrained model on the test split.\n",
                         a.help_text);
   if (a.help) return a;
-  GNAS_CHECK_AS(ConfigError, a.batch >= 1, "--batch must be >= 1, got ", a.batch);
-  GNAS_CHECK_AS(ConfigError, a.threads >= 0, "--threads must be >= 0, got ", a.threads);
+  GNAS_CHECK_AS(ConfigError, q.batch >= 1, "--batch must be >= 1, got ", q.batch);
+  GNAS_CHECK_AS(ConfigError, q.threads >= 0, "--threads must be >= 0, got ", q.threads);
+  q.device = parse_device(device);
   return a;
 }
 

@@ -1,7 +1,7 @@
 // Readers of the official CIFAR-10 and CIFAR-100 binary formats.
 // CIFAR-10:  data_batch_{1..5}.bin, test_batch.bin, batches.meta.txt; records of 1 label + 3072 pixels.
 // CIFAR-100: train.bin, test.bin, fine_label_names.txt; records of coarse + fine label + 3072 pixels.
-#include <sys/stat.h>
+#include <filesystem>
 
 #include <fstream>
 #include <sstream>
@@ -30,8 +30,9 @@ const Format kCifar10{"CIFAR-10", 1, 0, 10};
 const Format kCifar100{"CIFAR-100", 2, 1, 100};
 
 int64_t file_size(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_size) : -1;
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  return ec ? -1 : static_cast<int64_t>(size);
 }
 
 /// Reads one binary file of `fmt` records into images and labels (appended). A file with fewer

@@ -1,6 +1,6 @@
 #include "gnas/ga/tabular.h"
 
-#include <sys/stat.h>
+#include <filesystem>
 
 #include <cerrno>
 #include <cstdio>
@@ -93,9 +93,9 @@ bool parse_float(const std::string& s, float& out) {
 }  // namespace
 
 Table load_table(const std::string& path) {
-  struct stat st {};
-  GNAS_CHECK_AS(DataError, ::stat(path.c_str(), &st) == 0, path, ": cannot read the table (no such file)");
-  GNAS_CHECK_AS(DataError, !S_ISDIR(st.st_mode), path, ": is a directory, not the table's CSV file");
+  std::error_code ec;
+  GNAS_CHECK_AS(DataError, std::filesystem::exists(path, ec), path, ": cannot read the table (no such file)");
+  GNAS_CHECK_AS(DataError, !std::filesystem::is_directory(path, ec), path, ": is a directory, not the table's CSV file");
   std::ifstream in(path);
   GNAS_CHECK_AS(DataError, in.good(), path, ": cannot read the table");
   Table t;

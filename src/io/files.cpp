@@ -1,11 +1,11 @@
 #include "gnas/io/files.h"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -14,13 +14,21 @@
 namespace gnas::io {
 
 bool path_exists(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0;
+  std::error_code ec;
+  return std::filesystem::exists(path, ec);
 }
 
 bool is_directory(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+  std::error_code ec;
+  return std::filesystem::is_directory(path, ec);
+}
+
+void fsync_path(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  GNAS_CHECK_AS(IoError, fd >= 0, "cannot open '", path, "' to sync it: ", std::strerror(errno));
+  const int rc = ::fsync(fd), err = errno;
+  ::close(fd);
+  GNAS_CHECK_AS(IoError, rc == 0, "cannot fsync '", path, "': ", std::strerror(err));
 }
 
 void write_file_synced(const std::string& path, const std::string& content) {
@@ -64,9 +72,13 @@ void write_file_atomic(const std::string& path, const std::string& content) {
   try {
     rename_file(tmp, path);
   } catch (...) {
-    ::unlink(tmp.c_str());
+    std::error_code ec;
+    std::filesystem::remove(tmp, ec);
     throw;
   }
+  // The rename itself survives a power loss once the directory is synced.
+  const auto parent = std::filesystem::path(path).parent_path();
+  fsync_path(parent.empty() ? "." : parent.string());
 }
 
 std::string read_file(const std::string& path) {

@@ -2,7 +2,6 @@
 
 #include <hdf5.h>
 
-#include <sys/stat.h>
 
 #include <cerrno>
 #include <cmath>
@@ -12,6 +11,8 @@
 #include <type_traits>
 
 #include "gnas/core/error.h"
+#include "gnas/io/files.h"
+#include "gnas/io/log_schema.h"
 #include "gnas/core/log.h"
 
 namespace gnas::io {
@@ -34,9 +35,15 @@ struct Handle {  // closes an hid_t with the right function
   Handle& operator=(const Handle&) = delete;
 };
 
-bool fs_exists(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0;
+/// The file type of a schema type (little-endian, as DESIGN §7 fixes).
+hid_t file_type(LogType t) {
+  switch (t) {
+    case LogType::kF64: return H5T_IEEE_F64LE;
+    case LogType::kF32: return H5T_IEEE_F32LE;
+    case LogType::kI32: return H5T_STD_I32LE;
+    case LogType::kU8: return H5T_STD_U8LE;
+  }
+  return H5T_IEEE_F64LE;
 }
 
 }  // namespace
@@ -108,6 +115,19 @@ struct Hdf5Log::Impl {
        path);
   }
 
+  /// A UTF-8 string attribute on dataset `name`.
+  void dataset_attr(const std::string& name, const char* key, const std::string& value) {
+    Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
+    H5Tset_size(type.id, value.empty() ? 1 : value.size());
+    H5Tset_strpad(type.id, H5T_STR_NULLTERM);
+    H5Tset_cset(type.id, H5T_CSET_UTF8);
+    Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+    Handle a(h5(H5Acreate2(datasets.at(name), key, type.id, space.id, H5P_DEFAULT, H5P_DEFAULT),
+                "create attribute '" + name + "/" + key + "'", path),
+             H5Aclose);
+    h5(H5Awrite(a.id, type.id, value.empty() ? "" : value.c_str()), "write attribute '" + name + "'", path);
+  }
+
   void attr_string(const std::string& name, const std::string& value) {
     Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
     H5Tset_size(type.id, value.empty() ? 1 : value.size());
@@ -157,26 +177,25 @@ Hdf5Log::Hdf5Log(const std::string& path, const LogAttributes& attrs, int genome
   if (!attrs.strategy.empty()) m.attr_string("strategy", attrs.strategy);
   if (!attrs.net_compat.empty()) m.attr_string("net_compat", attrs.net_compat);
 
-  m.group("/epoch");
-  for (const char* name : {"lr", "train_loss", "train_acc", "time_s", "best_fitness", "best_full_val_acc", "test_acc"})
-    m.extendible(std::string("/epoch/") + name, H5T_IEEE_F64LE, {});
-  m.extendible("/epoch/n_new", H5T_STD_I32LE, {});
-  const hsize_t len = static_cast<hsize_t>(genome_length);
+  // Every dataset of the schema (the /ga group only with_ga), with its units and description.
+  for (const char* g : {"/epoch", "/best"}) m.group(g);
   if (with_ga) {
     m.group("/ga");
     m.group("/ga/generation");
     m.group("/ga/population");
-    m.extendible("/ga/generation/genome", H5T_STD_U8LE, {hsize_t(n_g), len});
-    m.extendible("/ga/generation/fitness", H5T_IEEE_F32LE, {hsize_t(n_g)});
-    m.extendible("/ga/generation/epoch", H5T_STD_I32LE, {});
-    m.extendible("/ga/generation/n_new", H5T_STD_I32LE, {});
-    m.extendible("/ga/population/genome", H5T_STD_U8LE, {hsize_t(n_p), len});
-    m.extendible("/ga/population/fitness", H5T_IEEE_F32LE, {hsize_t(n_p)});
   }
-  m.group("/best");
-  m.fixed("/best/genome", H5T_STD_U8LE, {len});
-  m.fixed("/best/fitness", H5T_IEEE_F32LE, {});
-  const std::vector<std::uint8_t> zeros(len, 0);
+  for (const auto& d : log_schema()) {
+    if (d.rows == LogRows::kGeneration && !with_ga) continue;
+    std::vector<hsize_t> inner;
+    for (auto n : log_inner_dims(d.inner, genome_length, n_g, n_p)) inner.push_back(hsize_t(n));
+    if (d.rows == LogRows::kFixed)
+      m.fixed(d.path, file_type(d.type), inner);
+    else
+      m.extendible(d.path, file_type(d.type), inner);
+    m.dataset_attr(d.path, "units", d.units);
+    m.dataset_attr(d.path, "description", d.description);
+  }
+  const std::vector<std::uint8_t> zeros(std::size_t(genome_length), 0);
   const float nan = std::nanf("");
   m.overwrite("/best/genome", H5T_NATIVE_UINT8, zeros.data());
   m.overwrite("/best/fitness", H5T_NATIVE_FLOAT, &nan);
@@ -197,7 +216,7 @@ bool readable_log(const std::string& path) {
 
 std::unique_ptr<Hdf5Log> Hdf5Log::restore(const std::string& path, const LogContent& c) {
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-  if (!fs_exists(path)) {
+  if (!path_exists(path)) {
     GNAS_LOG(WARN) << path << " is missing; rebuilding it from the checkpoint (" << c.epochs.size() << " epochs, "
                    << c.generation_epoch.size() << " generations)";
   } else if (!readable_log(path)) {
@@ -223,6 +242,7 @@ std::unique_ptr<Hdf5Log> Hdf5Log::restore(const std::string& path, const LogCont
   }
   if (!c.best_genome.empty()) log->set_best(c.best_genome, c.best_fitness);
   log->flush();
+  fsync_path(tmp);  // on disk before it replaces the old log
   GNAS_CHECK_AS(IoError, std::rename(tmp.c_str(), path.c_str()) == 0, "cannot rename '", tmp, "' to '", path,
                 "': ", std::strerror(errno));
   log->path_ = path;
@@ -234,11 +254,10 @@ Hdf5Log::~Hdf5Log() = default;
 
 void Hdf5Log::append_epoch(const EpochRecord& r) {
   Impl& m = *impl_;
-  const std::pair<const char*, double> values[] = {
-      {"lr", r.lr}, {"train_loss", r.train_loss}, {"train_acc", r.train_acc}, {"time_s", r.time_s},
-      {"best_fitness", r.best_fitness}, {"best_full_val_acc", r.best_full_val_acc}, {"test_acc", r.test_acc}};
-  for (const auto& [name, v] : values) m.append(std::string("/epoch/") + name, H5T_NATIVE_DOUBLE, &v);
-  m.append("/epoch/n_new", H5T_NATIVE_INT, &r.n_new);
+  for (const auto& d : log_schema()) {
+    if (d.f64) m.append(d.path, H5T_NATIVE_DOUBLE, &(r.*d.f64));
+    if (d.i32) m.append(d.path, H5T_NATIVE_INT, &(r.*d.i32));
+  }
   content_.epochs.push_back(r);
 }
 

@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include "gnas/core/error.h"
+
 namespace gnas::nn {
 
 namespace F = torch::nn::functional;
@@ -64,10 +66,31 @@ torch::Tensor SqueezeExciteImpl::forward(const torch::Tensor& x) {
   return x * s.unsqueeze(-1).unsqueeze(-1);
 }
 
-torch::Tensor drop_path(const torch::Tensor& x, double keep) {
+namespace {
+/// Rows of a per-sample mask: the global batch's, checked against the shard.
+int64_t mask_rows(const torch::Tensor& x, const BatchShard& shard) {
+  if (shard.global == 0) return x.size(0);
+  GNAS_CHECK(shard.begin >= 0 && shard.begin + x.size(0) <= shard.global, "a batch of ", x.size(0),
+             " rows at offset ", shard.begin, " does not fit a global batch of ", shard.global);
+  return shard.global;
+}
+}  // namespace
+
+torch::Tensor drop_path(const torch::Tensor& x, double keep, const BatchShard& shard) {
   if (keep >= 1.0) return x;
-  auto mask = torch::empty({x.size(0), 1, 1, 1}, x.options()).bernoulli_(keep);
+  auto mask = torch::empty({mask_rows(x, shard), 1, 1, 1}, x.options()).bernoulli_(keep);
+  if (shard.global > 0) mask = mask.narrow(0, shard.begin, x.size(0));
   return x * mask / keep;
+}
+
+torch::Tensor dropout(const torch::Tensor& x, double p, const BatchShard& shard) {
+  if (p == 0 || x.numel() == 0) return x;
+  GNAS_CHECK(x.dim() == 2, "dropout: expected [N, F], got ", x.sizes());
+  // torch::dropout on the CPU: a Bernoulli(1 - p) mask, divided by 1 - p, times the input.
+  auto noise = torch::empty({mask_rows(x, shard), x.size(1)}, x.options()).bernoulli_(1 - p);
+  noise.div_(1 - p);
+  if (shard.global > 0) noise = noise.narrow(0, shard.begin, x.size(0));
+  return x * noise;
 }
 
 }  // namespace gnas::nn

@@ -93,7 +93,7 @@ torch::Tensor CellImpl::apply_op(int block, int slot, int input, int op, const t
 }
 
 torch::Tensor CellImpl::forward(const torch::Tensor& h, const torch::Tensor& h_prev, const CellSpec& spec,
-                                double drop_path_keep) {
+                                double drop_path_keep, const BatchShard& shard) {
   const bool dp = is_training() && drop_path_keep < 1.0;
   std::vector<torch::Tensor> states;
   states.reserve(spec.num_cell_inputs() + n_blocks_);
@@ -108,8 +108,8 @@ torch::Tensor CellImpl::forward(const torch::Tensor& h, const torch::Tensor& h_p
     auto a = apply_op(k, 0, b.in_a, b.op_a, states[b.in_a]);
     auto c = apply_op(k, 1, b.in_b, b.op_b, states[b.in_b]);
     if (dp) {
-      a = drop_path(a, drop_path_keep);
-      c = drop_path(c, drop_path_keep);
+      a = drop_path(a, drop_path_keep, shard);
+      c = drop_path(c, drop_path_keep, shard);
     }
     states.push_back(a + c);
   }
@@ -179,7 +179,6 @@ NetworkImpl::NetworkImpl(NetworkOptions options) : options_(std::move(options)) 
     add_cell(ch, CellKind::kReduction);
     for (int i = 0; i < options_.cells; ++i) add_cell(ch, CellKind::kNormal);
   }
-  dropout_ = register_module("dropout", torch::nn::Dropout(options_.dropout));
   classifier_ = register_module("classifier", torch::nn::Linear(ch, options_.num_classes));
   // The authors' initialisation: kaiming_normal_ (fan-in, gain sqrt(2)) on every 4-D weight.
   {
@@ -216,7 +215,7 @@ torch::Tensor NetworkImpl::features(const torch::Tensor& x, std::vector<torch::T
       prev = reduction_reads_prev() ? down_prev_[stage](prev) : torch::Tensor();
       ++stage;
     }
-    auto out = cells_[i](h, prev, specs_[static_cast<int>(kinds_[i])], drop_path_keep_);
+    auto out = cells_[i](h, prev, specs_[static_cast<int>(kinds_[i])], drop_path_keep_, shard_);
     prev = h;
     h = out;
   }
@@ -225,7 +224,8 @@ torch::Tensor NetworkImpl::features(const torch::Tensor& x, std::vector<torch::T
 }
 
 torch::Tensor NetworkImpl::forward(const torch::Tensor& x) {
-  auto pooled = dropout_(features(x, nullptr).mean({2, 3}));
+  auto pooled = features(x, nullptr).mean({2, 3});
+  if (is_training()) pooled = dropout(pooled, options_.dropout, shard_);
   if (options_.compat == NetCompat::kReference) pooled = torch::relu(pooled);  // the authors' head
   return classifier_(pooled);
 }

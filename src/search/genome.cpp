@@ -1,6 +1,6 @@
 #include "gnas/search/genome.h"
 
-#include <sys/stat.h>
+#include <filesystem>
 
 #include <cctype>
 #include <fstream>
@@ -229,8 +229,8 @@ std::string to_dot(const SearchSpace& space, const Genome& g, NetCompat compat) 
 }
 
 Genome load_genome(const SearchSpace& space, const std::string& text_or_path) {
-  struct stat st {};
-  if (::stat(text_or_path.c_str(), &st) != 0) {
+  std::error_code ec;
+  if (!std::filesystem::exists(text_or_path, ec)) {
     // Genome text has separators between its integers; one word that is not a number was meant as
     // a path (a mistyped run directory or file).
     const bool one_word = text_or_path.find_first_of(" \t\n,|") == std::string::npos;
@@ -241,7 +241,7 @@ Genome load_genome(const SearchSpace& space, const std::string& text_or_path) {
     return parse_text(space, text_or_path);
   }
   std::string path = text_or_path;
-  if (S_ISDIR(st.st_mode)) path += "/best_genome.json";
+  if (std::filesystem::is_directory(path, ec)) path += "/best_genome.json";
   std::ifstream in(path);
   GNAS_CHECK_AS(IoError, in.good(), "cannot read genome file '", path, "'");
   std::stringstream buf;

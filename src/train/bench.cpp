@@ -2,6 +2,8 @@
 // rank 0 alone and then all ranks data-parallel, for the scaling efficiency.
 #include <torch/torch.h>
 
+#include <nlohmann/json.hpp>
+
 #include <chrono>
 #include <iomanip>
 #include <iostream>
@@ -9,7 +11,7 @@
 #include <sstream>
 
 #include "gnas/core/log.h"
-#include "gnas/dist/collectives.h"
+#include "gnas/distributed/collectives.h"
 #include "gnas/ga/operators.h"
 #include "gnas/train/commands.h"
 #include "gnas/train/common.h"
@@ -24,7 +26,7 @@ struct Figures {
 /// Times `steps` training steps (global batch `batch` split over `comm`) and `steps` evaluation
 /// passes of `eval_n` images per rank.
 Figures measure(const RunConfig& cfg, int steps, int warmup, const std::optional<search::Genome>& fixed,
-                dist::Communicator& comm, const torch::Device& device) {
+                distributed::Communicator& comm, const torch::Device& device) {
   torch::manual_seed(cfg.seed);
   const int64_t batch = cfg.train.batch;
   const int64_t eval_n = cfg.data.eval_batch;
@@ -40,11 +42,11 @@ Figures measure(const RunConfig& cfg, int steps, int warmup, const std::optional
   if (fixed) net->set_drop_path_keep(cfg.net.drop_path_keep);
   // The supernet switches to a new random genome every step, as a search does.
   auto next_genome = [&] { return fixed ? *fixed : ga::random_genome(space, ga_rng); };
-  net->set_bn_batch_stats_in_eval(cfg.search.bn_eval == "batch");
+  net->set_bn_batch_stats_in_eval(cfg.search.bn_eval == ga::BnEval::kBatch);
   auto sgd = make_sgd(net->parameters(), cfg.train);
-  dist::GradSync sync(comm);
+  distributed::GradSync sync(comm);
   Rng data_rng(cfg.seed, 2);
-  const auto [b0, b1] = dist::shard_range(batch, comm.rank(), comm.size());
+  const auto [b0, b1] = distributed::shard_range(batch, comm.rank(), comm.size());
   auto wait = [&] {
     if (device.is_cuda()) torch::cuda::synchronize();
     comm.barrier();
@@ -86,7 +88,7 @@ Figures measure(const RunConfig& cfg, int steps, int warmup, const std::optional
 
 }  // namespace
 
-int run_bench(const RunConfig& cfg, const cli::CommandExtras& extras, dist::Communicator& comm) {
+int run_bench(const RunConfig& cfg, const CommandExtras& extras, distributed::Communicator& comm) {
   const int world = comm.size(), steps = extras.bench_steps, warmup = extras.bench_warmup;
   search::SearchSpace space;
   space.n_blocks = cfg.net.blocks;
@@ -99,7 +101,7 @@ int run_bench(const RunConfig& cfg, const cli::CommandExtras& extras, dist::Comm
                  << steps << " timed steps each";
   // One rank alone first (the others wait), then all together.
   Figures single;
-  const auto self = dist::make_communicator(dist::Backend::kSerial, false);
+  const auto self = distributed::make_communicator(distributed::Backend::kSerial, false);
   if (comm.rank() == 0) single = measure(cfg, steps, warmup, fixed, *self, device);
   comm.barrier();
   Figures all = single;
@@ -110,22 +112,23 @@ int run_bench(const RunConfig& cfg, const cli::CommandExtras& extras, dist::Comm
       cfg.search.generations_per_epoch * cfg.search.ga.generation * double(cfg.search.n_v) + 5000;
   const double projected = epoch_train / all.train_ips + epoch_eval / all.eval_ips;
   if (comm.rank() != 0) return 0;
-  std::ostringstream json;
-  json << std::fixed << std::setprecision(2) << "{\"bench\": \"" << (fixed ? "fixed" : "supernet")
-       << "\", \"device\": \"" << device << "\", \"ranks\": " << world
-       << ", \"threads_per_rank\": " << torch::get_num_threads() << ", \"channels\": " << cfg.net.channels
-       << ", \"cells\": " << cfg.net.cells << ", \"compat\": \"" << compat_name(cfg.net.compat)
-       << "\", \"share_slots\": " << (cfg.net.share_slots ? "true" : "false") << ", \"global_batch\": " << cfg.train.batch
-       << ", \"eval_batch\": " << cfg.data.eval_batch << ", \"steps\": " << steps
-       << ", \"train_img_per_s\": " << all.train_ips << ", \"train_img_per_s_per_rank\": " << all.train_ips / world
-       << ", \"eval_img_per_s\": " << all.eval_ips << ", \"train_img_per_s_1rank\": " << single.train_ips
-       << ", \"eval_img_per_s_1rank\": " << single.eval_ips
-       << ", \"train_scaling_efficiency\": " << all.train_ips / (world * single.train_ips)
-       << ", \"eval_scaling_efficiency\": " << all.eval_ips / (world * single.eval_ips);
-  if (!fixed)
-    json << ", \"projected_search_epoch_s\": " << projected << ", \"projected_epoch_train_images\": " << epoch_train
-         << ", \"projected_epoch_eval_images\": " << epoch_eval;
-  std::cout << json.str() << "}" << std::endl;
+  // nlohmann-json writes the line: strings (the device name) are escaped, numbers keep full precision.
+  nlohmann::ordered_json json = {
+      {"bench", fixed ? "fixed" : "supernet"}, {"device", device.str()}, {"ranks", world},
+      {"threads_per_rank", torch::get_num_threads()}, {"channels", cfg.net.channels}, {"cells", cfg.net.cells},
+      {"compat", compat_name(cfg.net.compat)}, {"share_slots", cfg.net.share_slots},
+      {"global_batch", cfg.train.batch}, {"eval_batch", cfg.data.eval_batch}, {"steps", steps},
+      {"train_img_per_s", all.train_ips}, {"train_img_per_s_per_rank", all.train_ips / world},
+      {"eval_img_per_s", all.eval_ips}, {"train_img_per_s_1rank", single.train_ips},
+      {"eval_img_per_s_1rank", single.eval_ips},
+      {"train_scaling_efficiency", all.train_ips / (world * single.train_ips)},
+      {"eval_scaling_efficiency", all.eval_ips / (world * single.eval_ips)}};
+  if (!fixed) {
+    json["projected_search_epoch_s"] = projected;
+    json["projected_epoch_train_images"] = epoch_train;
+    json["projected_epoch_eval_images"] = epoch_eval;
+  }
+  std::cout << json.dump() << std::endl;
   return 0;
 }
 

@@ -1,8 +1,7 @@
 #include "gnas/train/checkpoint.h"
 
+#include <filesystem>
 #include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -249,9 +248,9 @@ void read_into(const std::string& path, nn::Network& net, torch::optim::SGD& sgd
 }  // namespace
 
 void save_checkpoint(const std::string& dir, nn::Network& net, torch::optim::SGD& sgd, const RunState& s) {
-  if (!io::is_directory(dir))
-    GNAS_CHECK_AS(IoError, ::mkdir(dir.c_str(), 0777) == 0 || errno == EEXIST, "cannot create '", dir,
-                  "': ", std::strerror(errno));
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  GNAS_CHECK_AS(IoError, !ec, "cannot create '", dir, "': ", ec.message());
   torch::serialize::OutputArchive a, model, optim;
   const int64_t length = net->space().length();
   a.write("format", torch::tensor({kCheckpointFormat}));
@@ -282,7 +281,7 @@ void save_checkpoint(const std::string& dir, nn::Network& net, torch::optim::SGD
     if (io::path_exists(latest)) io::rename_file(latest, previous);
     io::rename_file(tmp, latest);
   } catch (...) {
-    ::unlink(tmp.c_str());
+    std::filesystem::remove(tmp, ec);
     throw;
   }
 }

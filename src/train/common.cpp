@@ -6,30 +6,31 @@
 
 #include "gnas/core/error.h"
 #include "gnas/data/augment.h"
-#include "gnas/dist/collectives.h"
+#include "gnas/distributed/collectives.h"
 #include "gnas/io/ini.h"
 #include "gnas/train/common.h"
 
 namespace gnas::train {
 
-torch::Device select_device(const std::string& spec, int local_rank) {
+torch::Device select_device(const DeviceSpec& spec, int local_rank) {
   const bool cuda = torch::cuda::is_available();
   const auto local_gpu = [&] {
     return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(local_rank % torch::cuda::device_count()));
   };
-  if (spec == "auto") return cuda ? local_gpu() : torch::Device(torch::kCPU);
-  if (spec == "cpu") return torch::Device(torch::kCPU);
-  GNAS_CHECK_AS(ConfigError, cuda, "--device ", spec,
-                ": no CUDA device is available to this libtorch build; use --device cpu");
-  if (spec == "cuda") return local_gpu();
-  try {
-    return torch::Device(spec);
-  } catch (const std::exception&) {
-    throw ConfigError("--device must be auto, cpu, cuda or cuda:N, got " + spec);
+  switch (spec.kind) {
+    case DeviceSpec::Kind::kAuto: return cuda ? local_gpu() : torch::Device(torch::kCPU);
+    case DeviceSpec::Kind::kCpu: return torch::Device(torch::kCPU);
+    case DeviceSpec::Kind::kCuda: break;
   }
+  GNAS_CHECK_AS(ConfigError, cuda, "--device cuda", spec.index >= 0 ? ":" + std::to_string(spec.index) : "",
+                ": no CUDA device is available to this libtorch build; use --device cpu");
+  if (spec.index < 0) return local_gpu();
+  GNAS_CHECK_AS(ConfigError, spec.index < static_cast<int>(torch::cuda::device_count()), "--device cuda:", spec.index,
+                ": this machine has ", torch::cuda::device_count(), " CUDA device(s)");
+  return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(spec.index));
 }
 
-nn::NetworkOptions network_options(const NetOptions& net, int64_t num_classes, std::optional<search::Genome> fixed) {
+nn::NetworkOptions network_options(const nn::NetOptions& net, int64_t num_classes, std::optional<search::Genome> fixed) {
   nn::NetworkOptions o;
   o.channels = net.channels;
   o.cells = net.cells;
@@ -80,7 +81,7 @@ std::unique_ptr<torch::optim::SGD> make_sgd(const std::vector<torch::Tensor>& pa
 }
 
 double lr_at(const TrainOptions& t, int epoch) {
-  if (t.schedule == "cosine") return 0.5 * t.lr * (1.0 + std::cos(M_PI * epoch / t.epochs));
+  if (t.schedule == Schedule::kCosine) return 0.5 * t.lr * (1.0 + std::cos(M_PI * epoch / t.epochs));
   double lr = t.lr;  // milestones at 50% and 75% of the epochs, e.g. epochs 155 and 233 of 310
   if (epoch >= 0.5 * t.epochs) lr *= 0.1;
   if (epoch >= 0.75 * t.epochs) lr *= 0.1;
@@ -168,9 +169,9 @@ double evaluate_accuracy(nn::Network& net, const torch::Tensor& images_u8, const
 
 std::vector<float> evaluate_generation(nn::Network& net, const std::vector<search::Genome>& generation,
                                        const torch::Tensor& images_u8, const torch::Tensor& labels, int64_t batch,
-                                       dist::Communicator& comm) {
+                                       distributed::Communicator& comm) {
   const int64_t n = static_cast<int64_t>(generation.size());
-  const auto [begin, end] = dist::shard_range(n, comm.rank(), comm.size());
+  const auto [begin, end] = distributed::shard_range(n, comm.rank(), comm.size());
   auto fitness = torch::zeros({n}, torch::kFloat32);
   for (int64_t i = begin; i < end; ++i) {
     net->set_genome(generation[i]);

@@ -1,3 +1,4 @@
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <torch/torch.h>
@@ -52,7 +53,7 @@ TEST(SyntheticTest, ASmallConvnetLearnsItWellAboveChance) {
   for (int i = 0; i < 60; ++i) g[i] = (i % 4 == 2) ? 3 : (i % 4 == 3) ? 4 : 0;
   o.fixed = g;
   nn::Network net(o);
-  TrainOptions t;
+  train::TrainOptions t;
   t.lr = 0.05;
   auto sgd = train::make_sgd(net->parameters(), t);
   Rng r(1);
@@ -188,12 +189,7 @@ class CifarTest : public ::testing::Test {
     for (int k = 0; k < 10; ++k) meta << "class" << k << "\n";
   }
   void expect_data_error(const std::string& phrase) {
-    try {
-      load_cifar(dir_, 2, 0);
-      FAIL() << "no error; expected '" << phrase << "'";
-    } catch (const DataError& e) {
-      EXPECT_NE(std::string(e.what()).find(phrase), std::string::npos) << e.what();
-    }
+    EXPECT_THAT([&] { load_cifar(dir_, 2, 0); }, ::testing::ThrowsMessage<DataError>(::testing::HasSubstr(phrase)));
   }
   std::string dir_;
 };
@@ -280,12 +276,8 @@ TEST_F(CifarTest, ShortFilesWarnAndASearchIgnoresTheTestFile) {
 }
 
 TEST_F(CifarTest, MissingDirectory) {
-  try {
-    load_cifar(dir_ + "/nope", 1, 0);
-    FAIL();
-  } catch (const DataError& e) {
-    EXPECT_NE(std::string(e.what()).find("no such directory"), std::string::npos);
-  }
+  EXPECT_THAT([&] { load_cifar(dir_ + "/nope", 1, 0); },
+              ::testing::ThrowsMessage<DataError>(::testing::HasSubstr("no such directory")));
 }
 
 TEST(CifarSharedDataTest, FirstRealRecordIsAFrog) {

@@ -19,26 +19,6 @@ Genome filled(int value_mod) {  // a valid genome: every gene = value_mod mod it
   return g;
 }
 
-TEST(RngTest, SameSeedSameSequenceAndStateRoundTrip) {
-  Rng a(7), b(7), c(8);
-  for (int i = 0; i < 100; ++i) EXPECT_EQ(a.next_u64(), b.next_u64());
-  EXPECT_NE(a.next_u64(), c.next_u64());
-  const Rng saved = Rng::from_string(a.to_string());
-  const auto x = a.next_u64();
-  Rng restored = saved;
-  EXPECT_EQ(restored.next_u64(), x);
-  EXPECT_THROW(Rng::from_string("12 zz"), Error);
-}
-
-TEST(RngTest, UniformIntIsInRangeAndUnbiased) {
-  Rng r(3);
-  std::vector<int> counts(6, 0);
-  const int n = 60000;
-  for (int i = 0; i < n; ++i) ++counts[r.uniform_int(6)];
-  // Each count ~ Binomial(60000, 1/6): sd ~ 91; tolerance 5 sd.
-  for (int c : counts) EXPECT_NEAR(c, n / 6.0, 460);
-}
-
 TEST(CrossoverTest, MaskSwapsExactlyTheMarkedGenes) {
   const Genome a = filled(0), b = filled(1);
   std::vector<std::uint8_t> mask(60, 0);

@@ -1,5 +1,6 @@
 #include "gnas/ga/tabular.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -97,12 +98,7 @@ TEST(Nb201Test, SeededAndRandomIsUniform) {
 }
 
 void expect_data_error(const std::string& path, const std::string& phrase) {
-  try {
-    load_table(path);
-    ADD_FAILURE() << "no error for " << path;
-  } catch (const DataError& e) {
-    EXPECT_NE(std::string(e.what()).find(phrase), std::string::npos) << e.what();
-  }
+  EXPECT_THAT([&] { load_table(path); }, ::testing::ThrowsMessage<DataError>(::testing::HasSubstr(phrase))) << path;
 }
 
 TEST(Nb201Test, BadTablesNameTheFileTheLineAndTheProblem) {

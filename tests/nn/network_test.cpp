@@ -220,7 +220,7 @@ TEST_F(NetworkTest, FixedNetworkTrainsEveryParameter) {
 TEST_F(NetworkTest, SgdStepLeavesInactiveParametersBitIdentical) {
   SearchSpace s;
   Network net(tiny());
-  TrainOptions t;  // momentum 0.9, nesterov, weight decay 1e-4
+  train::TrainOptions t;  // momentum 0.9, nesterov, weight decay 1e-4
   auto sgd = train::make_sgd(net->parameters(), t);
   Rng r(1);
   // Two steps on one genome (builds momentum), then one on another: the first genome's own
@@ -260,7 +260,7 @@ TEST_F(NetworkTest, SameSeedSameGenomesAndLoss) {
   auto run = [] {
     torch::manual_seed(42);
     Network net(tiny());
-    auto sgd = train::make_sgd(net->parameters(), TrainOptions{});
+    auto sgd = train::make_sgd(net->parameters(), train::TrainOptions{});
     Rng r(7);
     SearchSpace s;
     ga::GaOptions o;

@@ -1,5 +1,6 @@
 #include "gnas/search/genome.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -172,12 +173,8 @@ TEST(GenomeTest, TextRoundTripsWithCellSeparators) {
 
 void expect_config_error(const std::string& text, const std::string& phrase) {
   SearchSpace s;
-  try {
-    parse_text(s, text);
-    FAIL() << "no error for '" << text << "'";
-  } catch (const ConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find(phrase), std::string::npos) << e.what();
-  }
+  EXPECT_THAT([&] { parse_text(s, text); }, ::testing::ThrowsMessage<ConfigError>(::testing::HasSubstr(phrase)))
+      << "'" << text << "'";
 }
 
 TEST(GenomeTest, BadTextNamesTheProblem) {
@@ -231,12 +228,8 @@ TEST(GenomeTest, MalformedAndAdversarialJsonIsRefused) {
       {"{\"genes\": [9" + genes.substr(1) + "]}", "gene 0 (normal cell, block 0, in_A) is 9"},
   };
   for (const auto& [json, phrase] : cases) {
-    try {
-      parse_json(s, json);
-      ADD_FAILURE() << "no error for " << json.substr(0, 80);
-    } catch (const ConfigError& e) {
-      EXPECT_NE(std::string(e.what()).find(phrase), std::string::npos) << json.substr(0, 80) << " -> " << e.what();
-    }
+    EXPECT_THAT([&] { parse_json(s, json); }, ::testing::ThrowsMessage<ConfigError>(::testing::HasSubstr(phrase)))
+        << json.substr(0, 80);
   }
 }
 
@@ -244,14 +237,9 @@ TEST(GenomeTest, MalformedAndAdversarialJsonIsRefused) {
 TEST(GenomeTest, MistypedPathIsNotParsedAsText) {
   SearchSpace s;
   for (const char* path : {"runs/frist", "best_genome.jsn", "/no/such/dir"}) {
-    try {
-      load_genome(s, path);
-      ADD_FAILURE() << path;
-    } catch (const ConfigError& e) {
-      EXPECT_NE(std::string(e.what()).find(std::string("genome '") + path + "': no such file or directory"),
-                std::string::npos)
-          << e.what();
-    }
+    EXPECT_THAT([&] { load_genome(s, path); },
+                ::testing::ThrowsMessage<ConfigError>(
+                    ::testing::HasSubstr(std::string("genome '") + path + "': no such file or directory")));
   }
   expect_config_error("0 1 2", "expected 60 genes");  // text still reads as text
 }
@@ -279,12 +267,8 @@ TEST(GenomeTest, LoadGenomeReadsTextJsonAndRunDirectories) {
   EXPECT_EQ(load_genome(s, d + "/best_genome.json"), g);
   EXPECT_EQ(load_genome(s, d + "/g.txt"), g);
   std::ofstream(d + "/bad.txt") << "1 2 3\n";
-  try {
-    load_genome(s, d + "/bad.txt");
-    FAIL();
-  } catch (const ConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find("bad.txt"), std::string::npos) << e.what();
-  }
+  EXPECT_THAT([&] { load_genome(s, d + "/bad.txt"); },
+              ::testing::ThrowsMessage<ConfigError>(::testing::HasSubstr("bad.txt")));
   std::remove((d + "/best_genome.json").c_str());
   std::remove((d + "/g.txt").c_str());
   std::remove((d + "/bad.txt").c_str());

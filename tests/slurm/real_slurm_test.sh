@@ -303,9 +303,9 @@ t_requeue=$SECONDS
 wait_until 60 "requeued job A to run again" state_is "$A" RUNNING
 say "A requeued and running again after $((SECONDS - t_requeue))s"
 
-# ---- P: pipeline, a 2-task search through srun --mpi=pmix, then retrain -----------------------------
+# ---- P: pipeline, a 2-task search through srun --mpi=pmix, then a 2-task retrain ---------------------
 pipe=$(GNAS="$gnas" SEARCH_CONFIG="$small" RETRAIN_CONFIG="$retrain_cfg" SEARCH_OUT="$state/pipe-search" \
-  RETRAIN_OUT="$state/pipe-retrain" SEARCH_OPTS="--ntasks-per-node=2" \
+  RETRAIN_OUT="$state/pipe-retrain" SEARCH_OPTS="--ntasks-per-node=2" RETRAIN_OPTS="--ntasks-per-node=2" \
   jobs/slurm/pipeline.sh --gpus-per-task=0 --cpus-per-task=1 -o "$state/jobs/%x-%j.out") || fail "pipeline.sh failed: $pipe"
 echo "$pipe"
 P1=$(echo "$pipe" | sed -n 's/^search  job \([0-9]*\).*/\1/p')
@@ -359,6 +359,9 @@ expect_grep "$p1_out" "x 2 ranks" "pipeline search: 2 ranks through srun --mpi=p
 world=$(h5dump -a /world_size "$state/pipe-search/log.h5" 2>&1 | sed -n 's/^ *(0): *//p')
 expect_eq "$world" 2 "world_size attribute of the 2-task search's log.h5"
 expect_grep "$p2_out" "--genome $state/pipe-search" "retrain: reads the search's run directory"
+expect_grep "$p2_out" "x 2 ranks" "pipeline retrain: 2 ranks through srun --mpi=pmix"
+world=$(h5dump -a /world_size "$state/pipe-retrain/log.h5" 2>&1 | sed -n 's/^ *(0): *//p')
+expect_eq "$world" 2 "world_size attribute of the 2-task retrain's log.h5"
 expect_grep "$p2_out" "test top-1" "retrain: the evaluation ran"
 [ -f "$state/pipe-retrain/model_last.pt" ] || fail "retrain: no model_last.pt in $state/pipe-retrain"
 

@@ -41,9 +41,18 @@ struct H5 {
     return out;
   }
   bool has_attr(const std::string& name) const { return H5Aexists(file, name.c_str()) > 0; }
-  std::string attr_string(const std::string& name) const {
-    if (!has_attr(name)) return "";
-    hid_t a = H5Aopen(file, name.c_str(), H5P_DEFAULT);
+  std::string attr_string(const std::string& name) const { return string_attr_of(file, name); }
+  /// A string attribute of dataset `dataset` ("" when it or the attribute is missing).
+  std::string dataset_attr_string(const std::string& dataset, const std::string& name) const {
+    hid_t ds = H5Dopen2(file, dataset.c_str(), H5P_DEFAULT);
+    if (ds < 0) return "";
+    std::string v = string_attr_of(ds, name);
+    H5Dclose(ds);
+    return v;
+  }
+  static std::string string_attr_of(hid_t object, const std::string& name) {
+    if (H5Aexists(object, name.c_str()) <= 0) return "";
+    hid_t a = H5Aopen(object, name.c_str(), H5P_DEFAULT);
     hid_t t = H5Aget_type(a);
     std::string v(H5Tget_size(t), '\0');
     H5Aread(a, t, v.data());

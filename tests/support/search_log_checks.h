@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "gnas/io/log_schema.h"
 #include "support/h5_reader.h"
 
 namespace gnas::testing {
@@ -35,17 +36,18 @@ inline std::vector<std::pair<std::vector<uint8_t>, float>> check_search_log(cons
   EXPECT_EQ(h.attr_int("format_version"), 1);
   EXPECT_EQ(h.attr_int("world_size"), s.world_size);
   const auto epochs = static_cast<hsize_t>(s.epochs);
-  for (const char* e : {"lr", "train_loss", "train_acc", "time_s", "best_fitness", "best_full_val_acc", "n_new", "test_acc"})
-    EXPECT_EQ(h.shape(std::string("/epoch/") + e), std::vector<hsize_t>({epochs})) << e;
   const auto rows = static_cast<hsize_t>(s.epochs * s.generations_per_epoch);
   const auto np = static_cast<std::size_t>(s.population), ng = static_cast<std::size_t>(s.generation);
   const auto len = static_cast<std::size_t>(s.genome_length);
-  EXPECT_EQ(h.shape("/ga/generation/genome"), std::vector<hsize_t>({rows, ng, len}));
-  EXPECT_EQ(h.shape("/ga/generation/fitness"), std::vector<hsize_t>({rows, ng}));
-  EXPECT_EQ(h.shape("/ga/generation/epoch"), std::vector<hsize_t>({rows}));
-  EXPECT_EQ(h.shape("/ga/population/genome"), std::vector<hsize_t>({rows, np, len}));
-  EXPECT_EQ(h.shape("/ga/population/fitness"), std::vector<hsize_t>({rows, np}));
-  EXPECT_EQ(h.shape("/best/genome"), std::vector<hsize_t>({len}));
+  // Every dataset of the log schema, with its shape, units and description.
+  for (const auto& d : io::log_schema()) {
+    std::vector<hsize_t> shape;
+    if (d.rows != io::LogRows::kFixed) shape.push_back(d.rows == io::LogRows::kEpoch ? epochs : rows);
+    for (auto n : io::log_inner_dims(d.inner, s.genome_length, s.generation, s.population)) shape.push_back(n);
+    EXPECT_EQ(h.shape(d.path), shape) << d.path;
+    EXPECT_EQ(h.dataset_attr_string(d.path, "units"), d.units) << d.path;
+    EXPECT_EQ(h.dataset_attr_string(d.path, "description"), d.description) << d.path;
+  }
   if (::testing::Test::HasFailure()) return previous;
 
   const auto gen = h.read<uint8_t>("/ga/generation/genome", H5T_NATIVE_UINT8);

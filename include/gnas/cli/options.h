@@ -4,23 +4,18 @@
 #include <string>
 #include <vector>
 
-#include "gnas/core/config.h"
+#include "gnas/train/commands.h"
+#include "gnas/train/options.h"
 
 namespace gnas::cli {
 
 /// The subcommands that take the shared run configuration.
 enum class RunCommand { kSearch, kRetrain, kBench };
 
-/// Extra per-command values that are not part of the INI configuration.
-struct CommandExtras {
-  std::string genome;     ///< retrain: genome text, JSON file or search run directory
-  int bench_steps = 20;   ///< bench: timed steps per measurement
-  int bench_warmup = 3;   ///< bench: untimed steps first
-  std::string bench_genome;  ///< bench: time the fixed network of this genome instead of the supernet
-};
+using train::CommandExtras;
 
 struct ParsedRun {
-  RunConfig config;
+  train::RunConfig config;
   CommandExtras extras;
   bool help = false;       ///< --help was given; `help_text` holds the usage
   std::string help_text;
@@ -33,7 +28,10 @@ ParsedRun parse_run_command(RunCommand command, const std::vector<std::string>& 
 
 /// Checks every bound of the configuration; the message names the flag, e.g.
 /// "--ga.population must be >= 2, got 1". Throws ConfigError.
-void validate(const RunConfig& config);
+void validate(const train::RunConfig& config);
+
+/// "auto" | "cpu" | "cuda" | "cuda:N"; throws ConfigError naming --device otherwise.
+train::DeviceSpec parse_device(const std::string& text);
 
 /// True when this process was started by an MPI launcher (mpirun, srun with PMI/PMIx).
 bool launched_under_mpi();
@@ -76,11 +74,7 @@ TabularArgs parse_tabular_command(const std::vector<std::string>& args);
 
 /// Options of `gnas evaluate`.
 struct EvaluateArgs {
-  std::string model;      ///< checkpoint file or retrain run directory
-  std::string data;       ///< CIFAR directory; empty: the synthetic test split
-  std::string device = "auto";
-  int batch = 500;
-  int threads = 0;
+  train::EvaluateRequest request;
   bool help = false;
   std::string help_text;
 };

@@ -6,15 +6,24 @@
 
 namespace gnas {
 
-/// Base of all gnas errors; `main` catches it once, prints it and exits non-zero.
+/// Exit codes of the `gnas` executable.
+constexpr int kExitOk = 0;
+constexpr int kExitError = 1;       ///< any error: bad input, I/O, divergence
+constexpr int kExitUsage = 2;       ///< bad command line or config
+constexpr int kExitRequeue = 3;     ///< stopped by SIGTERM/SIGUSR1 after a checkpoint: requeue me
+
+/// Base of all gnas errors; `main` catches it once, prints it and exits with exit_code().
 class Error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+  /// The exit code a run that ends with this error returns.
+  virtual int exit_code() const noexcept { return kExitError; }
 };
 /// A bad option, config key or value given by the user.
 class ConfigError : public Error {
  public:
   using Error::Error;
+  int exit_code() const noexcept override { return kExitUsage; }
 };
 /// A file or directory that cannot be read or written.
 class IoError : public Error {
@@ -46,11 +55,12 @@ std::string concat(const Parts&... parts) {
 }
 }  // namespace detail
 
-/// Exit codes of the `gnas` executable.
-constexpr int kExitOk = 0;
-constexpr int kExitError = 1;       ///< any error: bad input, I/O, divergence
-constexpr int kExitUsage = 2;       ///< bad command line or config
-constexpr int kExitRequeue = 3;     ///< stopped by SIGTERM/SIGUSR1 after a checkpoint: requeue me
+/// The one failure policy: the exit code of a run that ends with `e` (a gnas::Error says its own;
+/// anything else, e.g. std::bad_alloc or a libtorch error, is kExitError).
+inline int exit_code_for(const std::exception& e) noexcept {
+  const auto* error = dynamic_cast<const Error*>(&e);
+  return error ? error->exit_code() : kExitError;
+}
 
 }  // namespace gnas
 

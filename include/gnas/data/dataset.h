@@ -6,7 +6,7 @@
 #include <torch/types.h>
 #include <vector>
 
-#include "gnas/core/config.h"
+#include "gnas/data/options.h"
 
 namespace gnas::data {
 

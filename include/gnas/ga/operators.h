@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "gnas/core/rng.h"
+#include "gnas/ga/options.h"
 #include "gnas/search/genome.h"
 
 namespace gnas::ga {
@@ -29,20 +30,6 @@ struct GeneSpace {
   int num_blocks() const { return static_cast<int>(block_starts.size()); }
   /// One past the last gene of block b.
   int block_end(int b) const { return b + 1 < num_blocks() ? block_starts[std::size_t(b) + 1] : length(); }
-};
-
-enum class CrossoverKind { kBlock, kUniform };
-/// The search strategy of `gnas search`: the paper's GA, or random search with weight sharing at the
-/// same cost (a uniform genome per batch, N_g uniform genomes per round, the same replacement).
-enum class Strategy { kGa, kRandom };
-
-/// GA hyperparameters (paper defaults).
-struct GaOptions {
-  int population = 20;           ///< N_p >= 2
-  int generation = 20;           ///< N_g >= N_p (the first population is the top-N_p of the first G)
-  double p_m = 0.02;             ///< per-gene mutation probability, in [0, 1]
-  double p_c = 1.0;              ///< crossover probability, in [0, 1]
-  CrossoverKind crossover = CrossoverKind::kBlock;
 };
 
 /// A genome with its fitness (top-1 accuracy in %, on N_v validation images).

@@ -1,5 +1,5 @@
 #pragma once
-/// Run-directory handling and crash-safe file writes. Plain C++.
+/// Crash-safe file writes and small file queries. Plain C++ (std::filesystem; POSIX for fsync).
 #include <string>
 
 namespace gnas::io {
@@ -10,9 +10,13 @@ void write_file_synced(const std::string& path, const std::string& content);
 /// rename(2), throwing IoError naming both paths.
 void rename_file(const std::string& from, const std::string& to);
 
-/// Writes `content` to `path` atomically: a temporary file beside it, fsync, rename. Throws IoError
+/// Writes `content` to `path` atomically: a temporary file beside it, fsync, rename, fsync of the
+/// directory. Throws IoError
 /// (a full disk says so); on failure the temporary file is removed and `path` is unchanged.
 void write_file_atomic(const std::string& path, const std::string& content);
+
+/// fsync(2) of a file or directory by path (POSIX: std::filesystem has no fsync). Throws IoError.
+void fsync_path(const std::string& path);
 
 /// Reads a whole file; throws IoError naming the path when it cannot.
 std::string read_file(const std::string& path);

@@ -58,8 +58,21 @@ class SqueezeExciteImpl : public torch::nn::Module {
 };
 TORCH_MODULE(SqueezeExcite);
 
+/// Which rows of a global batch a tensor holds: rows [begin, begin + N) of `global` (data
+/// parallelism). global = 0: the tensor is the whole batch.
+struct BatchShard {
+  int64_t global = 0;
+  int64_t begin = 0;
+};
+
 /// Per-sample drop-path: zeroes whole samples with probability 1 - keep and rescales the rest
-/// by 1 / keep. Identity when keep >= 1.
-torch::Tensor drop_path(const torch::Tensor& x, double keep);
+/// by 1 / keep. Identity when keep >= 1. The mask is drawn for the whole global batch and the
+/// shard's rows are used, so a sample's mask does not depend on how the batch is split.
+torch::Tensor drop_path(const torch::Tensor& x, double keep, const BatchShard& shard = {});
+
+/// Dropout of a [N, F] tensor with probability p (identity when p == 0), its mask drawn for the
+/// whole global batch like drop_path. On one process it draws and computes exactly as
+/// torch::dropout does on the CPU.
+torch::Tensor dropout(const torch::Tensor& x, double p, const BatchShard& shard = {});
 
 }  // namespace gnas::nn

@@ -6,7 +6,6 @@
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/conv.h>
-#include <torch/nn/modules/dropout.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
 #include <vector>
@@ -41,7 +40,7 @@ class CellImpl : public torch::nn::Module {
   CellImpl(int64_t channels, int n_blocks, CellKind kind, const CellSpec* fixed, CellOptions options);
   /// h: h_n [N, C, H, W]; h_prev: h_{n-1} (ignored by the input cell).
   torch::Tensor forward(const torch::Tensor& h, const torch::Tensor& h_prev, const CellSpec& spec,
-                        double drop_path_keep);
+                        double drop_path_keep, const BatchShard& shard = {});
   /// Appends the parameters that a forward pass with `spec` uses.
   void append_active_parameters(const CellSpec& spec, std::vector<torch::Tensor>& out) const;
 
@@ -91,6 +90,9 @@ class NetworkImpl : public torch::nn::Module {
   void set_bn_batch_stats_in_eval(bool on);
   /// Drop-path keep probability applied to every op output in training mode (1 = off).
   void set_drop_path_keep(double keep) { drop_path_keep_ = keep; }
+  /// Training batches are rows [begin, begin + N) of a global batch of `global` (data parallelism):
+  /// drop-path and dropout masks are drawn for the global batch. global = 0: each batch is whole.
+  void set_batch_shard(int64_t global, int64_t begin) { shard_ = {global, begin}; }
   /// The parameters the current genome uses: exactly those that receive a gradient from a
   /// forward/backward pass (in registration order of their modules).
   std::vector<torch::Tensor> active_parameters() const;
@@ -108,13 +110,13 @@ class NetworkImpl : public torch::nn::Module {
   Genome genome_;
   std::vector<CellSpec> specs_;   // decoded genome, indexed by CellKind
   double drop_path_keep_ = 1.0;
+  BatchShard shard_;
   torch::nn::Conv2d stem_conv_{nullptr};
   BatchNorm stem_bn_{nullptr};
   std::vector<Cell> cells_;
   std::vector<CellKind> kinds_;
   std::vector<Downsample> down_h_, down_prev_;  // before stages 2 and 3; down_prev_ null in a fixed
                                                 // network whose reduction cell ignores h_{n-1}
-  torch::nn::Dropout dropout_{nullptr};
   torch::nn::Linear classifier_{nullptr};
 };
 TORCH_MODULE(Network);

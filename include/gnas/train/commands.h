@@ -3,25 +3,42 @@
 /// compiles without libtorch headers. Each returns the process exit code.
 #include <string>
 
-#include "gnas/cli/options.h"
-#include "gnas/core/config.h"
+#include "gnas/train/options.h"
 
-namespace gnas::dist {
+namespace gnas::distributed {
 class Communicator;
 }
 
 namespace gnas::train {
 
+/// Extra per-command values that are not part of the INI configuration.
+struct CommandExtras {
+  std::string genome;     ///< retrain: genome text, JSON file or search run directory
+  int bench_steps = 20;   ///< bench: timed steps per measurement
+  int bench_warmup = 3;   ///< bench: untimed steps first
+  std::string bench_genome;  ///< bench: time the fixed network of this genome instead of the supernet
+};
+
+/// What `gnas evaluate` measures.
+struct EvaluateRequest {
+  std::string model;      ///< checkpoint file or retrain run directory
+  std::string data;       ///< CIFAR directory; empty: the synthetic test split
+  DeviceSpec device;
+  int batch = 500;
+  int threads = 0;
+};
+
 /// `gnas search`: GeneticNAS search (Alg. 2), writing the run directory config.out (rank 0).
 /// Collective: every rank of `comm` calls it.
-int run_search(const RunConfig& config, dist::Communicator& comm);
-/// `gnas retrain`: trains the fixed network of `genome` from scratch.
-int run_retrain(const RunConfig& config, const std::string& genome);
+int run_search(const RunConfig& config, distributed::Communicator& comm);
+/// `gnas retrain`: trains the fixed network of `genome` from scratch, data-parallel over `comm`
+/// (rank 0 writes). Collective.
+int run_retrain(const RunConfig& config, const std::string& genome, distributed::Communicator& comm);
 /// `gnas evaluate`: top-1/top-5 test accuracy of a retrained checkpoint.
-int run_evaluate(const cli::EvaluateArgs& args);
+int run_evaluate(const EvaluateRequest& request);
 /// `gnas bench`: train/eval throughput of the supernet (or, with extras.bench_genome, of that
 /// genome's fixed network), one JSON line. Under MPI it measures rank 0 alone, then all ranks
 /// data-parallel, and reports the scaling efficiency.
-int run_bench(const RunConfig& config, const cli::CommandExtras& extras, dist::Communicator& comm);
+int run_bench(const RunConfig& config, const CommandExtras& extras, distributed::Communicator& comm);
 
 }  // namespace gnas::train

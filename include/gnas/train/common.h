@@ -7,28 +7,28 @@
 #include <torch/types.h>
 #include <vector>
 
-#include "gnas/core/config.h"
+#include "gnas/train/options.h"
 #include "gnas/core/rng.h"
 #include "gnas/data/dataset.h"
-#include "gnas/dist/communicator.h"
+#include "gnas/distributed/communicator.h"
 #include "gnas/nn/network.h"
 
 namespace gnas::train {
 
-/// "auto" picks CUDA when available (device local_rank modulo the device count, so each rank of a
-/// node gets its own GPU), else the CPU; "cuda" without a CUDA device is a ConfigError.
-torch::Device select_device(const std::string& spec, int local_rank = 0);
+/// auto picks CUDA when available (device local_rank modulo the device count, so each rank of a
+/// node gets its own GPU), else the CPU; cuda without a CUDA device is a ConfigError.
+torch::Device select_device(const DeviceSpec& spec, int local_rank = 0);
 /// threads > 0: torch::set_num_threads(threads); 0 leaves libtorch's default.
 void apply_threads(int threads);
 
 /// The network of a run's [net] options: the supernet, or the fixed network of `fixed`.
-nn::NetworkOptions network_options(const NetOptions& net, int64_t num_classes,
+nn::NetworkOptions network_options(const nn::NetOptions& net, int64_t num_classes,
                                    std::optional<search::Genome> fixed = std::nullopt);
 
 /// SGD with Nesterov momentum and weight decay (DESIGN §5). Parameters whose gradient is
 /// undefined at step() are skipped entirely: no momentum and no weight decay reach them.
 std::unique_ptr<torch::optim::SGD> make_sgd(const std::vector<torch::Tensor>& params, const TrainOptions& t);
-/// Learning rate of 0-based `epoch`: "step" divides by 10 at 50% and 75% of the epochs; "cosine".
+/// Learning rate of 0-based `epoch`: kStep divides by 10 at 50% and 75% of the epochs; kCosine anneals.
 double lr_at(const TrainOptions& t, int epoch);
 void set_lr(torch::optim::SGD& sgd, double lr);
 /// Makes the gradients of `params` undefined again (not zero), so the next step skips the
@@ -69,7 +69,7 @@ int64_t count_correct(nn::Network& net, const torch::Tensor& images_u8, const to
 /// evaluation. Collective.
 std::vector<float> evaluate_generation(nn::Network& net, const std::vector<search::Genome>& generation,
                                        const torch::Tensor& images_u8, const torch::Tensor& labels, int64_t batch,
-                                       dist::Communicator& comm);
+                                       distributed::Communicator& comm);
 
 /// UTC time as ISO-8601.
 std::string now_iso8601();

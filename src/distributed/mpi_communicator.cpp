@@ -16,9 +16,9 @@
 
 #include "gnas/core/error.h"
 #include "gnas/core/log.h"
-#include "gnas/dist/communicator.h"
+#include "gnas/distributed/communicator.h"
 
-namespace gnas::dist {
+namespace gnas::distributed {
 namespace {
 
 MPI_Datatype mpi_type(const torch::Tensor& t) {
@@ -177,4 +177,4 @@ class MpiCommunicator final : public Communicator {
 
 std::unique_ptr<Communicator> make_mpi_communicator() { return std::make_unique<MpiCommunicator>(); }
 
-}  // namespace gnas::dist
+}  // namespace gnas::distributed

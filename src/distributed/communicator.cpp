@@ -3,12 +3,12 @@
 
 #include "gnas/config.h"
 #include "gnas/core/error.h"
-#include "gnas/dist/communicator.h"
+#include "gnas/distributed/communicator.h"
 
-namespace gnas::dist {
+namespace gnas::distributed {
 
 #if GNAS_WITH_MPI
-std::unique_ptr<Communicator> make_mpi_communicator();  // src/dist/mpi_communicator.cpp
+std::unique_ptr<Communicator> make_mpi_communicator();  // src/distributed/mpi_communicator.cpp
 #endif
 
 namespace {
@@ -25,13 +25,6 @@ class SerialCommunicator final : public Communicator {
 };
 }  // namespace
 
-Backend parse_backend(const std::string& name) {
-  if (name == "auto") return Backend::kAuto;
-  if (name == "serial") return Backend::kSerial;
-  if (name == "mpi") return Backend::kMpi;
-  throw ConfigError("--dist.backend must be auto, serial or mpi, got " + name);
-}
-
 bool built_with_mpi() { return GNAS_WITH_MPI != 0; }
 
 std::unique_ptr<Communicator> make_communicator(Backend backend, bool launched_under_mpi) {
@@ -45,4 +38,4 @@ std::unique_ptr<Communicator> make_communicator(Backend backend, bool launched_u
 #endif
 }
 
-}  // namespace gnas::dist
+}  // namespace gnas::distributed

@@ -6,12 +6,15 @@
 #include <set>
 
 #include "gnas/core/error.h"
-#include "gnas/dist/collectives.h"
-#include "gnas/dist/communicator.h"
+#include "gnas/distributed/collectives.h"
+#include "gnas/distributed/communicator.h"
 #include "gnas/ga/operators.h"
+#include "gnas/data/augment.h"
+#include "gnas/data/dataset.h"
 #include "gnas/train/common.h"
+#include "gnas/train/epoch_loop.h"
 
-namespace gnas::dist {
+namespace gnas::distributed {
 namespace {
 
 Communicator* g_comm = nullptr;
@@ -44,7 +47,7 @@ TEST(CollectivesTest, AgreeOnFailureReportsOnceFromTheLowestFailingRank) {
     FAIL() << "no exception";
   } catch (const AgreedFailure& f) {
     EXPECT_EQ(r, n - 1);
-    EXPECT_EQ(f.exit_code, 2);
+    EXPECT_EQ(f.exit_code(), 2);
     EXPECT_NE(std::string(f.what()).find("bad --data"), std::string::npos);
   } catch (const PeerFailed&) {
     EXPECT_NE(r, n - 1);
@@ -79,7 +82,7 @@ TEST(GradSyncTest, DataParallelStepsEqualOneRankSteps) {
 
   auto run = [&](Communicator& c) {
     nn::Network net = make_net();
-    auto sgd = train::make_sgd(net->parameters(), TrainOptions{});
+    auto sgd = train::make_sgd(net->parameters(), train::TrainOptions{});
     GradSync sync(c, /*bucket_bytes=*/64 << 10);  // small buckets: several collectives per step
     const auto [b, e] = shard_range(global_batch, c.rank(), c.size());
     int64_t collectives = 0;
@@ -146,13 +149,88 @@ TEST(ShardTest, ShardsCoverTheBatchOnceAcrossRanks) {
   }
 }
 
+/// The retrain loop (train::run_epochs) on all ranks equals one process to 1e-5: 3 steps of a
+/// fixed genome's network with drop-path (keep 0.7), dropout (0.5) and augmentation on, a global
+/// batch of 7 that 2 or 3 ranks split unevenly. Drop-path and dropout masks are drawn per sample for
+/// the global batch, so each sample gets the same mask whatever the split.
+/// What the comparison needs, and why:
+/// - BatchNorm on running statistics (calibrated on the training images, then frozen in the
+///   epoch-start hook): with batch statistics every rank normalises its own shard, which no split
+///   can make equal to one process.
+/// - float64: in float32 the rounding of a sum of 7 gradients differs from 4 + 3, and after a step
+///   or two that flips a ReLU or max-pool decision somewhere; the runs then drift apart by 1e-4 to
+///   1e-2 even without any mask (measured). In float64 the rounding is 1e-16 and nothing flips.
+/// The masks matter: without drop-path the result moves by more than 1e-3 (checked), so a mask
+/// drawn differently on some rank would fail the test.
+TEST(EpochLoopTest, RetrainOnAllRanksEqualsOneRank) {
+  train::RunConfig cfg;
+  cfg.net.channels = 4;
+  cfg.net.cells = 1;
+  cfg.net.dropout = 0.5;
+  cfg.net.drop_path_keep = 0.7;
+  cfg.train.epochs = 1;
+  cfg.train.batch = 7;
+  cfg.train.lr = 0.05;
+  cfg.progress = false;
+  search::SearchSpace space;
+  for (const std::uint64_t genome_seed : {21, 22}) {
+    Rng genome_rng(genome_seed);
+    const auto genome = ga::random_genome(space, genome_rng);
+    const auto data = data::make_synthetic(21, 1, 1, 5);  // 3 steps of 7
+
+    auto run = [&](Communicator& c, double keep) {
+      torch::manual_seed(3);
+      nn::Network net(train::network_options(cfg.net, 10, genome));
+      net->to(torch::kFloat64);
+      {  // Running statistics of the training images (BN momentum 0.1: 40 passes), the same everywhere.
+        torch::NoGradGuard no_grad;
+        net->train();
+        const auto x = data::normalize(data.train.images).to(torch::kFloat64);
+        for (int i = 0; i < 40; ++i) net->forward(x);
+      }
+      auto sgd = train::make_sgd(net->parameters(), cfg.train);
+      train::RunState st;
+      st.data_rng = Rng(cfg.seed, 2);
+      train::EpochLoop loop{cfg, c, net, *sgd, data.train, st};
+      loop.command = "retrain";
+      loop.on_epoch_start = [&](int) {
+        net->set_drop_path_keep(keep);
+        for (auto& m : net->modules(false))
+          if (m->as<nn::BatchNormImpl>()) m->eval();
+      };
+      loop.parameters = [&] { return net->parameters(); };
+      loop.on_epoch_end = [](int, Progress&) { return train::EpochEnd{}; };
+      EXPECT_EQ(train::run_epochs(loop), kExitOk);
+      EXPECT_EQ(st.epoch, 1);
+      return net;
+    };
+    auto difference = [](nn::Network& a, nn::Network& b) {
+      double worst = 0;
+      const auto ref = a->named_parameters();
+      for (const auto& p : b->named_parameters()) {
+        const auto& q = ref[p.key()];
+        const double d = (p.value() - q).abs().max().item<double>() / std::max(1e-3, q.abs().max().item<double>());
+        worst = std::max(worst, d);
+      }
+      return worst;
+    };
+    auto serial = make_communicator(Backend::kSerial, false);
+    auto one = run(*serial, cfg.net.drop_path_keep);
+    auto all = run(comm(), cfg.net.drop_path_keep);
+    EXPECT_LT(difference(one, all), 1e-5) << "largest relative parameter difference, " << comm().size()
+                                          << " ranks vs one, genome seed " << genome_seed;
+    auto no_drop_path = run(*serial, 1.0);
+    EXPECT_GT(difference(one, no_drop_path), 1e-3) << "genome seed " << genome_seed;
+  }
+}
+
 }  // namespace
-}  // namespace gnas::dist
+}  // namespace gnas::distributed
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
-  auto comm = gnas::dist::make_communicator(gnas::dist::Backend::kMpi, true);
-  gnas::dist::g_comm = comm.get();
+  auto comm = gnas::distributed::make_communicator(gnas::distributed::Backend::kMpi, true);
+  gnas::distributed::g_comm = comm.get();
   const int local = RUN_ALL_TESTS() != 0 ? 1 : 0;
   auto failed = torch::tensor({local}, torch::kInt32);
   comm->allreduce_sum_(failed);

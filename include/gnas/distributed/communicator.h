@@ -1,16 +1,14 @@
 #pragma once
 /// Process-group communication behind a small interface, so that single-process runs need no MPI
-/// and model code never sees ranks. No <mpi.h> here: only src/dist/mpi_communicator.cpp includes it.
+/// and model code never sees ranks. No <mpi.h> here: only src/distributed/mpi_communicator.cpp includes it.
 #include <memory>
 #include <string>
 #include <torch/types.h>
 
-namespace gnas::dist {
+#include "gnas/distributed/options.h"
 
-enum class Backend { kAuto, kSerial, kMpi };
+namespace gnas::distributed {
 
-/// Parses "auto" | "serial" | "mpi"; throws ConfigError naming --dist.backend otherwise.
-Backend parse_backend(const std::string& name);
 
 class Communicator {
  public:
@@ -43,4 +41,4 @@ std::unique_ptr<Communicator> make_communicator(Backend backend, bool launched_u
 /// True when the build has MPI.
 bool built_with_mpi();
 
-}  // namespace gnas::dist
+}  // namespace gnas::distributed

@@ -8,9 +8,10 @@
 #include <utility>
 #include <vector>
 
-#include "gnas/dist/communicator.h"
+#include "gnas/core/error.h"
+#include "gnas/distributed/communicator.h"
 
-namespace gnas::dist {
+namespace gnas::distributed {
 
 /// Rank `rank`'s share [begin, end) of `n` items split as evenly as possible among `size` ranks:
 /// the first n % size ranks get one item more. Shares are contiguous and cover [0, n) exactly once.
@@ -39,16 +40,22 @@ class GradSync {
 void broadcast_bytes(Communicator& comm, std::vector<uint8_t>& bytes, int root);
 
 /// Thrown on ranks that did not fail themselves when agree_on_failure finds that another rank did:
-/// main exits non-zero without printing, so the job shows one error, from the lowest failing rank.
-struct PeerFailed : std::exception {
-  const char* what() const noexcept override { return "another rank failed"; }
+/// they exit non-zero without printing, so the job shows one error, from the lowest failing rank.
+class PeerFailed : public Error {
+ public:
+  PeerFailed() : Error("another rank failed") {}
 };
 
 /// Thrown on the rank that reports an agreed failure (see agree_on_failure): every rank knows about
-/// it, so the job can end with normal exits instead of MPI_Abort. exit_code: 2 for ConfigError, else 1.
-struct AgreedFailure : std::runtime_error {
-  AgreedFailure(const std::string& message, int code) : std::runtime_error(message), exit_code(code) {}
-  int exit_code;
+/// it, so the job can end with normal exits instead of MPI_Abort. The exit code is the original
+/// error's (exit_code_for).
+class AgreedFailure : public Error {
+ public:
+  AgreedFailure(const std::string& message, int code) : Error(message), code_(code) {}
+  int exit_code() const noexcept override { return code_; }
+
+ private:
+  int code_;
 };
 
 /// Collective: compares `value` with rank 0's; on a rank whose value differs it throws ConfigError
@@ -61,4 +68,4 @@ void check_same_on_all_ranks(Communicator& comm, std::uint64_t value, const std:
 /// local (setup: options, data, output directory), so that no rank waits forever in a collective.
 void agree_on_failure(Communicator& comm, std::exception_ptr error);
 
-}  // namespace gnas::dist
+}  // namespace gnas::distributed

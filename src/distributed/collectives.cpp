@@ -1,10 +1,10 @@
-#include "gnas/dist/collectives.h"
+#include "gnas/distributed/collectives.h"
 
 #include <torch/torch.h>
 
 #include "gnas/core/error.h"
 
-namespace gnas::dist {
+namespace gnas::distributed {
 
 std::pair<int64_t, int64_t> shard_range(int64_t n, int rank, int size) {
   GNAS_CHECK(size >= 1 && rank >= 0 && rank < size, "shard_range: rank ", rank, " of ", size);
@@ -21,8 +21,8 @@ void GradSync::average(const std::vector<torch::Tensor>& params, double local_fr
   if (comm_.size() == 1 && local_fraction == 1.0) return;  // nothing to average
   GNAS_CHECK(!params.empty(), "GradSync: no parameters");
   const auto& opts = params.front().grad().options();
-  if (!buffer_.defined() || buffer_.device() != opts.device())
-    buffer_ = torch::empty({bucket_elems_ + 1}, opts.dtype(torch::kFloat32));
+  if (!buffer_.defined() || buffer_.device() != opts.device() || buffer_.scalar_type() != opts.dtype())
+    buffer_ = torch::empty({bucket_elems_ + 1}, opts);  // the gradients' dtype (float32; float64 in tests)
   std::size_t i = 0;
   bool first = true;
   while (i < params.size() || first) {
@@ -36,7 +36,7 @@ void GradSync::average(const std::vector<torch::Tensor>& params, double local_fr
       const int64_t n = g.numel();
       if (used > 0 && used + n > bucket_elems_) break;
       if (n > bucket_elems_) {  // a single tensor larger than a bucket gets a buffer of its own
-        buffer_ = torch::empty({n + 1}, opts.dtype(torch::kFloat32));
+        buffer_ = torch::empty({n + 1}, opts);
         bucket_elems_ = n;
       }
       buffer_.narrow(0, used, n).copy_(g.reshape({-1}));
@@ -87,11 +87,9 @@ void agree_on_failure(Communicator& comm, std::exception_ptr error) {
   if (comm.rank() != first) throw PeerFailed();
   try {
     std::rethrow_exception(error);
-  } catch (const ConfigError& e) {
-    throw AgreedFailure(e.what(), 2);
   } catch (const std::exception& e) {
-    throw AgreedFailure(e.what(), 1);
+    throw AgreedFailure(e.what(), exit_code_for(e));
   }
 }
 
-}  // namespace gnas::dist
+}  // namespace gnas::distributed

@@ -1,0 +1,60 @@
+#pragma once
+/// A run's whole configuration: the [train] section, the device, and every layer's own section
+/// (nn, ga, data, distributed), assembled by src/cli/ from INI files and command-line flags
+/// (`--train.lr` <-> `[train] lr`). Defaults are sized for a short CPU run on the embedded
+/// synthetic data; configs/*.ini hold the paper's values.
+#include <cstdint>
+#include <string>
+
+#include "gnas/data/options.h"
+#include "gnas/distributed/options.h"
+#include "gnas/ga/options.h"
+#include "gnas/nn/options.h"
+
+namespace gnas::train {
+
+/// Learning-rate schedule: /10 at 50% and 75% of the epochs (the paper), or cosine annealing.
+enum class Schedule { kStep, kCosine };
+
+struct TrainOptions {
+  int epochs = 3;               ///< paper search: 310, retrain: 630
+  int batch = 64;               ///< global batch (paper: 128)
+  double lr = 0.1;
+  double momentum = 0.9;
+  bool nesterov = true;
+  double weight_decay = 1e-4;
+  Schedule schedule = Schedule::kStep;
+};
+
+/// Where tensors live: "auto" | "cpu" | "cuda" | "cuda:N" at the CLI.
+struct DeviceSpec {
+  enum class Kind { kAuto, kCpu, kCuda } kind = Kind::kAuto;
+  int index = -1;  ///< kCuda: -1 = the rank's node-local GPU, else this GPU
+};
+
+/// Testing and debugging switches (command line only, never written to config.ini).
+struct DebugOptions {
+  int stop_after_steps = 0;      ///< raise SIGTERM after this many steps of this process (0 = never)
+  bool check_sync = false;       ///< verify every step that all ranks train the same genome
+  int fail_rank = -1;            ///< this rank throws after fail_after_steps steps (-1 = none)
+  int fail_after_steps = 1;
+};
+
+struct RunConfig {
+  std::uint64_t seed = 1;
+  int threads = 0;               ///< torch intra-op threads (0 = libtorch's default)
+  DeviceSpec device;
+  nn::NetOptions net;
+  TrainOptions train;
+  ga::SearchOptions search;
+  data::DataOptions data;
+  std::string out;               ///< run directory
+  bool force = false;            ///< reuse an existing run directory
+  bool resume = false;           ///< continue the run in `out` from its latest checkpoint
+  distributed::DistOptions dist;
+  DebugOptions debug;
+  bool progress = true;          ///< step progress indicator on a terminal
+  std::string config_text;       ///< the resolved configuration as INI text
+};
+
+}  // namespace gnas::train

@@ -1,0 +1,65 @@
+#pragma once
+/// The run-directory steps that search and retrain share: the checks before anything is written,
+/// loading a checkpoint on --resume (with the refusal of a changed run shape), and opening the log.
+#include <memory>
+#include <string>
+#include <torch/optim/sgd.h>
+#include <vector>
+
+#include "gnas/data/dataset.h"
+#include "gnas/distributed/communicator.h"
+#include "gnas/io/hdf5_log.h"
+#include "gnas/io/run_dir.h"
+#include "gnas/nn/network.h"
+#include "gnas/train/checkpoint.h"
+#include "gnas/train/options.h"
+
+namespace gnas::train {
+
+/// A run directory being opened by one command.
+struct RunOpening {
+  std::string resumed_from;  ///< --resume: the checkpoint that was loaded
+  std::string changes;       ///< rank 0, --resume: the accepted option changes ("key a -> b, ...")
+  std::unique_ptr<io::RunDirLock> lock;  ///< rank 0, after open_log: held for the whole run
+  std::unique_ptr<io::Hdf5Log> log;      ///< rank 0, after open_log
+};
+
+/// What a command holds on every rank; search and retrain extend it with their own steps.
+struct CommandRun {
+  CommandRun(const RunConfig& config, distributed::Communicator& communicator)
+      : cfg(config), comm(communicator), root(communicator.rank() == 0) {}
+  const RunConfig& cfg;
+  distributed::Communicator& comm;
+  bool root;
+  search::SearchSpace space;
+  data::Dataset ds;
+  nn::Network net{nullptr};
+  std::unique_ptr<torch::optim::SGD> sgd;
+  RunState st;
+  RunOpening run;
+  torch::Device device{torch::kCPU};
+  int64_t n_params = 0;
+
+  /// The network of `options` on `device`, its optimiser, and its parameter count.
+  void build_network(nn::NetworkOptions options);
+};
+
+/// Rank 0: --resume needs a run to continue; a new run needs a new (or --force) directory. Writes nothing.
+void check_run_dir(const RunConfig& cfg);
+
+/// --resume, every rank: loads the latest checkpoint into net, sgd and st. Rank 0 refuses a change
+/// of any `structural` key (against config.ini, or the checkpoint's copy of it) and of the dataset.
+void resume_from_checkpoint(const RunConfig& cfg, const std::vector<std::string>& structural,
+                            const std::string& dataset, bool root, nn::Network& net, torch::optim::SGD& sgd,
+                            RunState& st, RunOpening& run);
+
+/// Rank 0, once every rank's set-up has succeeded: takes the lock, writes config.ini, and creates
+/// the log (a new run: `attrs`, `genome_length`, `n_g`, `n_p`, `with_ga`) or rebuilds it from the
+/// checkpoint (--resume, with a resume_history line).
+void open_log(const RunConfig& cfg, const io::LogAttributes& attrs, int genome_length, int n_g, int n_p,
+              bool with_ga, int world, RunState& st, RunOpening& run);
+
+/// Rank 0: one line on where the run starts (resumed at epoch e, step s; or nothing left to do).
+void log_start(const RunConfig& cfg, const RunState& st, const RunOpening& run);
+
+}  // namespace gnas::train

@@ -1,0 +1,190 @@
+// The epoch loop of search and retrain (see epoch_loop.h).
+#include "gnas/train/epoch_loop.h"
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <iomanip>
+#include <sstream>
+
+#include "gnas/core/error.h"
+#include "gnas/core/log.h"
+#include "gnas/core/signals.h"
+#include "gnas/train/common.h"
+
+namespace gnas::train {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+/// "  eta 1h05m" at the mean epoch time of this process (a resumed run counts its own epochs).
+std::string eta_text(const std::vector<double>& epoch_times, int left) {
+  if (left <= 0 || epoch_times.empty()) return "";
+  double mean = 0;
+  for (double t : epoch_times) mean += t / double(epoch_times.size());
+  const long eta = std::lround(mean * left);
+  std::ostringstream out;
+  out << "  eta " << eta / 3600 << "h" << std::setw(2) << std::setfill('0') << (eta % 3600) / 60 << "m";
+  return out.str();
+}
+
+}  // namespace
+
+void collective_setup(distributed::Communicator& comm, const std::function<void()>& every_rank,
+                      const std::function<void()>& root_writes) {
+  std::exception_ptr setup_error;
+  try {
+    every_rank();
+  } catch (...) {
+    setup_error = std::current_exception();
+  }
+  distributed::agree_on_failure(comm, setup_error);
+  // Rank 0 takes the run directory (lock, --force clean-up) and writes; a failure there (another
+  // writer holds the lock) is agreed on too, so no rank waits for rank 0 in a collective.
+  std::exception_ptr write_error;
+  try {
+    if (comm.rank() == 0) root_writes();
+  } catch (...) {
+    write_error = std::current_exception();
+  }
+  distributed::agree_on_failure(comm, write_error);
+}
+
+void replicate_from_root(distributed::Communicator& comm, nn::Network& net) {
+  if (comm.size() == 1) return;
+  torch::NoGradGuard no_grad;
+  for (auto p : net->parameters()) comm.broadcast_(p, 0);
+  for (auto b : net->buffers()) comm.broadcast_(b, 0);
+}
+
+int run_epochs(EpochLoop& loop) {
+  const RunConfig& cfg = loop.cfg;
+  auto& comm = loop.comm;
+  auto& net = loop.net;
+  auto& st = loop.st;
+  const int rank = comm.rank(), world = comm.size();
+  const bool root = rank == 0;
+  const int64_t batch = cfg.train.batch;
+  const int64_t n_train = loop.train.size();
+  const int steps = static_cast<int>(n_train / batch);  // the last partial batch is dropped
+  const auto [shard_begin, shard_end] = distributed::shard_range(batch, rank, world);
+  const double local_fraction = double(shard_end - shard_begin) / double(batch);
+  const auto device = loop.train.images.device();
+  const auto dtype = net->parameters().front().scalar_type();  // batches follow the network (tests run float64)
+  const auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(device);
+  const auto i64 = torch::TensorOptions().dtype(torch::kInt64).device(device);
+  distributed::GradSync grad_sync(comm);
+  // Drop-path and dropout masks are drawn for the whole global batch on every rank and each rank
+  // keeps its shard's rows: a sample gets the same mask whatever the number of ranks.
+  net->set_batch_shard(batch, shard_begin);
+  int steps_this_process = 0;
+  std::vector<double> epoch_times;  // this process's epoch durations, for the ETA
+
+  for (; st.epoch < cfg.train.epochs; ++st.epoch) {
+    const int epoch = st.epoch;
+    const auto t0 = Clock::now();
+    const double lr = lr_at(cfg.train, epoch);
+    set_lr(loop.sgd, lr);
+    net->train();
+    loop.on_epoch_start(epoch);
+    if (st.step == 0) st.data_rng_epoch_start = st.data_rng;
+    Rng perm_rng = st.data_rng_epoch_start;
+    const auto perm = permutation(n_train, perm_rng);  // the same on every rank: shards never overlap
+    if (st.step == 0) st.data_rng = perm_rng;          // a resumed epoch keeps the data RNG where it stopped
+    // This rank's samples only; a resumed partial epoch's totals count once, on rank 0.
+    auto loss_sum = torch::full({}, root ? st.loss_sum : 0.0, f64);
+    auto correct = torch::full({}, root ? st.correct : int64_t{0}, i64);
+    Progress progress(root && cfg.progress, epoch, cfg.train.epochs, steps, st.step);
+    for (; st.step < steps; ++st.step) {
+      ++steps_this_process;
+      if (steps_this_process == cfg.debug.stop_after_steps) std::raise(SIGTERM);
+      if (rank == cfg.debug.fail_rank && steps_this_process > cfg.debug.fail_after_steps)
+        throw Error(detail::concat("--debug.fail_rank: injected failure on rank ", rank, " at epoch ", epoch + 1,
+                                   " step ", st.step));
+      loop.before_step(epoch, st.step);
+      const std::vector<int64_t> idx(perm.begin() + int64_t(st.step) * batch, perm.begin() + int64_t(st.step + 1) * batch);
+      auto [x, y] = make_batch_shard(loop.train, idx, shard_begin, shard_end, cfg.data.augment, cfg.data.cutout,
+                                     st.data_rng);
+      auto logits = net->forward(x.to(dtype));
+      auto loss = torch::cross_entropy_loss(logits, y);
+      loss.backward();
+      const auto params = loop.parameters();
+      float stop = stop_requested() ? 1.f : 0.f;  // summed over ranks with the gradients
+      grad_sync.average(params, local_fraction, stop);
+      loop.sgd.step();
+      clear_grads(params);
+      loss_sum += loss.detach().to(torch::kFloat64) * static_cast<double>(shard_end - shard_begin);
+      correct += logits.detach().argmax(1).eq(y).sum();
+      if (progress.due(st.step)) {
+        const double seen = double(st.step + 1) * double(shard_end - shard_begin);
+        progress.draw(st.step, loss_sum.item<double>() / seen, 100.0 * correct.item<int64_t>() / seen, double(batch));
+      }
+      if (stop > 0) {
+        // Every rank saw the same sum: all stop after this same step, with every generator
+        // (GA, data, torch) exactly where an uninterrupted run would continue from.
+        ++st.step;
+        auto totals = torch::stack({loss_sum, correct.to(torch::kFloat64)});
+        comm.allreduce_sum_(totals);
+        st.loss_sum = totals[0].item<double>();
+        st.correct = static_cast<int64_t>(totals[1].item<double>());
+        st.epoch_seconds += seconds_since(t0);
+        progress.clear();
+        GNAS_CHECK_AS(TrainingError, std::isfinite(st.loss_sum), "stopping on a signal with a non-finite loss: no "
+                      "checkpoint written; the previous one is kept");
+        if (root && !loop.ckpt_dir.empty()) {
+          if (loop.log) st.log = loop.log->content();
+          save_checkpoint(loop.ckpt_dir, net, loop.sgd, st);
+        }
+        comm.barrier();  // the checkpoint is complete before any rank exits
+        if (root)
+          GNAS_LOG(WARN) << "signal " << (stop_requested() ? stop_requested() : SIGTERM)
+                         << ": checkpoint written at epoch " << epoch + 1 << " step " << st.step
+                         << "; exiting with code " << kExitRequeue << " (resume with: gnas " << loop.command
+                         << " --out " << cfg.out << " --resume)";
+        return kExitRequeue;
+      }
+    }
+    progress.clear();
+    auto totals = torch::stack({loss_sum, correct.to(torch::kFloat64)});
+    comm.allreduce_sum_(totals);
+    const double seen = double(steps) * double(batch);
+    const double train_loss = totals[0].item<double>() / seen;
+    const double train_acc = 100.0 * totals[1].item<double>() / seen;
+    GNAS_CHECK_AS(TrainingError, std::isfinite(train_loss), "epoch ", epoch + 1,
+                  ": the training loss is not finite (", train_loss, "); lower --train.lr. What earlier epochs wrote "
+                  "(log, genomes, models, checkpoint) is kept in ", cfg.out);
+    const double train_seconds = st.epoch_seconds + seconds_since(t0);
+
+    EpochEnd end = loop.on_epoch_end(epoch, progress);
+    io::EpochRecord& rec = end.record;
+    rec.lr = lr;
+    rec.train_loss = train_loss;
+    rec.train_acc = train_acc;
+    rec.time_s = st.epoch_seconds + seconds_since(t0);
+    st.clear_epoch_progress();
+    if (!root) continue;
+    if (loop.log) {
+      loop.log->append_epoch(rec);
+      loop.log->flush();
+    }
+    if (!loop.ckpt_dir.empty()) {
+      RunState next = st;  // the checkpoint describes the start of the next epoch
+      next.epoch = epoch + 1;
+      if (loop.log) next.log = loop.log->content();
+      save_checkpoint(loop.ckpt_dir, net, loop.sgd, next);
+    }
+    epoch_times.push_back(rec.time_s);
+    std::ostringstream line;
+    line << std::fixed << "epoch " << epoch + 1 << "/" << cfg.train.epochs << "  lr " << std::setprecision(4) << lr
+         << "  loss " << train_loss << "  train_acc " << std::setprecision(1) << train_acc << "%  " << end.summary
+         << "  " << rec.time_s << "s  (" << std::setprecision(0) << seen / train_seconds << " img/s)"
+         << eta_text(epoch_times, cfg.train.epochs - epoch - 1);
+    GNAS_LOG(INFO) << line.str();
+  }
+  return kExitOk;
+}
+
+}  // namespace gnas::train

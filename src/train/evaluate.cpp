@@ -1,0 +1,35 @@
+// gnas evaluate: the test accuracy of a retrained model file.
+#include <torch/torch.h>
+
+#include <iomanip>
+#include <iostream>
+
+#include "gnas/core/error.h"
+#include "gnas/train/checkpoint.h"
+#include "gnas/train/commands.h"
+#include "gnas/train/common.h"
+
+namespace gnas::train {
+
+int run_evaluate(const EvaluateRequest& a) {
+  apply_threads(a.threads);
+  const torch::Device device = select_device(a.device);
+  LoadedModel model = load_model(a.model, device);
+  nn::Network& net = model.net;
+  data::DataOptions d;
+  d.dir = a.data;
+  d.val_size = 0;  // evaluate reads only the test split
+  data::Dataset ds = data::load_dataset(d);
+  GNAS_CHECK_AS(ConfigError, ds.name == model.dataset, "--model '", a.model, "' was trained on ", model.dataset,
+                " but ", a.data.empty() ? std::string("no --data (the synthetic set)") : "--data '" + a.data + "'",
+                " is ", ds.name, "; give the data it was trained on");
+  ds.to(device);
+  net->set_bn_batch_stats_in_eval(false);
+  double top5 = 0;
+  const double top1 = evaluate_accuracy(net, ds.test.images, ds.test.labels, a.batch, &top5);
+  std::cout << std::fixed << std::setprecision(2) << "test top-1 " << top1 << "%  top-5 " << top5 << "%  ("
+            << ds.test.size() << " images of " << ds.name << ")\n";
+  return kExitOk;
+}
+
+}  // namespace gnas::train
