@@ -61,6 +61,7 @@ void replicate_from_root(distributed::Communicator& comm, nn::Network& net) {
 }
 
 int run_epochs(EpochLoop& loop) {
+  GNAS_CHECK(loop.parameters && loop.on_epoch_end, "run_epochs: the parameters and on_epoch_end hooks are required");
   const RunConfig& cfg = loop.cfg;
   auto& comm = loop.comm;
   auto& net = loop.net;

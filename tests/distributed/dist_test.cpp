@@ -191,8 +191,7 @@ TEST(EpochLoopTest, RetrainOnAllRanksEqualsOneRank) {
       auto sgd = train::make_sgd(net->parameters(), cfg.train);
       train::RunState st;
       st.data_rng = Rng(cfg.seed, 2);
-      train::EpochLoop loop{cfg, c, net, *sgd, data.train, st};
-      loop.command = "retrain";
+      train::EpochLoop loop{cfg, c, net, *sgd, data.train, st, /*log=*/nullptr, "retrain", /*ckpt_dir=*/""};
       loop.on_epoch_start = [&](int) {
         net->set_drop_path_keep(keep);
         for (auto& m : net->modules(false))

@@ -42,10 +42,10 @@ struct EpochLoop {
   /// generators in the same order on every rank.
   std::function<void(int epoch, int step)> before_step = [](int, int) {};
   /// The parameters the step trains: each gets a gradient from the forward/backward pass.
-  std::function<std::vector<torch::Tensor>()> parameters;
+  std::function<std::vector<torch::Tensor>()> parameters = nullptr;  // required
   /// After the epoch's steps (collective on every rank): the GA rounds, the test evaluation, the
   /// files a finished epoch writes. Returns the record's command-specific fields and the summary.
-  std::function<EpochEnd(int epoch, Progress& progress)> on_epoch_end;
+  std::function<EpochEnd(int epoch, Progress& progress)> on_epoch_end = nullptr;  // required
 };
 
 /// Runs epochs st.epoch .. cfg.train.epochs - 1 from step st.step. Returns kExitOk, or kExitRequeue
