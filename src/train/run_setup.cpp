@@ -35,8 +35,8 @@ void resume_from_checkpoint(const RunConfig& cfg, const std::vector<std::string>
   if (!root) return;
   const auto& attrs = st.log.attrs;
   if (!have_ini) run.changes = check_resume_config(attrs.config, cfg.config_text, structural);
-  GNAS_CHECK_AS(ConfigError, attrs.dataset == dataset, "--resume: the run was ", attrs.command == "search" ? "searching" : "training on",
-                " ", attrs.dataset, " but --data gives ", dataset);
+  GNAS_CHECK_AS(ConfigError, attrs.dataset == dataset, "--resume: the run used ", attrs.dataset, " but --data gives ",
+                dataset, "; resume with the run's own data");
 }
 
 void open_log(const RunConfig& cfg, const io::LogAttributes& attrs, int genome_length, int n_g, int n_p,
