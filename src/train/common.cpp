@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <map>
 #include <sstream>
 
 #include "gnas/core/error.h"
@@ -49,20 +50,30 @@ const std::vector<std::string> kStructuralKeys = {
 
 std::string check_resume_config(const std::string& stored, const std::string& now,
                                 const std::vector<std::string>& structural) {
-  std::ostringstream refused, accepted;
-  for (const auto& c : io::diff_ini(stored, now)) {
+  // Keys added after runs were written: an old config.ini lacks them, and its run had this value.
+  static const std::map<std::string, std::string> kValueBeforeTheKey = {{"net.compat", "paper"},
+                                                                       {"net.share_slots", "false"}};
+  std::ostringstream refused, accepted, own_values;
+  for (auto c : io::diff_ini(stored, now)) {
+    const auto legacy = kValueBeforeTheKey.find(c.key);
+    if (c.before.empty() && legacy != kValueBeforeTheKey.end()) {
+      c.before = legacy->second;
+      if (c.before == c.after) continue;
+    }
     const bool is_structural = std::find(structural.begin(), structural.end(), c.key) != structural.end();
     const std::string change = "--" + c.key + " " + (c.before.empty() ? "(unset)" : c.before) + " -> " +
                                (c.after.empty() ? "(unset)" : c.after);
     if (is_structural) {
       refused << (refused.tellp() > 0 ? ", " : "") << change;
+      if (!c.before.empty()) own_values << " --" << c.key << " " << c.before;
     } else if (c.key != "threads" && c.key != "device" && c.key != "dist.backend" && c.key != "log.all_ranks" &&
                c.key != "dist.timeout") {
       accepted << (accepted.tellp() > 0 ? ", " : "") << change;
     }
   }
   GNAS_CHECK_AS(ConfigError, refused.tellp() == 0, "--resume cannot change the shape of a run: ", refused.str(),
-                ". Resume with the run's own values (drop these options), or start a new run with --out");
+                ". Resume with the run's own values (", own_values.str().empty() ? std::string("drop these options")
+                : "give" + own_values.str(), "), or start a new run with --out");
   return accepted.str();
 }
 

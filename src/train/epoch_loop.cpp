@@ -96,8 +96,11 @@ int run_epochs(EpochLoop& loop) {
     const auto perm = permutation(n_train, perm_rng);  // the same on every rank: shards never overlap
     if (st.step == 0) st.data_rng = perm_rng;          // a resumed epoch keeps the data RNG where it stopped
     // This rank's samples only; a resumed partial epoch's totals count once, on rank 0.
-    auto loss_sum = torch::full({}, root ? st.loss_sum : 0.0, f64);
-    auto correct = torch::full({}, root ? st.correct : int64_t{0}, i64);
+    const double carried_loss = root ? st.loss_sum : 0.0;
+    const int64_t carried_correct = root ? st.correct : 0;
+    const int start_step = st.step;
+    auto loss_sum = torch::full({}, carried_loss, f64);
+    auto correct = torch::full({}, carried_correct, i64);
     Progress progress(root && cfg.progress, epoch, cfg.train.epochs, steps, st.step);
     for (; st.step < steps; ++st.step) {
       ++steps_this_process;
@@ -119,9 +122,10 @@ int run_epochs(EpochLoop& loop) {
       clear_grads(params);
       loss_sum += loss.detach().to(torch::kFloat64) * static_cast<double>(shard_end - shard_begin);
       correct += logits.detach().argmax(1).eq(y).sum();
-      if (progress.due(st.step)) {
-        const double seen = double(st.step + 1) * double(shard_end - shard_begin);
-        progress.draw(st.step, loss_sum.item<double>() / seen, 100.0 * correct.item<int64_t>() / seen, double(batch));
+      if (progress.due(st.step)) {  // this process's own steps (the carried totals are every rank's)
+        const double seen = double(st.step + 1 - start_step) * double(shard_end - shard_begin);
+        progress.draw(st.step, (loss_sum.item<double>() - carried_loss) / seen,
+                      100.0 * double(correct.item<int64_t>() - carried_correct) / seen, double(batch));
       }
       if (stop > 0) {
         // Every rank saw the same sum: all stop after this same step, with every generator
@@ -158,6 +162,14 @@ int run_epochs(EpochLoop& loop) {
                   ": the training loss is not finite (", train_loss, "); lower --train.lr. What earlier epochs wrote "
                   "(log, genomes, models, checkpoint) is kept in ", cfg.out);
     const double train_seconds = st.epoch_seconds + seconds_since(t0);
+    // BatchNorm running statistics are each rank's own (training uses batch statistics, so they never
+    // change a step): rank 0's go to every rank before anything evaluates or saves the network, so
+    // evaluation splits, checkpoints and model files all hold one network (as DDP broadcasts
+    // buffers). Rank 0's own buffers are untouched, so a resumed run stays bit-identical.
+    if (world > 1) {
+      torch::NoGradGuard no_grad;
+      for (auto b : net->buffers()) comm.broadcast_(b, 0);
+    }
 
     EpochEnd end = loop.on_epoch_end(epoch, progress);
     io::EpochRecord& rec = end.record;

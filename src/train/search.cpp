@@ -225,8 +225,12 @@ struct Search : CommandRun {
     const std::string recipe = cfg.data.dir.empty() ? ""
                                : " --data " + cfg.data.dir + " --config configs/retrain_" +
                                      (ds.name == "cifar100" ? "cifar100" : "cifar10") + ".ini";
+    // The network the genomes were scored in, when it is not the default: retrain must build the same.
+    const std::string net_flags =
+        std::string(cfg.net.compat == NetCompat::kReference ? " --net.compat reference" : "") +
+        (cfg.net.share_slots ? "" : " --net.share_slots false");
     GNAS_LOG(INFO) << "retrain the best genome with: gnas retrain --genome " << cfg.out << " --out " << cfg.out
-                   << "-retrain" << recipe;
+                   << "-retrain" << recipe << net_flags;
   }
 };
 

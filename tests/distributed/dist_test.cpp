@@ -223,6 +223,50 @@ TEST(EpochLoopTest, RetrainOnAllRanksEqualsOneRank) {
   }
 }
 
+/// When an epoch's steps end, every rank holds one network: the parameters (by gradient averaging)
+/// and the BatchNorm running statistics, which each rank updates from its own shard during the
+/// steps and which the loop then takes from rank 0. So the test split evaluated in parts, the GA
+/// scores and the checkpoint all see the model that rank 0 saves.
+TEST(EpochLoopTest, RanksHoldOneNetworkWhenAnEpochEnds) {
+  train::RunConfig cfg;
+  cfg.net.channels = 4;
+  cfg.net.cells = 1;
+  cfg.train.epochs = 1;
+  cfg.train.batch = 7;
+  cfg.progress = false;
+  search::SearchSpace space;
+  Rng genome_rng(5);
+  const auto genome = ga::random_genome(space, genome_rng);
+  const auto data = data::make_synthetic(21, 1, 1, 5);
+  torch::manual_seed(3);
+  nn::Network net(train::network_options(cfg.net, 10, genome));
+  auto sgd = train::make_sgd(net->parameters(), cfg.train);
+  train::RunState st;
+  st.data_rng = Rng(cfg.seed, 2);
+  train::EpochLoop loop{cfg, comm(), net, *sgd, data.train, st, /*log=*/nullptr, "retrain", /*ckpt_dir=*/""};
+  loop.parameters = [&] { return net->parameters(); };
+  int64_t differing_buffers = -1, differing_parameters = -1;
+  loop.on_epoch_end = [&](int, Progress&) {
+    auto differing = [&](const std::vector<torch::Tensor>& tensors) {
+      int64_t n = 0;
+      for (const auto& t : tensors) {
+        auto mine = t.detach().clone(), root = mine.clone();
+        comm().broadcast_(root, 0);
+        n += !torch::equal(mine, root);
+      }
+      auto total = torch::tensor({n}, torch::kInt64);
+      comm().allreduce_sum_(total);
+      return total.item<int64_t>();
+    };
+    differing_buffers = differing(net->buffers());
+    differing_parameters = differing(net->parameters());
+    return train::EpochEnd{};
+  };
+  EXPECT_EQ(train::run_epochs(loop), kExitOk);
+  EXPECT_EQ(differing_parameters, 0);
+  EXPECT_EQ(differing_buffers, 0) << "BatchNorm running statistics differ between ranks at the end of the epoch";
+}
+
 }  // namespace
 }  // namespace gnas::distributed
 

@@ -170,3 +170,28 @@ TEST(ModelFileTest, CompatAndSlotSharingRoundTripAndOldFilesStillLoad) {
 
 }  // namespace
 }  // namespace gnas::train
+
+namespace gnas::train {
+namespace {
+
+/// --resume compares the stored config.ini with the new one: a structural change is refused with the
+/// run's own value to give; a key that did not exist when the run was written counts as the value
+/// runs had then (net.compat paper, net.share_slots false), so old run directories still resume.
+TEST(ResumeConfigTest, StructuralChangesAndKeysOlderRunsLack) {
+  const std::string stored = "seed = 1\n[net]\nchannels = 8\n[train]\nlr = 0.1\n";
+  EXPECT_EQ(check_resume_config(stored, "seed = 1\n[net]\nchannels = 8\n[train]\nlr = 0.05\n", kStructuralKeys),
+            "--train.lr 0.1 -> 0.05");
+  EXPECT_THAT([&] { check_resume_config(stored, "seed = 1\n[net]\nchannels = 16\n[train]\nlr = 0.1\n", kStructuralKeys); },
+              ::testing::ThrowsMessage<ConfigError>(::testing::HasSubstr(
+                  "--net.channels 8 -> 16. Resume with the run's own values (give --net.channels 8)")));
+  // A run written before net.compat / net.share_slots: paper, one weight set per slot.
+  const std::string old_defaults = "seed = 1\n[net]\nchannels = 8\ncompat = paper\nshare_slots = true\n[train]\nlr = 0.1\n";
+  EXPECT_THAT([&] { check_resume_config(stored, old_defaults, kStructuralKeys); },
+              ::testing::ThrowsMessage<ConfigError>(::testing::HasSubstr(
+                  "--net.share_slots false -> true. Resume with the run's own values (give --net.share_slots false)")));
+  const std::string old_values = "seed = 1\n[net]\nchannels = 8\ncompat = paper\nshare_slots = false\n[train]\nlr = 0.1\n";
+  EXPECT_EQ(check_resume_config(stored, old_values, kStructuralKeys), "");
+}
+
+}  // namespace
+}  // namespace gnas::train
