@@ -115,29 +115,21 @@ struct Hdf5Log::Impl {
        path);
   }
 
-  /// A UTF-8 string attribute on dataset `name`.
-  void dataset_attr(const std::string& name, const char* key, const std::string& value) {
+  /// A UTF-8 string attribute `key` on `object` (the file or a dataset); `where` names it in errors.
+  void string_attr(hid_t object, const std::string& where, const std::string& key, const std::string& value) {
     Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
     H5Tset_size(type.id, value.empty() ? 1 : value.size());
     H5Tset_strpad(type.id, H5T_STR_NULLTERM);
     H5Tset_cset(type.id, H5T_CSET_UTF8);
     Handle space(H5Screate(H5S_SCALAR), H5Sclose);
-    Handle a(h5(H5Acreate2(datasets.at(name), key, type.id, space.id, H5P_DEFAULT, H5P_DEFAULT),
-                "create attribute '" + name + "/" + key + "'", path),
+    Handle a(h5(H5Acreate2(object, key.c_str(), type.id, space.id, H5P_DEFAULT, H5P_DEFAULT),
+                "create attribute '" + where + key + "'", path),
              H5Aclose);
-    h5(H5Awrite(a.id, type.id, value.empty() ? "" : value.c_str()), "write attribute '" + name + "'", path);
+    h5(H5Awrite(a.id, type.id, value.empty() ? "" : value.c_str()), "write attribute '" + where + key + "'", path);
   }
-
-  void attr_string(const std::string& name, const std::string& value) {
-    Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
-    H5Tset_size(type.id, value.empty() ? 1 : value.size());
-    H5Tset_strpad(type.id, H5T_STR_NULLTERM);
-    H5Tset_cset(type.id, H5T_CSET_UTF8);
-    Handle space(H5Screate(H5S_SCALAR), H5Sclose);
-    Handle a(h5(H5Acreate2(file, name.c_str(), type.id, space.id, H5P_DEFAULT, H5P_DEFAULT),
-                "create attribute '" + name + "'", path),
-             H5Aclose);
-    h5(H5Awrite(a.id, type.id, value.empty() ? "" : value.c_str()), "write attribute '" + name + "'", path);
+  void attr_string(const std::string& name, const std::string& value) { string_attr(file, "", name, value); }
+  void dataset_attr(const std::string& name, const std::string& key, const std::string& value) {
+    string_attr(datasets.at(name), name + "/", key, value);
   }
 
   template <class T>
