@@ -149,6 +149,18 @@ TEST(ShardTest, ShardsCoverTheBatchOnceAcrossRanks) {
   }
 }
 
+/// The run configuration of the epoch-loop tests: C=4, one cell per stage, one epoch of global
+/// batches of 7 (uneven over 2 and 3 ranks), no progress output.
+train::RunConfig tiny_loop_config() {
+  train::RunConfig cfg;
+  cfg.net.channels = 4;
+  cfg.net.cells = 1;
+  cfg.train.epochs = 1;
+  cfg.train.batch = 7;
+  cfg.progress = false;
+  return cfg;
+}
+
 /// The retrain loop (train::run_epochs) on all ranks equals one process to 1e-5: 3 steps of a
 /// fixed genome's network with drop-path (keep 0.7), dropout (0.5) and augmentation on, a global
 /// batch of 7 that 2 or 3 ranks split unevenly. Drop-path and dropout masks are drawn per sample for
@@ -163,15 +175,10 @@ TEST(ShardTest, ShardsCoverTheBatchOnceAcrossRanks) {
 /// The masks matter: without drop-path the result moves by more than 1e-3 (checked), so a mask
 /// drawn differently on some rank would fail the test.
 TEST(EpochLoopTest, RetrainOnAllRanksEqualsOneRank) {
-  train::RunConfig cfg;
-  cfg.net.channels = 4;
-  cfg.net.cells = 1;
+  train::RunConfig cfg = tiny_loop_config();
   cfg.net.dropout = 0.5;
   cfg.net.drop_path_keep = 0.7;
-  cfg.train.epochs = 1;
-  cfg.train.batch = 7;
   cfg.train.lr = 0.05;
-  cfg.progress = false;
   search::SearchSpace space;
   for (const std::uint64_t genome_seed : {21, 22}) {
     Rng genome_rng(genome_seed);
@@ -228,12 +235,7 @@ TEST(EpochLoopTest, RetrainOnAllRanksEqualsOneRank) {
 /// steps and which the loop then takes from rank 0. So the test split evaluated in parts, the GA
 /// scores and the checkpoint all see the model that rank 0 saves.
 TEST(EpochLoopTest, RanksHoldOneNetworkWhenAnEpochEnds) {
-  train::RunConfig cfg;
-  cfg.net.channels = 4;
-  cfg.net.cells = 1;
-  cfg.train.epochs = 1;
-  cfg.train.batch = 7;
-  cfg.progress = false;
+  const train::RunConfig cfg = tiny_loop_config();
   search::SearchSpace space;
   Rng genome_rng(5);
   const auto genome = ga::random_genome(space, genome_rng);

@@ -57,6 +57,22 @@ TEST(SamplingTest, PermutationAndSubsetsAreValidAndSeeded) {
 }
 
 
+/// A hand-made sealed model file: `net`'s weights under the given header (shape C, N_cell, N_b,
+/// classes; gnas_net = {compat, share_slots}, left out when empty, as in files of older gnas).
+void write_model_file(const std::string& path, nn::Network& net, std::vector<int64_t> shape,
+                      std::vector<int64_t> net_flags) {
+  torch::serialize::OutputArchive archive, weights;
+  archive.write("gnas_format", torch::tensor({int64_t{2}}));
+  archive.write("gnas_shape", torch::tensor(shape));
+  if (!net_flags.empty()) archive.write("gnas_net", torch::tensor(net_flags));
+  std::vector<int64_t> genes(net->genome().begin(), net->genome().end());
+  archive.write("gnas_genome", torch::tensor(genes));
+  archive.write("gnas_dataset", torch::zeros({1}, torch::kUInt8));
+  net->save(weights);
+  archive.write("model", weights);
+  std::ofstream(path, std::ios::binary) << seal_archive(archive);
+}
+
 void expect_io_error(const std::string& path, const std::string& phrase) {
   EXPECT_THAT([&] { load_model(path, torch::kCPU); }, ::testing::ThrowsMessage<IoError>(::testing::HasSubstr(phrase)))
       << path;
@@ -84,29 +100,12 @@ TEST(ModelFileTest, RoundTripAndBadFilesNameTheProblem) {
   EXPECT_TRUE(torch::equal(net->forward(x), m.net->forward(x)));
 
   // The same weights under a header that says C=6.
-  torch::serialize::OutputArchive archive, weights;
-  archive.write("gnas_format", torch::tensor({int64_t{2}}));
-  archive.write("gnas_shape", torch::tensor({int64_t{6}, int64_t{1}, int64_t{5}, int64_t{10}}));
-  archive.write("gnas_net", torch::tensor({int64_t{0}, int64_t{1}}));
-  std::vector<int64_t> genes(o.fixed->begin(), o.fixed->end());
-  archive.write("gnas_genome", torch::tensor(genes));
-  archive.write("gnas_dataset", torch::zeros({1}, torch::kUInt8));
-  net->save(weights);
-  archive.write("model", weights);
-  std::ofstream(dir + "lying.pt", std::ios::binary) << seal_archive(archive);
+  write_model_file(dir + "lying.pt", net, {6, 1, 5, 10}, {0, 1});
   expect_io_error(dir + "lying.pt", "lying.pt': its weights do not fit the network: ");
   expect_io_error(dir + "lying.pt", "stem_conv.weight is [4, 3, 3, 3] in the file, [6, 3, 3, 3] in the network (header: C=6 N_cell=1 N_b=5 classes=10)");
 
   // A header with an impossible compat value.
-  torch::serialize::OutputArchive bad_net, bad_weights;
-  bad_net.write("gnas_format", torch::tensor({int64_t{2}}));
-  bad_net.write("gnas_shape", torch::tensor({int64_t{4}, int64_t{1}, int64_t{5}, int64_t{10}}));
-  bad_net.write("gnas_net", torch::tensor({int64_t{7}, int64_t{1}}));
-  bad_net.write("gnas_genome", torch::tensor(genes));
-  bad_net.write("gnas_dataset", torch::zeros({1}, torch::kUInt8));
-  net->save(bad_weights);
-  bad_net.write("model", bad_weights);
-  std::ofstream(dir + "bad_net.pt", std::ios::binary) << seal_archive(bad_net);
+  write_model_file(dir + "bad_net.pt", net, {4, 1, 5, 10}, {7, 1});
   expect_io_error(dir + "bad_net.pt", "bad_net.pt': impossible network header (gnas_net)");
 
   // One changed byte anywhere: the checksum says so.
@@ -151,15 +150,7 @@ TEST(ModelFileTest, CompatAndSlotSharingRoundTripAndOldFilesStillLoad) {
   o.fixed = search::parse_text(space, "0 1 3 3 0 2 3 1 2 1 2 4 4 0 1 4 4 1 4 4 | 0 1 1 4 2 2 2 1 0 0 2 1 3 4 4 2 3 1 0 2 | "
                                       "0 0 3 1 1 1 3 1 0 2 3 2 0 0 2 1 1 1 1 3");
   nn::Network old_net(o);
-  torch::serialize::OutputArchive archive, weights;
-  archive.write("gnas_format", torch::tensor({int64_t{2}}));
-  archive.write("gnas_shape", torch::tensor({int64_t{4}, int64_t{1}, int64_t{5}, int64_t{10}}));
-  std::vector<int64_t> genes(o.fixed->begin(), o.fixed->end());
-  archive.write("gnas_genome", torch::tensor(genes));
-  archive.write("gnas_dataset", torch::zeros({1}, torch::kUInt8));
-  old_net->save(weights);
-  archive.write("model", weights);
-  std::ofstream(dir + "old.pt", std::ios::binary) << seal_archive(archive);
+  write_model_file(dir + "old.pt", old_net, {4, 1, 5, 10}, {});
   LoadedModel m = load_model(dir + "old.pt", torch::kCPU);
   EXPECT_EQ(m.net->options().compat, NetCompat::kPaper);
   EXPECT_FALSE(m.net->options().share_slots);
