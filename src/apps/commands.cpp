@@ -1,4 +1,5 @@
 // Subcommand dispatch: make_communicator -> parse -> validate -> run. No torch types used here.
+#include <csignal>
 #include <fstream>
 #include <iostream>
 
@@ -15,8 +16,16 @@
 
 namespace gnas::app {
 int run_tabular(const cli::TabularArgs& args);  // src/apps/tabular.cpp
+int run_runs(const cli::RunsArgs& args);        // src/apps/runs.cpp
 
 namespace {
+
+std::string signal_name(int sig) {
+  if (sig == SIGTERM) return "SIGTERM";
+  if (sig == SIGUSR1) return "SIGUSR1";
+  if (sig == SIGINT) return "SIGINT";
+  return "signal " + std::to_string(sig);
+}
 
 int export_genome(const cli::ExportArgs& a) {
   search::SearchSpace space;
@@ -45,8 +54,14 @@ int run_collective(cli::RunCommand kind, const std::vector<std::string>& args) {
   log.world_size = comm->size();
   set_log_settings(log);
   const char* name = kind == cli::RunCommand::kSearch ? "search" : kind == cli::RunCommand::kRetrain ? "retrain" : "bench";
+  cli::ParsedRun run;
+  // Rank 0 records how a search or retrain ended in its run directory (a no-op when this process
+  // never began the run's status, e.g. an error before the directory was opened).
+  auto record_end = [&](const std::string& status, const std::string& reason) {
+    if (kind != cli::RunCommand::kBench && comm->rank() == 0 && !run.config.out.empty())
+      train::record_run_end(run.config.out, status, reason);
+  };
   try {
-    cli::ParsedRun run;
     std::exception_ptr parse_error;
     try {
       run = cli::parse_run_command(kind, args);
@@ -77,18 +92,26 @@ int run_collective(cli::RunCommand kind, const std::vector<std::string>& args) {
     comm->set_collective_timeout(run.config.dist.timeout);
     log.all_ranks = run.config.dist.log_all_ranks;
     set_log_settings(log);
-    if (kind == cli::RunCommand::kSearch) return train::run_search(run.config, *comm);
-    if (kind == cli::RunCommand::kRetrain) return train::run_retrain(run.config, run.extras.genome, *comm);
-    return train::run_bench(run.config, run.extras, *comm);
+    if (kind == cli::RunCommand::kBench) return train::run_bench(run.config, run.extras, *comm);
+    const int code = kind == cli::RunCommand::kSearch ? train::run_search(run.config, *comm)
+                                                      : train::run_retrain(run.config, run.extras.genome, *comm);
+    if (code == kExitOk) record_end("finished", "");
+    if (code == kExitRequeue)
+      record_end("stopped", detail::concat(signal_name(stop_requested() ? stop_requested() : SIGTERM),
+                                           ": checkpoint written; continue with --resume"));
+    return code;
   } catch (const distributed::PeerFailed& e) {
+    record_end("failed", e.what());
     return e.exit_code();  // the failing rank reports
   } catch (const distributed::AgreedFailure& e) {
     GNAS_LOG(ERROR) << "gnas " << name << ": " << e.what();
+    record_end("failed", e.what());
     return e.exit_code();  // every rank knows: all exit normally
   } catch (const std::exception& e) {
     // One rank failed alone mid-run: the others may wait in a collective, so the job ends here.
     const int code = exit_code_for(e);
     GNAS_LOG(ERROR) << "gnas " << name << ": " << e.what();
+    record_end("failed", e.what());
     if (comm->size() > 1) {
       GNAS_LOG(ERROR) << "stopping all " << comm->size() << " ranks";
       comm->abort(code);
@@ -113,6 +136,7 @@ int dispatch(const std::string& command, const std::vector<std::string>& args) {
   };
   if (command == "export") return simple(cli::parse_export_command(args), export_genome);
   if (command == "tabular") return simple(cli::parse_tabular_command(args), run_tabular);
+  if (command == "runs") return simple(cli::parse_runs_command(args), run_runs);
   if (command == "evaluate")
     return simple(cli::parse_evaluate_command(args), [](const cli::EvaluateArgs& a) { return train::run_evaluate(a.request); });
   throw ConfigError("unknown command '" + command + "'; run 'gnas --help' for the list");

@@ -23,6 +23,7 @@ const char* const kUsage =
     "  evaluate  top-1/top-5 test accuracy of a retrained checkpoint\n"
     "  export    write a genome as JSON, Graphviz DOT or text\n"
     "  bench     supernet training/evaluation throughput, one JSON line\n"
+    "  runs      one line per run directory: status, progress, differing config, results (--csv)\n"
     "  tabular   search strategies (GA, random, REA) on the tabulated NAS-Bench-201 space\n"
     "\n"
     "Exit codes: 0 ok, 1 error, 2 bad option or config, 3 stopped by a signal (requeue).\n";

@@ -456,6 +456,39 @@ bool parse_simple(const std::vector<std::string>& args, const po::options_descri
 }
 }  // namespace
 
+RunsArgs parse_runs_command(const std::vector<std::string>& args) {
+  RunsArgs a;
+  po::options_description d("Options");
+  d.add_options()("help,h", "print this help and exit")(
+      "csv", po::bool_switch(&a.csv), "the same table as CSV (numbers unformatted, one column per differing key)")(
+      "stale-after", po::value(&a.stale_after_min)->default_value(0),
+      "minutes without a logged epoch after which a running run on another host reads 'running or died' "
+      "(0: the larger of 30 min and 3x its longest epoch)")(
+      "dir", po::value(&a.dirs)->multitoken(), "run directories (also given without --dir)");
+  po::positional_options_description pos;
+  pos.add("dir", -1);
+  std::ostringstream help;
+  help << "Usage: gnas runs DIR... [--csv]\n"
+          "One line per run directory (search or retrain; a directory holding runs lists them all): status\n"
+          "(running, running or died, finished, stopped, failed), epochs done/planned, seed, strategy, the\n"
+          "config keys whose values differ between the runs listed, best fitness, best full-validation\n"
+          "accuracy, final test accuracy, wall time and best genome. Reads only: safe on running jobs.\n"
+       << d;
+  a.help_text = help.str();
+  po::variables_map vm;
+  translate_po_errors("", [&] {
+    po::store(po::command_line_parser(args).options(d).positional(pos).style(kCommandLineStyle).run(), vm);
+  }, &d);
+  if (vm.count("help")) {
+    a.help = true;
+    return a;
+  }
+  translate_po_errors("", [&] { po::notify(vm); });
+  GNAS_CHECK_AS(ConfigError, !a.dirs.empty(), "give at least one run directory (gnas runs --help)");
+  GNAS_CHECK_AS(ConfigError, a.stale_after_min >= 0, "--stale-after must be >= 0 minutes, got ", a.stale_after_min);
+  return a;
+}
+
 ExportArgs parse_export_command(const std::vector<std::string>& args) {
   ExportArgs a;
   std::string compat = "paper";

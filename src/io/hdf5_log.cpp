@@ -1,13 +1,14 @@
 #include "gnas/io/hdf5_log.h"
 
 #include <hdf5.h>
-
+#include <hdf5_hl.h>
 
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <sstream>
 #include <type_traits>
 
 #include "gnas/core/error.h"
@@ -46,7 +47,69 @@ hid_t file_type(LogType t) {
   return H5T_IEEE_F64LE;
 }
 
+void write_string_attr(hid_t object, const std::string& what, const std::string& key, const std::string& value,
+                       const std::string& path) {
+  if (H5Aexists(object, key.c_str()) > 0) H5Adelete(object, key.c_str());
+  Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(type.id, H5T_VARIABLE);
+  H5Tset_cset(type.id, H5T_CSET_UTF8);
+  Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+  Handle a(h5(H5Acreate2(object, key.c_str(), type.id, space.id, H5P_DEFAULT, H5P_DEFAULT),
+              "create attribute '" + what + "'", path),
+           H5Aclose);
+  const char* text = value.c_str();
+  h5(H5Awrite(a.id, type.id, &text), "write attribute '" + what + "'", path);
+}
+
+void write_int_attr(hid_t object, const std::string& key, std::int64_t value, const std::string& path) {
+  if (H5Aexists(object, key.c_str()) > 0) H5Adelete(object, key.c_str());
+  Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+  Handle a(h5(H5Acreate2(object, key.c_str(), H5T_STD_I64LE, space.id, H5P_DEFAULT, H5P_DEFAULT),
+              "create attribute '" + key + "'", path),
+           H5Aclose);
+  h5(H5Awrite(a.id, H5T_NATIVE_INT64, &value), "write attribute '" + key + "'", path);
+}
+
+/// The status attributes (format_version 2); nothing when the status is unset.
+void write_status_attrs(hid_t file, const RunStatusAttributes& st, const std::string& path) {
+  if (st.status.empty()) return;
+  write_string_attr(file, "status", "status", st.status, path);
+  write_string_attr(file, "status_reason", "status_reason", st.reason, path);
+  write_int_attr(file, "epochs_done", st.epochs_done, path);
+  write_int_attr(file, "epochs_planned", st.epochs_planned, path);
+  write_string_attr(file, "segments", "segments", st.segments, path);
+  write_string_attr(file, "updated_at", "updated_at", st.updated_at, path);
+  for (const auto& [key, value] : {std::pair<const char*, const std::string*>{"host", &st.host},
+                                   {"device", &st.device}, {"git_commit", &st.git_commit},
+                                   {"slurm_job_id", &st.slurm_job_id}})
+    if (!value->empty()) write_string_attr(file, key, key, *value, path);
+}
+
+/// The group part of a dataset path ("/ga/generation/genome" -> "/ga/generation").
+std::string parent_of(const std::string& path) { return path.substr(0, path.rfind('/')); }
+
+bool in_ga(const LogDataset& d) { return std::string(d.path).rfind("/ga/", 0) == 0; }
+
 }  // namespace
+
+std::string sectioned_ini(const std::string& config) {
+  std::istringstream in(config);
+  std::string line, head, rest;
+  bool in_section = false, run_opened = false;
+  while (std::getline(in, line)) {
+    const auto b = line.find_first_not_of(" \t");
+    const bool section = b != std::string::npos && line[b] == '[';
+    const bool key = b != std::string::npos && line[b] != '#' && line[b] != ';' && !section;
+    in_section = in_section || section;
+    if (!in_section && key && !run_opened) {
+      head += "[run]\n";
+      run_opened = true;
+    }
+    (in_section ? rest : head) += line + "\n";
+  }
+  const bool separated = head.size() >= 2 && head.compare(head.size() - 2, 2, "\n\n") == 0;
+  return head + (run_opened && !rest.empty() && !separated ? "\n" : "") + rest;
+}
 
 struct Hdf5Log::Impl {
   hid_t file = -1;
@@ -115,21 +178,29 @@ struct Hdf5Log::Impl {
        path);
   }
 
-  /// A UTF-8 string attribute `key` on `object` (the file or a dataset); `where` names it in errors.
+  /// A UTF-8 variable-length string attribute `key` on `object` (the file or a dataset), replacing
+  /// one of that name; `where` names it in errors. h5py reads it back as str.
   void string_attr(hid_t object, const std::string& where, const std::string& key, const std::string& value) {
-    Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
-    H5Tset_size(type.id, value.empty() ? 1 : value.size());
-    H5Tset_strpad(type.id, H5T_STR_NULLTERM);
-    H5Tset_cset(type.id, H5T_CSET_UTF8);
-    Handle space(H5Screate(H5S_SCALAR), H5Sclose);
-    Handle a(h5(H5Acreate2(object, key.c_str(), type.id, space.id, H5P_DEFAULT, H5P_DEFAULT),
-                "create attribute '" + where + key + "'", path),
-             H5Aclose);
-    h5(H5Awrite(a.id, type.id, value.empty() ? "" : value.c_str()), "write attribute '" + where + key + "'", path);
+    write_string_attr(object, where + key, key, value, path);
   }
   void attr_string(const std::string& name, const std::string& value) { string_attr(file, "", name, value); }
   void dataset_attr(const std::string& name, const std::string& key, const std::string& value) {
     string_attr(datasets.at(name), name + "/", key, value);
+  }
+
+  /// A 1-D attribute of UTF-8 variable-length strings (h5py: an array of str).
+  void string_array_attr(const std::string& name, const std::vector<std::string>& values) {
+    Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
+    H5Tset_size(type.id, H5T_VARIABLE);
+    H5Tset_cset(type.id, H5T_CSET_UTF8);
+    const hsize_t n = values.size();
+    Handle space(H5Screate_simple(1, &n, nullptr), H5Sclose);
+    Handle a(h5(H5Acreate2(file, name.c_str(), type.id, space.id, H5P_DEFAULT, H5P_DEFAULT),
+                "create attribute '" + name + "'", path),
+             H5Aclose);
+    std::vector<const char*> texts;
+    for (const auto& v : values) texts.push_back(v.c_str());
+    h5(H5Awrite(a.id, type.id, texts.data()), "write attribute '" + name + "'", path);
   }
 
   template <class T>
@@ -159,7 +230,7 @@ Hdf5Log::Hdf5Log(const std::string& path, const LogAttributes& attrs, int genome
 
   m.attr_number("format_version", H5T_NATIVE_INT, kLogFormatVersion);
   m.attr_string("command", attrs.command);
-  m.attr_string("config", attrs.config);
+  m.attr_string("config", sectioned_ini(attrs.config));
   m.attr_string("version", attrs.version);
   m.attr_number("seed", H5T_NATIVE_UINT64, attrs.seed);
   m.attr_number("world_size", H5T_NATIVE_INT, attrs.world_size);
@@ -168,6 +239,9 @@ Hdf5Log::Hdf5Log(const std::string& path, const LogAttributes& attrs, int genome
   if (!attrs.resume_history.empty()) m.attr_string("resume_history", attrs.resume_history);
   if (!attrs.strategy.empty()) m.attr_string("strategy", attrs.strategy);
   if (!attrs.net_compat.empty()) m.attr_string("net_compat", attrs.net_compat);
+  if (!attrs.op_names.empty()) m.string_array_attr("op_names", attrs.op_names);
+  if (!attrs.genome_layout.empty()) m.attr_string("genome_layout", attrs.genome_layout);
+  write_status_attrs(m.file, attrs.status, path);
 
   // Every dataset of the schema (the /ga group only with_ga), with its units and description.
   for (const char* g : {"/epoch", "/best"}) m.group(g);
@@ -176,8 +250,9 @@ Hdf5Log::Hdf5Log(const std::string& path, const LogAttributes& attrs, int genome
     m.group("/ga/generation");
     m.group("/ga/population");
   }
+  std::vector<const LogDataset*> made;
   for (const auto& d : log_schema()) {
-    if (d.rows == LogRows::kGeneration && !with_ga) continue;
+    if (in_ga(d) && !with_ga) continue;
     std::vector<hsize_t> inner;
     for (auto n : log_inner_dims(d.inner, genome_length, n_g, n_p)) inner.push_back(hsize_t(n));
     if (d.rows == LogRows::kFixed)
@@ -186,6 +261,28 @@ Hdf5Log::Hdf5Log(const std::string& path, const LogAttributes& attrs, int genome
       m.extendible(d.path, file_type(d.type), inner);
     m.dataset_attr(d.path, "units", d.units);
     m.dataset_attr(d.path, "description", d.description);
+    made.push_back(&d);
+  }
+  // Dimension scales: fixed ones hold their positions; each dataset's axes are attached to the
+  // scales of its group named by its dims.
+  for (const LogDataset* d : made) {
+    if (!log_is_scale(*d)) continue;
+    h5(H5DSset_scale(m.datasets.at(d->path), d->dims), std::string("make '") + d->path + "' a dimension scale", path);
+    if (d->rows == LogRows::kFixed) {
+      std::vector<int> positions(log_inner_dims(d->inner, genome_length, n_g, n_p).at(0));
+      for (std::size_t i = 0; i < positions.size(); ++i) positions[i] = int(i);
+      m.overwrite(d->path, H5T_NATIVE_INT, positions.data());
+    }
+  }
+  for (const LogDataset* d : made) {
+    if (log_is_scale(*d)) continue;
+    std::istringstream names(d->dims);
+    std::string dim;
+    for (unsigned axis = 0; names >> dim; ++axis) {
+      const std::string scale = parent_of(d->path) + "/" + dim;
+      h5(H5DSattach_scale(m.datasets.at(d->path), m.datasets.at(scale), axis),
+         "attach dimension scale '" + scale + "' to '" + d->path + "'", path);
+    }
   }
   const std::vector<std::uint8_t> zeros(std::size_t(genome_length), 0);
   const float nan = std::nanf("");
@@ -246,9 +343,11 @@ Hdf5Log::~Hdf5Log() = default;
 
 void Hdf5Log::append_epoch(const EpochRecord& r) {
   Impl& m = *impl_;
+  const int number = int(content_.epochs.size()) + 1;
   for (const auto& d : log_schema()) {
     if (d.f64) m.append(d.path, H5T_NATIVE_DOUBLE, &(r.*d.f64));
     if (d.i32) m.append(d.path, H5T_NATIVE_INT, &(r.*d.i32));
+    if (d.rows == LogRows::kEpoch && log_is_scale(d)) m.append(d.path, H5T_NATIVE_INT, &number);
   }
   content_.epochs.push_back(r);
 }
@@ -264,6 +363,9 @@ void Hdf5Log::append_generation(const std::vector<std::uint8_t>& generation, con
   m.append("/ga/generation/n_new", H5T_NATIVE_INT, &n_new);
   m.append("/ga/population/genome", H5T_NATIVE_UINT8, population.data());
   m.append("/ga/population/fitness", H5T_NATIVE_FLOAT, population_fitness.data());
+  const int number = int(content_.generation_epoch.size()) + 1;
+  m.append("/ga/generation/generation", H5T_NATIVE_INT, &number);
+  m.append("/ga/population/generation", H5T_NATIVE_INT, &number);
   auto& c = content_;
   c.generation_genomes.insert(c.generation_genomes.end(), generation.begin(), generation.end());
   c.generation_fitness.insert(c.generation_fitness.end(), generation_fitness.begin(), generation_fitness.end());
@@ -278,6 +380,14 @@ void Hdf5Log::set_best(const std::vector<std::uint8_t>& genome, float fitness) {
   impl_->overwrite("/best/fitness", H5T_NATIVE_FLOAT, &fitness);
   content_.best_genome = genome;
   content_.best_fitness = fitness;
+}
+
+void Hdf5Log::write_status(const std::string& path, const RunStatusAttributes& status) {
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  Handle file(h5(H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), "open the file to record the run's status", path),
+              H5Fclose);
+  write_status_attrs(file.id, status, path);
+  h5(H5Fflush(file.id, H5F_SCOPE_GLOBAL), "flush", path);
 }
 
 void Hdf5Log::flush() { h5(H5Fflush(impl_->file, H5F_SCOPE_GLOBAL), "flush", path_); }

@@ -11,6 +11,7 @@
 
 #include "gnas/core/error.h"
 #include "gnas/core/log.h"
+#include "gnas/train/run_setup.h"
 #include "gnas/core/signals.h"
 #include "gnas/train/common.h"
 
@@ -189,6 +190,7 @@ int run_epochs(EpochLoop& loop) {
       if (loop.log) next.log = loop.log->content();
       save_checkpoint(loop.ckpt_dir, net, loop.sgd, next);
     }
+    if (loop.log) heartbeat_run_status(cfg.out, epoch + 1);  // after the checkpoint: epochs done are resumable
     epoch_times.push_back(rec.time_s);
     std::ostringstream line;
     line << std::fixed << "epoch " << epoch + 1 << "/" << cfg.train.epochs << "  lr " << std::setprecision(4) << lr

@@ -59,13 +59,13 @@ struct Retrain : CommandRun {
     if (!cfg.resume) {
       // The lock (taken by open_log) comes first: a --force run clears the old outputs under it.
       const io::LogAttributes attrs{"retrain", cfg.config_text, GNAS_VERSION, cfg.seed, comm.size(), ds.name,
-                                    now_iso8601(), "", "", compat_name(cfg.net.compat)};
-      open_log(cfg, attrs, space.length(), 0, 0, false, comm.size(), st, run);
+                                    now_iso8601(), "", "", compat_name(cfg.net.compat), {}, {}, {}};
+      open_log(cfg, attrs, space.length(), 0, 0, false, comm.size(), device, st, run);
       io::write_file_atomic(cfg.out + "/genome.json", search::to_json(space, genome, -1.0, cfg.net.compat));
       io::write_file_atomic(cfg.out + "/cells.dot", search::to_dot(space, genome, cfg.net.compat));
       run.log->set_best(genome, std::nanf(""));
     } else {
-      open_log(cfg, {}, 0, 0, 0, false, comm.size(), st, run);
+      open_log(cfg, {}, 0, 0, 0, false, comm.size(), device, st, run);
     }
   }
 

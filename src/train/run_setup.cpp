@@ -1,9 +1,16 @@
 // Run-directory steps shared by search and retrain (see run_setup.h).
 #include "gnas/train/run_setup.h"
 
+#include <unistd.h>
+
+#include <optional>
+
 #include "gnas/core/error.h"
 #include "gnas/core/log.h"
 #include "gnas/io/files.h"
+#include "gnas/io/run_status.h"
+#include "gnas/search/genome.h"
+#include "gnas/train/commands.h"
 #include "gnas/train/common.h"
 
 namespace gnas::train {
@@ -39,22 +46,99 @@ void resume_from_checkpoint(const RunConfig& cfg, const std::vector<std::string>
                 dataset, "; resume with the run's own data");
 }
 
+namespace {
+io::RunStatusAttributes status_attributes(const io::RunStatus& s) {
+  io::RunStatusAttributes a;
+  a.status = s.status;
+  a.reason = s.reason;
+  a.epochs_done = s.epochs_done;
+  a.epochs_planned = s.epochs_planned;
+  a.segments = io::segments_json(s);
+  a.updated_at = s.updated_at;
+  if (!s.segments.empty()) {
+    const auto& g = s.segments.back();
+    a.host = g.host, a.device = g.device, a.git_commit = g.git_commit, a.slurm_job_id = g.slurm_job_id;
+  }
+  return a;
+}
+
+/// The op table and the gene layout, for the log's readers.
+void describe_genome(io::LogAttributes& attrs) {
+  attrs.op_names.clear();
+  for (int op = 0; op < search::kNumOps; ++op) attrs.op_names.push_back(search::op_name(op));
+  attrs.genome_layout =
+      "cells normal, reduction, input (in this order), each of N_b blocks of 4 genes [in_A, in_B, op_A, op_B]; "
+      "inputs: 0 = h_n (the image x in the input cell), 1 = h_{n-1}, 2 + k = block k of the same cell; "
+      "ops: op_names[code]";
+}
+}  // namespace
+
 void open_log(const RunConfig& cfg, const io::LogAttributes& attrs, int genome_length, int n_g, int n_p,
-              bool with_ga, int world, RunState& st, RunOpening& run) {
+              bool with_ga, int world, const torch::Device& device, RunState& st, RunOpening& run) {
   // One writer per run directory, from here to the end of the process.
   run.lock = std::make_unique<io::RunDirLock>(cfg.out, cfg.force && !cfg.resume);
   io::write_file_atomic(cfg.out + "/config.ini", cfg.config_text);
+  const std::string now = now_iso8601();
+  std::optional<io::RunStatus> previous;
+  if (cfg.resume) {
+    try {
+      previous = io::read_run_status(cfg.out);
+    } catch (const IoError& e) {  // the status is a record, not the run: start a new one
+      GNAS_LOG(WARN) << e.what() << "; starting a new status file";
+    }
+  }
+  const io::RunStatus status =
+      io::begin_run(previous, cfg.resume ? st.log.attrs.command : attrs.command,
+                    io::this_process_segment(device.str(), world, st.epoch, now), cfg.train.epochs);
+  io::write_run_status(cfg.out, status);
   if (!cfg.resume) {
-    run.log = std::make_unique<io::Hdf5Log>(cfg.out + "/log.h5", attrs, genome_length, n_g, n_p, with_ga);
+    io::LogAttributes first = attrs;
+    first.status = status_attributes(status);
+    describe_genome(first);
+    run.log = std::make_unique<io::Hdf5Log>(cfg.out + "/log.h5", first, genome_length, n_g, n_p, with_ga);
     return;
   }
   auto& stored = st.log.attrs;
+  stored.status = status_attributes(status);
+  describe_genome(stored);
   if (!run.changes.empty()) GNAS_LOG(WARN) << "--resume with changed options: " << run.changes;
   stored.config = cfg.config_text;
   stored.world_size = world;
   if (st.epoch < cfg.train.epochs)
     stored.resume_history += resume_record(run.resumed_from, st.epoch, st.step, world, run.changes);
   run.log = io::Hdf5Log::restore(cfg.out + "/log.h5", st.log);
+}
+
+void heartbeat_run_status(const std::string& dir, int epochs_done) {
+  try {
+    auto s = io::read_run_status(dir);
+    if (!s) return;
+    s->epochs_done = epochs_done;
+    s->updated_at = now_iso8601();
+    if (!s->segments.empty()) s->segments.back().epochs_at_end = epochs_done;
+    io::write_run_status(dir, *s);
+  } catch (const std::exception& e) {
+    GNAS_LOG(WARN) << "cannot update the run's status: " << e.what();
+  }
+}
+
+void record_run_end(const std::string& dir, const std::string& status, const std::string& reason) {
+  try {
+    auto s = io::read_run_status(dir);
+    if (!s || s->segments.empty() || s->segments.back().pid != long(::getpid()) || !s->segments.back().ended_at.empty())
+      return;
+    const std::string now = now_iso8601();
+    s->status = status;
+    s->reason = reason;
+    s->updated_at = now;
+    s->segments.back().ended_at = now;
+    s->segments.back().end = status;
+    io::write_run_status(dir, *s);
+    const std::string log = dir + "/log.h5";
+    if (io::path_exists(log)) io::Hdf5Log::write_status(log, status_attributes(*s));
+  } catch (const std::exception& e) {
+    GNAS_LOG(WARN) << "cannot record the run's status (" << status << "): " << e.what();
+  }
 }
 
 void log_start(const RunConfig& cfg, const RunState& st, const RunOpening& run) {

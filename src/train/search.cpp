@@ -241,8 +241,8 @@ int run_search(const RunConfig& cfg, distributed::Communicator& comm) {
   Search s(cfg, comm);
   collective_setup(comm, [&] { s.set_up(); }, [&] {
     const io::LogAttributes attrs{"search", cfg.config_text, GNAS_VERSION, cfg.seed, comm.size(), s.ds.name,
-                                  now_iso8601(), "", s.random_search() ? "random" : "ga", compat_name(cfg.net.compat)};
-    open_log(cfg, attrs, s.space.length(), cfg.search.ga.generation, cfg.search.ga.population, true, comm.size(), s.st,
+                                  now_iso8601(), "", s.random_search() ? "random" : "ga", compat_name(cfg.net.compat), {}, {}, {}};
+    open_log(cfg, attrs, s.space.length(), cfg.search.ga.generation, cfg.search.ga.population, true, comm.size(), s.device, s.st,
              s.run);
   });
   replicate_from_root(comm, s.net);  // identical replicas

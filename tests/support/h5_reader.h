@@ -1,6 +1,7 @@
 #pragma once
 // Test helper: reads gnas logs with the HDF5 C API, independently of the writer in src/io.
 #include <hdf5.h>
+#include <hdf5_hl.h>
 
 #include <string>
 #include <vector>
@@ -50,15 +51,58 @@ struct H5 {
     H5Dclose(ds);
     return v;
   }
+  /// A scalar string attribute, fixed-length (format_version 1) or variable-length (2).
   static std::string string_attr_of(hid_t object, const std::string& name) {
     if (H5Aexists(object, name.c_str()) <= 0) return "";
     hid_t a = H5Aopen(object, name.c_str(), H5P_DEFAULT);
     hid_t t = H5Aget_type(a);
-    std::string v(H5Tget_size(t), '\0');
-    H5Aread(a, t, v.data());
+    std::string v;
+    if (H5Tis_variable_str(t) > 0) {
+      char* text = nullptr;
+      H5Aread(a, t, &text);
+      v = text ? text : "";
+      H5free_memory(text);
+    } else {
+      v.assign(H5Tget_size(t), '\0');
+      H5Aread(a, t, v.data());
+      v = v.substr(0, v.find('\0'));
+    }
     H5Tclose(t);
     H5Aclose(a);
-    return v.substr(0, v.find('\0'));
+    return v;
+  }
+  /// True when every text attribute of the file is a variable-length UTF-8 string (format 2).
+  bool text_attrs_are_utf8() const {
+    bool ok = true;
+    H5Aiterate2(file, H5_INDEX_NAME, H5_ITER_INC, nullptr,
+                [](hid_t loc, const char* name, const H5A_info_t*, void* data) -> herr_t {
+                  hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+                  hid_t t = H5Aget_type(a);
+                  if (H5Tget_class(t) == H5T_STRING &&
+                      (H5Tis_variable_str(t) <= 0 || H5Tget_cset(t) != H5T_CSET_UTF8))
+                    *static_cast<bool*>(data) = false;
+                  H5Tclose(t);
+                  H5Aclose(a);
+                  return 0;
+                },
+                &ok);
+    return ok;
+  }
+  /// The name of the dimension scale attached to axis `axis` of `dataset` ("" when none).
+  std::string dimension_name(const std::string& dataset, unsigned axis) const {
+    hid_t ds = H5Dopen2(file, dataset.c_str(), H5P_DEFAULT);
+    if (ds < 0) return "";
+    std::string found;
+    H5DSiterate_scales(ds, axis, nullptr,
+                       [](hid_t, unsigned, hid_t scale, void* data) -> herr_t {
+                         char buf[64] = {};
+                         H5DSget_scale_name(scale, buf, sizeof buf);
+                         *static_cast<std::string*>(data) = buf;
+                         return 1;
+                       },
+                       &found);
+    H5Dclose(ds);
+    return found;
   }
   int attr_int(const std::string& name) const {
     int v = -1;

@@ -7,6 +7,7 @@
 #include <set>
 #include <string>
 #include <utility>
+#include <sstream>
 #include <vector>
 
 #include "gnas/io/log_schema.h"
@@ -33,7 +34,18 @@ inline std::vector<std::pair<std::vector<uint8_t>, float>> check_search_log(cons
   if (h.file < 0) return previous;
   for (const char* a : {"format_version", "command", "config", "version", "seed", "world_size", "dataset", "started_at"})
     EXPECT_TRUE(h.has_attr(a)) << a;
-  EXPECT_EQ(h.attr_int("format_version"), 1);
+  EXPECT_EQ(h.attr_int("format_version"), io::kLogFormatVersion);
+  // format_version 2: UTF-8 text, the op table, the status, a config any INI reader takes.
+  EXPECT_TRUE(h.text_attrs_are_utf8());
+  for (const char* a : {"op_names", "genome_layout", "status", "segments", "epochs_planned", "host", "git_commit"})
+    EXPECT_TRUE(h.has_attr(a)) << a;
+  {
+    std::istringstream config(h.attr_string("config"));
+    std::string line;
+    while (std::getline(config, line) && (line.empty() || line[0] == '#')) {
+    }
+    EXPECT_EQ(line, "[run]") << "the config's first key must be inside a section";
+  }
   EXPECT_EQ(h.attr_int("world_size"), s.world_size);
   const auto epochs = static_cast<hsize_t>(s.epochs);
   const auto rows = static_cast<hsize_t>(s.epochs * s.generations_per_epoch);
@@ -47,6 +59,16 @@ inline std::vector<std::pair<std::vector<uint8_t>, float>> check_search_log(cons
     EXPECT_EQ(h.shape(d.path), shape) << d.path;
     EXPECT_EQ(h.dataset_attr_string(d.path, "units"), d.units) << d.path;
     EXPECT_EQ(h.dataset_attr_string(d.path, "description"), d.description) << d.path;
+    // Each axis carries the dimension scale the schema names; scales number their rows.
+    std::istringstream dims(d.dims);
+    std::string dim;
+    for (unsigned axis = 0; dims >> dim; ++axis)
+      if (!io::log_is_scale(d)) EXPECT_EQ(h.dimension_name(d.path, axis), dim) << d.path << " axis " << axis;
+    if (io::log_is_scale(d)) {
+      const auto values = h.read<int>(d.path, H5T_NATIVE_INT);
+      const int first = d.rows == io::LogRows::kFixed ? 0 : 1;
+      for (std::size_t i = 0; i < values.size(); ++i) EXPECT_EQ(values[i], first + int(i)) << d.path;
+    }
   }
   if (::testing::Test::HasFailure()) return previous;
 

@@ -56,6 +56,16 @@ struct ExportArgs {
 };
 ExportArgs parse_export_command(const std::vector<std::string>& args);
 
+/// Options of `gnas runs`.
+struct RunsArgs {
+  std::vector<std::string> dirs;   ///< run directories, or directories holding runs
+  bool csv = false;
+  double stale_after_min = 0;      ///< 0: max(30 min, 3 x the run's longest epoch)
+  bool help = false;
+  std::string help_text;
+};
+RunsArgs parse_runs_command(const std::vector<std::string>& args);
+
 /// Options of `gnas tabular`.
 struct TabularArgs {
   std::string table;                                  ///< NAS-Bench-201 CSV

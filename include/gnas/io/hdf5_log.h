@@ -1,5 +1,5 @@
 #pragma once
-/// The run log `log.h5` (DESIGN §7, format_version 1), written by rank 0 only.
+/// The run log `log.h5` (DESIGN §7, format_version 2), written by rank 0 only.
 /// Datasets are chunked and extendible along their first axis. The file is opened in SWMR mode
 /// and flushed after each epoch, so readers (h5py with swmr=True, h5dump) can follow a running job.
 #include <cstdint>
@@ -9,7 +9,20 @@
 
 namespace gnas::io {
 
-constexpr int kLogFormatVersion = 1;
+/// 2: UTF-8 variable-length text attributes, dimension scales, the op table, the config as a valid
+/// INI (keys before any section under [run]), the run's status, segments and machine. 1: without those.
+constexpr int kLogFormatVersion = 2;
+
+/// The run's status as the log records it (status.json holds the same; see run_status.h). Written
+/// when the log is created and rewritten by Hdf5Log::write_status when the run ends.
+struct RunStatusAttributes {
+  std::string status;           ///< running | finished | stopped | failed; "": not written
+  std::string reason;
+  int epochs_done = 0, epochs_planned = 0;
+  std::string segments;         ///< JSON array, one object per process that worked on the run
+  std::string host, device, git_commit, slurm_job_id;  ///< of the latest segment
+  std::string updated_at;
+};
 
 struct LogAttributes {
   std::string command;     ///< "search" | "retrain"
@@ -22,7 +35,15 @@ struct LogAttributes {
   std::string resume_history;  ///< one line per resume (when, from where, changed options); "" = none
   std::string strategy;        ///< search: "ga" | "random"; "" (retrain): not written
   std::string net_compat;      ///< "paper" | "reference" (the network the genomes ran in); "": not written
+  // format_version 2. Not stored in checkpoints: open_log fills them for each process.
+  std::vector<std::string> op_names;  ///< op code -> name (the genome's op genes)
+  std::string genome_layout;          ///< what each gene position means
+  RunStatusAttributes status;
 };
+
+/// `config` with the keys before its first section moved under [run], so that any INI reader
+/// (Python's configparser) accepts it; comments and sections are kept.
+std::string sectioned_ini(const std::string& config);
 
 /// One row of /epoch/*. Values that do not apply to a command are NaN (n_new: -1).
 struct EpochRecord {
@@ -70,6 +91,9 @@ class Hdf5Log {
                          int epoch, int n_new, const std::vector<std::uint8_t>& population,
                          const std::vector<float>& population_fitness);
   void set_best(const std::vector<std::uint8_t>& genome, float fitness);
+  /// Rewrites the status attributes of the (closed) log at `path`; used when a run ends, after its
+  /// Hdf5Log is gone (an SWMR writer cannot change attributes). Throws IoError.
+  static void write_status(const std::string& path, const RunStatusAttributes& status);
   /// Flushes everything written so far to disk.
   void flush();
   const std::string& path() const { return path_; }

@@ -53,11 +53,18 @@ void resume_from_checkpoint(const RunConfig& cfg, const std::vector<std::string>
                             const std::string& dataset, bool root, nn::Network& net, torch::optim::SGD& sgd,
                             RunState& st, RunOpening& run);
 
-/// Rank 0, once every rank's set-up has succeeded: takes the lock, writes config.ini, and creates
-/// the log (a new run: `attrs`, `genome_length`, `n_g`, `n_p`, `with_ga`) or rebuilds it from the
-/// checkpoint (--resume, with a resume_history line).
+/// Rank 0, once every rank's set-up has succeeded: takes the lock, writes config.ini, begins this
+/// process's segment of the run's status (status.json: running), and creates the log (a new run:
+/// `attrs`, `genome_length`, `n_g`, `n_p`, `with_ga`) or rebuilds it from the checkpoint (--resume,
+/// with a resume_history line).
 void open_log(const RunConfig& cfg, const io::LogAttributes& attrs, int genome_length, int n_g, int n_p,
-              bool with_ga, int world, RunState& st, RunOpening& run);
+              bool with_ga, int world, const torch::Device& device, RunState& st, RunOpening& run);
+
+/// Rank 0, after an epoch is logged and checkpointed: status.json's epochs done and last sign of
+/// life (nothing when the directory has no status file).
+void heartbeat_run_status(const std::string& dir, int epochs_done);
+
+/// record_run_end (when a command ends): train/commands.h.
 
 /// Rank 0: one line on where the run starts (resumed at epoch e, step s; or nothing left to do).
 void log_start(const RunConfig& cfg, const RunState& st, const RunOpening& run);

@@ -1,0 +1,25 @@
+#pragma once
+/// Reading a run log (format_version 1 or 2) for the tools that list runs, also while its writer
+/// is still appending (SWMR reader). Plain C++; HDF5 stays in the .cpp.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace gnas::io {
+
+struct LogSummary {
+  int format_version = 0;
+  std::string command, dataset, strategy, config;  ///< text attributes ("" when absent)
+  std::uint64_t seed = 0;
+  int world_size = 0;
+  /// /epoch/* columns (one entry per logged epoch).
+  std::vector<double> best_fitness, best_full_val_acc, test_acc, time_s;
+  std::vector<std::uint8_t> best_genome;  ///< /best/genome (zeros until a search sets it)
+  double best_genome_fitness = 0;         ///< /best/fitness (NaN in retrain)
+};
+
+/// Reads `path`. Throws IoError naming the path when it is missing, not HDF5, or not a gnas log
+/// of a supported format_version (1 or 2).
+LogSummary read_log_summary(const std::string& path);
+
+}  // namespace gnas::io

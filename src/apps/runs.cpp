@@ -1,0 +1,303 @@
+// gnas runs: one table line per run directory, from status.json, config.ini and log.h5 (read only,
+// so it is safe on runs that are still being written).
+#include <algorithm>
+#include <cmath>
+#include <ctime>
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+
+#include "gnas/cli/options.h"
+#include "gnas/core/error.h"
+#include "gnas/core/log.h"
+#include "gnas/io/files.h"
+#include "gnas/io/ini.h"
+#include "gnas/io/log_reader.h"
+#include "gnas/io/run_dir.h"
+#include "gnas/io/run_status.h"
+#include "gnas/search/genome.h"
+
+namespace gnas::app {
+namespace {
+namespace fs = std::filesystem;
+
+/// Keys with their own column, or that say nothing about the run's result.
+const std::set<std::string> kOwnColumn = {"seed", "ga.strategy", "train.epochs", "threads", "log.all_ranks"};
+
+bool is_run_dir(const fs::path& d) {
+  for (const char* f : {"log.h5", "status.json", "config.ini"})
+    if (fs::exists(d / f)) return true;
+  return false;
+}
+
+/// `dir` itself when it is a run, else the runs below it (3 levels at most), in name order.
+void find_runs(const fs::path& dir, int depth, std::vector<fs::path>& out) {
+  if (is_run_dir(dir)) {
+    out.push_back(dir);
+    return;
+  }
+  if (depth == 0) return;
+  std::vector<fs::path> children;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec))
+    if (e.is_directory(ec)) children.push_back(e.path());
+  std::sort(children.begin(), children.end());
+  for (const auto& c : children) find_runs(c, depth - 1, out);
+}
+
+struct Row {
+  std::string path, name, command, status, reason, strategy, seed, genome, dataset;
+  int epochs_done = 0, epochs_planned = 0;
+  double best_fitness = NAN, best_val = NAN, test_acc = NAN, wall_s = NAN;
+  std::map<std::string, std::string> config;
+  bool unreadable = false;
+};
+
+double max_finite(const std::vector<double>& v) {
+  double m = NAN;
+  for (double x : v)
+    if (std::isfinite(x) && !(x <= m)) m = x;
+  return m;
+}
+
+/// Unique short names: the directory name, with parent directories added where names collide.
+void name_rows(std::vector<Row>& rows) {
+  std::vector<std::vector<std::string>> parts;
+  for (const auto& r : rows) {
+    std::vector<std::string> p;
+    for (const auto& c : fs::weakly_canonical(fs::path(r.path))) {
+      const std::string s = c.string();
+      if (!s.empty() && s != "/") p.push_back(s);
+    }
+    parts.push_back(p);
+  }
+  std::vector<std::size_t> take(rows.size(), 1);
+  for (int round = 0; round < 16; ++round) {
+    std::map<std::string, std::vector<std::size_t>> by_name;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      const auto& p = parts[i];
+      const std::size_t n = std::min(take[i], p.size());
+      std::string name;
+      for (std::size_t k = p.size() - n; k < p.size(); ++k) name += (name.empty() ? "" : "/") + p[k];
+      rows[i].name = name.empty() ? rows[i].path : name;
+      by_name[rows[i].name].push_back(i);
+    }
+    bool clash = false;
+    for (auto& [name, idx] : by_name)
+      if (idx.size() > 1)
+        for (std::size_t i : idx)
+          if (take[i] < parts[i].size()) ++take[i], clash = true;
+    if (!clash) break;
+  }
+  std::map<std::string, int> seen;  // the same directory listed twice
+  for (auto& r : rows)
+    if (++seen[r.name] > 1) r.name += "#" + std::to_string(seen[r.name]);
+}
+
+Row read_row(const fs::path& dir, double stale_after_min, std::int64_t now) {
+  Row r;
+  r.path = dir.string();
+  const std::string d = dir.string();
+  std::optional<io::LogSummary> log;
+  try {
+    if (io::path_exists(d + "/log.h5")) log = io::read_log_summary(d + "/log.h5");
+  } catch (const std::exception& e) {
+    GNAS_LOG(WARN) << e.what();
+    r.unreadable = true;
+  }
+  std::optional<io::RunStatus> status;
+  try {
+    status = io::read_run_status(d);
+  } catch (const std::exception& e) {
+    GNAS_LOG(WARN) << e.what();
+    r.unreadable = true;
+  }
+  if (io::path_exists(d + "/config.ini"))
+    r.config = io::parse_ini(io::read_file(d + "/config.ini"));
+  else if (log)
+    r.config = io::parse_ini(log->config);
+  for (auto it = r.config.begin(); it != r.config.end();) {  // a v2 log's copy has [run]: same keys as config.ini
+    if (it->first.rfind("run.", 0) == 0) {
+      r.config[it->first.substr(4)] = it->second;
+      it = r.config.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  const auto cfg = [&](const std::string& k) { const auto it = r.config.find(k); return it == r.config.end() ? "" : it->second; };
+  r.seed = log ? std::to_string(log->seed) : cfg("seed");
+  r.command = status ? status->command : log ? log->command : "";
+  r.strategy = log && !log->strategy.empty() ? log->strategy : r.command == "search" ? cfg("ga.strategy") : "";
+  if (log) {
+    r.dataset = log->dataset;
+    r.epochs_done = int(log->time_s.size());
+    if (r.command == "search") {
+      r.best_fitness = max_finite(log->best_fitness);
+      r.best_val = max_finite(log->best_full_val_acc);
+    }
+    if (!log->test_acc.empty() && std::isfinite(log->test_acc.back())) r.test_acc = log->test_acc.back();
+    const bool genome_set = r.command == "retrain" || std::isfinite(log->best_genome_fitness);
+    if (genome_set && !log->best_genome.empty() && log->best_genome.size() % (3 * search::kGenesPerBlock) == 0) {
+      search::SearchSpace space;
+      space.n_blocks = int(log->best_genome.size()) / (3 * search::kGenesPerBlock);
+      r.genome = search::to_text(space, log->best_genome);
+    }
+    double sum = 0;
+    for (double t : log->time_s) sum += t;
+    r.wall_s = log->time_s.empty() ? NAN : sum;
+  } else if (status) {
+    r.epochs_done = status->epochs_done;
+  }
+  r.epochs_planned = status ? status->epochs_planned : cfg("train.epochs").empty() ? 0 : std::atoi(cfg("train.epochs").c_str());
+  if (status) {
+    double longest = 0;
+    if (log)
+      for (double t : log->time_s) longest = std::max(longest, t);
+    const double stale = stale_after_min > 0 ? 60 * stale_after_min : std::max(1800.0, 3 * longest);
+    const io::StatusView view = io::view_status(*status, now, stale, io::host_name());
+    r.status = view.label;
+    r.reason = view.reason;
+    double wall = 0;  // every segment, from its start to its end (or its last sign of life)
+    for (std::size_t i = 0; i < status->segments.size(); ++i) {
+      const auto& g = status->segments[i];
+      const bool last = i + 1 == status->segments.size();
+      std::int64_t end = io::parse_utc(g.ended_at);
+      if (end < 0) end = last && view.label == "running" ? now : io::parse_utc(status->updated_at);
+      const std::int64_t start = io::parse_utc(g.started_at);
+      if (start >= 0 && end >= start) wall += double(end - start);
+    }
+    r.wall_s = wall;
+  } else {
+    r.status = log ? "unknown" : "no log";
+    r.reason = "no status.json (a run written before gnas recorded its status)";
+  }
+  if (r.unreadable) r.status = "unreadable";
+  return r;
+}
+
+std::string fixed(double v, int digits) {
+  if (!std::isfinite(v)) return "";
+  std::ostringstream o;
+  o << std::fixed << std::setprecision(digits) << v;
+  return o.str();
+}
+
+std::string duration(double s) {
+  if (!std::isfinite(s)) return "";
+  const long t = long(std::llround(s));
+  std::ostringstream o;
+  if (t >= 3600)
+    o << t / 3600 << "h" << std::setw(2) << std::setfill('0') << (t % 3600) / 60 << "m";
+  else if (t >= 60)
+    o << t / 60 << "m" << std::setw(2) << std::setfill('0') << t % 60 << "s";
+  else
+    o << t << "s";
+  return o.str();
+}
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+/// The config keys that differ between the runs that have them (absent keys do not count: a
+/// retrain has no [ga] section).
+std::vector<std::string> differing_keys(const std::vector<std::map<std::string, std::string>>& configs) {
+  std::map<std::string, std::set<std::string>> values;
+  for (const auto& c : configs)
+    for (const auto& [k, v] : c) values[k].insert(v);
+  std::vector<std::string> out;
+  for (const auto& [k, v] : values)
+    if (v.size() > 1 && !kOwnColumn.count(k)) out.push_back(k);
+  return out;
+}
+
+}  // namespace
+
+int run_runs(const cli::RunsArgs& args) {
+  std::vector<fs::path> dirs;
+  for (const auto& d : args.dirs) {
+    GNAS_CHECK_AS(ConfigError, fs::is_directory(d), "'", d, "' is not a directory");
+    const std::size_t before = dirs.size();
+    find_runs(d, 3, dirs);
+    GNAS_CHECK_AS(ConfigError, dirs.size() > before, "'", d,
+                  "' holds no gnas run (no log.h5, status.json or config.ini in it or in its subdirectories)");
+  }
+  const std::int64_t now = std::int64_t(std::time(nullptr));
+  std::vector<Row> rows;
+  for (const auto& d : dirs) rows.push_back(read_row(d, args.stale_after_min, now));
+  name_rows(rows);
+  std::vector<std::map<std::string, std::string>> configs;
+  for (const auto& r : rows) configs.push_back(r.config);
+  const std::vector<std::string> keys = differing_keys(configs);
+
+  std::vector<std::string> header = {"run", "command", "status", "epochs", "seed", "strategy"};
+  header.insert(header.end(), keys.begin(), keys.end());
+  for (const char* h : {"best_fitness", "best_val", "test_acc", "wall", "best_genome"}) header.push_back(h);
+  std::vector<std::vector<std::string>> table;
+  for (const auto& r : rows) {
+    std::vector<std::string> line = {r.name, r.command, r.status,
+                                     std::to_string(r.epochs_done) + "/" + std::to_string(r.epochs_planned), r.seed,
+                                     r.strategy};
+    for (const auto& k : keys) line.push_back(r.config.count(k) ? r.config.at(k) : "-");
+    line.push_back(fixed(r.best_fitness, 2));
+    line.push_back(fixed(r.best_val, 2));
+    line.push_back(fixed(r.test_acc, 2));
+    line.push_back(args.csv ? fixed(r.wall_s, 0) : duration(r.wall_s));
+    line.push_back(r.genome);
+    table.push_back(line);
+  }
+  if (args.csv) {
+    header[3] = "epochs_done";
+    header.insert(header.begin() + 4, "epochs_planned");
+    header.insert(header.begin() + 3, "reason");
+    header[header.size() - 2] = "wall_s";
+    header.insert(header.begin() + 1, "path");
+    auto join = [](const std::vector<std::string>& v) {
+      std::string s;
+      for (std::size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + csv_field(v[i]);
+      return s;
+    };
+    std::cout << join(header) << "\n";
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      auto line = table[i];
+      line[3] = std::to_string(rows[i].epochs_done);
+      line.insert(line.begin() + 4, std::to_string(rows[i].epochs_planned));
+      line.insert(line.begin() + 3, rows[i].reason);
+      line.insert(line.begin() + 1, rows[i].path);
+      std::cout << join(line) << "\n";
+    }
+  } else {
+    std::vector<std::size_t> width(header.size());
+    for (std::size_t c = 0; c < header.size(); ++c) {
+      width[c] = header[c].size();
+      for (const auto& line : table) width[c] = std::max(width[c], line[c].size());
+    }
+    auto print = [&](const std::vector<std::string>& line) {
+      std::string s;
+      for (std::size_t c = 0; c < line.size(); ++c)
+        s += c + 1 == line.size() ? line[c] : line[c] + std::string(width[c] - line[c].size() + 2, ' ');
+      std::cout << s << "\n";
+    };
+    print(header);
+    for (const auto& line : table) print(line);
+    bool notes = false;
+    for (const auto& r : rows)
+      if (!r.reason.empty()) {
+        if (!notes) std::cout << "\n";
+        notes = true;
+        std::cout << r.name << ": " << r.status << ": " << r.reason << "\n";
+      }
+  }
+  for (const auto& r : rows)
+    if (r.unreadable) return kExitError;
+  return kExitOk;
+}
+
+}  // namespace gnas::app

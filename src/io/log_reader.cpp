@@ -1,0 +1,89 @@
+#include "gnas/io/log_reader.h"
+
+#include <hdf5.h>
+
+#include "gnas/core/error.h"
+#include "gnas/io/files.h"
+#include "gnas/io/hdf5_log.h"
+
+namespace gnas::io {
+namespace {
+
+struct Closer {
+  hid_t id;
+  herr_t (*close)(hid_t);
+  ~Closer() {
+    if (id >= 0) close(id);
+  }
+};
+
+std::string text_attr(hid_t file, const char* name) {
+  if (H5Aexists(file, name) <= 0) return "";
+  Closer a{H5Aopen(file, name, H5P_DEFAULT), H5Aclose};
+  Closer t{H5Aget_type(a.id), H5Tclose};
+  if (H5Tget_class(t.id) != H5T_STRING) return "";
+  if (H5Tis_variable_str(t.id) > 0) {  // format_version 2
+    char* text = nullptr;
+    if (H5Aread(a.id, t.id, &text) < 0) return "";
+    std::string v = text ? text : "";
+    H5free_memory(text);
+    return v;
+  }
+  std::string v(H5Tget_size(t.id), '\0');  // format_version 1: fixed length
+  if (H5Aread(a.id, t.id, v.data()) < 0) return "";
+  return v.substr(0, v.find('\0'));
+}
+
+template <class T>
+T number_attr(hid_t file, const char* name, hid_t mem_type, T fallback) {
+  if (H5Aexists(file, name) <= 0) return fallback;
+  Closer a{H5Aopen(file, name, H5P_DEFAULT), H5Aclose};
+  T v = fallback;
+  return H5Aread(a.id, mem_type, &v) < 0 ? fallback : v;
+}
+
+template <class T>
+std::vector<T> read_all(hid_t file, const std::string& name, hid_t mem_type, const std::string& path) {
+  if (H5Lexists(file, name.c_str(), H5P_DEFAULT) <= 0) return {};
+  Closer ds{H5Dopen2(file, name.c_str(), H5P_DEFAULT), H5Dclose};
+  GNAS_CHECK_AS(IoError, ds.id >= 0, path, ": cannot open ", name);
+  Closer space{H5Dget_space(ds.id), H5Sclose};
+  const hssize_t n = H5Sget_simple_extent_npoints(space.id);
+  std::vector<T> out(std::size_t(n > 0 ? n : 0));
+  if (!out.empty())
+    GNAS_CHECK_AS(IoError, H5Dread(ds.id, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) >= 0, path,
+                  ": cannot read ", name);
+  return out;
+}
+
+}  // namespace
+
+LogSummary read_log_summary(const std::string& path) {
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  GNAS_CHECK_AS(IoError, path_exists(path), path, ": no such file");
+  // An SWMR reader: works on a log that a running job appends to, and on one a killed writer left.
+  hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, H5P_DEFAULT);
+  if (id < 0) id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  GNAS_CHECK_AS(IoError, id >= 0, path, ": not a readable HDF5 file");
+  Closer file{id, H5Fclose};
+  LogSummary s;
+  s.format_version = number_attr<int>(id, "format_version", H5T_NATIVE_INT, 0);
+  GNAS_CHECK_AS(IoError, s.format_version == 1 || s.format_version == kLogFormatVersion, path, ": format_version ",
+                s.format_version, " is not supported (1 or ", kLogFormatVersion, "); is this a gnas log?");
+  s.command = text_attr(id, "command");
+  s.dataset = text_attr(id, "dataset");
+  s.strategy = text_attr(id, "strategy");
+  s.config = text_attr(id, "config");
+  s.seed = number_attr<std::uint64_t>(id, "seed", H5T_NATIVE_UINT64, 0);
+  s.world_size = number_attr<int>(id, "world_size", H5T_NATIVE_INT, 0);
+  s.best_fitness = read_all<double>(id, "/epoch/best_fitness", H5T_NATIVE_DOUBLE, path);
+  s.best_full_val_acc = read_all<double>(id, "/epoch/best_full_val_acc", H5T_NATIVE_DOUBLE, path);
+  s.test_acc = read_all<double>(id, "/epoch/test_acc", H5T_NATIVE_DOUBLE, path);
+  s.time_s = read_all<double>(id, "/epoch/time_s", H5T_NATIVE_DOUBLE, path);
+  s.best_genome = read_all<std::uint8_t>(id, "/best/genome", H5T_NATIVE_UINT8, path);
+  const auto best = read_all<float>(id, "/best/fitness", H5T_NATIVE_FLOAT, path);
+  s.best_genome_fitness = best.empty() ? 0.0 : double(best[0]);
+  return s;
+}
+
+}  // namespace gnas::io
