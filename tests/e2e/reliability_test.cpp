@@ -234,12 +234,151 @@ TEST(CheckpointTest, KilledRunIsReadableAndResumes) {
     EXPECT_EQ(a.exit_code, 0) << a.output;
     EXPECT_TRUE(exists(d + "/figures/training.png")) << a.output;
   }
+  // The killed process never wrote its end: the status still reads running, and the tools say
+  // that its process is gone.
+  EXPECT_CONTAINS(slurp(d + "/status.json"), "\"status\": \"running\"");
+  const Result listed = run("runs " + d);
+  EXPECT_EQ(listed.exit_code, 0) << listed.output;
+  EXPECT_CONTAINS(listed.output, "running or died");
+  EXPECT_CONTAINS(listed.output, "is gone");
   const Result r = run("search --resume --out " + d + " --no-progress");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   gnas::testing::SearchLogShape shape;
   shape.epochs = 3;
   gnas::testing::check_search_log(d + "/log.h5", shape);
+  // The resume appended a segment and marked the killed one as died.
+  const std::string status = slurp(d + "/status.json");
+  EXPECT_CONTAINS(status, "\"end\": \"died\"");
+  EXPECT_CONTAINS(status, "\"status\": \"finished\"");
+  EXPECT_EQ(H5(d + "/log.h5").attr_string("status"), "finished");
   if (!analysis) GTEST_SKIP() << GNAS_ANALYSIS_PATH << " was not generated (no Python with h5py): the log was not read after the kill";
+}
+
+/// The value of a top-level "key" in status.json text (strings and integers only).
+std::string status_field(const std::string& json, const std::string& key) {
+  const auto at = json.find("\"" + key + "\": ");
+  if (at == std::string::npos) return "<missing>";
+  std::size_t b = at + key.size() + 4;
+  if (json[b] == '"') return json.substr(b + 1, json.find('"', b + 1) - b - 1);
+  return json.substr(b, json.find_first_of(",\n", b) - b);
+}
+
+// The status of each way a run ends, in status.json, the log and gnas runs: finished; stopped by
+// SIGTERM then resumed (two segments); failed with the error; (killed: KilledRunIsReadableAndResumes).
+TEST(RunStatusTest, FinishedStoppedResumedAndFailed) {
+  const std::string base = temp_dir();
+  const std::string done = base + "/done";
+  ASSERT_EQ(run("search --out " + done + kTiny).exit_code, 0);
+  std::string st = slurp(done + "/status.json");
+  EXPECT_EQ(status_field(st, "status"), "finished");
+  EXPECT_EQ(status_field(st, "epochs_done"), "2");
+  EXPECT_EQ(status_field(st, "epochs_planned"), "2");
+  EXPECT_EQ(status_field(st, "command"), "search");
+  EXPECT_CONTAINS(st, "\"end\": \"finished\"");
+  EXPECT_CONTAINS(st, "\"device\": \"cpu\"");
+  {
+    const H5 h(done + "/log.h5");
+    EXPECT_EQ(h.attr_string("status"), "finished");
+    EXPECT_EQ(h.attr_string("status_reason"), "");
+    EXPECT_EQ(h.attr_string("device"), "cpu");
+    EXPECT_NE(h.attr_string("git_commit"), "");
+  }
+
+  const std::string stopped = base + "/stopped";
+  interrupted_run(stopped);
+  st = slurp(stopped + "/status.json");
+  EXPECT_EQ(status_field(st, "status"), "stopped");
+  EXPECT_CONTAINS(status_field(st, "reason"), "SIGTERM");
+  EXPECT_CONTAINS(status_field(st, "reason"), "--resume");
+  EXPECT_EQ(status_field(st, "epochs_done"), "1");
+  EXPECT_EQ(H5(stopped + "/log.h5").attr_string("status"), "stopped");
+  Result listed = run("runs " + stopped);
+  EXPECT_CONTAINS(listed.output, "stopped");
+  EXPECT_CONTAINS(listed.output, "1/2");
+  const Result resumed = run("search --resume --out " + stopped + " --no-progress");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  st = slurp(stopped + "/status.json");
+  EXPECT_EQ(status_field(st, "status"), "finished");
+  EXPECT_CONTAINS(st, "\"end\": \"stopped\"");
+  EXPECT_CONTAINS(st, "\"epochs_at_start\": 1");  // the second segment began after epoch 1
+  EXPECT_EQ(H5(stopped + "/log.h5").attr_int("epochs_done"), 2);
+
+  const std::string failed = base + "/failed";
+  const Result f = run("search --out " + failed + " --train.lr 1e5" + std::string(kTiny));
+  EXPECT_EQ(f.exit_code, 1) << f.output;
+  st = slurp(failed + "/status.json");
+  EXPECT_EQ(status_field(st, "status"), "failed");
+  EXPECT_CONTAINS(status_field(st, "reason"), "the training loss is not finite");
+  EXPECT_CONTAINS(st, "\"end\": \"failed\"");
+  EXPECT_EQ(H5(failed + "/log.h5").attr_string("status"), "failed");
+
+  // An error before the directory is opened leaves the finished run's status alone.
+  EXPECT_EQ(run("search --out " + done + kTiny).exit_code, 2);
+  EXPECT_EQ(status_field(slurp(done + "/status.json"), "status"), "finished");
+
+  listed = run("runs --csv " + base);
+  EXPECT_EQ(listed.exit_code, 0) << listed.output;
+  EXPECT_CONTAINS(listed.output, "done,");
+  EXPECT_CONTAINS(listed.output, ",finished,");
+  EXPECT_CONTAINS(listed.output, ",failed,");
+  EXPECT_CONTAINS(listed.output, ",train.lr,");  // the one key that differs
+}
+
+// A running run on another host that logged nothing for longer than --stale-after reads "running
+// or died"; within it, "running". Edits the host and time of a finished run's status.
+TEST(RunStatusTest, SilentRunOnAnotherHostReadsRunningOrDied) {
+  const std::string d = temp_dir() + "/run";
+  ASSERT_EQ(run("search --out " + d + kTiny).exit_code, 0);
+  std::string st = slurp(d + "/status.json");
+  auto set = [&](const std::string& key, const std::string& value) {
+    const auto at = st.find("\"" + key + "\": \"");
+    ASSERT_NE(at, std::string::npos) << key;
+    const auto b = at + key.size() + 5;
+    st.replace(b, st.find('"', b) - b, value);
+  };
+  set("status", "running");
+  set("ended_at", "");
+  set("host", "another-host");
+  set("updated_at", "2020-01-01T00:00:00Z");
+  std::ofstream(d + "/status.json") << st;
+  Result r = run("runs " + d);
+  EXPECT_CONTAINS(r.output, "running or died");
+  EXPECT_CONTAINS(r.output, "nothing logged for");
+  r = run("runs --stale-after 100000000 " + d);
+  EXPECT_EQ(r.output.find("running or died"), std::string::npos) << r.output;
+  EXPECT_CONTAINS(r.output, "running");
+}
+
+// gnas runs: unique names for same-named directories, the differing keys, and bad input.
+TEST(RunsTest, NamesKeysAndBadInput) {
+  const std::string base = temp_dir();
+  ASSERT_EQ(run("search --out " + base + "/a/run --ga.p_m 0.05" + kTiny).exit_code, 0);
+  ASSERT_EQ(run("search --out " + base + "/b/run --seed 7" + kTiny).exit_code, 0);
+  Result r = run("runs " + base + "/a/run " + base + "/b/run");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_CONTAINS(r.output, "a/run ");
+  EXPECT_CONTAINS(r.output, "b/run ");
+  EXPECT_CONTAINS(r.output, "ga.p_m");
+  EXPECT_EQ(r.output.find("ga.population"), std::string::npos) << "equal keys are not columns:\n" << r.output;
+  r = run("runs --csv " + base);
+  const std::string header = r.output.substr(0, r.output.find('\n'));
+  EXPECT_EQ(header, "run,path,command,status,reason,epochs_done,epochs_planned,seed,strategy,ga.p_m,best_fitness,"
+                    "best_val,test_acc,wall_s,best_genome");
+  EXPECT_CONTAINS(r.output, "a/run," + base + "/a/run,search,finished,,2,2,1,ga,0.05,");
+  EXPECT_CONTAINS(r.output, "b/run," + base + "/b/run,search,finished,,2,2,7,ga,0.02,");
+
+  r = run("runs " + base + "/missing");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_CONTAINS(r.output, "is not a directory");
+  r = run("runs " + temp_dir());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_CONTAINS(r.output, "holds no gnas run");
+  std::ofstream(base + "/a/run/log.h5", std::ios::trunc) << "damaged";
+  r = run("runs " + base);
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_CONTAINS(r.output, "not a readable HDF5 file");
+  EXPECT_CONTAINS(r.output, "unreadable");
+  EXPECT_CONTAINS(r.output, "b/run ");  // the other run is still listed
 }
 
 // A full disk while writing a checkpoint: a clear error, exit 1, no temporary file, and the last
