@@ -1,53 +1,195 @@
-"""Loading a gnas log.h5 into plain numpy arrays (readable while the job still writes it)."""
+"""Loading a gnas run (log.h5, status.json, config.ini) into numpy arrays and pandas DataFrames.
+
+Reads format_version 1 and 2 logs, also while the job still writes them (SWMR reader).
+"""
 
 from __future__ import annotations
 
+import configparser
 import dataclasses
+import json
 from pathlib import Path
 
 import h5py
 import numpy as np
 
-SUPPORTED_FORMAT = 1
+SUPPORTED_FORMATS = (1, 2)
 EPOCH_FIELDS = ("lr", "train_loss", "train_acc", "time_s", "best_fitness", "best_full_val_acc", "test_acc", "n_new")
+# The op codes of format_version 1 logs, which do not store their op table (DESIGN §2).
+OP_NAMES_V1 = ("identity", "max_pool_3x3", "avg_pool_3x3", "sep_conv_3x3", "sep_conv_5x5")
+CELL_KINDS = ("normal", "reduction", "input")
 
 
 class LogError(Exception):
     """The file is missing, not a gnas log, or of an unsupported format version."""
 
 
+def _attr(value):
+    """An HDF5 attribute as a plain Python value (format 1 text comes back as bytes)."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    if isinstance(value, np.ndarray):
+        return [_attr(v) for v in value.tolist()]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def parse_config(text: str) -> dict:
+    """The stored configuration as {"section.key": value}; keys outside a section (config.ini and
+    format_version 1 logs) and those of [run] (format_version 2) are plain "key"."""
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    parser.optionxform = str
+    body = text or ""
+    first = next((ln.strip() for ln in body.splitlines() if ln.strip() and ln.strip()[0] not in "#;"), "")
+    if not first.startswith("["):
+        body = "[run]\n" + body
+    try:
+        parser.read_string(body)
+    except configparser.Error as exc:
+        raise LogError(f"the stored configuration is not INI text ({exc})") from exc
+    out = {}
+    for section in parser.sections():
+        for key, value in parser.items(section):
+            out[key if section == "run" else f"{section}.{key}"] = value
+    return out
+
+
 @dataclasses.dataclass
 class RunLog:
+    """One run: its log's arrays and attributes, its status and its configuration.
+
+    `epochs`, `generations` and `population` are pandas DataFrames (built on first use); `epoch` holds
+    the same per-epoch columns as numpy arrays."""
+
     path: Path
     attrs: dict
     epoch: dict            # field -> 1-D array, one entry per epoch
     generation_genome: np.ndarray | None    # [g, N_g, L] uint8
     generation_fitness: np.ndarray | None   # [g, N_g]
-    generation_epoch: np.ndarray | None     # [g]
+    generation_epoch: np.ndarray | None     # [g] 0-based epoch
     population_genome: np.ndarray | None    # [g, N_p, L]
-    population_fitness: np.ndarray | None   # [g, N_p]
+    population_fitness: np.ndarray | None   # [g, N_p], best first
     best_genome: np.ndarray
     best_fitness: float
+    status: dict | None = None   # status.json (or the log's status attributes); None: not recorded
+    config: dict = dataclasses.field(default_factory=dict)
+    name: str = ""               # a unique label, set by load_runs
+
+    @property
+    def run_dir(self) -> Path:
+        return self.path.parent
 
     @property
     def command(self) -> str:
         return str(self.attrs.get("command", ""))
 
     @property
-    def epochs(self) -> int:
+    def is_search(self) -> bool:
+        return self.population_fitness is not None
+
+    @property
+    def n_epochs(self) -> int:
         return len(self.epoch["lr"])
 
+    @property
+    def format_version(self) -> int:
+        return int(self.attrs.get("format_version", 0))
 
-def _attr(value):
-    if isinstance(value, bytes):
-        return value.decode("utf-8")
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
+    @property
+    def op_names(self) -> list:
+        names = self.attrs.get("op_names")
+        return list(names) if names else list(OP_NAMES_V1)
+
+    @property
+    def seed(self) -> int:
+        return int(self.attrs.get("seed", -1))
+
+    @property
+    def epochs(self):
+        """pandas DataFrame, one row per epoch (index `epoch`, 1-based)."""
+        import pandas as pd
+
+        frame = pd.DataFrame({name: self.epoch[name] for name in EPOCH_FIELDS})
+        frame.index = pd.RangeIndex(1, self.n_epochs + 1, name="epoch")
+        return frame
+
+    def _members(self, genomes, fitness, member_name):
+        import pandas as pd
+
+        if genomes is None or len(genomes) == 0:
+            return pd.DataFrame(columns=["generation", "epoch", member_name, "fitness", "genome"])
+        g, n = fitness.shape
+        return pd.DataFrame({
+            "generation": np.repeat(np.arange(1, g + 1), n),
+            "epoch": np.repeat(self.generation_epoch + 1, n),
+            member_name: np.tile(np.arange(n), g),
+            "fitness": fitness.reshape(-1).astype(float),
+            "genome": [" ".join(map(str, row)) for row in genomes.reshape(g * n, -1)],
+        })
+
+    @property
+    def generations(self):
+        """pandas DataFrame, one row per evaluated member: generation (1-based), epoch (1-based),
+        member, fitness [%], genome (space-separated genes). Empty for a retrain."""
+        return self._members(self.generation_genome, self.generation_fitness, "member")
+
+    @property
+    def population(self):
+        """pandas DataFrame, one row per population member after each generation's replacement:
+        generation, epoch, rank (0 = best), fitness, genome. Empty for a retrain."""
+        return self._members(self.population_genome, self.population_fitness, "rank")
+
+    def to_csv(self, out) -> list:
+        """Writes epochs.csv, and for a search generations.csv and population.csv, into `out`."""
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        written = [out / "epochs.csv"]
+        self.epochs.to_csv(written[0])
+        if self.is_search:
+            for name in ("generations", "population"):
+                path = out / f"{name}.csv"
+                getattr(self, name).to_csv(path, index=False)
+                written.append(path)
+        return written
+
+
+def _status_from_attrs(attrs: dict) -> dict | None:
+    if "status" not in attrs:
+        return None
+    try:
+        segments = json.loads(attrs.get("segments", "[]"))
+    except json.JSONDecodeError:
+        segments = []
+    return {
+        "command": attrs.get("command", ""),
+        "status": attrs["status"],
+        "reason": attrs.get("status_reason", ""),
+        "epochs_done": int(attrs.get("epochs_done", 0)),
+        "epochs_planned": int(attrs.get("epochs_planned", 0)),
+        "updated_at": attrs.get("updated_at", ""),
+        "segments": segments,
+    }
+
+
+def read_status(run_dir: Path) -> dict | None:
+    """DIR/status.json, or None when the run has none. Raises LogError when it is not a status file."""
+    path = Path(run_dir) / "status.json"
+    if not path.exists():
+        return None
+    try:
+        status = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise LogError(f"{path}: not a valid gnas status file ({exc})") from exc
+    if not isinstance(status, dict) or "status" not in status or "segments" not in status:
+        raise LogError(f'{path}: not a gnas status file (no "status" and "segments")')
+    return status
 
 
 def load(path: str | Path) -> RunLog:
-    """Reads `path` (a log.h5 or a run directory holding one)."""
+    """Reads a run: `path` is a run directory or its log.h5. The status comes from status.json (the
+    newest), else from the log's attributes (format 2); the configuration from config.ini, else from
+    the log."""
     path = Path(path)
     if path.is_dir():
         path = path / "log.h5"
@@ -55,31 +197,75 @@ def load(path: str | Path) -> RunLog:
         raise LogError(f"{path}: no such file")
     try:
         f = h5py.File(path, "r", swmr=True)
-    except OSError as exc:
-        raise LogError(f"{path}: not a readable HDF5 file ({exc})") from exc
+    except OSError:
+        try:
+            f = h5py.File(path, "r")
+        except OSError as exc:
+            raise LogError(f"{path}: not a readable HDF5 file ({exc})") from exc
     with f:
         attrs = {k: _attr(v) for k, v in f.attrs.items()}
-        if attrs.get("format_version") != SUPPORTED_FORMAT:
+        if attrs.get("format_version") not in SUPPORTED_FORMATS:
             raise LogError(f"{path}: format_version {attrs.get('format_version')!r} is not supported "
-                           f"(expected {SUPPORTED_FORMAT}); is this a gnas log?")
+                           f"(expected one of {SUPPORTED_FORMATS}); is this a gnas log?")
         missing = [name for name in EPOCH_FIELDS if f"epoch/{name}" not in f]
         if missing:
             raise LogError(f"{path}: missing datasets " + ", ".join(f"/epoch/{m}" for m in missing))
+        # A live log may have grown one dataset before the next: read the rows all of them hold.
         epoch = {name: np.asarray(f[f"epoch/{name}"][...]) for name in EPOCH_FIELDS}
+        rows = min(len(v) for v in epoch.values())
+        epoch = {k: v[:rows] for k, v in epoch.items()}
         has_ga = "ga" in f
-
-        def read(name):
-            return np.asarray(f[name][...]) if has_ga else None
-
-        return RunLog(
+        ga = {}
+        if has_ga:
+            names = ("generation/genome", "generation/fitness", "generation/epoch", "population/genome",
+                     "population/fitness")
+            ga = {n: np.asarray(f[f"ga/{n}"][...]) for n in names}
+            g = min(len(v) for v in ga.values())
+            ga = {k: v[:g] for k, v in ga.items()}
+        log = RunLog(
             path=path,
             attrs=attrs,
             epoch=epoch,
-            generation_genome=read("ga/generation/genome"),
-            generation_fitness=read("ga/generation/fitness"),
-            generation_epoch=read("ga/generation/epoch"),
-            population_genome=read("ga/population/genome"),
-            population_fitness=read("ga/population/fitness"),
+            generation_genome=ga.get("generation/genome"),
+            generation_fitness=ga.get("generation/fitness"),
+            generation_epoch=ga.get("generation/epoch"),
+            population_genome=ga.get("population/genome"),
+            population_fitness=ga.get("population/fitness"),
             best_genome=np.asarray(f["best/genome"][...]),
             best_fitness=float(f["best/fitness"][()]),
         )
+    log.status = read_status(path.parent) or _status_from_attrs(attrs)
+    config_file = path.parent / "config.ini"
+    log.config = parse_config(config_file.read_text() if config_file.exists() else attrs.get("config", ""))
+    return log
+
+
+def unique_names(paths) -> list:
+    """Short unique labels: each run's directory name, with parent directories added where names
+    collide (two runs named `run` become `a/run` and `b/run`)."""
+    parts = [[p for p in Path(path).resolve().parts if p not in ("/", "")] for path in paths]
+    take = [1] * len(parts)
+    names = []
+    for _ in range(16):
+        names = ["/".join(p[len(p) - min(t, len(p)):]) or str(path) for p, t, path in zip(parts, take, paths)]
+        clash = False
+        for i, name in enumerate(names):
+            if names.count(name) > 1 and take[i] < len(parts[i]):
+                take[i] += 1
+                clash = True
+        if not clash:
+            break
+    seen = {}
+    for i, name in enumerate(names):
+        seen[name] = seen.get(name, 0) + 1
+        if seen[name] > 1:
+            names[i] = f"{name}#{seen[name]}"
+    return names
+
+
+def load_runs(paths) -> list:
+    """load() of each run directory, each given its unique name."""
+    logs = [load(p) for p in paths]
+    for log, name in zip(logs, unique_names([log.run_dir for log in logs])):
+        log.name = name
+    return logs

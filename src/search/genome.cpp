@@ -199,28 +199,45 @@ Genome parse_json(const SearchSpace& space, const std::string& json) {
 
 std::string to_dot(const SearchSpace& space, const Genome& g, NetCompat compat) {
   validate(space, g);
+  // Drawn like the paper's Fig. 14: the cell's inputs at the top, one box per block holding its two
+  // ops and their Add, the Concat of the unused blocks at the bottom; ops coloured by kind.
   std::ostringstream out;
-  out << "digraph gnas {\n  rankdir=LR;\n  label=\"net.compat = " << compat_name(compat)
-      << "\";\n  node [shape=box, style=rounded];\n";
+  out << "digraph gnas {\n  rankdir=TB;\n  labelloc=t;\n  label=\"net.compat = " << compat_name(compat)
+      << "\";\n  fontname=\"Helvetica\";\n"
+         "  node [shape=box, style=filled, fillcolor=white, fontname=\"Helvetica\", fontsize=11];\n";
+  auto fill = [](int op) {
+    switch (op_info(op).kind) {
+      case OpKind::kIdentity: return "greenyellow";
+      case OpKind::kSepConv: return "orange";
+      default: return "white";
+    }
+  };
   for (int c = 0; c < kNumCellKinds; ++c) {
     const auto kind = static_cast<CellKind>(c);
     const CellSpec spec = decode_cell(space, g, kind, compat);
     const std::string p = cell_kind_name(kind);
-    out << "  subgraph cluster_" << p << " {\n    label=\"" << p << " cell\";\n";
+    out << "  subgraph cluster_" << p << " {\n    label=\"" << p << " cell\";\n    style=rounded;\n    color=grey70;\n    fontsize=16;\n";
+    out << "    { rank=min;";
     for (int i = 0; i < spec.num_cell_inputs(); ++i)
-      out << "    " << p << "_in" << i << " [label=\"" << input_label(spec, i) << "\", shape=ellipse];\n";
-    for (int k = 0; k < space.n_blocks; ++k)
-      out << "    " << p << "_b" << k << " [label=\"block " << k << "\"];\n";
-    out << "    " << p << "_out [label=\"concat + 1x1 conv + SE + residual\", shape=ellipse];\n";
+      out << " " << p << "_in" << i << " [label=\"" << input_label(spec, i) << "\", fillcolor=lightskyblue];";
+    out << " }\n";
     const int off = spec.num_cell_inputs();
     auto node = [&](int in) {
       return in < off ? detail::concat(p, "_in", in) : detail::concat(p, "_b", in - off);
     };
     for (int k = 0; k < space.n_blocks; ++k) {
       const auto& b = spec.blocks[k];
-      out << "    " << node(b.in_a) << " -> " << p << "_b" << k << " [label=\"" << op_name(b.op_a) << "\"];\n";
-      out << "    " << node(b.in_b) << " -> " << p << "_b" << k << " [label=\"" << op_name(b.op_b) << "\"];\n";
+      const bool live = spec.live.empty() || spec.live[std::size_t(k)];
+      const std::string blk = detail::concat(p, "_b", k);
+      out << "    subgraph cluster_" << blk << " {\n      label=\"block " << k << (live ? "" : " (unused)")
+          << "\";\n      style=" << (live ? "solid" : "dashed") << ";\n";
+      out << "      " << blk << "_a [label=\"" << op_name(b.op_a) << "\", fillcolor=" << fill(b.op_a) << "];\n";
+      out << "      " << blk << "_b [label=\"" << op_name(b.op_b) << "\", fillcolor=" << fill(b.op_b) << "];\n";
+      out << "      " << blk << " [label=\"Add\", fillcolor=yellow];\n    }\n";
+      out << "    " << node(b.in_a) << " -> " << blk << "_a;\n    " << node(b.in_b) << " -> " << blk << "_b;\n";
+      out << "    " << blk << "_a -> " << blk << ";\n    " << blk << "_b -> " << blk << ";\n";
     }
+    out << "    { rank=max; " << p << "_out [label=\"Concat\", fillcolor=yellow]; }\n";
     for (int k : spec.concat) out << "    " << p << "_b" << k << " -> " << p << "_out;\n";
     out << "  }\n";
   }

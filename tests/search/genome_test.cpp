@@ -249,10 +249,19 @@ TEST(GenomeTest, DotHasOneClusterPerCellAndEveryEdge) {
   const std::string dot = to_dot(s, parse_text(s, genome_text()));
   for (const char* c : {"cluster_normal", "cluster_reduction", "cluster_input"})
     EXPECT_NE(dot.find(c), std::string::npos) << c;
-  // 2 op edges per block plus one edge per concatenated block, per cell: 3*10 + (1 + 5 + 3).
-  std::size_t edges = 0;
-  for (std::size_t p = dot.find("->"); p != std::string::npos; p = dot.find("->", p + 2)) ++edges;
-  EXPECT_EQ(edges, 30u + 9u);
+  // Per block: input -> op twice, op -> Add twice; plus one edge per concatenated block, per cell:
+  // 3*5*4 + (1 + 5 + 3).
+  auto count = [&](const std::string& what) {
+    std::size_t n = 0;
+    for (std::size_t p = dot.find(what); p != std::string::npos; p = dot.find(what, p + what.size())) ++n;
+    return n;
+  };
+  EXPECT_EQ(count("->"), 60u + 9u);
+  EXPECT_EQ(count("[label=\"Add\""), 15u);     // one Add per block, one box per block
+  EXPECT_EQ(count("subgraph cluster_normal_b"), 5u);
+  EXPECT_EQ(count("[label=\"Concat\""), 3u);
+  EXPECT_EQ(count("rank=min"), 3u);            // the inputs on top, the concat at the bottom
+  EXPECT_EQ(count("rank=max"), 3u);
 }
 
 TEST(GenomeTest, LoadGenomeReadsTextJsonAndRunDirectories) {

@@ -1,0 +1,160 @@
+"""The run table (the same as `gnas runs`): status, progress, the config keys that differ between
+the runs, results and the best genome."""
+
+from __future__ import annotations
+
+import calendar
+import csv
+import io
+import math
+import os
+import socket
+import time
+
+import numpy as np
+
+from .logs import RunLog
+
+# Keys with their own column, or that say nothing about a run's result (as in `gnas runs`).
+OWN_COLUMN = {"seed", "ga.strategy", "train.epochs", "threads", "log.all_ranks"}
+
+
+def parse_utc(text: str) -> float | None:
+    try:
+        return float(calendar.timegm(time.strptime(text, "%Y-%m-%dT%H:%M:%SZ")))
+    except (TypeError, ValueError):
+        return None
+
+
+def _pid_gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def view_status(status: dict | None, longest_epoch_s: float = 0.0, now: float | None = None,
+                stale_after_s: float | None = None, this_host: str | None = None) -> tuple:
+    """(label, reason) for a run's status: "running" becomes "running or died" when its process is
+    gone (same host) or nothing was logged for max(30 min, 3x the longest epoch)."""
+    if status is None:
+        return "unknown", "no status recorded (a run written before gnas recorded its status)"
+    if status.get("status") != "running":
+        return status.get("status", "unknown"), status.get("reason", "")
+    now = time.time() if now is None else now
+    this_host = socket.gethostname() if this_host is None else this_host
+    segments = status.get("segments") or []
+    if segments:
+        last = segments[-1]
+        pid = int(last.get("pid", 0) or 0)
+        if last.get("host") == this_host and pid > 0 and _pid_gone(pid):
+            return "running or died", f"its process (pid {pid} on {last.get('host')}) is gone"
+    stale = stale_after_s if stale_after_s else max(1800.0, 3.0 * longest_epoch_s)
+    updated = parse_utc(status.get("updated_at", ""))
+    if updated is not None and now - updated > stale:
+        return "running or died", f"nothing logged for {int((now - updated) // 60)} min"
+    return "running", ""
+
+
+def differing_keys(configs) -> list:
+    """The config keys whose values differ between the runs that have them (a key a run lacks, such
+    as [ga] in a retrain, does not count), less those with their own column."""
+    values = {}
+    for config in configs:
+        for key, value in config.items():
+            values.setdefault(key, set()).add(value)
+    return sorted(k for k, v in values.items() if len(v) > 1 and k not in OWN_COLUMN)
+
+
+def genome_text(genome) -> str:
+    genes = [int(g) for g in genome]
+    if not genes or len(genes) % 3:
+        return ""
+    n = len(genes) // 3
+    return " | ".join(" ".join(map(str, genes[i * n:(i + 1) * n])) for i in range(3))
+
+
+def _max_finite(values) -> float:
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    return float(values.max()) if values.size else float("nan")
+
+
+def row(log: RunLog, now: float | None = None, stale_after_s: float | None = None) -> dict:
+    """One table row for `log` (a loaded run with its name set)."""
+    now = time.time() if now is None else now
+    status = log.status
+    longest = float(np.max(log.epoch["time_s"])) if log.n_epochs else 0.0
+    label, reason = view_status(status, longest, now, stale_after_s)
+    is_search = log.command == "search"
+    test = log.epoch["test_acc"]
+    planned = status.get("epochs_planned", 0) if status else int(log.config.get("train.epochs", 0) or 0)
+    if status:
+        wall = 0.0
+        segments = status.get("segments") or []
+        for i, seg in enumerate(segments):
+            start = parse_utc(seg.get("started_at", ""))
+            end = parse_utc(seg.get("ended_at", ""))
+            if end is None:
+                end = now if (i + 1 == len(segments) and label == "running") else parse_utc(status.get("updated_at", ""))
+            if start is not None and end is not None and end >= start:
+                wall += end - start
+    else:
+        wall = float(np.sum(log.epoch["time_s"])) if log.n_epochs else float("nan")
+    genome_set = log.command == "retrain" or math.isfinite(log.best_fitness)
+    return {
+        "run": log.name or str(log.run_dir),
+        "path": str(log.run_dir),
+        "command": log.command,
+        "status": label,
+        "reason": reason,
+        "epochs_done": log.n_epochs,
+        "epochs_planned": int(planned),
+        "seed": log.seed,
+        "strategy": log.attrs.get("strategy", "") if is_search else "",
+        "best_fitness": _max_finite(log.epoch["best_fitness"]) if is_search else float("nan"),
+        "best_val": _max_finite(log.epoch["best_full_val_acc"]) if is_search else float("nan"),
+        "test_acc": float(test[-1]) if len(test) and np.isfinite(test[-1]) else float("nan"),
+        "wall_s": wall,
+        "best_genome": genome_text(log.best_genome) if genome_set else "",
+        "config": log.config,
+    }
+
+
+def table(logs, now: float | None = None, stale_after_s: float | None = None) -> tuple:
+    """(rows, differing keys) for the runs `logs`."""
+    rows = [row(log, now, stale_after_s) for log in logs]
+    return rows, differing_keys([r["config"] for r in rows])
+
+
+def _fixed(value: float, digits: int) -> str:
+    return "" if not math.isfinite(value) else f"{value:.{digits}f}"
+
+
+def to_csv(rows, keys) -> str:
+    """The table as CSV, the same columns and formats as `gnas runs --csv`."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["run", "path", "command", "status", "reason", "epochs_done", "epochs_planned", "seed",
+                     "strategy", *keys, "best_fitness", "best_val", "test_acc", "wall_s", "best_genome"])
+    for r in rows:
+        writer.writerow([r["run"], r["path"], r["command"], r["status"], r["reason"], r["epochs_done"],
+                         r["epochs_planned"], r["seed"], r["strategy"],
+                         *[r["config"].get(k, "-") for k in keys],
+                         _fixed(r["best_fitness"], 2), _fixed(r["best_val"], 2), _fixed(r["test_acc"], 2),
+                         _fixed(r["wall_s"], 0), r["best_genome"]])
+    return out.getvalue()
+
+
+def duration(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return ""
+    t = int(round(seconds))
+    if t >= 3600:
+        return f"{t // 3600}h{(t % 3600) // 60:02d}m"
+    if t >= 60:
+        return f"{t // 60}m{t % 60:02d}s"
+    return f"{t}s"
