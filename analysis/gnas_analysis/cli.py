@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import figures, quality
-from .logs import LogError, load
+from . import figures, quality, report
+from .logs import LogError, load_runs
 
 
 def main_compare(argv) -> int:
@@ -47,24 +47,48 @@ def main_tabular(argv) -> int:
     return 0
 
 
+def main_report(argv) -> int:
+    parser = argparse.ArgumentParser(
+        prog="gnas-analysis report",
+        description="One self-contained HTML page (OUT/report.html, images embedded, opens offline) for the "
+                    "runs given: the run table (as gnas runs), Fig. 11/12/13, supernet training, population "
+                    "diversity, the learning rate, the retrain curves, the cells (Fig. 14 style, needs Graphviz) "
+                    "and each run's configuration. Every figure is also written as PNG and SVG. Works on runs "
+                    "that are still being written.")
+    parser.add_argument("runs", nargs="+", help="run directories, log.h5 files, or directories holding runs")
+    parser.add_argument("--out", default="report", help="directory for report.html and the figures (default: report)")
+    args = parser.parse_args(argv)
+    try:
+        logs = load_runs(args.runs)
+    except LogError as exc:
+        print(f"gnas-analysis report: {exc}", file=sys.stderr)
+        return 1
+    page = report.write(logs, Path(args.out))
+    print(f"wrote {page} ({len(logs)} runs)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "compare":
         return main_compare(argv[1:])
     if argv and argv[0] == "tabular":
         return main_tabular(argv[1:])
+    if argv and argv[0] == "report":
+        return main_report(argv[1:])
     parser = argparse.ArgumentParser(
         prog="gnas-analysis",
-        description="Draws the GeneticNAS figures (fitness of the best individual, new individuals per "
-                    "epoch, population fitness, training curves, best cells) from gnas run directories "
-                    "or log.h5 files. Also: 'gnas-analysis compare EXPERIMENT' (GA against random search) and "
+        description="Figures-only mode: the figures of 'gnas-analysis report' (Fig. 11/12/13, training, "
+                    "diversity, learning rate, retrain curves, cells) as PNG and SVG files, without the HTML page, "
+                    "from gnas run directories or log.h5 files. Also: 'gnas-analysis report RUN... --out DIR' "
+                    "(the HTML page), 'gnas-analysis compare EXPERIMENT' (GA against random search) and "
                     "'gnas-analysis tabular FILE' (gnas tabular's curves).")
     parser.add_argument("runs", nargs="+", help="run directories or log.h5 files")
-    parser.add_argument("--out", default="figures", help="directory for the PNG files (default: figures)")
+    parser.add_argument("--out", default="figures", help="directory for the PNG and SVG files (default: figures)")
     parser.add_argument("--summary-only", action="store_true", help="print the summaries, draw nothing")
     args = parser.parse_args(argv)
     try:
-        logs = [load(run) for run in args.runs]
+        logs = load_runs(args.runs)
     except LogError as exc:
         print(f"gnas-analysis: {exc}", file=sys.stderr)
         return 1

@@ -1,9 +1,14 @@
-"""The paper's figures from one or more run logs, as PNG files."""
+"""The paper's figures (and a few more) for one or more runs, as matplotlib figures.
+
+Every figure gives each run one colour, the same in every figure, and labels it by its unique name.
+Runs that differ only by their seed form a group drawn as mean +- std over the seeds.
+"""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import matplotlib
@@ -13,118 +18,393 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 import numpy as np  # noqa: E402
 
-from .logs import RunLog  # noqa: E402
+from .logs import CELL_KINDS, RunLog  # noqa: E402
+
+# Config keys that do not make two runs different experiments (besides the seed).
+NOT_AN_EXPERIMENT = {"seed", "threads", "device", "log.all_ranks", "dist.backend", "dist.timeout"}
 
 
-def _save(fig, out: Path, name: str) -> Path:
-    for ax in fig.axes:
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / name
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+@dataclass
+class Group:
+    """Runs of one experiment (equal but for the seed): one colour, one label."""
+    label: str
+    colour: str
+    runs: list = field(default_factory=list)
 
 
-def _label(log: RunLog) -> str:
-    return log.path.parent.name or str(log.path)
+PALETTE = plt.get_cmap("tab10").colors + plt.get_cmap("Dark2").colors
 
 
-def fitness_curve(logs: list[RunLog], out: Path) -> Path:
-    """Fig. 13: the best individual's fitness (N_v images) and full-validation accuracy per epoch."""
-    fig, ax = plt.subplots(figsize=(6, 4))
+def _grouped(logs: list) -> list:
+    """Lists of runs: those of one experiment with distinct seeds together, every other run alone."""
+    keyed = {}
     for log in logs:
-        x = np.arange(1, log.epochs + 1)
-        ax.plot(x, log.epoch["best_fitness"], label=f"{_label(log)} fitness (N_v)")
-        ax.plot(x, log.epoch["best_full_val_acc"], "--", label=f"{_label(log)} full validation")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("accuracy of the best individual [%]")
-    ax.legend(fontsize=8)
+        key = (log.command, tuple(sorted((k, v) for k, v in log.config.items() if k not in NOT_AN_EXPERIMENT)))
+        keyed.setdefault(key, []).append(log)
+    out = []
+    for runs in keyed.values():
+        # The first run of each seed joins the group; a repeat of a seed (a copy, a rerun) stands alone.
+        group, alone, seeds = [], [], set()
+        for r in runs:
+            (alone if r.seed in seeds else group).append(r)
+            seeds.add(r.seed)
+        out += [group] + [[r] for r in alone]
+    return out
+
+
+def assign_colours(logs: list) -> None:
+    """One colour per group of `logs` (all runs of a report), kept by every figure drawn later."""
+    for i, runs in enumerate(_grouped(logs)):
+        for r in runs:
+            r.colour = matplotlib.colors.to_hex(PALETTE[i % len(PALETTE)])
+
+
+def groups(logs: list) -> list:
+    """Runs that differ only by seed go together (mean +- std); the rest stand alone. Colours come
+    from assign_colours when it ran on these runs."""
+    out = []
+    for i, runs in enumerate(_grouped(logs)):
+        if len(runs) == 1:
+            label = runs[0].name
+        else:
+            seeds = ", ".join(str(r.seed) for r in runs)
+            label = f"{runs[0].name} +{len(runs) - 1} (seeds {seeds}; mean ± std)"
+        colour = runs[0].colour or matplotlib.colors.to_hex(PALETTE[i % len(PALETTE)])
+        out.append(Group(label, colour, runs))
+    return out
+
+
+def _stack(arrays) -> np.ndarray:
+    """Rows of unequal length (a run still being written) padded with NaN."""
+    n = max((len(a) for a in arrays), default=0)
+    out = np.full((len(arrays), n), np.nan)
+    for i, a in enumerate(arrays):
+        out[i, :len(a)] = a
+    return out
+
+
+def _curve(ax, group: Group, values, style="-", label=None, x0=1):
+    """One run: a line with markers (a single epoch shows as a point). Several: mean and a +-std band."""
+    data = _stack([np.asarray(v, dtype=float) for v in values])
+    if data.size == 0:
+        return
+    x = np.arange(x0, x0 + data.shape[1])
+    with np.errstate(all="ignore"), _quiet():
+        mean = np.nanmean(data, axis=0)
+        std = np.nanstd(data, axis=0)
+    ax.plot(x, mean, style, color=group.colour, marker="o", markersize=3.5, label=label or group.label)
+    if data.shape[0] > 1:
+        ax.fill_between(x, mean - std, mean + std, color=group.colour, alpha=0.2, linewidth=0)
+
+
+class _quiet:
+    def __enter__(self):
+        import warnings
+        self._w = warnings.catch_warnings()
+        self._w.__enter__()
+        warnings.simplefilter("ignore", RuntimeWarning)
+
+    def __exit__(self, *exc):
+        self._w.__exit__(*exc)
+
+
+def _epoch_axis(ax, n_max: int, xlabel="epoch"):
+    """Integer ticks, and room around a single epoch (no 0.945 .. 1.05 axis)."""
+    ax.set_xlim(0.5, max(1, n_max) + 0.5)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+    ax.set_xlabel(xlabel)
     ax.grid(alpha=0.3)
-    return _save(fig, out, "fitness.png")
 
 
-def new_individuals(logs: list[RunLog], out: Path) -> Path:
-    """Fig. 12: how many new individuals entered the population at the end of each epoch."""
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    width = 0.8 / max(1, len(logs))
-    for i, log in enumerate(logs):
-        x = np.arange(1, log.epochs + 1) + i * width
-        ax.bar(x, log.epoch["n_new"], width=width, label=_label(log))
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("new individuals in the population")
-    ax.legend(fontsize=8)
-    return _save(fig, out, "n_new.png")
+def _n_max(gs) -> int:
+    return max((r.n_epochs for g in gs for r in g.runs), default=1)
 
 
-def population_fitness(log: RunLog, out: Path) -> Path:
-    """Population fitness after every replacement: best, median and worst member."""
-    fit = log.population_fitness
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    g = np.arange(1, len(fit) + 1)
-    ax.fill_between(g, fit.min(axis=1), fit.max(axis=1), alpha=0.3, label="worst .. best")
-    ax.plot(g, np.median(fit, axis=1), label="median")
-    ax.set_xlabel("generation")
+def _legend(ax):
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        ax.legend(fontsize=7, loc="best")
+
+
+def last_generation_per_epoch(log: RunLog) -> list:
+    """Index of each epoch's last generation row (the population at the epoch's end)."""
+    rows = []
+    for e in range(log.n_epochs):
+        idx = np.flatnonzero(log.generation_epoch == e)
+        if idx.size:
+            rows.append(int(idx[-1]))
+    return rows
+
+
+def fig13_fitness(gs) -> plt.Figure:
+    """Fig. 13: the best individual's fitness (N_v images) and its full-validation accuracy."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for g in gs:
+        _curve(ax, g, [r.epoch["best_fitness"] for r in g.runs], "-", f"{g.label}: fitness (N_v)")
+        _curve(ax, g, [r.epoch["best_full_val_acc"] for r in g.runs], "--", f"{g.label}: full validation")
+    _epoch_axis(ax, _n_max(gs))
+    ax.set_ylabel("best individual's accuracy [%]")
+    ax.set_title("Fig. 13: best individual per epoch")
+    _legend(ax)
+    return fig
+
+
+def fig12_new_individuals(gs) -> plt.Figure:
+    """Fig. 12: individuals that entered the population per epoch, with a line at N_p."""
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    for g in gs:
+        _curve(ax, g, [r.epoch["n_new"] for r in g.runs])
+        n_p = g.runs[0].population_fitness.shape[1]
+        ax.axhline(n_p, color=g.colour, linestyle=":", linewidth=1)
+    _epoch_axis(ax, _n_max(gs))
+    ax.set_ylim(bottom=0)
+    ax.set_ylabel("new individuals (dotted: N_p)")
+    ax.set_title("Fig. 12: new individuals in the population per epoch")
+    _legend(ax)
+    return fig
+
+
+def population_stats(log: RunLog) -> dict:
+    """Per epoch, over the population at the epoch's end: mean, max, min and std of the fitness."""
+    rows = last_generation_per_epoch(log)
+    fit = log.population_fitness[rows] if rows else np.zeros((0, 1))
+    return {"mean": fit.mean(axis=1), "max": fit.max(axis=1), "min": fit.min(axis=1), "std": fit.std(axis=1)}
+
+
+def fig11_population(gs) -> plt.Figure:
+    """Fig. 11: the population's fitness per epoch: mean with a +-std band, max and min."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for g in gs:
+        stats = [population_stats(r) for r in g.runs]
+        mean = _stack([s["mean"] for s in stats])
+        std = _stack([s["std"] for s in stats])
+        with _quiet():
+            m, sd = np.nanmean(mean, axis=0), np.nanmean(std, axis=0)
+            hi, lo = np.nanmean(_stack([s["max"] for s in stats]), axis=0), np.nanmean(_stack([s["min"] for s in stats]), axis=0)
+        x = np.arange(1, len(m) + 1)
+        ax.plot(x, m, "-", color=g.colour, marker="o", markersize=3.5, label=f"{g.label}: mean ± std")
+        ax.fill_between(x, m - sd, m + sd, color=g.colour, alpha=0.2, linewidth=0)
+        ax.plot(x, hi, "--", color=g.colour, marker="^", markersize=3, linewidth=1, label=f"{g.label}: max")
+        ax.plot(x, lo, ":", color=g.colour, marker="v", markersize=3, linewidth=1, label=f"{g.label}: min")
+    _epoch_axis(ax, _n_max(gs))
     ax.set_ylabel("population fitness [%]")
-    ax.legend(fontsize=8)
-    return _save(fig, out, "population.png")
+    ax.set_title("Fig. 11: population fitness at the end of each epoch")
+    _legend(ax)
+    return fig
 
 
-def training_curves(logs: list[RunLog], out: Path) -> Path:
-    """Training loss, training accuracy (and test accuracy for retrain runs) per epoch."""
-    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.5))
-    for log in logs:
-        x = np.arange(1, log.epochs + 1)
-        a.plot(x, log.epoch["train_loss"], label=_label(log))
-        b.plot(x, log.epoch["train_acc"], label=f"{_label(log)} train")
-        if np.isfinite(log.epoch["test_acc"]).any():
-            b.plot(x, log.epoch["test_acc"], "--", label=f"{_label(log)} test")
-    a.set_xlabel("epoch")
+def fig_lr(gs) -> plt.Figure:
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    for g in gs:
+        _curve(ax, g, [r.epoch["lr"] for r in g.runs])
+    _epoch_axis(ax, _n_max(gs))
+    ax.set_ylabel("learning rate")
+    ax.set_title("Learning rate")
+    _legend(ax)
+    return fig
+
+
+def fig_training(gs, title: str, with_test: bool) -> plt.Figure:
+    """Training loss, and training (and test) accuracy per epoch."""
+    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 3.8))
+    for g in gs:
+        _curve(a, g, [r.epoch["train_loss"] for r in g.runs])
+        _curve(b, g, [r.epoch["train_acc"] for r in g.runs], "-", f"{g.label}: train")
+        if with_test:
+            _curve(b, g, [r.epoch["test_acc"] for r in g.runs], "--", f"{g.label}: test")
+    for ax in (a, b):
+        _epoch_axis(ax, _n_max(gs))
     a.set_ylabel("training loss")
-    b.set_xlabel("epoch")
     b.set_ylabel("accuracy [%]")
-    b.legend(fontsize=8)
-    return _save(fig, out, "training.png")
+    fig.suptitle(title)
+    _legend(a)
+    _legend(b)
+    return fig
 
 
-def cells(run_dir: Path, out: Path) -> Path | None:
-    """Fig. 14: the best cells, rendered from the run's cells.dot with Graphviz when installed."""
-    dot_file = run_dir / "cells.dot"
-    dot = shutil.which("dot")
-    if not dot_file.exists() or dot is None:
+def unique_per_epoch(log: RunLog) -> np.ndarray:
+    rows = last_generation_per_epoch(log)
+    return np.array([len({bytes(m) for m in log.population_genome[r]}) for r in rows], dtype=float)
+
+
+def op_frequencies(log: RunLog) -> np.ndarray:
+    """[epoch, cell kind, op]: share of each op among the population's op genes at the epoch's end."""
+    n_ops = len(log.op_names)
+    rows = last_generation_per_epoch(log)
+    length = log.population_genome.shape[2]
+    per_cell = length // 3
+    out = np.zeros((len(rows), 3, n_ops))
+    for i, r in enumerate(rows):
+        pop = log.population_genome[r]
+        for c in range(3):
+            cell = pop[:, c * per_cell:(c + 1) * per_cell].reshape(pop.shape[0], -1, 4)
+            ops = cell[:, :, 2:4].reshape(-1)
+            counts = np.bincount(ops[ops < n_ops], minlength=n_ops)[:n_ops]
+            out[i, c] = counts / max(1, counts.sum())
+    return out
+
+
+def fig_diversity(gs) -> plt.Figure:
+    """Population diversity: unique genomes per epoch (all runs), and per-cell op frequencies (one
+    row per run or seed group, ops stacked)."""
+    rows = len(gs)
+    fig = plt.figure(figsize=(12, 3.2 + 2.6 * rows))
+    grid = fig.add_gridspec(1 + rows, 3, height_ratios=[1.3] + [1] * rows)
+    ax = fig.add_subplot(grid[0, :])
+    for g in gs:
+        _curve(ax, g, [unique_per_epoch(r) for r in g.runs])
+        ax.axhline(g.runs[0].population_fitness.shape[1], color=g.colour, linestyle=":", linewidth=1)
+    _epoch_axis(ax, _n_max(gs))
+    ax.set_ylim(bottom=0)
+    ax.set_ylabel("unique genomes")
+    ax.set_title("Population diversity: unique genomes at the end of each epoch (dotted: N_p)")
+    _legend(ax)
+    op_colours = plt.get_cmap("Set2").colors
+    for i, g in enumerate(gs):
+        with _quiet():
+            freq = np.nanmean(_stack_3d([op_frequencies(r) for r in g.runs]), axis=0)
+        names = g.runs[0].op_names
+        x = np.arange(1, freq.shape[0] + 1)
+        for c, kind in enumerate(CELL_KINDS):
+            a = fig.add_subplot(grid[1 + i, c])
+            if freq.shape[0] == 1:  # one epoch: a stacked bar (a stack plot of one point is invisible)
+                bottom = 0.0
+                for o, name in enumerate(names):
+                    a.bar(x, freq[:, c, o], bottom=bottom, width=0.5, label=name, color=op_colours[o % len(op_colours)])
+                    bottom = bottom + freq[:, c, o]
+            elif freq.shape[0]:
+                a.stackplot(x, freq[:, c, :].T, labels=names, colors=op_colours[:len(names)], alpha=0.9)
+            _epoch_axis(a, max(1, freq.shape[0]))
+            a.set_ylim(0, 1)
+            a.set_title(f"{g.label}\n{kind} cell: op frequency", fontsize=8, color=g.colour)
+            if c == 0:
+                a.set_ylabel("share of op genes")
+            if i == 0 and c == 2:
+                a.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return fig
+
+
+def _stack_3d(arrays) -> np.ndarray:
+    n = max((a.shape[0] for a in arrays), default=0)
+    shape = arrays[0].shape[1:] if arrays else (3, 1)
+    out = np.full((len(arrays), n, *shape), np.nan)
+    for i, a in enumerate(arrays):
+        out[i, :a.shape[0]] = a
+    return out
+
+
+GRAPHVIZ_MISSING = ("Graphviz ('dot') is not installed, so the cells are not drawn: install it "
+                    "(Debian: apt install graphviz) and run the report again.")
+
+
+def cell_dot(log: RunLog, title: str) -> str | None:
+    """The run's cells.dot (written by gnas, drawn like the paper's Fig. 14) with `title` on top."""
+    dot_file = log.run_dir / "cells.dot"
+    if not dot_file.exists():
         return None
-    out.mkdir(parents=True, exist_ok=True)
-    target = out / "cells.png"
-    subprocess.run([dot, "-Tpng", str(dot_file), "-o", str(target)], check=True)
-    return target
+    text = dot_file.read_text()
+    safe = title.replace("\\", "\\\\").replace('"', '\\"')
+    if 'label="net.compat' in text:
+        return text.replace('label="net.compat', f'label="{safe}\\nnet.compat', 1)
+    return text.replace("{", f'{{\n  labelloc=t;\n  label="{safe}";', 1)
 
 
-def plot_all(logs: list[RunLog], out: Path) -> list[Path]:
-    """Every figure that applies to the given logs; returns the files written."""
-    out = Path(out)
-    written = [training_curves(logs, out)]
-    searches = [log for log in logs if log.population_fitness is not None]
-    if searches:
-        written.append(fitness_curve(searches, out))
-        written.append(new_individuals(searches, out))
-        written.append(population_fitness(searches[0], out))
-        picture = cells(searches[0].path.parent, out)
-        if picture is not None:
-            written.append(picture)
+def render_dot(dot_text: str, out_stem: Path) -> list:
+    """Draws DOT text as out_stem.png and out_stem.svg; raises FileNotFoundError without Graphviz."""
+    dot = shutil.which("dot")
+    if dot is None:
+        raise FileNotFoundError(GRAPHVIZ_MISSING)
+    written = []
+    for fmt in ("png", "svg"):
+        target = out_stem.with_suffix(f".{fmt}")
+        subprocess.run([dot, f"-T{fmt}", "-o", str(target)], input=dot_text.encode(), check=True,
+                       capture_output=True)
+        written.append(target)
     return written
+
+
+def search_figures(logs) -> list:
+    """(name, figure) for every search figure of `logs` (searches only)."""
+    gs = groups([r for r in logs if r.is_search])
+    if not gs:
+        return []
+    return [("fig11_population", fig11_population(gs)), ("fig12_new_individuals", fig12_new_individuals(gs)),
+            ("fig13_fitness", fig13_fitness(gs)), ("search_training", fig_training(gs, "Search: supernet training", False)),
+            ("diversity", fig_diversity(gs))]
+
+
+def retrain_figures(logs) -> list:
+    gs = groups([r for r in logs if not r.is_search])
+    if not gs:
+        return []
+    return [("retrain", fig_training(gs, "Retrain: loss, train and test accuracy", True))]
+
+
+def all_figures(logs) -> list:
+    """(name, figure) of every figure that applies, the learning rate over all runs included."""
+    figs = search_figures(logs) + retrain_figures(logs)
+    if logs:
+        figs.append(("lr", fig_lr(groups(logs))))
+    return figs
+
+
+def save(fig, out: Path, name: str) -> list:
+    """Writes name.png and name.svg; closes the figure."""
+    out.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    paths = [out / f"{name}.png", out / f"{name}.svg"]
+    fig.savefig(paths[0], dpi=110)
+    fig.savefig(paths[1])
+    plt.close(fig)
+    return paths
+
+
+def plot_all(logs, out: Path) -> list:
+    """Figures-only mode: every figure as PNG and SVG in `out`, and the cells of every run with a
+    cells.dot (a message instead when Graphviz is missing). Returns the files written."""
+    out = Path(out)
+    assign_colours(logs)
+    written = []
+    for name, fig in all_figures(logs):
+        written += save(fig, out, name)
+    for log in logs:
+        text = cell_dot(log, cell_title(log))
+        if text is None:
+            continue
+        try:
+            written += render_dot(text, out / f"cells_{safe_name(log.name or log.run_dir.name)}")
+        except FileNotFoundError as exc:
+            print(f"gnas-analysis: {exc}")
+            break
+    return written
+
+
+def safe_name(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+
+
+def cell_title(log: RunLog) -> str:
+    name = log.name or log.run_dir.name
+    if log.is_search:
+        val = log.epoch["best_full_val_acc"]
+        best = f", full validation {np.nanmax(val):.1f}%" if len(val) and np.isfinite(val).any() else ""
+        fit = f"fitness {log.best_fitness:.1f}%" if np.isfinite(log.best_fitness) else "no best genome yet"
+        return f"{name}: best genome, {fit}{best}"
+    test = log.epoch["test_acc"]
+    return f"{name}: retrained genome" + (f", final test accuracy {test[-1]:.2f}%" if len(test) else "")
 
 
 def summary(log: RunLog) -> str:
     """A few lines describing a run."""
-    lines = [f"{log.path}: gnas {log.command}, {log.epochs} epochs, dataset {log.attrs.get('dataset')}, "
-             f"world_size {log.attrs.get('world_size')}, started {log.attrs.get('started_at')}"]
-    if log.epochs:
+    status = log.status.get("status") if log.status else "unknown"
+    lines = [f"{log.path}: gnas {log.command}, {log.n_epochs} epochs, status {status}, dataset "
+             f"{log.attrs.get('dataset')}, world_size {log.attrs.get('world_size')}, started {log.attrs.get('started_at')}"]
+    if log.n_epochs:
         lines.append(f"  last epoch: train loss {log.epoch['train_loss'][-1]:.4f}, train acc "
                      f"{log.epoch['train_acc'][-1]:.1f}%, time {log.epoch['time_s'][-1]:.1f}s")
-    if log.population_fitness is not None and log.epochs:
+    if log.is_search and log.n_epochs:
         lines.append(f"  best fitness {log.best_fitness:.1f}%, best full-validation accuracy "
-                     f"{log.epoch['best_full_val_acc'][-1]:.1f}%")
+                     f"{np.nanmax(log.epoch['best_full_val_acc']):.1f}%")
     if np.isfinite(log.epoch["test_acc"]).any():
-        lines.append(f"  best test accuracy {np.nanmax(log.epoch['test_acc']):.2f}%")
+        lines.append(f"  final test accuracy {log.epoch['test_acc'][-1]:.2f}%")
     return "\n".join(lines)

@@ -75,6 +75,7 @@ class RunLog:
     status: dict | None = None   # status.json (or the log's status attributes); None: not recorded
     config: dict = dataclasses.field(default_factory=dict)
     name: str = ""               # a unique label, set by load_runs
+    colour: str = ""             # the run's colour in every figure, set by figures.assign_colours
 
     @property
     def run_dir(self) -> Path:
@@ -263,9 +264,30 @@ def unique_names(paths) -> list:
     return names
 
 
+def find_runs(path, depth: int = 3) -> list:
+    """`path` when it is a run (a log.h5 file, or a directory holding one), else the run directories
+    below it (up to `depth` levels), in name order."""
+    path = Path(path)
+    if path.is_file() or (path / "log.h5").exists():
+        return [path]
+    if not path.is_dir():
+        raise LogError(f"{path}: no such file or directory")
+    found = []
+    if depth > 0:
+        for child in sorted(p for p in path.iterdir() if p.is_dir()):
+            try:
+                found += find_runs(child, depth - 1)
+            except LogError:
+                pass
+    if not found and depth == 3:
+        raise LogError(f"{path}: holds no gnas run (no log.h5 in it or in its subdirectories)")
+    return found
+
+
 def load_runs(paths) -> list:
-    """load() of each run directory, each given its unique name."""
-    logs = [load(p) for p in paths]
+    """load() of each run (a run directory, its log.h5, or a directory holding runs), each given its
+    unique name."""
+    logs = [load(run) for p in paths for run in find_runs(p)]
     for log, name in zip(logs, unique_names([log.run_dir for log in logs])):
         log.name = name
     return logs

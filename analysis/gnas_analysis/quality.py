@@ -39,13 +39,13 @@ def collect(experiment: Path):
             "run": run.name,
             "strategy": str(search.attrs.get("strategy", "ga")),
             "seed": int(search.attrs.get("seed", -1)),
-            "best_fitness": float(search.epoch["best_fitness"][-1]) if search.epochs else float("nan"),
-            "best_val": float(np.nanmax(search.epoch["best_full_val_acc"])) if search.epochs else float("nan"),
+            "best_fitness": float(search.epoch["best_fitness"][-1]) if search.n_epochs else float("nan"),
+            "best_val": float(np.nanmax(search.epoch["best_full_val_acc"])) if search.n_epochs else float("nan"),
             "test_acc": float("nan"),
         }
         try:
             retrain = load(run / "retrain")
-            if retrain.epochs:
+            if retrain.n_epochs:
                 row["test_acc"] = float(retrain.epoch["test_acc"][-1])  # the final epoch: no selection on test
         except LogError:
             pass

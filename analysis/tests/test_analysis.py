@@ -1,9 +1,13 @@
-"""Tests of gnas_analysis on fixture logs written here with h5py, and on a real gnas log when the
-gnas executable is given in GNAS_EXE."""
+"""Tests of gnas_analysis on fixture logs written here with h5py (format_version 1 and 2), and on
+real gnas runs when CTest gives the gnas executable in GNAS_EXE."""
 
+import csv
+import json
 import os
+import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import h5py
@@ -11,51 +15,161 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from gnas_analysis import load, plot_all  # noqa: E402
+from gnas_analysis import figures, load, load_runs, plot_all, report, runs  # noqa: E402
 from gnas_analysis.cli import main  # noqa: E402
-from gnas_analysis.logs import LogError  # noqa: E402
+from gnas_analysis.logs import LogError, parse_config, unique_names  # noqa: E402
+
+CONFIG_V1 = "# gnas search: resolved configuration\nseed = 1\nthreads = 0\n\n[ga]\npopulation = 3\np_m = 0.02\n"
+CONFIG_V2 = "# gnas search: resolved configuration\n[run]\nseed = 1\nthreads = 0\n\n[ga]\npopulation = 3\np_m = 0.02\n"
 
 
-def write_fixture(path: Path, epochs=3, n_g=4, n_p=3, rounds=2, fmt=1):
-    rng = np.random.default_rng(0)
+def write_fixture(path: Path, epochs=3, n_g=4, n_p=3, rounds=2, fmt=1, optional=True, seed=1):
+    """A search log. fmt 1: fixed-length byte-string attributes, no status; fmt 2: UTF-8 strings,
+    the op table and the status attributes (optional=False leaves out every optional attribute)."""
+    rng = np.random.default_rng(seed)
+    text = (lambda s: np.bytes_(s)) if fmt == 1 else (lambda s: s)
     with h5py.File(path, "w") as f:
-        f.attrs["format_version"] = fmt
-        f.attrs["command"] = "search"
-        f.attrs["dataset"] = "synthetic10"
-        f.attrs["world_size"] = 1
+        f.attrs["format_version"] = np.int32(fmt)
+        f.attrs["command"] = text("search")
+        f.attrs["dataset"] = text("synthetic10")
+        f.attrs["world_size"] = np.int32(1)
+        f.attrs["seed"] = np.uint64(seed)
+        if optional:
+            f.attrs["config"] = text(CONFIG_V1 if fmt == 1 else CONFIG_V2)
+            f.attrs["started_at"] = text("2026-11-29T00:00:00Z")
+            f.attrs["strategy"] = text("ga")
+        if fmt == 2 and optional:
+            f.attrs["op_names"] = ["identity", "max_pool_3x3", "avg_pool_3x3", "sep_conv_3x3", "sep_conv_5x5"]
+            f.attrs["status"] = "finished"
+            f.attrs["status_reason"] = ""
+            f.attrs["epochs_done"] = np.int64(epochs)
+            f.attrs["epochs_planned"] = np.int64(epochs)
+            f.attrs["updated_at"] = "2026-11-29T00:10:00Z"
+            f.attrs["segments"] = json.dumps([{"started_at": "2026-11-29T00:00:00Z", "ended_at": "2026-11-29T00:10:00Z",
+                                               "end": "finished", "host": "h", "pid": 1}])
         for name in ("lr", "train_loss", "train_acc", "time_s", "best_fitness", "best_full_val_acc", "test_acc"):
             f.create_dataset(f"epoch/{name}", data=rng.random(epochs) * 50, maxshape=(None,), chunks=True)
         f["epoch/test_acc"][...] = np.nan
-        f.create_dataset("epoch/n_new", data=np.array([n_p, 1, 0][:epochs], dtype=np.int32), maxshape=(None,))
+        f.create_dataset("epoch/n_new", data=np.array([n_p, 1, 0, 2, 2][:epochs], dtype=np.int32), maxshape=(None,))
         g = epochs * rounds
-        f.create_dataset("ga/generation/genome", data=rng.integers(0, 2, (g, n_g, 60), dtype=np.uint8))
+        f.create_dataset("ga/generation/genome", data=rng.integers(0, 5, (g, n_g, 60), dtype=np.uint8))
         f.create_dataset("ga/generation/fitness", data=rng.random((g, n_g)).astype(np.float32) * 100)
         f.create_dataset("ga/generation/epoch", data=np.repeat(np.arange(epochs), rounds).astype(np.int32))
-        f.create_dataset("ga/population/genome", data=rng.integers(0, 2, (g, n_p, 60), dtype=np.uint8))
+        f.create_dataset("ga/population/genome", data=rng.integers(0, 5, (g, n_p, 60), dtype=np.uint8))
         f.create_dataset("ga/population/fitness", data=np.sort(rng.random((g, n_p)), axis=1)[:, ::-1] * 100)
-        f.create_dataset("best/genome", data=np.zeros(60, dtype=np.uint8))
+        f.create_dataset("best/genome", data=np.arange(60, dtype=np.uint8) % 5)
         f.create_dataset("best/fitness", data=np.float32(42.0))
 
 
-def test_load_reads_every_field(tmp_path):
-    write_fixture(tmp_path / "log.h5")
+@pytest.mark.parametrize("fmt", [1, 2])
+def test_load_reads_both_format_versions(tmp_path, fmt):
+    write_fixture(tmp_path / "log.h5", fmt=fmt)
     log = load(tmp_path)  # a run directory works too
-    assert log.command == "search"
-    assert log.epochs == 3
+    assert log.format_version == fmt
+    assert log.command == "search" and isinstance(log.attrs["dataset"], str)
+    assert log.n_epochs == 3
     assert log.generation_genome.shape == (6, 4, 60)
     assert log.population_fitness.shape == (6, 3)
     assert list(log.epoch["n_new"]) == [3, 1, 0]
     assert log.best_fitness == pytest.approx(42.0)
+    assert log.config == {"seed": "1", "threads": "0", "ga.population": "3", "ga.p_m": "0.02"}
+    assert log.op_names[3] == "sep_conv_3x3"
+    if fmt == 1:
+        assert log.status is None
+        assert runs.view_status(log.status)[0] == "unknown"
+    else:
+        assert log.status["status"] == "finished" and log.status["epochs_planned"] == 3
+        assert runs.view_status(log.status) == ("finished", "")
 
 
-def test_plot_all_writes_nonempty_pngs(tmp_path):
+def test_dataframes_and_csv_round_trip(tmp_path):
     write_fixture(tmp_path / "log.h5")
-    written = plot_all([load(tmp_path / "log.h5")], tmp_path / "fig")
+    log = load(tmp_path)
+    ep = log.epochs
+    assert list(ep.index) == [1, 2, 3] and ep.index.name == "epoch"
+    assert np.array_equal(ep["train_loss"].to_numpy(), log.epoch["train_loss"])
+    gen = log.generations
+    assert len(gen) == 6 * 4
+    assert list(gen.columns) == ["generation", "epoch", "member", "fitness", "genome"]
+    assert gen["generation"].iloc[-1] == 6 and gen["epoch"].iloc[-1] == 3  # 1-based
+    row = gen.iloc[5]  # generation 2, member 1
+    assert row["genome"] == " ".join(map(str, log.generation_genome[1, 1]))
+    assert row["fitness"] == pytest.approx(float(log.generation_fitness[1, 1]))
+    pop = log.population
+    assert (pop.groupby("generation")["fitness"].apply(lambda s: s.is_monotonic_decreasing)).all()
+    written = log.to_csv(tmp_path / "csv")
+    assert [p.name for p in written] == ["epochs.csv", "generations.csv", "population.csv"]
+    with open(tmp_path / "csv" / "epochs.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["epoch"]) for r in rows] == [1, 2, 3]
+    assert [float(r["lr"]) for r in rows] == pytest.approx(list(log.epoch["lr"]), rel=1e-12)
+    with open(tmp_path / "csv" / "population.csv") as f:
+        assert sum(1 for _ in csv.DictReader(f)) == 6 * 3
+
+
+def test_log_without_optional_attributes(tmp_path):
+    write_fixture(tmp_path / "log.h5", fmt=2, optional=False)
+    log = load(tmp_path)
+    assert log.config == {} and log.status is None
+    assert log.op_names == ["identity", "max_pool_3x3", "avg_pool_3x3", "sep_conv_3x3", "sep_conv_5x5"]
+    rows, keys = runs.table([log])
+    assert rows[0]["status"] == "unknown" and rows[0]["strategy"] == "" and keys == []
+    assert rows[0]["epochs_planned"] == 0
+    page = report.write(load_runs([tmp_path]), tmp_path / "report")
+    assert "unknown" in page.read_text()
+
+
+def test_one_epoch_log_draws_points_on_a_sane_axis(tmp_path):
+    write_fixture(tmp_path / "log.h5", epochs=1)
+    log = load_runs([tmp_path])[0]
+    fig = figures.fig13_fitness(figures.groups([log]))
+    ax = fig.axes[0]
+    assert ax.get_xlim() == (0.5, 1.5)
+    assert [t for t in ax.get_xticks() if 0.5 <= t <= 1.5] == [1.0]
+    assert all(line.get_marker() == "o" for line in ax.lines)
+    assert all(len(line.get_xdata()) == 1 for line in ax.lines)
+    written = plot_all([log], tmp_path / "fig")
     names = {p.name for p in written}
-    assert {"training.png", "fitness.png", "n_new.png", "population.png"} <= names
+    assert {"fig11_population.png", "fig12_new_individuals.svg", "fig13_fitness.png", "diversity.png", "lr.svg"} <= names
     for p in written:
-        assert p.stat().st_size > 1000
-        assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        if p.suffix == ".png":
+            assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 1000
+        else:
+            assert b"<svg" in p.read_bytes()[:500]
+
+
+def test_differing_keys_and_unique_names(tmp_path):
+    a = {"seed": "1", "ga.p_m": "0.02", "net.channels": "20", "train.epochs": "3", "threads": "0"}
+    b = {"seed": "2", "ga.p_m": "0.05", "net.channels": "20", "train.epochs": "9", "threads": "2"}
+    retrain = {"seed": "1", "net.channels": "36"}  # no [ga]: absent keys do not count
+    assert runs.differing_keys([a, b]) == ["ga.p_m"]
+    assert runs.differing_keys([a, b, retrain]) == ["ga.p_m", "net.channels"]
+    assert runs.differing_keys([a]) == []
+    assert runs.differing_keys([a, dict(a)]) == []
+    for d in ("x/a/run", "x/b/run", "x/c/other"):
+        (tmp_path / d).mkdir(parents=True)
+    assert unique_names([tmp_path / "x/a/run", tmp_path / "x/b/run", tmp_path / "x/c/other"]) == ["a/run", "b/run", "other"]
+    assert unique_names([tmp_path / "x/a/run", tmp_path / "x/a/run"])[1].endswith("#2")
+
+
+def test_seed_groups_and_running_or_died(tmp_path):
+    for s in (1, 2):
+        (tmp_path / f"s{s}").mkdir()
+        write_fixture(tmp_path / f"s{s}" / "log.h5", fmt=2, seed=s)
+    (tmp_path / "again").mkdir()
+    write_fixture(tmp_path / "again" / "log.h5", fmt=2, seed=1)  # a repeat of seed 1 stands alone
+    logs = load_runs([tmp_path])
+    sizes = sorted(len(g.runs) for g in figures.groups(logs))
+    assert sizes == [1, 2]
+    status = {"status": "running", "updated_at": "2026-11-29T00:00:00Z",
+              "segments": [{"host": "elsewhere", "pid": 1}]}
+    now = runs.parse_utc("2026-11-29T00:20:00Z")
+    assert runs.view_status(status, 0, now=now, this_host="here") == ("running", "")
+    assert runs.view_status(status, 600, now=now + 3600, this_host="here")[0] == "running or died"
+    gone = {"status": "running", "updated_at": "2026-11-29T00:00:00Z",
+            "segments": [{"host": "here", "pid": 2 ** 22 + 12345}]}  # above pid_max: no such process
+    label, reason = runs.view_status(gone, now=now, this_host="here")
+    assert label == "running or died" and "is gone" in reason
 
 
 def test_bad_inputs_are_clear_errors(tmp_path, capsys):
@@ -67,21 +181,154 @@ def test_bad_inputs_are_clear_errors(tmp_path, capsys):
     write_fixture(tmp_path / "v9.h5", fmt=9)
     with pytest.raises(LogError, match="format_version 9 is not supported"):
         load(tmp_path / "v9.h5")
+    (tmp_path / "run").mkdir()
+    write_fixture(tmp_path / "run" / "log.h5", fmt=2)
+    (tmp_path / "run" / "status.json").write_text("{not json")
+    with pytest.raises(LogError, match="status.json: not a valid gnas status file"):
+        load(tmp_path / "run")
+    with pytest.raises(LogError, match="not INI text"):
+        parse_config("[ga]\nthis line has no equals sign\n")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(LogError, match="holds no gnas run"):
+        load_runs([tmp_path / "empty"])
     assert main([str(tmp_path / "missing.h5")]) == 1
     assert "no such file" in capsys.readouterr().err
+    assert main(["report", str(tmp_path / "empty"), "--out", str(tmp_path / "r")]) == 1
+    assert "holds no gnas run" in capsys.readouterr().err
 
 
-@pytest.mark.skipif("GNAS_EXE" not in os.environ, reason="needs the gnas executable (set by CTest)")
-def test_real_search_log_round_trip(tmp_path):
-    run = tmp_path / "run"
-    subprocess.run([os.environ["GNAS_EXE"], "search", "--out", str(run), "--net.channels", "4",
-                    "--train.epochs", "2", "--train.batch", "32", "--data.synthetic_train", "128",
-                    "--data.synthetic_val", "60", "--ga.n_v", "30", "--ga.population", "3", "--ga.generation", "4",
-                    "--no-progress", "--threads", "1"], check=True, capture_output=True)
-    log = load(run)
-    assert log.epochs == 2
-    assert log.attrs["world_size"] == 1
-    assert log.population_fitness.shape == (4, 3)
-    assert np.all(np.diff(log.population_fitness, axis=1) <= 0)  # best first
-    assert main([str(run), "--out", str(tmp_path / "fig")]) == 0
-    assert (tmp_path / "fig" / "cells.png").exists()
+def test_missing_graphviz_is_said_in_the_report(tmp_path, monkeypatch):
+    (tmp_path / "run").mkdir()
+    write_fixture(tmp_path / "run" / "log.h5", fmt=2)
+    (tmp_path / "run" / "cells.dot").write_text('digraph gnas {\n  label="net.compat = paper";\n  a -> b;\n}\n')
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    page = report.write(load_runs([tmp_path / "run"]), tmp_path / "report").read_text()
+    assert "Graphviz (&#x27;dot&#x27;) is not installed" in page
+    assert not list((tmp_path / "report").glob("cells_*"))
+
+
+# --- real gnas runs ----------------------------------------------------------------------------
+
+TINY = ["--net.channels", "4", "--net.cells", "1", "--train.batch", "32", "--data.synthetic_train", "128",
+        "--data.synthetic_val", "60", "--data.synthetic_test", "50", "--threads", "1", "--no-progress"]
+GA = ["--ga.n_v", "30", "--ga.population", "3", "--ga.generation", "4"]
+needs_gnas = pytest.mark.skipif("GNAS_EXE" not in os.environ, reason="needs the gnas executable (set by CTest)")
+
+
+def gnas(*args, check=True):
+    return subprocess.run([os.environ["GNAS_EXE"], *map(str, args)], check=check, capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def real_runs(tmp_path_factory):
+    """Two finished searches (seeds 1, 2), a search stopped by SIGTERM, a retrain, and a search that
+    is still running while the tools read it (stopped when the module's tests are done)."""
+    if "GNAS_EXE" not in os.environ:
+        pytest.skip("needs the gnas executable (set by CTest)")
+    root = tmp_path_factory.mktemp("runs")
+    gnas("search", "--out", root / "seed1", "--train.epochs", 2, *TINY, *GA)
+    gnas("search", "--out", root / "seed2", "--seed", 2, "--train.epochs", 2, *TINY, *GA)
+    stopped = gnas("search", "--out", root / "stopped", "--train.epochs", 3, "--debug.stop_after_steps", 6, *TINY, *GA,
+                   check=False)
+    assert stopped.returncode == 3, stopped.stdout + stopped.stderr
+    gnas("retrain", "--genome", root / "seed1", "--out", root / "retrain", "--train.epochs", 1, *TINY)
+    live = subprocess.Popen([os.environ["GNAS_EXE"], "search", "--out", str(root / "live"), "--train.epochs", "200",
+                             *TINY, *GA], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        status = root / "live" / "status.json"
+        if status.exists() and json.loads(status.read_text()).get("epochs_done", 0) >= 1:
+            break
+        time.sleep(0.2)
+    yield root
+    live.terminate()
+    live.wait(timeout=120)
+
+
+def test_real_runs_report(real_runs, tmp_path):
+    out = tmp_path / "report"
+    assert main(["report", str(real_runs), "--out", str(out)]) == 0
+    page = (out / "report.html").read_text()
+    for name in ("seed1", "seed2", "stopped", "retrain", "live"):
+        assert f"> {name}</td>" in page or f">{name}</td>" in page or name in page
+    assert page.count('<img class="figure"') == 7 + 5  # 7 figures, the cells of 5 runs
+    assert "http://" not in page and "https://" not in page  # opens offline
+    for name in ("fig11_population", "fig12_new_individuals", "fig13_fitness", "diversity", "retrain", "lr"):
+        assert (out / f"{name}.png").exists() and (out / f"{name}.svg").exists()
+    logs = {log.name: log for log in load_runs([real_runs])}
+    assert logs["live"].status["status"] == "running"
+    assert logs["stopped"].status["status"] == "stopped"
+    assert logs["seed1"].format_version == 2
+    groups = figures.groups(list(logs.values()))
+    assert any(sorted(r.name for r in g.runs) == ["seed1", "seed2"] for g in groups)
+
+
+def test_python_table_equals_gnas_runs(real_runs):
+    finished = [real_runs / n for n in ("seed1", "seed2", "stopped", "retrain")]
+    ours = runs.to_csv(*runs.table(load_runs(finished)))
+    theirs = gnas("runs", "--csv", *finished).stdout
+    assert ours == theirs
+
+
+def test_report_renders_in_chromium(real_runs, tmp_path):
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("Debian's chromium is not installed (scripts/bootstrap installs it)")
+    out = tmp_path / "report"
+    assert main(["report", str(real_runs), "--out", str(out)]) == 0
+    url = (out / "report.html").as_uri()
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", f"--user-data-dir={tmp_path / 'profile'}"]
+    dom = subprocess.run([browser, *flags, "--dump-dom", url], capture_output=True, text=True, timeout=120).stdout
+    assert 'data-images-loaded="12/12"' in dom  # every figure decoded by the browser
+    shot = out / "screenshot.png"
+    subprocess.run([browser, *flags, "--window-size=1400,9000", f"--screenshot={shot}", url], capture_output=True,
+                   timeout=120)
+    import matplotlib.image
+    pixels = matplotlib.image.imread(shot)
+    assert pixels.shape[:2] == (9000, 1400)
+    not_white = (pixels[..., :3] < 0.9).any(axis=2)
+    rows_with_ink = np.flatnonzero(not_white.any(axis=1))
+    assert rows_with_ink.size > 4000, "the page should fill most of the screenshot with figures"
+    keep = os.environ.get("GNAS_REPORT_SCREENSHOT")
+    if keep:
+        shutil.copy(shot, keep)
+
+
+@needs_gnas
+def test_xarray_sees_named_dimensions(real_runs):
+    xr = pytest.importorskip("xarray", reason="xarray is not installed (Debian: python3-xarray)")
+    pytest.importorskip("h5netcdf", reason="h5netcdf is not installed (Debian: python3-h5netcdf)")
+    path = real_runs / "seed1" / "log.h5"
+    with xr.open_dataset(path, engine="h5netcdf", group="ga/population") as ds:
+        assert ds["genome"].dims == ("generation", "member", "gene")
+        assert ds.sizes["member"] == 3 and ds.sizes["gene"] == 60
+        assert list(ds["generation"].values) == list(range(1, ds.sizes["generation"] + 1))
+    with xr.open_dataset(path, engine="h5netcdf", group="epoch") as ds:
+        assert ds["train_loss"].dims == ("epoch",)
+        assert list(ds["epoch"].values) == [1, 2]
+        assert ds["train_loss"].attrs["units"] == "nat"
+    with h5py.File(path, "r") as f:
+        assert [d.label for d in f["ga/generation/genome"].dims] == ["generation", "member", "gene"]
+        assert isinstance(f.attrs["config"], str)
+
+
+@needs_gnas
+def test_pip_installs_the_package(tmp_path):
+    source = Path(__file__).resolve().parents[1]
+    copy = tmp_path / "analysis"
+    shutil.copytree(source, copy, ignore=shutil.ignore_patterns("__pycache__", "build", "*.egg-info", "tests"))
+    pip = subprocess.run([sys.executable, "-m", "pip", "--version"], capture_output=True)
+    if pip.returncode != 0:
+        pytest.skip("pip is not installed for this Python (Debian: python3-pip)")
+    target = tmp_path / "site"
+    r = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-build-isolation", "--no-index",
+                        "--target", str(target), str(copy)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    env = dict(os.environ, PYTHONPATH=str(target))
+    code = "import gnas_analysis, sys; print(gnas_analysis.__file__); print(gnas_analysis.load.__doc__ is not None)"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert str(target) in r.stdout and "True" in r.stdout
+    r = subprocess.run([str(target / "bin" / "gnas-analysis"), "report", "--help"], capture_output=True, text=True,
+                       env=env)
+    assert r.returncode == 0 and "self-contained HTML" in r.stdout

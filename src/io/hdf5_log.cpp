@@ -282,6 +282,8 @@ Hdf5Log::Hdf5Log(const std::string& path, const LogAttributes& attrs, int genome
       const std::string scale = parent_of(d->path) + "/" + dim;
       h5(H5DSattach_scale(m.datasets.at(d->path), m.datasets.at(scale), axis),
          "attach dimension scale '" + scale + "' to '" + d->path + "'", path);
+      h5(H5DSset_label(m.datasets.at(d->path), axis, dim.c_str()), "label axis " + dim + " of '" + d->path + "'",
+         path);  // h5py: dataset.dims[i].label
     }
   }
   const std::vector<std::uint8_t> zeros(std::size_t(genome_length), 0);

@@ -232,7 +232,7 @@ TEST(CheckpointTest, KilledRunIsReadableAndResumes) {
   if (analysis) {
     const Result a = gnas::testing::run_shell(std::string(analysis) + " " + d + " --out " + d + "/figures");
     EXPECT_EQ(a.exit_code, 0) << a.output;
-    EXPECT_TRUE(exists(d + "/figures/training.png")) << a.output;
+    EXPECT_TRUE(exists(d + "/figures/search_training.png")) << a.output;
   }
   // The killed process never wrote its end: the status still reads running, and the tools say
   // that its process is gone.

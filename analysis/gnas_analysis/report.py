@@ -1,0 +1,131 @@
+"""One self-contained HTML page (images embedded, no network) for one or more runs: the run table,
+the search and retrain figures, the cells, and each run's configuration. The figures are also
+written as PNG and SVG files beside it."""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import html
+from pathlib import Path
+
+from . import figures, runs
+from .logs import RunLog
+
+STYLE = """
+body { font-family: Helvetica, Arial, sans-serif; margin: 24px; color: #222; max-width: 1400px; }
+h1 { font-size: 22px; } h2 { font-size: 18px; margin-top: 32px; border-bottom: 1px solid #ccc; }
+table { border-collapse: collapse; font-size: 12px; }
+th, td { border: 1px solid #ccc; padding: 3px 6px; text-align: left; vertical-align: top; }
+th { background: #f2f2f2; }
+td.genome { font-family: monospace; font-size: 11px; }
+.swatch { display: inline-block; width: 10px; height: 10px; margin-right: 4px; border-radius: 2px; }
+figure { margin: 16px 0; } figure img { max-width: 100%; border: 1px solid #eee; }
+figcaption { font-size: 12px; color: #555; }
+.note { background: #fff6d5; border: 1px solid #e6c84f; padding: 8px; font-size: 13px; }
+pre { background: #f7f7f7; padding: 8px; font-size: 11px; overflow-x: auto; }
+"""
+
+# Tells a browser-driven check how many figures loaded (data-images-loaded on <body>).
+SCRIPT = """
+window.addEventListener('load', function () {
+  var imgs = document.querySelectorAll('img.figure');
+  var ok = 0;
+  imgs.forEach(function (i) { if (i.complete && i.naturalWidth > 0) ok++; });
+  document.body.setAttribute('data-images-loaded', ok + '/' + imgs.length);
+});
+"""
+
+CAPTIONS = {
+    "fig11_population": "Fig. 11: the population's fitness at the end of each epoch (mean ± std band, max, min).",
+    "fig12_new_individuals": "Fig. 12: individuals inserted into the population per epoch; the dotted line is N_p.",
+    "fig13_fitness": "Fig. 13: the best individual's fitness (top-1 on N_v validation images) and its accuracy on "
+                     "the whole validation split.",
+    "search_training": "Supernet training loss and accuracy (each batch trains a sampled genome).",
+    "diversity": "Population diversity: unique genomes at the end of each epoch, and the share of each op among "
+                 "the population's op genes per cell.",
+    "retrain": "Retrain: training loss; training and test accuracy. The headline figure is the final epoch's "
+               "test accuracy (model_last.pt).",
+    "lr": "Learning rate per epoch.",
+}
+
+
+def _img(path: Path, name: str, caption: str) -> str:
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    return (f'<figure><img class="figure" alt="{html.escape(name)}" src="data:image/png;base64,{data}">'
+            f"<figcaption>{html.escape(caption)} (files: {html.escape(path.name)}, "
+            f"{html.escape(path.with_suffix('.svg').name)})</figcaption></figure>")
+
+
+def _run_table(logs, colours) -> str:
+    rows, keys = runs.table(logs)
+    head = ["run", "command", "status", "epochs", "seed", "strategy", *keys, "best fitness [%]",
+            "best full val [%]", "final test [%]", "wall", "best genome"]
+    out = ["<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr>"]
+    for r in rows:
+        status = html.escape(r["status"]) + (f"<br><small>{html.escape(r['reason'])}</small>" if r["reason"] else "")
+        swatch = f'<span class="swatch" style="background:{colours.get(r["run"], "#999")}"></span>'
+        cells = [swatch + html.escape(r["run"]), html.escape(r["command"]), status,
+                 f"{r['epochs_done']}/{r['epochs_planned']}", str(r["seed"]), html.escape(r["strategy"]),
+                 *[html.escape(r["config"].get(k, "-")) for k in keys],
+                 runs._fixed(r["best_fitness"], 2), runs._fixed(r["best_val"], 2), runs._fixed(r["test_acc"], 2),
+                 runs.duration(r["wall_s"])]
+        out.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) +
+                   f'<td class="genome">{html.escape(r["best_genome"])}</td></tr>')
+    out.append("</table>")
+    return "\n".join(out)
+
+
+def write(logs: list, out: Path) -> Path:
+    """Writes out/report.html and every figure (PNG + SVG) into `out`; returns the page's path."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    figures.assign_colours(logs)
+    colours = {r.name: r.colour for r in logs}
+    parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>gnas report</title>"
+             f"<style>{STYLE}</style><script>{SCRIPT}</script></head><body>",
+             "<h1>gnas report</h1>",
+             f"<p>{len(logs)} run(s); generated {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC. "
+             "Runs that differ only by their seed are drawn as one colour, mean ± std.</p>",
+             "<h2>Runs</h2>", _run_table(logs, colours)]
+
+    sections = [("Search", figures.search_figures(logs)), ("Retrain", figures.retrain_figures(logs)),
+                ("All runs", [("lr", figures.fig_lr(figures.groups(logs)))] if logs else [])]
+    for title, figs in sections:
+        if not figs:
+            continue
+        parts.append(f"<h2>{title}</h2>")
+        for name, fig in figs:
+            png, _svg = figures.save(fig, out, name)
+            parts.append(_img(png, name, CAPTIONS.get(name, name)))
+
+    parts.append("<h2>Cells</h2>")
+    drawn = 0
+    for log in logs:
+        text = figures.cell_dot(log, figures.cell_title(log))
+        if text is None:
+            parts.append(f"<p>{html.escape(log.name)}: no cells.dot yet (a search writes it after its first "
+                         "full validation).</p>")
+            continue
+        try:
+            png, _svg = figures.render_dot(text, out / f"cells_{figures.safe_name(log.name)}")
+        except FileNotFoundError as exc:
+            parts.append(f'<p class="note">{html.escape(str(exc))}</p>')
+            break
+        drawn += 1
+        parts.append(_img(png, f"cells {log.name}", figures.cell_title(log) +
+                          ". Drawn like the paper's Fig. 14: the cell's inputs on top, one box per block "
+                          "(its two ops and their Add), the Concat of the unused blocks at the bottom."))
+
+    parts.append("<h2>Configuration</h2>")
+    for log in logs:
+        text = log.attrs.get("config", "")
+        config_file = log.run_dir / "config.ini"
+        if config_file.exists():
+            text = config_file.read_text()
+        parts.append(f"<details><summary>{html.escape(log.name)} ({html.escape(str(log.run_dir))})</summary>"
+                     f"<pre>{html.escape(text)}</pre></details>")
+    parts.append("</body></html>")
+    page = out / "report.html"
+    page.write_text("\n".join(parts), encoding="utf-8")
+    return page
