@@ -364,6 +364,12 @@ world=$(h5dump -a /world_size "$state/pipe-retrain/log.h5" 2>&1 | sed -n 's/^ *(
 expect_eq "$world" 2 "world_size attribute of the 2-task retrain's log.h5"
 expect_grep "$p2_out" "test top-1" "retrain: the evaluation ran"
 [ -f "$state/pipe-retrain/model_last.pt" ] || fail "retrain: no model_last.pt in $state/pipe-retrain"
+# The run status records the Slurm job and its end, and gnas runs lists both runs as finished.
+expect_grep "$state/pipe-search/status.json" "\"slurm_job_id\": \"$P1\"" "search status: the Slurm job id"
+expect_grep "$state/pipe-retrain/status.json" "\"slurm_job_id\": \"$P2\"" "retrain status: the Slurm job id"
+expect_grep "$state/pipe-search/status.json" "\"world_size\": 2" "search status: 2 ranks"
+runs_csv=$("$gnas" runs --csv "$state/pipe-search" "$state/pipe-retrain") || fail "gnas runs failed: $runs_csv"
+[ "$(echo "$runs_csv" | grep -c ',finished,')" = 2 ] || fail "gnas runs: expected 2 finished runs, got: $runs_csv"
 
 array_ended() {  # every task of array job $1 has ended
   local lines
