@@ -317,8 +317,11 @@ def render_dot(dot_text: str, out_stem: Path) -> list:
     written = []
     for fmt in ("png", "svg"):
         target = out_stem.with_suffix(f".{fmt}")
-        subprocess.run([dot, f"-T{fmt}", "-o", str(target)], input=dot_text.encode(), check=True,
-                       capture_output=True)
+        try:
+            subprocess.run([dot, f"-T{fmt}", "-o", str(target)], input=dot_text.encode(), check=True,
+                           capture_output=True)
+        except subprocess.CalledProcessError as exc:
+            raise ValueError(f"Graphviz could not draw it: {exc.stderr.decode(errors='replace').strip()}") from exc
         written.append(target)
     return written
 
@@ -376,6 +379,8 @@ def plot_all(logs, out: Path) -> list:
         except FileNotFoundError as exc:
             print(f"gnas-analysis: {exc}")
             break
+        except ValueError as exc:
+            print(f"gnas-analysis: {log.run_dir / 'cells.dot'}: {exc}")
     return written
 
 

@@ -156,6 +156,8 @@ class RunLog:
 
 
 def _status_from_attrs(attrs: dict) -> dict | None:
+    """The status as the log last recorded it (when its latest process started, or ended):
+    status.json is newer while a run goes on."""
     if "status" not in attrs:
         return None
     try:
@@ -268,7 +270,7 @@ def find_runs(path, depth: int = 3) -> list:
     """`path` when it is a run (a log.h5 file, or a directory holding one), else the run directories
     below it (up to `depth` levels), in name order."""
     path = Path(path)
-    if path.is_file() or (path / "log.h5").exists():
+    if path.is_file() or any((path / f).exists() for f in ("log.h5", "status.json", "config.ini")):
         return [path]
     if not path.is_dir():
         raise LogError(f"{path}: no such file or directory")
@@ -286,8 +288,21 @@ def find_runs(path, depth: int = 3) -> list:
 
 def load_runs(paths) -> list:
     """load() of each run (a run directory, its log.h5, or a directory holding runs), each given its
-    unique name."""
-    logs = [load(run) for p in paths for run in find_runs(p)]
+    unique name. A run given by name that cannot be read raises LogError; one found below a given
+    directory is skipped with a warning (`gnas runs` lists it as unreadable)."""
+    import warnings
+
+    logs = []
+    for p in paths:
+        found = find_runs(p)
+        for run in found:
+            try:
+                logs.append(load(run))
+            except LogError as exc:
+                if len(found) == 1 and Path(run) == Path(p):
+                    raise
+                warnings.warn(f"skipped {run}: {exc}")
+                print(f"gnas-analysis: skipped {run}: {exc}")
     for log, name in zip(logs, unique_names([log.run_dir for log in logs])):
         log.name = name
     return logs

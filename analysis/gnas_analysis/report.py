@@ -112,6 +112,9 @@ def write(logs: list, out: Path) -> Path:
         except FileNotFoundError as exc:
             parts.append(f'<p class="note">{html.escape(str(exc))}</p>')
             break
+        except ValueError as exc:
+            parts.append(f'<p class="note">{html.escape(log.name)}: cells.dot not drawn: {html.escape(str(exc))}</p>')
+            continue
         drawn += 1
         parts.append(_img(png, f"cells {log.name}", figures.cell_title(log) +
                           ". Drawn like the paper's Fig. 14: the cell's inputs on top, one box per block "

@@ -264,10 +264,15 @@ def test_real_runs_report(real_runs, tmp_path):
 
 
 def test_python_table_equals_gnas_runs(real_runs):
-    finished = [real_runs / n for n in ("seed1", "seed2", "stopped", "retrain")]
+    copy = real_runs.parent / "copied"  # a log without its run directory: the log's own status
+    copy.mkdir(exist_ok=True)
+    shutil.copy(real_runs / "seed2" / "log.h5", copy / "log.h5")
+    finished = [real_runs / n for n in ("seed1", "seed2", "stopped", "retrain")] + [copy]
     ours = runs.to_csv(*runs.table(load_runs(finished)))
     theirs = gnas("runs", "--csv", *finished).stdout
     assert ours == theirs
+    last = ours.splitlines()[-1]
+    assert last.startswith("copied,") and ",finished," in last
 
 
 def test_report_renders_in_chromium(real_runs, tmp_path):

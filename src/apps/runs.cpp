@@ -100,7 +100,8 @@ void name_rows(std::vector<Row>& rows) {
 
 Row read_row(const fs::path& dir, double stale_after_min, std::int64_t now) {
   Row r;
-  r.path = dir.string();
+  r.path = dir.lexically_normal().string();
+  if (r.path.size() > 1 && r.path.back() == '/') r.path.pop_back();
   const std::string d = dir.string();
   std::optional<io::LogSummary> log;
   try {
@@ -129,7 +130,8 @@ Row read_row(const fs::path& dir, double stale_after_min, std::int64_t now) {
     }
   }
   const auto cfg = [&](const std::string& k) { const auto it = r.config.find(k); return it == r.config.end() ? "" : it->second; };
-  r.seed = log ? std::to_string(log->seed) : cfg("seed");
+  if (!status && log && log->status) status = log->status;  // a log copied without its status.json
+  r.seed = !cfg("seed").empty() ? cfg("seed") : log && log->has_seed ? std::to_string(log->seed) : "";
   r.command = status ? status->command : log ? log->command : "";
   r.strategy = log && !log->strategy.empty() ? log->strategy : r.command == "search" ? cfg("ga.strategy") : "";
   if (log) {
@@ -172,8 +174,8 @@ Row read_row(const fs::path& dir, double stale_after_min, std::int64_t now) {
     }
     r.wall_s = wall;
   } else {
-    r.status = log ? "unknown" : "no log";
-    r.reason = "no status.json (a run written before gnas recorded its status)";
+    r.status = "unknown";
+    r.reason = "no status recorded (a run written before gnas recorded its status)";
   }
   if (r.unreadable) r.status = "unreadable";
   return r;

@@ -2,6 +2,10 @@
 
 #include <hdf5.h>
 
+#include <unistd.h>
+
+#include <cstdio>
+
 #include "gnas/core/error.h"
 #include "gnas/io/files.h"
 #include "gnas/io/hdf5_log.h"
@@ -56,14 +60,34 @@ std::vector<T> read_all(hid_t file, const std::string& name, hid_t mem_type, con
   return out;
 }
 
+/// `text` as a JSON string literal.
+std::string quoted(const std::string& text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+      continue;
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+
 }  // namespace
 
 LogSummary read_log_summary(const std::string& path) {
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
   GNAS_CHECK_AS(IoError, path_exists(path), path, ": no such file");
   // An SWMR reader: works on a log that a running job appends to, and on one a killed writer left.
-  hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, H5P_DEFAULT);
-  if (id < 0) id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  hid_t id = -1;
+  for (int attempt = 0; attempt < 3 && id < 0; ++attempt) {  // a writer may hold it for a moment (its end)
+    if (attempt) ::usleep(300000);
+    id = H5Fopen(path.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, H5P_DEFAULT);
+    if (id < 0) id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  }
   GNAS_CHECK_AS(IoError, id >= 0, path, ": not a readable HDF5 file");
   Closer file{id, H5Fclose};
   LogSummary s;
@@ -74,7 +98,18 @@ LogSummary read_log_summary(const std::string& path) {
   s.dataset = text_attr(id, "dataset");
   s.strategy = text_attr(id, "strategy");
   s.config = text_attr(id, "config");
+  s.has_seed = H5Aexists(id, "seed") > 0;
   s.seed = number_attr<std::uint64_t>(id, "seed", H5T_NATIVE_UINT64, 0);
+  if (H5Aexists(id, "status") > 0) {
+    const std::string segments = text_attr(id, "segments");
+    const std::string json = std::string("{\"status\": ") + quoted(text_attr(id, "status")) +
+                             ", \"reason\": " + quoted(text_attr(id, "status_reason")) + ", \"command\": " +
+                             quoted(s.command) + ", \"epochs_planned\": " +
+                             std::to_string(number_attr<long long>(id, "epochs_planned", H5T_NATIVE_LLONG, 0)) +
+                             ", \"updated_at\": " + quoted(text_attr(id, "updated_at")) +
+                             ", \"segments\": " + (segments.empty() ? "[]" : segments) + "}";
+    s.status = run_status_from_json(json, path + " (status attributes)");
+  }
   s.world_size = number_attr<int>(id, "world_size", H5T_NATIVE_INT, 0);
   s.best_fitness = read_all<double>(id, "/epoch/best_fitness", H5T_NATIVE_DOUBLE, path);
   s.best_full_val_acc = read_all<double>(id, "/epoch/best_full_val_acc", H5T_NATIVE_DOUBLE, path);

@@ -3,7 +3,9 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <optional>
+#include <thread>
 
 #include "gnas/core/error.h"
 #include "gnas/core/log.h"
@@ -62,6 +64,16 @@ io::RunStatusAttributes status_attributes(const io::RunStatus& s) {
   return a;
 }
 
+/// The segment this process began (open_log), so that only it records the run's end.
+struct BegunSegment {
+  std::string dir, started_at, host;
+  long pid = 0;
+};
+BegunSegment& begun_segment() {
+  static BegunSegment b;
+  return b;
+}
+
 /// The op table and the gene layout, for the log's readers.
 void describe_genome(io::LogAttributes& attrs) {
   attrs.op_names.clear();
@@ -91,6 +103,8 @@ void open_log(const RunConfig& cfg, const io::LogAttributes& attrs, int genome_l
       io::begin_run(previous, cfg.resume ? st.log.attrs.command : attrs.command,
                     io::this_process_segment(device.str(), world, st.epoch, now), cfg.train.epochs);
   io::write_run_status(cfg.out, status);
+  const auto& mine = status.segments.back();
+  begun_segment() = {cfg.out, mine.started_at, mine.host, mine.pid};
   if (!cfg.resume) {
     io::LogAttributes first = attrs;
     first.status = status_attributes(status);
@@ -123,19 +137,35 @@ void heartbeat_run_status(const std::string& dir, int epochs_done) {
 }
 
 void record_run_end(const std::string& dir, const std::string& status, const std::string& reason) {
+  const BegunSegment& me = begun_segment();
+  if (me.dir.empty() || me.dir != dir) return;  // this process never began a run there
   try {
+    // The command's lock is gone with its objects: take it again, so a resume or --force that
+    // started meanwhile is not overwritten (it holds the lock: nothing is recorded).
+    io::RunDirLock lock(dir, false);
     auto s = io::read_run_status(dir);
-    if (!s || s->segments.empty() || s->segments.back().pid != long(::getpid()) || !s->segments.back().ended_at.empty())
-      return;
+    if (!s || s->segments.empty()) return;
+    auto& last = s->segments.back();
+    if (last.pid != me.pid || last.host != me.host || last.started_at != me.started_at || !last.ended_at.empty())
+      return;  // another process's segment
     const std::string now = now_iso8601();
     s->status = status;
     s->reason = reason;
     s->updated_at = now;
-    s->segments.back().ended_at = now;
-    s->segments.back().end = status;
+    last.ended_at = now;
+    last.end = status;
     io::write_run_status(dir, *s);
     const std::string log = dir + "/log.h5";
-    if (io::path_exists(log)) io::Hdf5Log::write_status(log, status_attributes(*s));
+    // A reader (gnas runs, a notebook) may hold the file for a moment: retry for a few seconds.
+    for (int attempt = 0; io::path_exists(log); ++attempt) {
+      try {
+        io::Hdf5Log::write_status(log, status_attributes(*s));
+        break;
+      } catch (const IoError&) {
+        if (attempt == 20) throw;
+        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+      }
+    }
   } catch (const std::exception& e) {
     GNAS_LOG(WARN) << "cannot record the run's status (" << status << "): " << e.what();
   }

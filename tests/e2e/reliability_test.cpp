@@ -241,6 +241,10 @@ TEST(CheckpointTest, KilledRunIsReadableAndResumes) {
   EXPECT_EQ(listed.exit_code, 0) << listed.output;
   EXPECT_CONTAINS(listed.output, "running or died");
   EXPECT_CONTAINS(listed.output, "is gone");
+  // A process that fails before opening the directory (no --resume) leaves that status alone.
+  const std::string before = slurp(d + "/status.json");
+  EXPECT_EQ(run("search --out " + d + kTiny).exit_code, 2);
+  EXPECT_EQ(slurp(d + "/status.json"), before);
   const Result r = run("search --resume --out " + d + " --no-progress");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   gnas::testing::SearchLogShape shape;
@@ -366,6 +370,11 @@ TEST(RunsTest, NamesKeysAndBadInput) {
                     "best_val,test_acc,wall_s,best_genome");
   EXPECT_CONTAINS(r.output, "a/run," + base + "/a/run,search,finished,,2,2,1,ga,0.05,");
   EXPECT_CONTAINS(r.output, "b/run," + base + "/b/run,search,finished,,2,2,7,ga,0.02,");
+
+  // A log copied without its status.json: the status the log recorded.
+  ASSERT_EQ(shell("mkdir -p " + base + "/copy && cp " + base + "/b/run/log.h5 " + base + "/copy/").exit_code, 0);
+  r = run("runs --csv " + base + "/copy");
+  EXPECT_CONTAINS(r.output, "copy," + base + "/copy,search,finished,,2,2,7,ga,");
 
   r = run("runs " + base + "/missing");
   EXPECT_EQ(r.exit_code, 2);

@@ -2,8 +2,11 @@
 /// Reading a run log (format_version 1 or 2) for the tools that list runs, also while its writer
 /// is still appending (SWMR reader). Plain C++; HDF5 stays in the .cpp.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "gnas/io/run_status.h"
 
 namespace gnas::io {
 
@@ -16,6 +19,10 @@ struct LogSummary {
   std::vector<double> best_fitness, best_full_val_acc, test_acc, time_s;
   std::vector<std::uint8_t> best_genome;  ///< /best/genome (zeros until a search sets it)
   double best_genome_fitness = 0;         ///< /best/fitness (NaN in retrain)
+  bool has_seed = false;
+  /// format_version 2: the status attributes as the log last recorded them (at the start of the
+  /// latest process, or at its end); status.json is newer while a run goes on.
+  std::optional<RunStatus> status;
 };
 
 /// Reads `path`. Throws IoError naming the path when it is missing, not HDF5, or not a gnas log
