@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -77,6 +78,13 @@ TEST(MpiDefaultRunTest, WholeDefaultSearchRunsToTheEnd) {
   shape.generation = 20;
   shape.world_size = np;
   gnas::testing::check_search_log(out + "/log.h5", shape);
+  // Rank 0 recorded the end: finished, on np ranks.
+  const Result listed = run(gnas() + " runs --csv " + out);
+  EXPECT_CONTAINS(listed.output, ",search,finished,,3,3,1,ga,");
+  std::ifstream status_file(out + "/status.json");
+  const std::string status((std::istreambuf_iterator<char>(status_file)), {});
+  EXPECT_CONTAINS(status, "\"world_size\": " + std::to_string(np));
+  EXPECT_CONTAINS(status, "\"end\": \"finished\"");
 }
 
 TEST(MpiFailureTest, OneRankThrowingStopsTheJobQuickly) {
