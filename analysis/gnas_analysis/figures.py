@@ -222,9 +222,20 @@ def fig_training(gs, title: str, with_test: bool) -> plt.Figure:
     return fig
 
 
-def unique_per_epoch(log: RunLog) -> np.ndarray:
-    rows = last_generation_per_epoch(log)
-    return np.array([len({bytes(m) for m in log.population_genome[r]}) for r in rows], dtype=float)
+def pairwise_difference(log: RunLog) -> np.ndarray:
+    """Per epoch: the mean share of genes that differ between two members of the population at the
+    epoch's end (0: all alike; the population holds no duplicates, so counting unique genomes says
+    nothing)."""
+    out = []
+    for r in last_generation_per_epoch(log):
+        pop = log.population_genome[r].astype(np.int16)
+        n = pop.shape[0]
+        if n < 2:
+            out.append(np.nan)
+            continue
+        diff = (pop[:, None, :] != pop[None, :, :]).mean(axis=2)
+        out.append(diff[np.triu_indices(n, 1)].mean())
+    return np.array(out, dtype=float)
 
 
 def op_frequencies(log: RunLog) -> np.ndarray:
@@ -245,19 +256,18 @@ def op_frequencies(log: RunLog) -> np.ndarray:
 
 
 def fig_diversity(gs) -> plt.Figure:
-    """Population diversity: unique genomes per epoch (all runs), and per-cell op frequencies (one
-    row per run or seed group, ops stacked)."""
+    """Population diversity: mean pairwise gene difference per epoch (all runs), and per-cell op
+    frequencies (one row per run or seed group, ops stacked)."""
     rows = len(gs)
     fig = plt.figure(figsize=(12, 3.2 + 2.6 * rows))
     grid = fig.add_gridspec(1 + rows, 3, height_ratios=[1.3] + [1] * rows)
     ax = fig.add_subplot(grid[0, :])
     for g in gs:
-        _curve(ax, g, [unique_per_epoch(r) for r in g.runs])
-        ax.axhline(g.runs[0].population_fitness.shape[1], color=g.colour, linestyle=":", linewidth=1)
+        _curve(ax, g, [pairwise_difference(r) for r in g.runs])
     _epoch_axis(ax, _n_max(gs))
-    ax.set_ylim(bottom=0)
-    ax.set_ylabel("unique genomes")
-    ax.set_title("Population diversity: unique genomes at the end of each epoch (dotted: N_p)")
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("genes that differ")
+    ax.set_title("Population diversity: mean share of genes that differ between two members, at each epoch's end")
     _legend(ax)
     op_colours = plt.get_cmap("Set2").colors
     for i, g in enumerate(gs):

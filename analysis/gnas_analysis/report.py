@@ -42,8 +42,9 @@ CAPTIONS = {
     "fig13_fitness": "Fig. 13: the best individual's fitness (top-1 on N_v validation images) and its accuracy on "
                      "the whole validation split.",
     "search_training": "Supernet training loss and accuracy (each batch trains a sampled genome).",
-    "diversity": "Population diversity: unique genomes at the end of each epoch, and the share of each op among "
-                 "the population's op genes per cell.",
+    "diversity": "Population diversity: the mean share of genes that differ between two members of the "
+                 "population at each epoch's end (its members are all distinct by construction), and the share of "
+                 "each op among the population's op genes per cell.",
     "retrain": "Retrain: training loss; training and test accuracy. The headline figure is the final epoch's "
                "test accuracy (model_last.pt).",
     "lr": "Learning rate per epoch.",

@@ -337,3 +337,14 @@ def test_pip_installs_the_package(tmp_path):
     r = subprocess.run([str(target / "bin" / "gnas-analysis"), "report", "--help"], capture_output=True, text=True,
                        env=env)
     assert r.returncode == 0 and "self-contained HTML" in r.stdout
+
+
+def test_pairwise_difference_is_exact(tmp_path):
+    write_fixture(tmp_path / "log.h5", epochs=1, rounds=1, n_p=3)
+    pop = np.zeros((1, 3, 60), dtype=np.uint8)
+    pop[0, 1, :6] = 1   # 6 genes from member 0
+    pop[0, 2, :12] = 1  # 12 from member 0, 6 from member 1
+    with h5py.File(tmp_path / "log.h5", "a") as f:
+        f["ga/population/genome"][...] = pop
+    diff = figures.pairwise_difference(load(tmp_path))
+    assert diff.tolist() == [pytest.approx((6 + 12 + 6) / 60 / 3, abs=1e-12)]
