@@ -460,7 +460,8 @@ RunsArgs parse_runs_command(const std::vector<std::string>& args) {
   RunsArgs a;
   po::options_description d("Options");
   d.add_options()("help,h", "print this help and exit")(
-      "csv", po::bool_switch(&a.csv), "the same table as CSV (numbers unformatted, one column per differing key)")(
+      "csv", po::bool_switch(&a.csv),
+      "the same table as CSV: a path and a reason column, epochs done and planned apart, wall time in seconds")(
       "stale-after", po::value(&a.stale_after_min)->default_value(0),
       "minutes without a logged epoch after which a running run on another host reads 'running or died' "
       "(0: the larger of 30 min and 3x its longest epoch)")(
