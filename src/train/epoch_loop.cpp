@@ -21,14 +21,21 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-/// "  eta 1h05m" at the mean epoch time of this process (a resumed run counts its own epochs).
+/// "  eta 1h05m" (or "12m30s", "58s") at the mean epoch time of this process (a resumed run counts
+/// its own epochs).
 std::string eta_text(const std::vector<double>& epoch_times, int left) {
   if (left <= 0 || epoch_times.empty()) return "";
   double mean = 0;
   for (double t : epoch_times) mean += t / double(epoch_times.size());
   const long eta = std::lround(mean * left);
   std::ostringstream out;
-  out << "  eta " << eta / 3600 << "h" << std::setw(2) << std::setfill('0') << (eta % 3600) / 60 << "m";
+  out << "  eta ";
+  if (eta >= 3600)
+    out << eta / 3600 << "h" << std::setw(2) << std::setfill('0') << (eta % 3600) / 60 << "m";
+  else if (eta >= 60)
+    out << eta / 60 << "m" << std::setw(2) << std::setfill('0') << eta % 60 << "s";
+  else
+    out << eta << "s";
   return out.str();
 }
 

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,8 @@ TEST(SearchEndToEndTest, TinySearchWritesAConsistentLog) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_CONTAINS(r.output, "epoch 1/2");
   EXPECT_CONTAINS(r.output, "epoch 2/2");
+  // Epoch 1 of a seconds-long run: the time left in seconds (it read "eta 0h00m").
+  EXPECT_TRUE(std::regex_search(r.output, std::regex("epoch 1/2 .*img/s\\)  eta [0-9]+s\n"))) << r.output;
   for (const char* f : {"/config.ini", "/log.h5", "/best_genome.json", "/last_genome.json", "/cells.dot"})
     EXPECT_TRUE(std::ifstream(dir + f).good()) << f;
 
