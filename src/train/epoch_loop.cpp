@@ -11,9 +11,9 @@
 
 #include "gnas/core/error.h"
 #include "gnas/core/log.h"
-#include "gnas/train/run_setup.h"
 #include "gnas/core/signals.h"
 #include "gnas/train/common.h"
+#include "gnas/train/run_setup.h"
 
 namespace gnas::train {
 namespace {

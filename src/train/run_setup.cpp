@@ -80,8 +80,8 @@ void describe_genome(io::LogAttributes& attrs) {
   for (int op = 0; op < search::kNumOps; ++op) attrs.op_names.push_back(search::op_name(op));
   attrs.genome_layout =
       "cells normal, reduction, input (in this order), each of N_b blocks of 4 genes [in_A, in_B, op_A, op_B]; "
-      "inputs: 0 = h_n (the image x in the input cell), 1 = h_{n-1}, 2 + k = block k of the same cell; "
-      "ops: op_names[code]";
+      "inputs of the normal and reduction cells: 0 = h_n, 1 = h_{n-1}, 2 + k = block k of the same cell; "
+      "inputs of the input cell: 0 = the image x, 1 + k = block k; ops: op_names[code]";
 }
 }  // namespace
 
