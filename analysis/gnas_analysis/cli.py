@@ -64,7 +64,7 @@ def main_report(argv) -> int:
         print(f"gnas-analysis report: {exc}", file=sys.stderr)
         return 1
     page = report.write(logs, Path(args.out))
-    print(f"wrote {page} ({len(logs)} runs)")
+    print(f"wrote {page} ({len(logs)} run{'s' if len(logs) != 1 else ''})")
     return 0
 
 

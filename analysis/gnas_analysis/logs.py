@@ -8,6 +8,7 @@ from __future__ import annotations
 import configparser
 import dataclasses
 import json
+import sys
 from pathlib import Path
 
 import h5py
@@ -77,6 +78,11 @@ class RunLog:
     name: str = ""               # a unique label, set by load_runs
     colour: str = ""             # the run's colour in every figure, set by figures.assign_colours
 
+    def __repr__(self) -> str:
+        status = self.status.get("status") if self.status else "unknown"
+        return (f"RunLog({str(self.run_dir)!r}, {self.command}, {self.n_epochs} epochs, status {status}, "
+                f"format_version {self.format_version})")
+
     @property
     def run_dir(self) -> Path:
         return self.path.parent
@@ -126,13 +132,14 @@ class RunLog:
             "epoch": np.repeat(self.generation_epoch + 1, n),
             member_name: np.tile(np.arange(n), g),
             "fitness": fitness.reshape(-1).astype(float),
-            "genome": [" ".join(map(str, row)) for row in genomes.reshape(g * n, -1)],
+            "genome": [genome_text(row) for row in genomes.reshape(g * n, -1)],
         })
 
     @property
     def generations(self):
-        """pandas DataFrame, one row per evaluated member: generation (1-based), epoch (1-based),
-        member, fitness [%], genome (space-separated genes). Empty for a retrain."""
+        """pandas DataFrame, one row per evaluated member: generation (1-based), epoch (1-based, like
+        the epoch lines; the log's /ga/generation/epoch is 0-based), member, fitness [%], genome (as
+        gnas writes it: " | " between cells). Empty for a retrain."""
         return self._members(self.generation_genome, self.generation_fitness, "member")
 
     @property
@@ -153,6 +160,15 @@ class RunLog:
                 getattr(self, name).to_csv(path, index=False)
                 written.append(path)
         return written
+
+
+def genome_text(genome) -> str:
+    """Genes as gnas writes them: space-separated, " | " between the three cells."""
+    genes = [int(x) for x in genome]
+    if not genes or len(genes) % 3:
+        return " ".join(map(str, genes))
+    n = len(genes) // 3
+    return " | ".join(" ".join(map(str, genes[i * n:(i + 1) * n])) for i in range(3))
 
 
 def _status_from_attrs(attrs: dict) -> dict | None:
@@ -195,51 +211,66 @@ def load(path: str | Path) -> RunLog:
     the log."""
     path = Path(path)
     if path.is_dir():
+        if not (path / "log.h5").exists() and any(p.is_dir() and (p / "log.h5").exists() for p in path.iterdir()):
+            raise LogError(f"{path} holds runs, not one: use gnas_analysis.load_runs([{str(path)!r}])")
         path = path / "log.h5"
     if not path.exists():
         raise LogError(f"{path}: no such file")
     try:
-        f = h5py.File(path, "r", swmr=True)
-    except OSError:
-        try:
-            f = h5py.File(path, "r")
-        except OSError as exc:
+        # A plain reader first: it fails at once on a damaged file, where an SWMR reader retries each
+        # bad checksum for minutes. A log that a writer has open (or left open: SIGKILL) needs SWMR.
+        f = h5py.File(path, "r")
+    except OSError as exc:
+        if "already open for write" not in str(exc) and "lock" not in str(exc):
             raise LogError(f"{path}: not a readable HDF5 file ({exc})") from exc
-    with f:
-        attrs = {k: _attr(v) for k, v in f.attrs.items()}
-        if attrs.get("format_version") not in SUPPORTED_FORMATS:
-            raise LogError(f"{path}: format_version {attrs.get('format_version')!r} is not supported "
-                           f"(expected one of {SUPPORTED_FORMATS}); is this a gnas log?")
-        missing = [name for name in EPOCH_FIELDS if f"epoch/{name}" not in f]
-        if missing:
-            raise LogError(f"{path}: missing datasets " + ", ".join(f"/epoch/{m}" for m in missing))
-        # A live log may have grown one dataset before the next: read the rows all of them hold.
-        epoch = {name: np.asarray(f[f"epoch/{name}"][...]) for name in EPOCH_FIELDS}
-        rows = min(len(v) for v in epoch.values())
-        epoch = {k: v[:rows] for k, v in epoch.items()}
-        has_ga = "ga" in f
-        ga = {}
-        if has_ga:
-            names = ("generation/genome", "generation/fitness", "generation/epoch", "population/genome",
-                     "population/fitness")
-            ga = {n: np.asarray(f[f"ga/{n}"][...]) for n in names}
-            g = min(len(v) for v in ga.values())
-            ga = {k: v[:g] for k, v in ga.items()}
-        log = RunLog(
-            path=path,
-            attrs=attrs,
-            epoch=epoch,
-            generation_genome=ga.get("generation/genome"),
-            generation_fitness=ga.get("generation/fitness"),
-            generation_epoch=ga.get("generation/epoch"),
-            population_genome=ga.get("population/genome"),
-            population_fitness=ga.get("population/fitness"),
-            best_genome=np.asarray(f["best/genome"][...]),
-            best_fitness=float(f["best/fitness"][()]),
-        )
-    log.status = read_status(path.parent) or _status_from_attrs(attrs)
+        try:
+            f = h5py.File(path, "r", swmr=True)
+        except OSError as exc2:
+            raise LogError(f"{path}: not a readable HDF5 file ({exc2})") from exc2
+    try:
+        with f:
+            log = _read(f, path)
+    except (OSError, RuntimeError, KeyError, ValueError) as exc:
+        raise LogError(f"{path}: damaged: {exc}") from exc
+    log.status = read_status(path.parent) or _status_from_attrs(log.attrs)
     config_file = path.parent / "config.ini"
-    log.config = parse_config(config_file.read_text() if config_file.exists() else attrs.get("config", ""))
+    log.config = parse_config(config_file.read_text() if config_file.exists() else log.attrs.get("config", ""))
+    return log
+
+
+def _read(f, path: Path) -> RunLog:
+    """The arrays and attributes of an open log file."""
+    attrs = {k: _attr(v) for k, v in f.attrs.items()}
+    if attrs.get("format_version") not in SUPPORTED_FORMATS:
+        raise LogError(f"{path}: format_version {attrs.get('format_version')!r} is not supported "
+                       f"(expected one of {SUPPORTED_FORMATS}); is this a gnas log?")
+    missing = [name for name in EPOCH_FIELDS if f"epoch/{name}" not in f]
+    if missing:
+        raise LogError(f"{path}: missing datasets " + ", ".join(f"/epoch/{m}" for m in missing))
+    # A live log may have grown one dataset before the next: read the rows all of them hold.
+    epoch = {name: np.asarray(f[f"epoch/{name}"][...]) for name in EPOCH_FIELDS}
+    rows = min(len(v) for v in epoch.values())
+    epoch = {k: v[:rows] for k, v in epoch.items()}
+    has_ga = "ga" in f
+    ga = {}
+    if has_ga:
+        names = ("generation/genome", "generation/fitness", "generation/epoch", "population/genome",
+                 "population/fitness")
+        ga = {n: np.asarray(f[f"ga/{n}"][...]) for n in names}
+        g = min(len(v) for v in ga.values())
+        ga = {k: v[:g] for k, v in ga.items()}
+    log = RunLog(
+        path=path,
+        attrs=attrs,
+        epoch=epoch,
+        generation_genome=ga.get("generation/genome"),
+        generation_fitness=ga.get("generation/fitness"),
+        generation_epoch=ga.get("generation/epoch"),
+        population_genome=ga.get("population/genome"),
+        population_fitness=ga.get("population/fitness"),
+        best_genome=np.asarray(f["best/genome"][...]),
+        best_fitness=float(f["best/fitness"][()]),
+    )
     return log
 
 
@@ -290,8 +321,6 @@ def load_runs(paths) -> list:
     """load() of each run (a run directory, its log.h5, or a directory holding runs), each given its
     unique name. A run given by name that cannot be read raises LogError; one found below a given
     directory is skipped with a warning (`gnas runs` lists it as unreadable)."""
-    import warnings
-
     logs = []
     for p in paths:
         found = find_runs(p)
@@ -301,8 +330,7 @@ def load_runs(paths) -> list:
             except LogError as exc:
                 if len(found) == 1 and Path(run) == Path(p):
                     raise
-                warnings.warn(f"skipped {run}: {exc}")
-                print(f"gnas-analysis: skipped {run}: {exc}")
+                print(f"gnas-analysis: skipped {run}: {exc}", file=sys.stderr)
     for log, name in zip(logs, unique_names([log.run_dir for log in logs])):
         log.name = name
     return logs

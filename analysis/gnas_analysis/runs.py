@@ -13,6 +13,7 @@ import time
 
 import numpy as np
 
+from . import logs
 from .logs import RunLog
 
 # Keys with their own column, or that say nothing about a run's result (as in `gnas runs`).
@@ -71,10 +72,7 @@ def differing_keys(configs) -> list:
 
 def genome_text(genome) -> str:
     genes = [int(g) for g in genome]
-    if not genes or len(genes) % 3:
-        return ""
-    n = len(genes) // 3
-    return " | ".join(" ".join(map(str, genes[i * n:(i + 1) * n])) for i in range(3))
+    return logs.genome_text(genes) if genes and len(genes) % 12 == 0 else ""
 
 
 def _max_finite(values) -> float:
@@ -105,6 +103,9 @@ def row(log: RunLog, now: float | None = None, stale_after_s: float | None = Non
     else:
         wall = float(np.sum(log.epoch["time_s"])) if log.n_epochs else float("nan")
     genome_set = log.command == "retrain" or math.isfinite(log.best_fitness)
+    config = dict(log.config)  # the number of ranks is not in config.ini but changes the run
+    if int(log.attrs.get("world_size", 0) or 0) > 0:
+        config["world_size"] = str(log.attrs["world_size"])
     return {
         "run": log.name or str(log.run_dir),
         "path": str(log.run_dir),
@@ -120,7 +121,7 @@ def row(log: RunLog, now: float | None = None, stale_after_s: float | None = Non
         "test_acc": float(test[-1]) if len(test) and np.isfinite(test[-1]) else float("nan"),
         "wall_s": wall,
         "best_genome": genome_text(log.best_genome) if genome_set else "",
-        "config": log.config,
+        "config": config,
     }
 
 

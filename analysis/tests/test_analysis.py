@@ -93,7 +93,8 @@ def test_dataframes_and_csv_round_trip(tmp_path):
     assert list(gen.columns) == ["generation", "epoch", "member", "fitness", "genome"]
     assert gen["generation"].iloc[-1] == 6 and gen["epoch"].iloc[-1] == 3  # 1-based
     row = gen.iloc[5]  # generation 2, member 1
-    assert row["genome"] == " ".join(map(str, log.generation_genome[1, 1]))
+    genes = [str(g) for g in log.generation_genome[1, 1]]
+    assert row["genome"] == " | ".join(" ".join(genes[c * 20:(c + 1) * 20]) for c in range(3))
     assert row["fitness"] == pytest.approx(float(log.generation_fitness[1, 1]))
     pop = log.population
     assert (pop.groupby("generation")["fitness"].apply(lambda s: s.is_monotonic_decreasing)).all()
@@ -188,6 +189,24 @@ def test_bad_inputs_are_clear_errors(tmp_path, capsys):
         load(tmp_path / "run")
     with pytest.raises(LogError, match="not INI text"):
         parse_config("[ga]\nthis line has no equals sign\n")
+    # Damaged metadata inside a valid HDF5 file: an error in a moment, not minutes of SWMR retries.
+    (tmp_path / "flipped").mkdir()
+    write_fixture(tmp_path / "flipped" / "log.h5", fmt=2)
+    data = bytearray((tmp_path / "flipped" / "log.h5").read_bytes())
+    for i in range(len(data) // 2 - 2000, len(data) // 2 + 2000):
+        data[i] ^= 0xFF
+    (tmp_path / "flipped" / "log.h5").write_bytes(bytes(data))
+    t0 = time.time()
+    with pytest.raises(LogError, match="damaged|not a readable"):
+        load(tmp_path / "flipped")
+    assert time.time() - t0 < 20
+    # A directory of runs given to load() says so; load_runs skips the damaged runs found below it.
+    (tmp_path / "good").mkdir()
+    write_fixture(tmp_path / "good" / "log.h5", fmt=2)
+    with pytest.raises(LogError, match="holds runs, not one: use gnas_analysis.load_runs"):
+        load(tmp_path)
+    assert [log.run_dir.name for log in load_runs([tmp_path])] == ["good"]
+    assert "skipped" in capsys.readouterr().err
     (tmp_path / "empty").mkdir()
     with pytest.raises(LogError, match="holds no gnas run"):
         load_runs([tmp_path / "empty"])

@@ -55,6 +55,7 @@ struct Row {
   double best_fitness = NAN, best_val = NAN, test_acc = NAN, wall_s = NAN;
   std::map<std::string, std::string> config;
   bool unreadable = false;
+  std::string unreadable_why;
 };
 
 double max_finite(const std::vector<double>& v) {
@@ -109,6 +110,7 @@ Row read_row(const fs::path& dir, double stale_after_min, std::int64_t now) {
   } catch (const std::exception& e) {
     GNAS_LOG(WARN) << e.what();
     r.unreadable = true;
+    r.unreadable_why = e.what();
   }
   std::optional<io::RunStatus> status;
   try {
@@ -116,6 +118,7 @@ Row read_row(const fs::path& dir, double stale_after_min, std::int64_t now) {
   } catch (const std::exception& e) {
     GNAS_LOG(WARN) << e.what();
     r.unreadable = true;
+    r.unreadable_why = e.what();
   }
   if (io::path_exists(d + "/config.ini"))
     r.config = io::parse_ini(io::read_file(d + "/config.ini"));
@@ -177,7 +180,12 @@ Row read_row(const fs::path& dir, double stale_after_min, std::int64_t now) {
     r.status = "unknown";
     r.reason = "no status recorded (a run written before gnas recorded its status)";
   }
-  if (r.unreadable) r.status = "unreadable";
+  if (r.unreadable) {
+    r.status = "unreadable";
+    r.reason = r.unreadable_why;
+  }
+  // The number of ranks is not in config.ini but changes the run (the data shards, the results).
+  if (log && log->world_size > 0) r.config["world_size"] = std::to_string(log->world_size);
   return r;
 }
 
@@ -224,13 +232,21 @@ std::vector<std::string> differing_keys(const std::vector<std::map<std::string, 
 
 int run_runs(const cli::RunsArgs& args) {
   std::vector<fs::path> dirs;
-  for (const auto& d : args.dirs) {
-    GNAS_CHECK_AS(ConfigError, fs::is_directory(d), "'", d, "' is not a directory");
+  for (const auto& arg : args.dirs) {
+    fs::path d(arg);
+    if (fs::is_regular_file(d) && d.filename() == "log.h5") d = d.parent_path().empty() ? "." : d.parent_path();
+    GNAS_CHECK_AS(ConfigError, fs::exists(d), "'", arg, "': no such file or directory");
+    GNAS_CHECK_AS(ConfigError, fs::is_directory(d), "'", arg, "' is not a run directory (nor a log.h5)");
     const std::size_t before = dirs.size();
     find_runs(d, 3, dirs);
     GNAS_CHECK_AS(ConfigError, dirs.size() > before, "'", d,
                   "' holds no gnas run (no log.h5, status.json or config.ini in it or in its subdirectories)");
   }
+  std::vector<fs::path> unique;  // a run listed twice (also through a parent directory) once
+  std::set<std::string> seen_dirs;
+  for (const auto& d : dirs)
+    if (seen_dirs.insert(fs::weakly_canonical(d).string()).second) unique.push_back(d);
+  dirs.swap(unique);
   const std::int64_t now = std::int64_t(std::time(nullptr));
   std::vector<Row> rows;
   for (const auto& d : dirs) rows.push_back(read_row(d, args.stale_after_min, now));

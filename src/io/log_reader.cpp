@@ -82,15 +82,22 @@ LogSummary read_log_summary(const std::string& path) {
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
   GNAS_CHECK_AS(IoError, path_exists(path), path, ": no such file");
   // An SWMR reader: works on a log that a running job appends to, and on one a killed writer left.
+  // A few metadata read attempts, not SWMR's default 100 with growing sleeps: a damaged file must
+  // fail in a moment (it took 11 minutes), while a checksum read mid-write still gets retried.
+  Closer fapl{H5Pcreate(H5P_FILE_ACCESS), H5Pclose};
+  H5Pset_metadata_read_attempts(fapl.id, 8);
   hid_t id = -1;
   for (int attempt = 0; attempt < 3 && id < 0; ++attempt) {  // a writer may hold it for a moment (its end)
     if (attempt) ::usleep(300000);
-    id = H5Fopen(path.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, H5P_DEFAULT);
-    if (id < 0) id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    id = H5Fopen(path.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, fapl.id);
+    if (id < 0) id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.id);
   }
   GNAS_CHECK_AS(IoError, id >= 0, path, ": not a readable HDF5 file");
   Closer file{id, H5Fclose};
   LogSummary s;
+  const htri_t versioned = H5Aexists(id, "format_version");
+  GNAS_CHECK_AS(IoError, versioned >= 0, path, ": damaged: its attributes cannot be read");
+  GNAS_CHECK_AS(IoError, versioned > 0, path, ": no format_version attribute: not a gnas log");
   s.format_version = number_attr<int>(id, "format_version", H5T_NATIVE_INT, 0);
   GNAS_CHECK_AS(IoError, s.format_version == 1 || s.format_version == kLogFormatVersion, path, ": format_version ",
                 s.format_version, " is not supported (1 or ", kLogFormatVersion, "); is this a gnas log?");
