@@ -14,6 +14,7 @@
 #include "gnas/cli/options.h"
 #include "gnas/core/error.h"
 #include "gnas/core/log.h"
+#include "gnas/core/progress.h"
 #include "gnas/io/files.h"
 #include "gnas/io/ini.h"
 #include "gnas/io/log_reader.h"
@@ -196,18 +197,7 @@ std::string fixed(double v, int digits) {
   return o.str();
 }
 
-std::string duration(double s) {
-  if (!std::isfinite(s)) return "";
-  const long t = long(std::llround(s));
-  std::ostringstream o;
-  if (t >= 3600)
-    o << t / 3600 << "h" << std::setw(2) << std::setfill('0') << (t % 3600) / 60 << "m";
-  else if (t >= 60)
-    o << t / 60 << "m" << std::setw(2) << std::setfill('0') << t % 60 << "s";
-  else
-    o << t << "s";
-  return o.str();
-}
+std::string duration(double s) { return std::isfinite(s) ? format_duration(s) : ""; }
 
 std::string csv_field(const std::string& s) {
   if (s.find_first_of(",\"\n") == std::string::npos) return s;

@@ -1,11 +1,25 @@
 #include "gnas/core/progress.h"
 
+#include <cmath>
 #include <cstdio>
 #include <iomanip>
+#include <sstream>
 
 #include "gnas/core/log.h"
 
 namespace gnas {
+
+std::string format_duration(double seconds) {
+  const long t = std::lround(seconds);
+  std::ostringstream o;
+  if (t >= 3600)
+    o << t / 3600 << "h" << std::setw(2) << std::setfill('0') << (t % 3600) / 60 << "m";
+  else if (t >= 60)
+    o << t / 60 << "m" << std::setw(2) << std::setfill('0') << t % 60 << "s";
+  else
+    o << t << "s";
+  return o.str();
+}
 
 Progress::Progress(bool enabled, int epoch, int epochs, int steps, int start_step)
     : enabled_(enabled),

@@ -27,16 +27,7 @@ std::string eta_text(const std::vector<double>& epoch_times, int left) {
   if (left <= 0 || epoch_times.empty()) return "";
   double mean = 0;
   for (double t : epoch_times) mean += t / double(epoch_times.size());
-  const long eta = std::lround(mean * left);
-  std::ostringstream out;
-  out << "  eta ";
-  if (eta >= 3600)
-    out << eta / 3600 << "h" << std::setw(2) << std::setfill('0') << (eta % 3600) / 60 << "m";
-  else if (eta >= 60)
-    out << eta / 60 << "m" << std::setw(2) << std::setfill('0') << eta % 60 << "s";
-  else
-    out << eta << "s";
-  return out.str();
+  return "  eta " + format_duration(mean * left);
 }
 
 }  // namespace

@@ -1,10 +1,11 @@
-// core: the seeded generator, and the failure policy (exit codes).
+// core: the seeded generator, the failure policy (exit codes), durations for people.
 #include <gtest/gtest.h>
 
 #include <new>
 #include <vector>
 
 #include "gnas/core/error.h"
+#include "gnas/core/progress.h"
 #include "gnas/core/rng.h"
 #include "gnas/distributed/options.h"
 
@@ -50,3 +51,13 @@ TEST(FailurePolicyTest, ExitCodeForEachKindOfError) {
 
 }  // namespace
 }  // namespace gnas
+
+TEST(FormatDurationTest, SecondsMinutesAndHours) {
+  EXPECT_EQ(gnas::format_duration(0.4), "0s");
+  EXPECT_EQ(gnas::format_duration(58.4), "58s");
+  EXPECT_EQ(gnas::format_duration(59.6), "1m00s");
+  EXPECT_EQ(gnas::format_duration(750), "12m30s");
+  EXPECT_EQ(gnas::format_duration(3599), "59m59s");
+  EXPECT_EQ(gnas::format_duration(3900), "1h05m");
+  EXPECT_EQ(gnas::format_duration(36 * 3600 + 60), "36h01m");
+}

@@ -8,6 +8,9 @@
 
 namespace gnas {
 
+/// A duration for people: "58s", "12m30s", "1h05m" (rounded to whole seconds).
+std::string format_duration(double seconds);
+
 class Progress {
  public:
   /// enabled: show progress at all (rank 0 and --no-progress not given).
