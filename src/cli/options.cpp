@@ -24,6 +24,7 @@ struct Strings {  // options converted and checked after parsing
   std::string backend = "auto";
   std::string schedule = "step";
   std::string bn_eval = "batch";
+  std::string precision = "fp32";
   std::int64_t seed = 1;  // parsed signed: "-1" must be an error, not 18446744073709551615
 };
 
@@ -58,7 +59,9 @@ po::options_description config_options(train::RunConfig& c, Strings& s, RunComma
       ("device", po::value(&s.device)->default_value(s.device),
        "auto | cpu | cuda | cuda:N (under MPI, auto picks cuda:<node-local rank>)")
       ("dist.backend", po::value(&s.backend)->default_value(s.backend),
-       "auto (MPI when launched by mpirun/srun) | serial | mpi")
+       "what carries the gradients: auto (NCCL on CUDA in a build with NCCL under mpirun/srun, else MPI "
+       "there, else nothing) | serial | mpi | nccl (the CUDA build; a CUDA device). Control messages always go "
+       "over MPI under mpirun/srun")
       ("log.all_ranks", po::value(&c.dist.log_all_ranks)->default_value(c.dist.log_all_ranks, "false"),
        "INFO lines from every rank (default: rank 0 only)")
       ("dist.timeout", po::value(&c.dist.timeout)->default_value(c.dist.timeout, "0"),
@@ -100,7 +103,12 @@ po::options_description config_options(train::RunConfig& c, Strings& s, RunComma
       ("train.weight_decay", po::value(&c.train.weight_decay)->default_value(c.train.weight_decay, "0.0001"),
        "weight decay. Paper: 1e-4")
       ("train.schedule", po::value(&s.schedule)->default_value(s.schedule),
-       "step (lr/10 at 50% and 75% of the epochs; paper) | cosine");
+       "step (lr/10 at 50% and 75% of the epochs; paper) | cosine")
+      ("train.precision", po::value(&s.precision)->default_value(s.precision),
+       "compute precision of training and evaluation: fp32 | bf16 (autocast; the CPU too) | fp16 (autocast with "
+       "loss scaling; CUDA only). Parameters stay float32")
+      ("train.channels_last", po::value(&c.train.channels_last)->default_value(c.train.channels_last, "false"),
+       "channels-last (NHWC) memory format for convolutions (faster with tensor cores)");
 
   po::options_description ga("Genetic algorithm [ga]");
   if (command == RunCommand::kSearch)
@@ -317,7 +325,11 @@ ParsedRun parse_run_command(RunCommand command, const std::vector<std::string>& 
         "untimed warm-up steps")(
         "bench.genome", po::value(&r.extras.bench_genome),
         "time the fixed (retrain) network of this genome, with drop-path --net.drop_path_keep, instead of "
-        "the supernet with per-step genome switching");
+        "the supernet with per-step genome switching")(
+        "profile", po::bool_switch(&r.extras.bench_profile),
+        "also the share of the training step's time in data and augmentation, genome sampling, forward and "
+        "backward, gradient sync and the optimizer, and the seconds of one GA round (waits for the device at "
+        "every phase, so the throughput figures of a profiled run are lower)");
   cmd.add_options()("no-progress", "no step progress indicator even on a terminal");
   if (command != RunCommand::kBench)
     cmd.add_options()("debug.stop_after_steps", po::value(&c.debug.stop_after_steps)->default_value(0),
@@ -402,6 +414,8 @@ ParsedRun parse_run_command(RunCommand command, const std::vector<std::string>& 
   GNAS_CHECK_AS(ConfigError, s.schedule == "step" || s.schedule == "cosine", "--train.schedule must be step or cosine, got ",
                 s.schedule);
   c.train.schedule = s.schedule == "step" ? train::Schedule::kStep : train::Schedule::kCosine;
+  GNAS_CHECK_AS(ConfigError, train::parse_precision(s.precision, c.train.precision),
+                "--train.precision must be fp32, bf16 or fp16, got ", s.precision);
   GNAS_CHECK_AS(ConfigError, s.bn_eval == "batch" || s.bn_eval == "running", "--ga.bn_eval must be batch or running, got ",
                 s.bn_eval);
   c.search.bn_eval = s.bn_eval == "batch" ? ga::BnEval::kBatch : ga::BnEval::kRunning;

@@ -13,52 +13,6 @@ std::pair<int64_t, int64_t> shard_range(int64_t n, int rank, int size) {
   return {begin, begin + base + (rank < extra ? 1 : 0)};
 }
 
-GradSync::GradSync(Communicator& comm, int64_t bucket_bytes)
-    : comm_(comm), bucket_elems_(std::max<int64_t>(1, bucket_bytes / 4)) {}
-
-void GradSync::average(const std::vector<torch::Tensor>& params, double local_fraction, float& flag) {
-  collectives_ = 0;
-  if (comm_.size() == 1 && local_fraction == 1.0) return;  // nothing to average
-  GNAS_CHECK(!params.empty(), "GradSync: no parameters");
-  const auto& opts = params.front().grad().options();
-  if (!buffer_.defined() || buffer_.device() != opts.device() || buffer_.scalar_type() != opts.dtype())
-    buffer_ = torch::empty({bucket_elems_ + 1}, opts);  // the gradients' dtype (float32; float64 in tests)
-  std::size_t i = 0;
-  bool first = true;
-  while (i < params.size() || first) {
-    // Pack params [i, j) into the buffer; the first bucket carries the flag in its last slot.
-    int64_t used = 0;
-    std::size_t j = i;
-    std::vector<std::pair<std::size_t, int64_t>> placed;  // (param index, offset)
-    while (j < params.size()) {
-      const auto& g = params[j].grad();
-      GNAS_CHECK(g.defined(), "GradSync: parameter ", j, " has no gradient");
-      const int64_t n = g.numel();
-      if (used > 0 && used + n > bucket_elems_) break;
-      if (n > bucket_elems_) {  // a single tensor larger than a bucket gets a buffer of its own
-        buffer_ = torch::empty({n + 1}, opts);
-        bucket_elems_ = n;
-      }
-      buffer_.narrow(0, used, n).copy_(g.reshape({-1}));
-      placed.emplace_back(j, used);
-      used += n;
-      ++j;
-    }
-    auto bucket = buffer_.narrow(0, 0, used + (first ? 1 : 0));
-    bucket.narrow(0, 0, used).mul_(local_fraction);
-    if (first) bucket[used].fill_(flag);
-    comm_.allreduce_sum_(bucket);
-    ++collectives_;
-    if (first) flag = bucket[used].item<float>();
-    for (const auto& [k, off] : placed) {
-      auto g = params[k].grad();
-      g.copy_(buffer_.narrow(0, off, g.numel()).view_as(g));
-    }
-    i = j;
-    first = false;
-  }
-}
-
 void broadcast_bytes(Communicator& comm, std::vector<uint8_t>& bytes, int root) {
   if (comm.size() == 1) return;
   auto t = torch::from_blob(bytes.data(), {static_cast<int64_t>(bytes.size())}, torch::kUInt8);

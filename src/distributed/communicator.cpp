@@ -27,14 +27,17 @@ class SerialCommunicator final : public Communicator {
 
 bool built_with_mpi() { return GNAS_WITH_MPI != 0; }
 
+bool built_with_nccl() { return GNAS_WITH_NCCL != 0; }
+
 std::unique_ptr<Communicator> make_communicator(Backend backend, bool launched_under_mpi) {
-  if (backend == Backend::kSerial || (backend == Backend::kAuto && !launched_under_mpi))
-    return std::make_unique<SerialCommunicator>();
+  BackendContext context;
+  context.launched_under_mpi = launched_under_mpi;
+  context.built_with_mpi = built_with_mpi();
+  if (resolve_control(backend, context) == Backend::kSerial) return std::make_unique<SerialCommunicator>();
 #if GNAS_WITH_MPI
   return make_mpi_communicator();
 #else
-  if (backend == Backend::kMpi) throw ConfigError("--dist.backend mpi: this gnas was built without MPI (GNAS_WITH_MPI=OFF)");
-  return std::make_unique<SerialCommunicator>();
+  return std::make_unique<SerialCommunicator>();  // unreachable: resolve_control refuses MPI here
 #endif
 }
 

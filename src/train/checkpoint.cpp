@@ -18,7 +18,9 @@
 namespace gnas::train {
 namespace {
 
-constexpr int64_t kCheckpointFormat = 2;  // 2: sealed (checksum), carries the log's rows
+// 2: sealed (checksum), carries the log's rows; 3: also the CUDA generator of the run's device and
+// the fp16 loss scaler, when the run has them (format 2 files still load).
+constexpr int64_t kCheckpointFormat = 3;
 constexpr char kSealMagic[8] = {'G', 'N', 'A', 'S', 'S', 'U', 'M', '1'};
 constexpr std::size_t kTrailer = 24;
 
@@ -205,8 +207,11 @@ void read_into(const std::string& path, nn::Network& net, torch::optim::SGD& sgd
   open_sealed_archive(path, a);
   torch::Tensor format, scalars, doubles, pop, fit, gen, ga_rng, data_rng, data_start, torch_rng;
   a.read("format", format);
-  GNAS_CHECK_AS(IoError, format.item<int64_t>() == kCheckpointFormat, path, ": unsupported checkpoint format ",
-                format.item<int64_t>());
+  GNAS_CHECK_AS(IoError, format.numel() == 1 && (format.item<int64_t>() == 2 || format.item<int64_t>() == 3), path,
+                ": unsupported checkpoint format ", format.numel() == 1 ? format.item<int64_t>() : -1);
+  torch::Tensor cuda_rng, scaler;  // format 3, when the run has them
+  a.try_read("cuda_rng", cuda_rng);
+  a.try_read("scaler_state", scaler);
   a.read("scalars", scalars);
   a.read("doubles", doubles);
   a.read("population", pop);
@@ -243,6 +248,13 @@ void read_into(const std::string& path, nn::Network& net, torch::optim::SGD& sgd
   s.log = std::move(log);
   at::Generator cpu_generator = at::detail::getDefaultCPUGenerator();  // a handle to the shared generator
   cpu_generator.set_state(torch_rng);
+  // Drop-path and dropout draw on the tensors' device: its generator continues where it stopped.
+  const auto device = net->parameters().front().device();
+  if (cuda_rng.defined() && cuda_rng.numel() > 0 && device.is_cuda()) {
+    at::Generator cuda_generator = at::globalContext().defaultGenerator(device);
+    cuda_generator.set_state(cuda_rng);
+  }
+  s.scaler_state = scaler.defined() && scaler.numel() > 0 ? scaler : torch::Tensor();
 }
 
 }  // namespace
@@ -269,6 +281,9 @@ void save_checkpoint(const std::string& dir, nn::Network& net, torch::optim::SGD
   a.write("data_rng", rng_tensor(s.data_rng));
   a.write("data_rng_epoch_start", rng_tensor(s.data_rng_epoch_start));
   a.write("torch_rng", at::detail::getDefaultCPUGenerator().get_state());
+  const auto device = net->parameters().front().device();
+  if (device.is_cuda()) a.write("cuda_rng", at::globalContext().defaultGenerator(device).get_state());
+  if (s.scaler_state.defined()) a.write("scaler_state", s.scaler_state);
   net->save(model);
   sgd.save(optim);
   a.write("model", model);
@@ -288,13 +303,14 @@ void save_checkpoint(const std::string& dir, nn::Network& net, torch::optim::SGD
 
 /// A retrained model file (sealed: see seal_archive): the network's shape, genome and dataset next
 /// to its weights, so that `evaluate` can rebuild it without the config and check the data.
-void save_model(const std::string& path, nn::Network& net, const std::string& dataset) {
+void save_model(const std::string& path, nn::Network& net, const std::string& dataset, Precision precision) {
   torch::serialize::OutputArchive archive, weights;
   const auto& o = net->options();
   archive.write("gnas_format", torch::tensor({int64_t{2}}));
   archive.write("gnas_shape", torch::tensor({o.channels, o.cells, int64_t(o.n_blocks), o.num_classes}));
   // How the genome is built: without it (files of gnas before net.compat) a model is paper/per-slot.
   archive.write("gnas_net", torch::tensor({int64_t(o.compat), int64_t(o.share_slots)}));
+  archive.write("gnas_precision", string_tensor(precision_name(precision)));
   std::vector<int64_t> genes(net->genome().begin(), net->genome().end());
   archive.write("gnas_genome", torch::tensor(genes));
   archive.write("gnas_dataset", torch::from_blob(const_cast<char*>(dataset.data()), {int64_t(dataset.size())},
@@ -334,6 +350,11 @@ LoadedModel load_model(const std::string& path_or_dir, const torch::Device& devi
     o.compat = static_cast<NetCompat>(net_flags[0].item<int64_t>());
     o.share_slots = net_flags[1].item<int64_t>() != 0;
   }
+  Precision precision = Precision::kFp32;
+  torch::Tensor precision_text;
+  if (archive.try_read("gnas_precision", precision_text))
+    GNAS_CHECK_AS(IoError, parse_precision(string_from(precision_text), precision), "--model '", path,
+                  "': unknown precision '", string_from(precision_text), "' in its header");
   o.channels = shape[0].item<int64_t>();
   o.cells = shape[1].item<int64_t>();
   o.n_blocks = static_cast<int>(shape[2].item<int64_t>());
@@ -350,6 +371,7 @@ LoadedModel load_model(const std::string& path_or_dir, const torch::Device& devi
   }
   o.fixed = g;
   LoadedModel m;
+  m.precision = precision;
   try {
     m.net = nn::Network(o);
     load_weights_checked(m.net, weights, "--model '" + path + "'");

@@ -1,17 +1,46 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <ctime>
 #include <map>
 #include <sstream>
 
+#include "gnas/config.h"
 #include "gnas/core/error.h"
 #include "gnas/data/augment.h"
 #include "gnas/distributed/collectives.h"
 #include "gnas/io/ini.h"
 #include "gnas/train/common.h"
+#include "gnas/train/host_reads.h"
 
 namespace gnas::train {
+
+namespace {
+/// Why no CUDA device can be used, and what to do: the build has no CUDA, or the driver sees none.
+std::string no_cuda_reason() {
+  if (!GNAS_WITH_CUDA)
+    return "this gnas is built against a CPU-only libtorch; build the CUDA variant with scripts/bootstrap --cuda "
+           "&& scripts/build --cuda (binary build-cuda/gnas)";
+  const char* visible = std::getenv("CUDA_VISIBLE_DEVICES");
+  return detail::concat("this gnas has CUDA, but the CUDA driver sees no device (CUDA_VISIBLE_DEVICES=",
+                        visible ? "'" + std::string(visible) + "'" : std::string("unset"),
+                        "); check nvidia-smi on this node and the job's GPU request");
+}
+
+/// The environment's sign that GPUs were allocated to this process, or "" when there is none.
+std::string allocated_gpus_sign() {
+  for (const char* v : {"CUDA_VISIBLE_DEVICES", "SLURM_JOB_GPUS", "SLURM_STEP_GPUS", "SLURM_GPUS", "SLURM_GPUS_ON_NODE",
+                        "SLURM_GPUS_PER_TASK", "SLURM_GPUS_PER_NODE"}) {
+    const char* value = std::getenv(v);
+    if (!value || !*value) continue;
+    const std::string s = value;
+    if (s == "-1" || s == "0" || s == "NoDevFiles") continue;  // "no GPU" spellings
+    return detail::concat(v, "=", s);
+  }
+  return "";
+}
+}  // namespace
 
 torch::Device select_device(const DeviceSpec& spec, int local_rank) {
   const bool cuda = torch::cuda::is_available();
@@ -19,12 +48,20 @@ torch::Device select_device(const DeviceSpec& spec, int local_rank) {
     return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(local_rank % torch::cuda::device_count()));
   };
   switch (spec.kind) {
-    case DeviceSpec::Kind::kAuto: return cuda ? local_gpu() : torch::Device(torch::kCPU);
+    case DeviceSpec::Kind::kAuto: {
+      if (cuda) return local_gpu();
+      // GPUs were allocated (by Slurm, or CUDA_VISIBLE_DEVICES) but none can be used: running on the
+      // CPU instead would burn the allocation for hours at a fraction of the speed. Refuse.
+      const std::string sign = allocated_gpus_sign();
+      GNAS_CHECK_AS(ConfigError, sign.empty(), "--device auto: GPUs were allocated to this job (", sign,
+                    ") but none can be used: ", no_cuda_reason(), ". To run on the CPU anyway, give --device cpu");
+      return torch::Device(torch::kCPU);
+    }
     case DeviceSpec::Kind::kCpu: return torch::Device(torch::kCPU);
     case DeviceSpec::Kind::kCuda: break;
   }
-  GNAS_CHECK_AS(ConfigError, cuda, "--device cuda", spec.index >= 0 ? ":" + std::to_string(spec.index) : "",
-                ": no CUDA device is available to this libtorch build; use --device cpu");
+  GNAS_CHECK_AS(ConfigError, cuda, "--device cuda", spec.index >= 0 ? ":" + std::to_string(spec.index) : "", ": ",
+                no_cuda_reason(), "; or use --device cpu");
   if (spec.index < 0) return local_gpu();
   GNAS_CHECK_AS(ConfigError, spec.index < static_cast<int>(torch::cuda::device_count()), "--device cuda:", spec.index,
                 ": this machine has ", torch::cuda::device_count(), " CUDA device(s)");
@@ -51,8 +88,9 @@ const std::vector<std::string> kStructuralKeys = {
 std::string check_resume_config(const std::string& stored, const std::string& now,
                                 const std::vector<std::string>& structural) {
   // Keys added after runs were written: an old config.ini lacks them, and its run had this value.
-  static const std::map<std::string, std::string> kValueBeforeTheKey = {{"net.compat", "paper"},
-                                                                       {"net.share_slots", "false"}};
+  static const std::map<std::string, std::string> kValueBeforeTheKey = {
+      {"net.compat", "paper"}, {"net.share_slots", "false"}, {"train.precision", "fp32"},
+      {"train.channels_last", "false"}};
   std::ostringstream refused, accepted, own_values;
   for (auto c : io::diff_ini(stored, now)) {
     const auto legacy = kValueBeforeTheKey.find(c.key);
@@ -165,8 +203,8 @@ int64_t count_correct(nn::Network& net, const torch::Tensor& images_u8, const to
       top5 += std::get<1>(logits.topk(std::min<int64_t>(5, logits.size(1)), 1)).eq(y.unsqueeze(1)).any(1).sum();
   }
   net->train(was_training);
-  if (correct5) *correct5 = top5.item<int64_t>();
-  return correct.item<int64_t>();
+  if (correct5) *correct5 = read_on_host<int64_t>(top5);
+  return read_on_host<int64_t>(correct);
 }
 
 double evaluate_accuracy(nn::Network& net, const torch::Tensor& images_u8, const torch::Tensor& labels,

@@ -13,7 +13,9 @@
 #include "gnas/core/log.h"
 #include "gnas/core/signals.h"
 #include "gnas/train/common.h"
+#include "gnas/train/host_reads.h"
 #include "gnas/train/run_setup.h"
+#include "gnas/train/step.h"
 
 namespace gnas::train {
 namespace {
@@ -73,15 +75,22 @@ int run_epochs(EpochLoop& loop) {
   const auto [shard_begin, shard_end] = distributed::shard_range(batch, rank, world);
   const double local_fraction = double(shard_end - shard_begin) / double(batch);
   const auto device = loop.train.images.device();
-  const auto dtype = net->parameters().front().scalar_type();  // batches follow the network (tests run float64)
+  const auto param_dtype = net->parameters().front().scalar_type();  // float32 (float64 in tests)
   const auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(device);
   const auto i64 = torch::TensorOptions().dtype(torch::kInt64).device(device);
-  distributed::GradSync grad_sync(comm);
+  std::unique_ptr<distributed::DataChannel> own_channel;
+  if (!loop.channel) own_channel = distributed::make_data_channel(distributed::Backend::kMpi, comm, device);
+  TrainStep step(cfg.train, loop.sgd, loop.channel ? *loop.channel : *own_channel, device, local_fraction);
+  step.set_scaler_state(st.scaler_state);
   // Drop-path and dropout masks are drawn for the whole global batch on every rank and each rank
   // keeps its shard's rows: a sample gets the same mask whatever the number of ranks.
   net->set_batch_shard(batch, shard_begin);
   int steps_this_process = 0;
   std::vector<double> epoch_times;  // this process's epoch durations, for the ETA
+  // The stop flags ride over the control channel on the host each step (a signal, a diverged
+  // loss seen at a progress read): every rank stops after the same step. No device value is read.
+  auto control = torch::zeros({2}, torch::kFloat32);
+  bool diverged = false;
 
   for (; st.epoch < cfg.train.epochs; ++st.epoch) {
     const int epoch = st.epoch;
@@ -111,30 +120,35 @@ int run_epochs(EpochLoop& loop) {
       const std::vector<int64_t> idx(perm.begin() + int64_t(st.step) * batch, perm.begin() + int64_t(st.step + 1) * batch);
       auto [x, y] = make_batch_shard(loop.train, idx, shard_begin, shard_end, cfg.data.augment, cfg.data.cutout,
                                      st.data_rng);
-      auto logits = net->forward(x.to(dtype));
-      auto loss = torch::cross_entropy_loss(logits, y);
-      loss.backward();
-      const auto params = loop.parameters();
-      float stop = stop_requested() ? 1.f : 0.f;  // summed over ranks with the gradients
-      grad_sync.average(params, local_fraction, stop);
-      loop.sgd.step();
-      clear_grads(params);
-      loss_sum += loss.detach().to(torch::kFloat64) * static_cast<double>(shard_end - shard_begin);
-      correct += logits.detach().argmax(1).eq(y).sum();
+      const auto out = step.run(net, step.input(x, param_dtype), y, loop.parameters());
+      loss_sum += out.loss * static_cast<double>(shard_end - shard_begin);
+      correct += out.correct;
       if (progress.due(st.step)) {  // this process's own steps (the carried totals are every rank's)
         const double seen = double(st.step + 1 - start_step) * double(shard_end - shard_begin);
-        progress.draw(st.step, (loss_sum.item<double>() - carried_loss) / seen,
-                      100.0 * double(correct.item<int64_t>() - carried_correct) / seen, double(batch));
+        const double loss_now = (read_on_host<double>(loss_sum) - carried_loss) / seen;
+        diverged = diverged || !std::isfinite(loss_now);
+        progress.draw(st.step, loss_now, 100.0 * double(read_on_host<int64_t>(correct) - carried_correct) / seen,
+                      double(batch));
       }
-      if (stop > 0) {
+      control[0] = stop_requested() ? 1.f : 0.f;
+      control[1] = diverged ? 1.f : 0.f;
+      if (world > 1) comm.allreduce_sum_(control);  // a CPU tensor: the control channel, on the host
+      if (control[1].item<float>() > 0) {
+        progress.clear();
+        throw TrainingError(detail::concat("epoch ", epoch + 1, " step ", st.step + 1, ": the training loss is not "
+                                           "finite; lower --train.lr. What earlier epochs wrote (log, genomes, models, "
+                                           "checkpoint) is kept in ", cfg.out));
+      }
+      if (control[0].item<float>() > 0) {
         // Every rank saw the same sum: all stop after this same step, with every generator
         // (GA, data, torch) exactly where an uninterrupted run would continue from.
         ++st.step;
         auto totals = torch::stack({loss_sum, correct.to(torch::kFloat64)});
         comm.allreduce_sum_(totals);
-        st.loss_sum = totals[0].item<double>();
-        st.correct = static_cast<int64_t>(totals[1].item<double>());
+        st.loss_sum = read_on_host<double>(totals[0]);
+        st.correct = static_cast<int64_t>(read_on_host<double>(totals[1]));
         st.epoch_seconds += seconds_since(t0);
+        st.scaler_state = step.scaler_state();
         progress.clear();
         GNAS_CHECK_AS(TrainingError, std::isfinite(st.loss_sum), "stopping on a signal with a non-finite loss: no "
                       "checkpoint written; the previous one is kept");
@@ -155,8 +169,8 @@ int run_epochs(EpochLoop& loop) {
     auto totals = torch::stack({loss_sum, correct.to(torch::kFloat64)});
     comm.allreduce_sum_(totals);
     const double seen = double(steps) * double(batch);
-    const double train_loss = totals[0].item<double>() / seen;
-    const double train_acc = 100.0 * totals[1].item<double>() / seen;
+    const double train_loss = read_on_host<double>(totals[0]) / seen;
+    const double train_acc = 100.0 * read_on_host<double>(totals[1]) / seen;
     GNAS_CHECK_AS(TrainingError, std::isfinite(train_loss), "epoch ", epoch + 1,
                   ": the training loss is not finite (", train_loss, "); lower --train.lr. What earlier epochs wrote "
                   "(log, genomes, models, checkpoint) is kept in ", cfg.out);
@@ -185,6 +199,7 @@ int run_epochs(EpochLoop& loop) {
     if (!loop.ckpt_dir.empty()) {
       RunState next = st;  // the checkpoint describes the start of the next epoch
       next.epoch = epoch + 1;
+      next.scaler_state = step.scaler_state();
       if (loop.log) next.log = loop.log->content();
       save_checkpoint(loop.ckpt_dir, net, loop.sgd, next);
     }

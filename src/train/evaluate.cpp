@@ -7,7 +7,9 @@
 #include "gnas/core/error.h"
 #include "gnas/train/checkpoint.h"
 #include "gnas/train/commands.h"
+#include "gnas/core/log.h"
 #include "gnas/train/common.h"
+#include "gnas/train/step.h"
 
 namespace gnas::train {
 
@@ -25,10 +27,18 @@ int run_evaluate(const EvaluateRequest& a) {
                 " is ", ds.name, "; give the data it was trained on");
   ds.to(device);
   net->set_bn_batch_stats_in_eval(false);
+  // The model is evaluated in the precision it was trained in; fp16 needs a CUDA device.
+  Precision precision = model.precision;
+  if (precision == Precision::kFp16 && !device.is_cuda()) {
+    GNAS_LOG(WARN) << "--model '" << a.model << "' was trained in fp16, which needs a CUDA device; evaluating it in "
+                   << "fp32 on " << device.str();
+    precision = Precision::kFp32;
+  }
+  const auto autocast = eval_autocast(precision, device);
   double top5 = 0;
   const double top1 = evaluate_accuracy(net, ds.test.images, ds.test.labels, a.batch, &top5);
   std::cout << std::fixed << std::setprecision(2) << "test top-1 " << top1 << "%  top-5 " << top5 << "%  ("
-            << ds.test.size() << " images of " << ds.name << ")\n";
+            << ds.test.size() << " images of " << ds.name << ", " << precision_name(precision) << ")\n";
   return kExitOk;
 }
 

@@ -14,6 +14,7 @@
 #include "gnas/train/common.h"
 #include "gnas/train/epoch_loop.h"
 #include "gnas/train/run_setup.h"
+#include "gnas/train/step.h"
 
 namespace gnas::train {
 namespace {
@@ -40,7 +41,7 @@ struct Retrain : CommandRun {
     GNAS_CHECK_AS(ConfigError, cfg.train.batch >= comm.size(), "--train.batch ", cfg.train.batch,
                   " is smaller than the number of ranks (", comm.size(), ")");
     if (root) check_run_dir(cfg);
-    device = select_device(cfg.device, comm.local_rank());
+    choose_device();
     torch::manual_seed(cfg.seed);
     data::DataOptions data_opt = cfg.data;
     data_opt.val_size = 0;  // the final training stage trains on every training image
@@ -72,13 +73,15 @@ struct Retrain : CommandRun {
   /// End of epoch: the test accuracy, split among the ranks; rank 0 saves the models.
   EpochEnd test(Progress& progress) {
     progress.stage("evaluating on the test split");
+    const auto autocast = eval_autocast(cfg.train.precision, device);
     int64_t hits = count_correct(net, ds.test.images, ds.test.labels, cfg.data.eval_batch, comm.rank(), comm.size());
     auto total = torch::tensor({hits}, torch::kInt64);
     comm.allreduce_sum_(total);
     const double test_acc = 100.0 * total.item<int64_t>() / std::max<int64_t>(1, ds.test.size());
     if (root) {
-      save_model(cfg.out + "/model_last.pt", net, ds.name);
-      if (test_acc > st.best_metric) save_model(cfg.out + "/model_best_test.pt", net, ds.name);  // optimistic
+      save_model(cfg.out + "/model_last.pt", net, ds.name, cfg.train.precision);
+      if (test_acc > st.best_metric)  // optimistic
+        save_model(cfg.out + "/model_best_test.pt", net, ds.name, cfg.train.precision);
     }
     st.best_metric = std::max(st.best_metric, test_acc);
     EpochEnd end;
@@ -108,14 +111,19 @@ int run_retrain(const RunConfig& cfg, const std::string& genome_arg, distributed
   apply_threads(cfg.threads > 0 ? cfg.threads : (comm.size() > 1 ? 1 : 0));
   Retrain r(cfg, comm);
   collective_setup(comm, [&] { r.set_up(genome_arg); }, [&] { r.write_run(); });
+  r.open_channel();
   replicate_from_root(comm, r.net);  // identical replicas
   if (r.root) log_start(cfg, r.st, r.run);
   GNAS_LOG(INFO) << "gnas retrain: " << r.ds.name << " (" << r.ds.train.size() << " train / " << r.ds.test.size()
                  << " test images) on " << r.device
-                 << (comm.size() > 1 ? " x " + std::to_string(comm.size()) + " ranks" : "") << ", fixed network C="
+                 << (comm.size() > 1 ? " x " + std::to_string(comm.size()) + " ranks (gradients over " +
+                                           r.channel->name() + ")" : "")
+                 << ", " << precision_name(cfg.train.precision) << (cfg.train.channels_last ? " channels-last" : "")
+                 << ", fixed network C="
                  << cfg.net.channels << " N_cell=" << cfg.net.cells << " net.compat=" << compat_name(cfg.net.compat)
                  << " (" << r.n_params << " parameters), genome " << search::to_text(r.space, r.genome);
   EpochLoop loop{cfg, comm, r.net, *r.sgd, r.ds.train, r.st, r.run.log.get(), "retrain", cfg.out + "/checkpoints"};
+  loop.channel = r.channel.get();
   loop.on_epoch_start = [&](int epoch) {
     r.net->set_drop_path_keep(epoch >= cfg.net.drop_path_from ? cfg.net.drop_path_keep : 1.0);
   };

@@ -14,12 +14,29 @@
 #include "gnas/search/genome.h"
 #include "gnas/train/commands.h"
 #include "gnas/train/common.h"
+#include "gnas/train/step.h"
 
 namespace gnas::train {
+
+void CommandRun::choose_device() {
+  device = select_device(cfg.device, comm.local_rank());
+  check_precision(cfg.train.precision, device);
+  distributed::BackendContext context;
+  context.launched_under_mpi = comm.backend_name() == "mpi";
+  context.device_is_cuda = device.is_cuda();
+  context.built_with_mpi = distributed::built_with_mpi();
+  context.built_with_nccl = distributed::built_with_nccl();
+  backend = distributed::resolve_backend(cfg.dist.backend, context);
+}
+
+void CommandRun::open_channel() {
+  channel = distributed::make_data_channel(backend.gradients, comm, device, cfg.dist.timeout);
+}
 
 void CommandRun::build_network(nn::NetworkOptions options) {
   net = nn::Network(std::move(options));
   net->to(device);
+  if (cfg.train.channels_last) to_channels_last(net);
   sgd = make_sgd(net->parameters(), cfg.train);
   for (const auto& p : net->parameters()) n_params += p.numel();
 }

@@ -18,6 +18,7 @@
 #include "gnas/train/common.h"
 #include "gnas/train/epoch_loop.h"
 #include "gnas/train/run_setup.h"
+#include "gnas/train/step.h"
 
 namespace gnas::train {
 namespace {
@@ -87,7 +88,7 @@ struct Search : CommandRun {
     GNAS_CHECK_AS(ConfigError, cfg.train.batch >= comm.size(), "--train.batch ", cfg.train.batch,
                   " is smaller than the number of ranks (", comm.size(), ")");
     if (root) check_run_dir(cfg);
-    device = select_device(cfg.device, comm.local_rank());
+    choose_device();
     torch::manual_seed(cfg.seed);
     ds = data::load_dataset(cfg.data, /*need_test=*/false);
     GNAS_CHECK_AS(ConfigError, cfg.search.n_v <= ds.val.size(), "--ga.n_v ", cfg.search.n_v,
@@ -141,6 +142,7 @@ struct Search : CommandRun {
   /// Then the best member on the whole validation split, and rank 0's genome files.
   EpochEnd ga_rounds(const ga::GeneSpace& genes, int epoch, Progress& progress) {
     const auto& ga_opt = cfg.search.ga;
+    const auto autocast = eval_autocast(cfg.train.precision, device);
     int n_new = 0;  // members inserted into the population, summed over this epoch's generations
     for (int round = 0; round < cfg.search.generations_per_epoch; ++round) {
       progress.stage(detail::concat("evaluating generation ", round + 1, "/", cfg.search.generations_per_epoch, " (",
@@ -245,16 +247,21 @@ int run_search(const RunConfig& cfg, distributed::Communicator& comm) {
     open_log(cfg, attrs, s.space.length(), cfg.search.ga.generation, cfg.search.ga.population, true, comm.size(), s.device, s.st,
              s.run);
   });
+  s.open_channel();
   replicate_from_root(comm, s.net);  // identical replicas
   const ga::GeneSpace genes(s.space);  // built once: the GA operators run on it every step
   if (s.root) log_start(cfg, s.st, s.run);
   GNAS_LOG(INFO) << "gnas search: " << s.ds.name << " (" << s.ds.train.size() << " train / " << s.ds.val.size()
                  << " val images, " << s.ds.num_classes << " classes) on " << s.device
-                 << (comm.size() > 1 ? " x " + std::to_string(comm.size()) + " ranks" : "") << ", supernet C="
+                 << (comm.size() > 1 ? " x " + std::to_string(comm.size()) + " ranks (gradients over " +
+                                           s.channel->name() + ")" : "")
+                 << ", " << precision_name(cfg.train.precision) << (cfg.train.channels_last ? " channels-last" : "")
+                 << ", supernet C="
                  << cfg.net.channels << " N_cell=" << cfg.net.cells << " net.compat=" << compat_name(cfg.net.compat)
                  << " (" << s.n_params << " parameters), " << cfg.train.epochs << " epochs x "
                  << s.ds.train.size() / cfg.train.batch << " steps of " << cfg.train.batch << " -> " << cfg.out;
   EpochLoop loop{cfg, comm, s.net, *s.sgd, s.ds.train, s.st, s.run.log.get(), "search", cfg.out + "/checkpoints"};
+  loop.channel = s.channel.get();
   loop.before_step = [&](int epoch, int step) { s.choose_genome(genes, epoch, step); };
   loop.parameters = [&] { return s.net->active_parameters(); };
   loop.on_epoch_end = [&](int epoch, Progress& progress) { return s.ga_rounds(genes, epoch, progress); };

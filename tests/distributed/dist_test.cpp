@@ -8,6 +8,7 @@
 #include "gnas/core/error.h"
 #include "gnas/distributed/collectives.h"
 #include "gnas/distributed/communicator.h"
+#include "gnas/distributed/grad_reducer.h"
 #include "gnas/ga/operators.h"
 #include "gnas/data/augment.h"
 #include "gnas/data/dataset.h"
@@ -67,7 +68,7 @@ nn::Network make_net() {
   return net;
 }
 
-TEST(GradSyncTest, DataParallelStepsEqualOneRankSteps) {
+TEST(GradReducerTest, DataParallelStepsEqualOneRankSteps) {
   // k SGD steps on all ranks with a global batch B split among them must give the same parameters
   // as k steps of one process on the whole batch. B = 7 does not divide evenly among 2 or 3 ranks.
   const int64_t global_batch = 7;
@@ -83,7 +84,8 @@ TEST(GradSyncTest, DataParallelStepsEqualOneRankSteps) {
   auto run = [&](Communicator& c) {
     nn::Network net = make_net();
     auto sgd = train::make_sgd(net->parameters(), train::TrainOptions{});
-    GradSync sync(c, /*bucket_bytes=*/64 << 10);  // small buckets: several collectives per step
+    const auto channel = make_data_channel(Backend::kMpi, c, torch::Device(torch::kCPU));
+    GradReducer sync(*channel, /*bucket_bytes=*/64 << 10);  // small buckets: several collectives per step
     const auto [b, e] = shard_range(global_batch, c.rank(), c.size());
     int64_t collectives = 0;
     for (int i = 0; i < k; ++i) {
@@ -91,8 +93,7 @@ TEST(GradSyncTest, DataParallelStepsEqualOneRankSteps) {
       auto x = images[i].slice(0, b, e), y = labels[i].slice(0, b, e);
       torch::cross_entropy_loss(net->forward(x), y).backward();
       const auto active = net->active_parameters();
-      float flag = 0;
-      sync.average(active, double(e - b) / global_batch, flag);
+      sync.average(active, double(e - b) / global_batch);
       collectives += sync.collectives_last_call();
       sgd->step();
       train::clear_grads(active);

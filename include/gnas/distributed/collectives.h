@@ -1,6 +1,6 @@
 #pragma once
-/// Data-parallel helpers on top of a Communicator: batch sharding, gradient averaging in flat
-/// buckets, byte broadcasts, and failure agreement.
+/// Control helpers on top of a Communicator: batch sharding, byte broadcasts, and failure
+/// agreement. The gradients have their own reducer: grad_reducer.h.
 #include <cstdint>
 #include <exception>
 #include <stdexcept>
@@ -16,25 +16,6 @@ namespace gnas::distributed {
 /// Rank `rank`'s share [begin, end) of `n` items split as evenly as possible among `size` ranks:
 /// the first n % size ranks get one item more. Shares are contiguous and cover [0, n) exactly once.
 std::pair<int64_t, int64_t> shard_range(int64_t n, int rank, int size);
-
-/// Averages gradients over ranks: gradient g_r of a rank holding n_r of the global batch's B samples
-/// (a mean over its n_r samples) becomes sum_r (n_r / B) g_r, the gradient of the global mean.
-/// Gradients are packed into flat buckets of about `bucket_bytes`, one allreduce per bucket.
-class GradSync {
- public:
-  GradSync(Communicator& comm, int64_t bucket_bytes = 25 << 20);
-  /// params: same order on every rank; each must have a defined gradient. `local_fraction` = n_r / B.
-  /// `flag` rides along in the first bucket and comes back summed over ranks (used to agree on
-  /// stopping without an extra collective). Collective.
-  void average(const std::vector<torch::Tensor>& params, double local_fraction, float& flag);
-  int64_t collectives_last_call() const { return collectives_; }
-
- private:
-  Communicator& comm_;
-  int64_t bucket_elems_;
-  torch::Tensor buffer_;  // reused flat buffer (per device/dtype of the first call)
-  int64_t collectives_ = 0;
-};
 
 /// Broadcasts a byte string of a size all ranks know. Collective.
 void broadcast_bytes(Communicator& comm, std::vector<uint8_t>& bytes, int root);

@@ -26,7 +26,7 @@ class Communicator {
   virtual void barrier() = 0;
   /// Stops every rank with `exit_code`; never leaves peers hanging.
   [[noreturn]] virtual void abort(int exit_code) = 0;
-  /// "serial" or "mpi".
+  /// "serial" or "mpi" (the control channel).
   virtual std::string backend_name() const = 0;
   /// seconds > 0: a collective that waits longer for the other ranks (one stopped, dead or far
   /// behind) is reported and this rank exits with code 1, so the launcher ends the job instead of
@@ -34,11 +34,13 @@ class Communicator {
   virtual void set_collective_timeout(double /*seconds*/) {}
 };
 
-/// kAuto: MPI when the build has it and `launched_under_mpi`, else serial. kMpi in a build without
-/// MPI throws ConfigError.
+/// The control communicator of `backend` (resolve_control): MPI under mpirun/srun for auto and nccl,
+/// else serial. kMpi in a build without MPI throws ConfigError.
 std::unique_ptr<Communicator> make_communicator(Backend backend, bool launched_under_mpi);
 
 /// True when the build has MPI.
 bool built_with_mpi();
+/// True when the build has the NCCL gradient channel (the CUDA build).
+bool built_with_nccl();
 
 }  // namespace gnas::distributed

@@ -10,6 +10,7 @@
 #include "gnas/ga/operators.h"
 #include "gnas/io/hdf5_log.h"
 #include "gnas/nn/network.h"
+#include "gnas/train/options.h"
 
 namespace torch::serialize {
 class InputArchive;
@@ -32,6 +33,7 @@ struct RunState {
   double epoch_seconds = 0;           ///< time spent in the partial epoch
   double best_metric = -1;            ///< retrain: best test accuracy so far
   io::LogContent log;                 ///< rank 0: the log's rows so far (rebuilds a damaged log)
+  torch::Tensor scaler_state;         ///< fp16: the loss scaler (TrainStep::scaler_state); else undefined
 
   /// Forgets the partial-epoch progress (step, accumulators, time) once an epoch is complete.
   void clear_epoch_progress() {
@@ -51,10 +53,13 @@ void open_sealed_archive(const std::string& path, torch::serialize::InputArchive
 
 /// A retrained model file (sealed): the fixed network's shape, genome and training dataset next to
 /// its weights, so that `evaluate` rebuilds it without the config and checks the data. Atomic.
-void save_model(const std::string& path, nn::Network& net, const std::string& dataset);
+/// `precision`: what it was trained (and is evaluated) in.
+void save_model(const std::string& path, nn::Network& net, const std::string& dataset,
+                Precision precision = Precision::kFp32);
 struct LoadedModel {
   nn::Network net{nullptr};
   std::string dataset;  ///< e.g. "cifar10": what it was trained on
+  Precision precision = Precision::kFp32;  ///< what it was trained in (files without it: fp32)
 };
 /// Loads a model file (or a retrain run directory's final model_last.pt) onto `device`. Throws IoError
 /// naming the file when it is missing, damaged, or its weights do not fit its shape header.

@@ -17,6 +17,7 @@ struct CommandExtras {
   int bench_steps = 20;   ///< bench: timed steps per measurement
   int bench_warmup = 3;   ///< bench: untimed steps first
   std::string bench_genome;  ///< bench: time the fixed network of this genome instead of the supernet
+  bool bench_profile = false;  ///< bench --profile: the share of each phase of the step (waits for the device)
 };
 
 /// What `gnas evaluate` measures.

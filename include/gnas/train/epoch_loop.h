@@ -12,6 +12,7 @@
 #include "gnas/core/progress.h"
 #include "gnas/data/dataset.h"
 #include "gnas/distributed/collectives.h"
+#include "gnas/distributed/grad_reducer.h"
 #include "gnas/io/hdf5_log.h"
 #include "gnas/nn/network.h"
 #include "gnas/train/checkpoint.h"
@@ -35,6 +36,8 @@ struct EpochLoop {
   io::Hdf5Log* log = nullptr;   ///< rank 0's log; null on other ranks (and in tests: nothing written)
   std::string command;          ///< "search" | "retrain", for messages
   std::string ckpt_dir;         ///< "": no checkpoints (tests)
+  /// What carries the gradients (NCCL on CUDA); null: the control communicator `comm`.
+  distributed::DataChannel* channel = nullptr;
 
   /// After the learning rate is set and the network is in training mode (retrain: drop-path).
   std::function<void(int epoch)> on_epoch_start = [](int) {};

@@ -16,6 +16,20 @@ namespace gnas::train {
 /// Learning-rate schedule: /10 at 50% and 75% of the epochs (the paper), or cosine annealing.
 enum class Schedule { kStep, kCosine };
 
+/// Compute precision of the training step (autocast); parameters and the optimizer stay float32.
+enum class Precision { kFp32, kBf16, kFp16 };
+inline const char* precision_name(Precision p) {
+  return p == Precision::kBf16 ? "bf16" : p == Precision::kFp16 ? "fp16" : "fp32";
+}
+/// "fp32" | "bf16" | "fp16" into `p`; false for anything else.
+inline bool parse_precision(const std::string& s, Precision& p) {
+  if (s == "fp32") p = Precision::kFp32;
+  else if (s == "bf16") p = Precision::kBf16;
+  else if (s == "fp16") p = Precision::kFp16;
+  else return false;
+  return true;
+}
+
 struct TrainOptions {
   int epochs = 3;               ///< paper search: 310, retrain: 630
   int batch = 64;               ///< global batch (paper: 128)
@@ -24,6 +38,8 @@ struct TrainOptions {
   bool nesterov = true;
   double weight_decay = 1e-4;
   Schedule schedule = Schedule::kStep;
+  Precision precision = Precision::kFp32;  ///< autocast dtype of forward/backward (fp16: with loss scaling)
+  bool channels_last = false;              ///< NHWC memory format for activations and conv weights
 };
 
 /// Where tensors live: "auto" | "cpu" | "cuda" | "cuda:N" at the CLI.

@@ -8,6 +8,7 @@
 
 #include "gnas/data/dataset.h"
 #include "gnas/distributed/communicator.h"
+#include "gnas/distributed/grad_reducer.h"
 #include "gnas/io/hdf5_log.h"
 #include "gnas/io/run_dir.h"
 #include "gnas/nn/network.h"
@@ -38,9 +39,18 @@ struct CommandRun {
   RunState st;
   RunOpening run;
   torch::Device device{torch::kCPU};
+  distributed::BackendChoice backend;                 ///< control and gradient channels
+  std::unique_ptr<distributed::DataChannel> channel;  ///< the gradients' channel (open_channel)
   int64_t n_params = 0;
 
-  /// The network of `options` on `device`, its optimiser, and its parameter count.
+  /// Set-up, every rank: the device (--device), and the checks that depend on it: the precision
+  /// (fp16 needs CUDA) and the gradient backend (nccl needs the NCCL build and a CUDA device).
+  void choose_device();
+  /// After set-up has been agreed on, every rank: the gradients' channel (NCCL's communicator is
+  /// made here). Collective.
+  void open_channel();
+  /// The network of `options` on `device` (channels-last when asked), its optimiser, and its
+  /// parameter count.
   void build_network(nn::NetworkOptions options);
 };
 

@@ -1,0 +1,171 @@
+// The NCCL data channel: the only file that includes <nccl.h>. Gradients and broadcasts of CUDA
+// tensors go over one NCCL communicator per job, on the current CUDA stream, without any host
+// synchronisation; the control channel (MPI) bootstraps it: rank 0 makes the unique id and
+// broadcasts it. A watchdog thread reports NCCL's asynchronous errors and, under --dist.timeout,
+// aborts the communicator when a collective has not completed in time.
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
+#include <cuda_runtime_api.h>
+#include <nccl.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "gnas/core/error.h"
+#include "gnas/core/log.h"
+#include "gnas/distributed/grad_reducer.h"
+
+namespace gnas::distributed {
+namespace {
+
+ncclDataType_t nccl_type(const torch::Tensor& t) {
+  switch (t.scalar_type()) {
+    case torch::kFloat32: return ncclFloat32;
+    case torch::kFloat64: return ncclFloat64;
+    case torch::kBFloat16: return ncclBfloat16;
+    case torch::kFloat16: return ncclFloat16;
+    case torch::kInt64: return ncclInt64;
+    case torch::kInt32: return ncclInt32;
+    case torch::kUInt8: return ncclUint8;
+    default: throw CommError(detail::concat("NCCL: unsupported dtype ", t.scalar_type()));
+  }
+}
+
+class NcclChannel final : public DataChannel {
+ public:
+  NcclChannel(Communicator& control, const torch::Device& device, double timeout_s)
+      : rank_(control.rank()), size_(control.size()), device_(device), timeout_s_(timeout_s) {
+    GNAS_CHECK_AS(ConfigError, device.is_cuda(), "the NCCL channel needs a CUDA device, got ", device.str());
+    c10::cuda::CUDAGuard guard(device_);
+    ncclUniqueId id;
+    std::memset(&id, 0, sizeof id);
+    if (rank_ == 0) check(ncclGetUniqueId(&id), "ncclGetUniqueId");
+    auto bytes = torch::from_blob(&id, {static_cast<int64_t>(sizeof id)}, torch::kUInt8);
+    control.broadcast_(bytes, 0);  // a CPU tensor: over MPI
+    check(ncclCommInitRank(&comm_, size_, id, rank_), "ncclCommInitRank");
+    watchdog_ = std::thread([this] { watch(); });
+  }
+  ~NcclChannel() override {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    if (watchdog_.joinable()) watchdog_.join();
+    for (auto& p : pending_) cudaEventDestroy(p.event);
+    if (comm_) ncclCommDestroy(comm_);
+  }
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
+  std::string name() const override { return "nccl"; }
+
+  void allreduce_sum_(torch::Tensor& t) override {
+    prepare(t, "ncclAllReduce");
+    auto stream = c10::cuda::getCurrentCUDAStream(device_.index());
+    check(ncclAllReduce(t.data_ptr(), t.data_ptr(), static_cast<size_t>(t.numel()), nccl_type(t), ncclSum, comm_,
+                        stream.stream()),
+          "ncclAllReduce", t.numel());
+    watch_completion(stream.stream(), "ncclAllReduce", t.numel());
+  }
+
+  void broadcast_(torch::Tensor& t, int root) override {
+    prepare(t, "ncclBroadcast");
+    auto stream = c10::cuda::getCurrentCUDAStream(device_.index());
+    check(ncclBroadcast(t.data_ptr(), t.data_ptr(), static_cast<size_t>(t.numel()), nccl_type(t), root, comm_,
+                        stream.stream()),
+          "ncclBroadcast", t.numel());
+    watch_completion(stream.stream(), "ncclBroadcast", t.numel());
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  struct Pending {
+    cudaEvent_t event;
+    Clock::time_point enqueued;
+    const char* what;
+    int64_t elements;
+  };
+
+  void prepare(const torch::Tensor& t, const char* what) const {
+    GNAS_CHECK(t.is_contiguous(), what, ": tensor must be contiguous");
+    GNAS_CHECK(t.device() == device_, what, ": the tensor is on ", t.device().str(), ", the NCCL communicator on ",
+               device_.str());
+  }
+
+  /// An NCCL error becomes gnas's error, naming the rank, the operation and NCCL's message.
+  void check(ncclResult_t rc, const char* what, int64_t elements = 0) const {
+    if (rc == ncclSuccess || rc == ncclInProgress) return;
+    const char* last = comm_ ? ncclGetLastError(comm_) : nullptr;
+    throw CommError(detail::concat(what, " failed on rank ", rank_, "/", size_, " (", elements, " elements): ",
+                                   ncclGetErrorString(rc), last && *last ? std::string(": ") + last : ""));
+  }
+
+  /// --dist.timeout: an event after the collective tells the watchdog when it completed.
+  void watch_completion(cudaStream_t stream, const char* what, int64_t elements) {
+    if (timeout_s_ <= 0) return;
+    cudaEvent_t e;
+    if (cudaEventCreateWithFlags(&e, cudaEventDisableTiming) != cudaSuccess) return;
+    cudaEventRecord(e, stream);
+    std::lock_guard<std::mutex> lock(mutex_);
+    pending_.push_back({e, Clock::now(), what, elements});
+  }
+
+  /// The watchdog thread: reports an asynchronous NCCL error, or a collective that has not completed
+  /// within --dist.timeout, aborts the communicator and ends this rank, so that the launcher stops
+  /// the job instead of leaving it hanging.
+  void watch() {
+    cudaSetDevice(device_.index());
+    const auto period = std::chrono::milliseconds(
+        timeout_s_ > 0 ? std::clamp<int64_t>(int64_t(timeout_s_ * 250), 50, 1000) : 1000);
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (!wake_.wait_for(lock, period, [this] { return stop_; })) {
+      ncclResult_t async = ncclSuccess;
+      if (ncclCommGetAsyncError(comm_, &async) == ncclSuccess && async != ncclSuccess && async != ncclInProgress) {
+        GNAS_LOG(ERROR) << "NCCL on rank " << rank_ << "/" << size_ << ": " << ncclGetErrorString(async) << ": "
+                        << ncclGetLastError(comm_) << "; ending this rank. Resume from the last checkpoint with --resume.";
+        ncclCommAbort(comm_);
+        std::_Exit(1);
+      }
+      while (!pending_.empty()) {
+        Pending& p = pending_.front();
+        const cudaError_t q = cudaEventQuery(p.event);
+        if (q == cudaErrorNotReady) {
+          const double waited = std::chrono::duration<double>(Clock::now() - p.enqueued).count();
+          if (waited < timeout_s_) break;
+          GNAS_LOG(ERROR) << "--dist.timeout " << timeout_s_ << ": " << p.what << " (" << p.elements
+                          << " elements) on rank " << rank_ << "/" << size_ << " has not completed after "
+                          << int(waited) << " s (a rank is stopped, dead or far behind); aborting the NCCL "
+                             "communicator and ending this rank. Resume from the last checkpoint with --resume.";
+          ncclCommAbort(comm_);
+          std::_Exit(1);
+        }
+        cudaEventDestroy(p.event);
+        pending_.pop_front();
+      }
+    }
+  }
+
+  int rank_, size_;
+  torch::Device device_;
+  double timeout_s_;
+  ncclComm_t comm_ = nullptr;
+  std::thread watchdog_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Pending> pending_;
+  bool stop_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<DataChannel> make_nccl_channel(Communicator& control, const torch::Device& device, double timeout_s) {
+  return std::make_unique<NcclChannel>(control, device, timeout_s);
+}
+
+}  // namespace gnas::distributed
