@@ -30,13 +30,15 @@ std::string no_cuda_reason() {
 
 /// The environment's sign that GPUs were allocated to this process, or "" when there is none.
 std::string allocated_gpus_sign() {
-  for (const char* v : {"CUDA_VISIBLE_DEVICES", "SLURM_JOB_GPUS", "SLURM_STEP_GPUS", "SLURM_GPUS", "SLURM_GPUS_ON_NODE",
-                        "SLURM_GPUS_PER_TASK", "SLURM_GPUS_PER_NODE"}) {
+  // Lists of GPU indices ("-1" and "NoDevFiles" mean none), then counts ("0" means none).
+  for (const char* v : {"CUDA_VISIBLE_DEVICES", "SLURM_JOB_GPUS", "SLURM_STEP_GPUS"}) {
     const char* value = std::getenv(v);
-    if (!value || !*value) continue;
-    const std::string s = value;
-    if (s == "-1" || s == "0" || s == "NoDevFiles") continue;  // "no GPU" spellings
-    return detail::concat(v, "=", s);
+    if (value && *value && std::string(value) != "-1" && std::string(value) != "NoDevFiles")
+      return detail::concat(v, "=", value);
+  }
+  for (const char* v : {"SLURM_GPUS", "SLURM_GPUS_ON_NODE", "SLURM_GPUS_PER_TASK", "SLURM_GPUS_PER_NODE"}) {
+    const char* value = std::getenv(v);
+    if (value && *value && std::string(value) != "0") return detail::concat(v, "=", value);
   }
   return "";
 }

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "gnas/config.h"
 #include "support/h5_reader.h"
 #include "support/process.h"
 #include "support/search_log_checks.h"
@@ -370,6 +371,87 @@ TEST(SearchStrategyTest, RandomSearchIsRecordedAndUsesTheSameReplacement) {
   const Result resumed = run("search --resume --out " + dir + "/random --ga.strategy ga --train.epochs 3 --no-progress");
   EXPECT_EQ(resumed.exit_code, 2);
   EXPECT_CONTAINS(resumed.output, "--ga.strategy random -> ga");
+}
+
+}  // namespace
+
+namespace {
+
+/// The device a run asks for, and what it says when no GPU can be used: the CPU-only build names
+/// the CUDA build, the CUDA build says the driver sees no device (this machine has none).
+TEST(DeviceTest, NoCudaDeviceIsSaidClearlyInEitherBuild) {
+  const std::string dir = temp_dir();
+  const std::string why = GNAS_WITH_CUDA ? "the CUDA driver sees no device" : "built against a CPU-only libtorch";
+  Result r = run("search --device cuda --out " + dir + "/a" + kTiny);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_CONTAINS(r.output, "--device cuda: this gnas " + std::string(GNAS_WITH_CUDA ? "has CUDA" : "is built"));
+  EXPECT_CONTAINS(r.output, why);
+  if (!GNAS_WITH_CUDA) {
+    EXPECT_CONTAINS(r.output, "scripts/build --cuda");
+  }
+  EXPECT_FALSE(std::ifstream(dir + "/a/config.ini").good()) << "a refused run wrote nothing";
+  r = run("bench --device cuda:1");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_CONTAINS(r.output, why);
+}
+
+/// GPUs allocated (Slurm, CUDA_VISIBLE_DEVICES) but none usable: auto refuses instead of running
+/// the job on the CPU for hours; an explicit --device cpu still runs.
+TEST(DeviceTest, AllocatedGpusThatCannotBeUsedAreRefused) {
+  const std::string dir = temp_dir();
+  for (const std::string var : {"CUDA_VISIBLE_DEVICES=0", "SLURM_JOB_GPUS=0,1", "SLURM_GPUS_ON_NODE=4"}) {
+    const Result r = gnas::testing::run_shell("env " + var + " " + gnas::testing::gnas_exe() + " search --out " + dir +
+                                              "/a --debug.stop_after_steps 1" + kTiny);
+    EXPECT_EQ(r.exit_code, 2) << var << ": " << r.output;
+    EXPECT_CONTAINS(r.output, "--device auto: GPUs were allocated to this job (" + var + ") but none can be used");
+    EXPECT_CONTAINS(r.output, "give --device cpu");
+  }
+  EXPECT_FALSE(std::ifstream(dir + "/a/config.ini").good()) << "a refused run wrote nothing";
+  // "No GPU" spellings are not an allocation; an explicit --device cpu runs (stopped after 1 step).
+  for (const std::string env : {"CUDA_VISIBLE_DEVICES=", "CUDA_VISIBLE_DEVICES=-1", "SLURM_GPUS_ON_NODE=0",
+                                "CUDA_VISIBLE_DEVICES=0 X=1"}) {
+    const std::string device = env.find("X=1") != std::string::npos ? " --device cpu" : "";
+    const Result r = gnas::testing::run_shell("env " + env + " " + gnas::testing::gnas_exe() + " search --force --out " +
+                                              dir + "/b --debug.stop_after_steps 1" + device + kTiny);
+    EXPECT_EQ(r.exit_code, 3) << env << ": " << r.output;
+  }
+}
+
+TEST(DeviceTest, BackendAndPrecisionOptionsAreCheckedAgainstTheBuildAndDevice) {
+  const std::string dir = temp_dir();
+  Result r = run("search --dist.backend nccl --out " + dir + "/a" + kTiny);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_CONTAINS(r.output, GNAS_WITH_NCCL ? "--dist.backend nccl needs a CUDA device" : "built without NCCL");
+  r = run("search --dist.backend gloo --out " + dir + "/a" + kTiny);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_CONTAINS(r.output, "--dist.backend must be auto, serial, mpi or nccl, got gloo");
+  r = run("search --train.precision fp16 --out " + dir + "/a" + kTiny);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_CONTAINS(r.output, "--train.precision fp16 needs a CUDA device");
+  r = run("retrain --genome " + std::string(kGenome) + " --train.precision fp8 --out " + dir + "/a" + kTinyRetrain);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_CONTAINS(r.output, "--train.precision must be fp32, bf16 or fp16, got fp8");
+  EXPECT_FALSE(std::ifstream(dir + "/a/config.ini").good());
+}
+
+/// bf16 on the CPU end to end: recorded in config.ini and in the model file, which evaluate follows.
+TEST(DeviceTest, Bf16RetrainIsRecordedAndEvaluatedInBf16) {
+  const std::string dir = temp_dir() + "/bf16";
+  Result r = run("retrain --genome " + std::string(kGenome) + " --train.precision bf16 --train.channels_last true "
+                 "--out " + dir + kTinyRetrain);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_CONTAINS(r.output, ", bf16 channels-last, fixed network");
+  std::ifstream ini(dir + "/config.ini");
+  const std::string text((std::istreambuf_iterator<char>(ini)), {});
+  EXPECT_CONTAINS(text, "precision = bf16");
+  EXPECT_CONTAINS(text, "channels_last = true");
+  r = run("evaluate --model " + dir + " --threads 1");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_CONTAINS(r.output, "images of synthetic10, bf16)");
+  {
+    const H5 h(dir + "/log.h5");
+    EXPECT_CONTAINS(h.attr_string("config"), "precision = bf16");
+  }
 }
 
 }  // namespace
