@@ -28,6 +28,8 @@ MPI_Datatype mpi_type(const torch::Tensor& t) {
     case torch::kInt64: return MPI_INT64_T;
     case torch::kInt32: return MPI_INT32_T;
     case torch::kUInt8: return MPI_UINT8_T;
+    case torch::kFloat16:
+    case torch::kBFloat16: return MPI_UINT16_T;  // moved as 2-byte words; sums go through float32
     default: throw CommError(detail::concat("MPI: unsupported dtype ", t.scalar_type()));
   }
 }
@@ -73,6 +75,13 @@ class MpiCommunicator final : public Communicator {
   void allreduce_sum_(torch::Tensor& t) override {
     GNAS_CHECK(t.is_contiguous(), "MPI allreduce: tensor must be contiguous");
     if (t.numel() == 0) return;
+    if (t.scalar_type() == torch::kFloat16 || t.scalar_type() == torch::kBFloat16) {
+      // MPI has no 16-bit float type: sum in float32, then round once.
+      auto wide = t.to(torch::kFloat32);
+      allreduce_sum_(wide);
+      t.copy_(wide);
+      return;
+    }
     torch::Tensor host = stage_in(t);
     Watched watched(*this, "MPI_Allreduce", host.numel());
     check(MPI_Allreduce(MPI_IN_PLACE, host.data_ptr(), static_cast<int>(host.numel()), mpi_type(host), MPI_SUM, comm_),

@@ -32,6 +32,14 @@ TEST(CommunicatorTest, AllreduceAndBroadcastOfEveryDtype) {
   auto d = torch::full({2}, r == 1 ? 2.5 : 0.0, torch::kFloat64);
   comm().broadcast_(d, n > 1 ? 1 : 0);
   EXPECT_EQ(d[0].item<double>(), n > 1 ? 2.5 : 0.0);
+  for (auto dtype : {torch::kFloat16, torch::kBFloat16}) {  // summed in float32, broadcast as words
+    auto h = torch::full({4}, 0.5 * (r + 1), dtype);
+    comm().allreduce_sum_(h);
+    EXPECT_TRUE(torch::equal(h, torch::full({4}, 0.25 * n * (n + 1), dtype))) << dtype;
+    auto b = torch::full({2}, r == 0 ? 1.5 : 0.0, dtype);
+    comm().broadcast_(b, 0);
+    EXPECT_TRUE(torch::equal(b, torch::full({2}, 1.5, dtype))) << dtype;
+  }
   std::vector<uint8_t> bytes(5, static_cast<uint8_t>(r));
   broadcast_bytes(comm(), bytes, 0);
   EXPECT_EQ(bytes, std::vector<uint8_t>(5, 0));
