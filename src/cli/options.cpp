@@ -64,6 +64,8 @@ po::options_description config_options(train::RunConfig& c, Strings& s, RunComma
        "over MPI under mpirun/srun")
       ("log.all_ranks", po::value(&c.dist.log_all_ranks)->default_value(c.dist.log_all_ranks, "false"),
        "INFO lines from every rank (default: rank 0 only)")
+      ("log.progress_seconds", po::value(&c.dist.log_progress_seconds)->default_value(c.dist.log_progress_seconds, "30"),
+       "off a terminal (job files, pipes), a progress line at least this often, besides every tenth of an epoch")
       ("dist.timeout", po::value(&c.dist.timeout)->default_value(c.dist.timeout, "0"),
        "seconds a collective may wait for the other ranks before the job is ended with a report (a stopped or "
        "dead rank); 0 waits forever. Set it well above the longest end-of-epoch pause (GA rounds, checkpoint)");
@@ -267,6 +269,8 @@ void validate(const train::RunConfig& c) {
   need(c.threads >= 0 && c.threads <= max_threads, "threads",
        "in [0, " + std::to_string(max_threads) + "] (this machine's hardware threads)", c.threads);
   need(c.dist.timeout >= 0 && c.dist.timeout <= 1e7, "dist.timeout", "in [0, 1e7] seconds", c.dist.timeout);
+  need(c.dist.log_progress_seconds > 0 && c.dist.log_progress_seconds <= 1e6, "log.progress_seconds",
+       "in (0, 1e6] seconds", c.dist.log_progress_seconds);
   need(c.net.channels >= 1 && c.net.channels <= 4096, "net.channels", "in [1, 4096]", c.net.channels);
   need(c.net.cells >= 1 && c.net.cells <= 64, "net.cells", "in [1, 64]", c.net.cells);
   need(c.net.blocks >= 1 && c.net.blocks <= 16, "net.blocks", "in [1, 16]", c.net.blocks);

@@ -31,11 +31,15 @@ Progress::Progress(bool enabled, int epoch, int epochs, int steps, int start_ste
 
 bool Progress::due(int step) {
   if (!enabled_) return false;
-  if (!terminal_) {
-    const int every = steps_ >= 10 ? steps_ / 10 : 1;
-    return (step + 1) % every == 0 && step + 1 < steps_;  // the epoch line reports the last step
-  }
   const auto now = std::chrono::steady_clock::now();
+  if (!terminal_) {
+    if (step + 1 >= steps_) return false;  // the epoch line reports the last step
+    const int every = steps_ >= 10 ? steps_ / 10 : 1;
+    const bool by_clock = std::chrono::duration<double>(now - last_).count() >= log_settings().progress_seconds;
+    if ((step + 1) % every != 0 && !by_clock) return false;
+    last_ = now;
+    return true;
+  }
   if (step + 1 < steps_ && std::chrono::duration<double>(now - last_).count() < 0.25) return false;
   last_ = now;
   return true;

@@ -79,7 +79,7 @@ torch::Tensor augment(const torch::Tensor& x, const AugmentDraw& d, int pad, int
     p[3 * n + i] = d.cy[i];
     p[4 * n + i] = d.cx[i];
   }
-  const auto choice = host.to(dev, /*non_blocking=*/false);
+  const auto choice = upload(host, dev);
   const auto dy = choice[0], dx = choice[1], flip = choice[2], cy = choice[3], cx = choice[4];
   torch::Tensor y = x;
   if (pad > 0) {
@@ -88,8 +88,7 @@ torch::Tensor augment(const torch::Tensor& x, const AugmentDraw& d, int pad, int
       padded = torch::constant_pad_nd(x, {pad, pad, pad, pad}, 0);
     } else {  // the fill everywhere, then the images copied into the middle (exact)
       std::vector<float> fill(pad_fill.begin(), pad_fill.end());
-      padded = torch::tensor(fill, x.options().device(torch::kCPU))
-                   .to(dev)
+      padded = upload(torch::tensor(fill, x.options().device(torch::kCPU)), dev)
                    .view({1, c, 1, 1})
                    .expand({n, c, h + 2 * pad, w + 2 * pad})
                    .contiguous();
@@ -112,6 +111,11 @@ torch::Tensor augment(const torch::Tensor& x, const AugmentDraw& d, int pad, int
     y = y * keep;
   }
   return y;
+}
+
+torch::Tensor upload(const torch::Tensor& host, const torch::Device& device) {
+  if (!device.is_cuda()) return host.to(device);
+  return host.pin_memory().to(device, /*non_blocking=*/true);
 }
 
 }  // namespace gnas::data

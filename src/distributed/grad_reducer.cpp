@@ -14,6 +14,10 @@ namespace gnas::distributed {
 std::unique_ptr<DataChannel> make_nccl_channel(Communicator& control, const torch::Device& device, double timeout_s);
 #endif
 
+#if !GNAS_WITH_NCCL
+bool ranks_share_a_gpu(Communicator&, const torch::Device&) { return false; }
+#endif
+
 namespace {
 /// Gradients over the control communicator itself (serial: nothing to do; MPI: host-staged).
 class ControlChannel final : public DataChannel {

@@ -16,6 +16,7 @@
 #include <deque>
 #include <mutex>
 #include <thread>
+#include <unistd.h>
 
 #include "gnas/core/error.h"
 #include "gnas/core/log.h"
@@ -67,6 +68,7 @@ class NcclChannel final : public DataChannel {
 
   void allreduce_sum_(torch::Tensor& t) override {
     prepare(t, "ncclAllReduce");
+    c10::cuda::CUDAGuard guard(device_);  // events and NCCL's calls on this channel's device
     auto stream = c10::cuda::getCurrentCUDAStream(device_.index());
     check(ncclAllReduce(t.data_ptr(), t.data_ptr(), static_cast<size_t>(t.numel()), nccl_type(t), ncclSum, comm_,
                         stream.stream()),
@@ -76,6 +78,7 @@ class NcclChannel final : public DataChannel {
 
   void broadcast_(torch::Tensor& t, int root) override {
     prepare(t, "ncclBroadcast");
+    c10::cuda::CUDAGuard guard(device_);
     auto stream = c10::cuda::getCurrentCUDAStream(device_.index());
     check(ncclBroadcast(t.data_ptr(), t.data_ptr(), static_cast<size_t>(t.numel()), nccl_type(t), root, comm_,
                         stream.stream()),
@@ -110,8 +113,12 @@ class NcclChannel final : public DataChannel {
   void watch_completion(cudaStream_t stream, const char* what, int64_t elements) {
     if (timeout_s_ <= 0) return;
     cudaEvent_t e;
-    if (cudaEventCreateWithFlags(&e, cudaEventDisableTiming) != cudaSuccess) return;
-    cudaEventRecord(e, stream);
+    GNAS_CHECK_AS(CommError, cudaEventCreateWithFlags(&e, cudaEventDisableTiming) == cudaSuccess,
+                  "--dist.timeout: cannot create a CUDA event to watch ", what, " on rank ", rank_);
+    if (cudaEventRecord(e, stream) != cudaSuccess) {
+      cudaEventDestroy(e);
+      throw CommError(detail::concat("--dist.timeout: cannot record a CUDA event after ", what, " on rank ", rank_));
+    }
     std::lock_guard<std::mutex> lock(mutex_);
     pending_.push_back({e, Clock::now(), what, elements});
   }
@@ -163,6 +170,22 @@ class NcclChannel final : public DataChannel {
 };
 
 }  // namespace
+
+bool ranks_share_a_gpu(Communicator& control, const torch::Device& device) {
+  if (control.size() == 1) return false;
+  // Each rank's GPU as (host, PCI domain:bus:device), hashed; gathered by a sum of one slot per rank.
+  cudaDeviceProp prop;
+  GNAS_CHECK_AS(CommError, cudaGetDeviceProperties(&prop, device.index()) == cudaSuccess,
+                "cannot read the properties of ", device.str(), " on rank ", control.rank());
+  char host[256] = {0};
+  gethostname(host, sizeof host - 1);
+  const std::string id = detail::concat(host, "/", prop.pciDomainID, ":", prop.pciBusID, ":", prop.pciDeviceID);
+  auto ids = torch::zeros({control.size()}, torch::kInt64);
+  ids[control.rank()] = static_cast<int64_t>(std::hash<std::string>{}(id) & 0x7fffffffffffffffULL);
+  control.allreduce_sum_(ids);
+  auto sorted = std::get<0>(ids.sort());
+  return sorted.numel() > 1 && (sorted.slice(0, 1) == sorted.slice(0, 0, -1)).any().item<bool>();
+}
 
 std::unique_ptr<DataChannel> make_nccl_channel(Communicator& control, const torch::Device& device, double timeout_s) {
   return std::make_unique<NcclChannel>(control, device, timeout_s);

@@ -89,4 +89,15 @@ std::string read_file(const std::string& path) {
   return buf.str();
 }
 
+std::string running_executable() {
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return "gnas";
+  const auto cwd = std::filesystem::current_path(ec);
+  if (ec) return exe.string();
+  const auto rel = exe.lexically_relative(cwd);
+  if (!rel.empty() && *rel.begin() != "..") return rel.string();
+  return exe.string();
+}
+
 }  // namespace gnas::io

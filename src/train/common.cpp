@@ -106,7 +106,7 @@ std::string check_resume_config(const std::string& stored, const std::string& no
     if (is_structural) {
       refused << (refused.tellp() > 0 ? ", " : "") << change;
       if (!c.before.empty()) own_values << " --" << c.key << " " << c.before;
-    } else if (c.key != "threads" && c.key != "device" && c.key != "dist.backend" && c.key != "log.all_ranks" &&
+    } else if (c.key != "threads" && c.key != "device" && c.key != "dist.backend" && c.key != "log.all_ranks" && c.key != "log.progress_seconds" &&
                c.key != "dist.timeout") {
       accepted << (accepted.tellp() > 0 ? ", " : "") << change;
     }
@@ -170,7 +170,7 @@ std::pair<torch::Tensor, torch::Tensor> make_batch_shard(const data::Split& spli
                                                          int64_t begin, int64_t end, bool augment, int cutout,
                                                          Rng& rng) {
   const std::vector<int64_t> local(idx.begin() + begin, idx.begin() + end);
-  auto index = torch::tensor(local, torch::kInt64).to(split.images.device());
+  auto index = data::upload(torch::tensor(local, torch::kInt64), split.images.device());
   auto x = data::normalize(split.images.index_select(0, index));
   if (augment) {
     const auto all = data::draw_augment(static_cast<int64_t>(idx.size()), 4, x.size(2), x.size(3), rng);

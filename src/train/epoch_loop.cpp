@@ -12,6 +12,7 @@
 #include "gnas/core/error.h"
 #include "gnas/core/log.h"
 #include "gnas/core/signals.h"
+#include "gnas/io/files.h"
 #include "gnas/train/common.h"
 #include "gnas/train/host_reads.h"
 #include "gnas/train/run_setup.h"
@@ -30,6 +31,26 @@ std::string eta_text(const std::vector<double>& epoch_times, int left) {
   double mean = 0;
   for (double t : epoch_times) mean += t / double(epoch_times.size());
   return "  eta " + format_duration(mean * left);
+}
+
+/// The steps that time the up-front estimate: this process's steps 2-4 (step 1 warms up).
+constexpr int kEstimateFrom = 1, kEstimateTo = 4;
+
+/// Rank 0, once: the estimated time per epoch and for the epochs left, from `per_step` seconds
+/// per training step. Evaluation (forward only, no gradients) is taken at a third of a training
+/// image's time. On a CPU device a total above 24 h is a warning.
+void log_estimate(const EpochLoop& loop, double per_step, int steps, int epochs_left, bool cpu) {
+  const double train = per_step * steps;
+  const double eval = double(loop.eval_images_per_epoch) * per_step / double(loop.cfg.train.batch) / 3.0;
+  const double total = (train + eval) * epochs_left;
+  GNAS_LOG(INFO) << "estimate from steps " << kEstimateFrom + 1 << "-" << kEstimateTo << ": about "
+                 << format_duration(train + eval) << " per epoch (training " << format_duration(train)
+                 << ", evaluation about " << format_duration(eval) << "), about " << format_duration(total)
+                 << " for the " << epochs_left << " epoch(s) left";
+  if (cpu && total > 24 * 3600.0)
+    GNAS_LOG(WARN) << "this run needs about " << format_duration(total) << " (" << std::fixed << std::setprecision(1)
+                   << total / 86400 << " days) on the CPU: run it on a GPU (the CUDA build, scripts/build --cuda), or "
+                      "choose a smaller configuration (e.g. configs/quick_cpu.ini)";
 }
 
 }  // namespace
@@ -57,8 +78,14 @@ void collective_setup(distributed::Communicator& comm, const std::function<void(
 void replicate_from_root(distributed::Communicator& comm, nn::Network& net) {
   if (comm.size() == 1) return;
   torch::NoGradGuard no_grad;
-  for (auto p : net->parameters()) comm.broadcast_(p, 0);
-  for (auto b : net->buffers()) comm.broadcast_(b, 0);
+  auto send = [&](torch::Tensor t) {  // channels-last weights go through a contiguous copy
+    if (t.is_contiguous()) return comm.broadcast_(t, 0);
+    auto flat = t.contiguous();
+    comm.broadcast_(flat, 0);
+    t.copy_(flat);
+  };
+  for (auto p : net->parameters()) send(p);
+  for (auto b : net->buffers()) send(b);
 }
 
 int run_epochs(EpochLoop& loop) {
@@ -89,8 +116,11 @@ int run_epochs(EpochLoop& loop) {
   std::vector<double> epoch_times;  // this process's epoch durations, for the ETA
   // The stop flags ride over the control channel on the host each step (a signal, a diverged
   // loss seen at a progress read): every rank stops after the same step. No device value is read.
-  auto control = torch::zeros({2}, torch::kFloat32);
+  float flags[2] = {0.f, 0.f};  // [stop signal, diverged], summed over ranks
+  auto control = torch::from_blob(flags, {2}, torch::kFloat32);
   bool diverged = false;
+  double estimate_start = 0;  // seconds since t_run, at the end of this process's step kEstimateFrom
+  const auto t_run = Clock::now();
 
   for (; st.epoch < cfg.train.epochs; ++st.epoch) {
     const int epoch = st.epoch;
@@ -107,6 +137,7 @@ int run_epochs(EpochLoop& loop) {
     const double carried_loss = root ? st.loss_sum : 0.0;
     const int64_t carried_correct = root ? st.correct : 0;
     const int start_step = st.step;
+    const int64_t skipped_before = step.skipped_steps();
     auto loss_sum = torch::full({}, carried_loss, f64);
     auto correct = torch::full({}, carried_correct, i64);
     Progress progress(root && cfg.progress, epoch, cfg.train.epochs, steps, st.step);
@@ -123,6 +154,14 @@ int run_epochs(EpochLoop& loop) {
       const auto out = step.run(net, step.input(x, param_dtype), y, loop.parameters());
       loss_sum += out.loss * static_cast<double>(shard_end - shard_begin);
       correct += out.correct;
+      if (root && (steps_this_process == kEstimateFrom || steps_this_process == kEstimateTo)) {
+        (void)read_on_host<double>(loss_sum);  // once per process: waits for the device, for the clock
+        if (steps_this_process == kEstimateFrom)
+          estimate_start = seconds_since(t_run);
+        else
+          log_estimate(loop, (seconds_since(t_run) - estimate_start) / (kEstimateTo - kEstimateFrom), steps,
+                       cfg.train.epochs - epoch, device.is_cpu());
+      }
       if (progress.due(st.step)) {  // this process's own steps (the carried totals are every rank's)
         const double seen = double(st.step + 1 - start_step) * double(shard_end - shard_begin);
         const double loss_now = (read_on_host<double>(loss_sum) - carried_loss) / seen;
@@ -130,16 +169,16 @@ int run_epochs(EpochLoop& loop) {
         progress.draw(st.step, loss_now, 100.0 * double(read_on_host<int64_t>(correct) - carried_correct) / seen,
                       double(batch));
       }
-      control[0] = stop_requested() ? 1.f : 0.f;
-      control[1] = diverged ? 1.f : 0.f;
-      if (world > 1) comm.allreduce_sum_(control);  // a CPU tensor: the control channel, on the host
-      if (control[1].item<float>() > 0) {
+      flags[0] = stop_requested() ? 1.f : 0.f;
+      flags[1] = diverged ? 1.f : 0.f;
+      if (world > 1) comm.allreduce_sum_(control);  // host memory: the control channel, no device read
+      if (flags[1] > 0) {
         progress.clear();
         throw TrainingError(detail::concat("epoch ", epoch + 1, " step ", st.step + 1, ": the training loss is not "
                                            "finite; lower --train.lr. What earlier epochs wrote (log, genomes, models, "
                                            "checkpoint) is kept in ", cfg.out));
       }
-      if (control[0].item<float>() > 0) {
+      if (flags[0] > 0) {
         // Every rank saw the same sum: all stop after this same step, with every generator
         // (GA, data, torch) exactly where an uninterrupted run would continue from.
         ++st.step;
@@ -160,7 +199,7 @@ int run_epochs(EpochLoop& loop) {
         if (root)
           GNAS_LOG(WARN) << "signal " << (stop_requested() ? stop_requested() : SIGTERM)
                          << ": checkpoint written at epoch " << epoch + 1 << " step " << st.step
-                         << "; exiting with code " << kExitRequeue << " (resume with: gnas " << loop.command
+                         << "; exiting with code " << kExitRequeue << " (resume with: " << io::running_executable() << " " << loop.command
                          << " --out " << cfg.out << " --resume)";
         return kExitRequeue;
       }
@@ -174,6 +213,12 @@ int run_epochs(EpochLoop& loop) {
     GNAS_CHECK_AS(TrainingError, std::isfinite(train_loss), "epoch ", epoch + 1,
                   ": the training loss is not finite (", train_loss, "); lower --train.lr. What earlier epochs wrote "
                   "(log, genomes, models, checkpoint) is kept in ", cfg.out);
+    // fp16: the scaler skips a step whose gradients overflowed; an epoch of mostly skipped steps is
+    // a divergence that the skipped steps' zeroed losses would hide. (Identical on every rank.)
+    const int64_t skipped = step.skipped_steps() - skipped_before;
+    GNAS_CHECK_AS(TrainingError, skipped * 2 <= steps - start_step, "epoch ", epoch + 1, ": ", skipped, " of ",
+                  steps - start_step, " fp16 steps overflowed even after the loss scale backed off; use "
+                  "--train.precision bf16 (or fp32), or lower --train.lr. What earlier epochs wrote is kept in ", cfg.out);
     const double train_seconds = st.epoch_seconds + seconds_since(t0);
     // BatchNorm running statistics are each rank's own (training uses batch statistics, so they never
     // change a step): rank 0's go to every rank before anything evaluates or saves the network, so

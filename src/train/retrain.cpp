@@ -124,6 +124,7 @@ int run_retrain(const RunConfig& cfg, const std::string& genome_arg, distributed
                  << " (" << r.n_params << " parameters), genome " << search::to_text(r.space, r.genome);
   EpochLoop loop{cfg, comm, r.net, *r.sgd, r.ds.train, r.st, r.run.log.get(), "retrain", cfg.out + "/checkpoints"};
   loop.channel = r.channel.get();
+  loop.eval_images_per_epoch = r.ds.test.size();
   loop.on_epoch_start = [&](int epoch) {
     r.net->set_drop_path_keep(epoch >= cfg.net.drop_path_from ? cfg.net.drop_path_keep : 1.0);
   };

@@ -30,19 +30,14 @@ void CommandRun::choose_device() {
 }
 
 void CommandRun::open_channel() {
-  if (backend.gradients == distributed::Backend::kNccl && comm.size() > 1) {
-    // NCCL cannot have two ranks on one GPU: when a node has more ranks than GPUs, auto falls back
-    // to MPI (staged through host memory), and an explicit nccl is refused. Every rank learns it.
-    auto shared = torch::tensor({comm.local_rank() >= static_cast<int>(torch::cuda::device_count()) ? 1 : 0},
-                                torch::kInt32);
-    comm.allreduce_sum_(shared);
-    if (shared.item<int>() > 0) {
-      GNAS_CHECK_AS(ConfigError, cfg.dist.backend != distributed::Backend::kNccl, "--dist.backend nccl: ",
-                    shared.item<int>(), " rank(s) share a GPU with another rank, which NCCL cannot do; give each "
-                    "rank its own GPU (srun --gpus-per-task=1), or use --dist.backend mpi");
-      backend.gradients = distributed::Backend::kMpi;
-      if (root) GNAS_LOG(INFO) << "ranks share GPUs: the gradients go over MPI, staged through host memory";
-    }
+  if (backend.gradients == distributed::Backend::kNccl && distributed::ranks_share_a_gpu(comm, device)) {
+    // NCCL cannot have two ranks on one GPU: auto falls back to MPI (staged through host memory),
+    // an explicit nccl is refused. Every rank took part in the check, so every rank decides alike.
+    GNAS_CHECK_AS(ConfigError, cfg.dist.backend != distributed::Backend::kNccl, "--dist.backend nccl: ranks share "
+                  "a GPU, which NCCL cannot do; give each rank its own GPU (srun --gpus-per-task=1 or one rank per "
+                  "GPU under mpirun), or use --dist.backend mpi");
+    backend.gradients = distributed::Backend::kMpi;
+    if (root) GNAS_LOG(INFO) << "ranks share GPUs: the gradients go over MPI, staged through host memory";
   }
   channel = distributed::make_data_channel(backend.gradients, comm, device, cfg.dist.timeout);
 }
@@ -72,6 +67,7 @@ void resume_from_checkpoint(const RunConfig& cfg, const std::vector<std::string>
   const auto device = net->parameters().front().device();
   run.resumed_from = load_checkpoint(cfg.out + "/checkpoints", net, sgd, st);
   net->to(device);
+  if (cfg.train.channels_last) to_channels_last(net);  // loading replaced the tensors, layout included
   if (!root) return;
   const auto& attrs = st.log.attrs;
   if (!have_ini) run.changes = check_resume_config(attrs.config, cfg.config_text, structural);

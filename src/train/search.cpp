@@ -231,7 +231,7 @@ struct Search : CommandRun {
     const std::string net_flags =
         std::string(cfg.net.compat == NetCompat::kReference ? " --net.compat reference" : "") +
         (cfg.net.share_slots ? "" : " --net.share_slots false");
-    GNAS_LOG(INFO) << "retrain the best genome with: gnas retrain --genome " << cfg.out << " --out " << cfg.out
+    GNAS_LOG(INFO) << "retrain the best genome with: " << io::running_executable() << " retrain --genome " << cfg.out << " --out " << cfg.out
                    << "-retrain" << recipe << net_flags;
   }
 };
@@ -262,6 +262,8 @@ int run_search(const RunConfig& cfg, distributed::Communicator& comm) {
                  << s.ds.train.size() / cfg.train.batch << " steps of " << cfg.train.batch << " -> " << cfg.out;
   EpochLoop loop{cfg, comm, s.net, *s.sgd, s.ds.train, s.st, s.run.log.get(), "search", cfg.out + "/checkpoints"};
   loop.channel = s.channel.get();
+  loop.eval_images_per_epoch =
+      int64_t(cfg.search.generations_per_epoch) * cfg.search.ga.generation * cfg.search.n_v + s.ds.val.size();
   loop.before_step = [&](int epoch, int step) { s.choose_genome(genes, epoch, step); };
   loop.parameters = [&] { return s.net->active_parameters(); };
   loop.on_epoch_end = [&](int epoch, Progress& progress) { return s.ga_rounds(genes, epoch, progress); };

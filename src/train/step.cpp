@@ -84,6 +84,9 @@ TrainStep::Out TrainStep::run(nn::Network& net, const torch::Tensor& x, const to
   mark(StepProfile::kOptimizer);
   Out out;
   out.loss = loss.detach().to(torch::kFloat64);
+  // fp16: a step skipped for an overflow adds nothing (its loss may be infinite in half precision;
+  // a true divergence still shows as growing losses and, at the latest, a non-finite epoch loss).
+  if (scale_.defined()) out.loss = torch::nan_to_num(out.loss, 0.0, 0.0, 0.0);
   out.correct = logits.detach().argmax(1).eq(y).sum();
   return out;
 }

@@ -42,6 +42,12 @@ TEST(SearchEndToEndTest, TinySearchWritesAConsistentLog) {
   EXPECT_TRUE(std::regex_search(r.output, std::regex("epoch 1/2 .*img/s\\)  eta [0-9]+s\n"))) << r.output;
   for (const char* f : {"/config.ini", "/log.h5", "/best_genome.json", "/last_genome.json", "/cells.dot"})
     EXPECT_TRUE(std::ifstream(dir + f).good()) << f;
+  // The retrain command names the binary that ran (runnable as printed), not a bare "gnas".
+  std::smatch hint;
+  ASSERT_TRUE(std::regex_search(r.output, hint, std::regex("retrain the best genome with: (\\S+) retrain --genome ")))
+      << r.output;
+  EXPECT_NE(hint[1].str(), "gnas");
+  EXPECT_TRUE(std::ifstream(hint[1].str()).good()) << hint[1].str() << " is not a file here";
 
   const auto final_population = gnas::testing::check_search_log(dir + "/log.h5", {});
   std::vector<uint8_t> pop, best;
@@ -452,6 +458,55 @@ TEST(DeviceTest, Bf16RetrainIsRecordedAndEvaluatedInBf16) {
     const H5 h(dir + "/log.h5");
     EXPECT_CONTAINS(h.attr_string("config"), "precision = bf16");
   }
+}
+
+}  // namespace
+
+namespace {
+
+int count_of(const std::string& text, const std::string& what) {
+  int n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+/// Time up front: an estimate from the first steps; on the CPU a run of more than a day is a warning.
+TEST(ProgressTest, EstimateUpFrontAndAWarningForDaysOnTheCpu) {
+  const std::string dir = temp_dir();
+  Result r = run("search --out " + dir + "/a" + kTiny);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(std::regex_search(r.output, std::regex("estimate from steps 2-4: about [0-9hms]+ per epoch \\(training "
+                                                     "[0-9hms]+, evaluation about [0-9hms]+\\), about [0-9hms]+ for the "
+                                                     "2 epoch\\(s\\) left")))
+      << r.output;
+  EXPECT_EQ(count_of(r.output, "estimate from steps"), 1);
+  EXPECT_EQ(r.output.find("on the CPU: run it on a GPU"), std::string::npos);
+  // A million epochs: days on the CPU, said before the first epoch ends (stopped at step 6).
+  r = run("search --out " + dir + "/b --train.epochs 1000000 --debug.stop_after_steps 6 --net.channels 4 "
+          "--train.batch 32 --data.synthetic_train 256 --data.synthetic_val 100 --ga.n_v 50 --ga.population 4 "
+          "--ga.generation 6 --threads 1 --no-progress");
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_TRUE(std::regex_search(r.output, std::regex("WARN: this run needs about [0-9]+h[0-9]+m \\([0-9.]+ days\\) on "
+                                                     "the CPU: run it on a GPU")))
+      << r.output;
+}
+
+/// Off a terminal, progress every tenth of an epoch, and by the clock too (--log.progress_seconds).
+TEST(ProgressTest, PlainProgressLinesByStepsAndByTheClock) {
+  const std::string dir = temp_dir();
+  // 32 steps an epoch: a tenth is every 3 steps (10 lines); by a tiny clock period, every step.
+  const std::string sizes = " --net.channels 4 --train.epochs 1 --train.batch 16 --data.synthetic_train 512"
+                            " --data.synthetic_val 100 --ga.n_v 50 --ga.population 4 --ga.generation 6 --threads 1";
+  Result r = run("search --out " + dir + "/a" + sizes);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const int by_steps = count_of(r.output, "  epoch 1/1  step ");
+  EXPECT_EQ(by_steps, 10) << r.output;
+  r = run("search --out " + dir + "/b --log.progress_seconds 0.000001" + sizes);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(count_of(r.output, "  epoch 1/1  step "), 31) << r.output;  // every step but the last
+  r = run("search --out " + dir + "/c --log.progress_seconds 0" + sizes);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_CONTAINS(r.output, "--log.progress_seconds must be in (0, 1e6] seconds");
 }
 
 }  // namespace

@@ -4,8 +4,10 @@
 #include <torch/torch.h>
 
 #include <ATen/Context.h>
+#include <cmath>
 #include <cstdlib>
 
+#include "gnas/config.h"
 #include "gnas/core/rng.h"
 #include "gnas/data/augment.h"
 #include "gnas/distributed/communicator.h"
@@ -15,6 +17,9 @@
 #include "gnas/train/common.h"
 #include "gnas/train/step.h"
 #include "support/process.h"
+#if GNAS_WITH_CUDA
+#include <c10/cuda/CUDAFunctions.h>
+#endif
 
 namespace gnas::train {
 namespace {
@@ -108,6 +113,83 @@ TEST(GpuTest, CheckpointOfCudaTensorsRoundTripsWithTheCudaGenerator) {
   EXPECT_TRUE(b.front().is_cuda());
   ASSERT_TRUE(loaded.scaler_state.defined());
   EXPECT_TRUE(torch::equal(loaded.scaler_state, st.scaler_state));
+}
+
+TEST(GpuTest, TrainingStepsNeverWaitForTheDevice) {
+  SKIP_WITHOUT_CUDA();
+#if GNAS_WITH_CUDA
+  // CUDA's own sync check (torch.cuda.set_sync_debug_mode("error")): any synchronising call in the
+  // batch (index upload, augmentation) or the step throws. Not just gnas's counted reads.
+  nn::NetOptions net_options;
+  nn::Network net(network_options(net_options, 10));
+  net->to(kCuda);
+  TrainOptions t;
+  auto sgd = make_sgd(net->parameters(), t);
+  auto serial = distributed::make_communicator(Backend::kSerial, false);
+  auto channel = distributed::make_data_channel(Backend::kSerial, *serial, kCuda);
+  TrainStep step(t, *sgd, *channel, kCuda, 1.0);
+  data::Split split{torch::randint(0, 256, {256, 3, 32, 32}, torch::kUInt8).to(kCuda),
+                    torch::randint(0, 10, {256}, torch::kInt64).to(kCuda)};
+  search::SearchSpace space;
+  Rng rng(2);
+  auto loss_sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(kCuda));
+  auto one_step = [&] {
+    net->set_genome(ga::random_genome(space, rng));
+    const auto idx = sample_without_replacement(256, 64, rng);
+    auto [x, y] = make_batch_shard(split, idx, 0, 64, true, 16, rng);
+    loss_sum += step.run(net, step.input(x, torch::kFloat32), y, net->active_parameters()).loss;
+  };
+  one_step();  // warm-up: first allocations
+  torch::cuda::synchronize();
+  c10::cuda::warning_state().set_sync_debug_mode(c10::cuda::SyncDebugMode::L_ERROR);
+  try {
+    for (int i = 0; i < 5; ++i) one_step();
+  } catch (const std::exception& e) {
+    c10::cuda::warning_state().set_sync_debug_mode(c10::cuda::SyncDebugMode::L_DISABLED);
+    FAIL() << "a training step synchronised with the device: " << e.what();
+  }
+  c10::cuda::warning_state().set_sync_debug_mode(c10::cuda::SyncDebugMode::L_DISABLED);
+  EXPECT_TRUE(std::isfinite(loss_sum.item<double>()));
+#else
+  GTEST_SKIP() << "this is the CPU-only build: CUDA's sync check needs the CUDA build";
+#endif
+}
+
+TEST(GpuTest, Fp16LossScalingSkipsOverflowsAndAdaptsTheScale) {
+  SKIP_WITHOUT_CUDA();
+  torch::manual_seed(3);
+  nn::NetOptions net_options;
+  net_options.dropout = 0.0;
+  nn::Network net(network_options(net_options, 10));
+  net->to(kCuda);
+  TrainOptions t;
+  t.precision = Precision::kFp16;
+  auto sgd = make_sgd(net->parameters(), t);
+  auto serial = distributed::make_communicator(Backend::kSerial, false);
+  auto channel = distributed::make_data_channel(Backend::kSerial, *serial, kCuda);
+  TrainStep step(t, *sgd, *channel, kCuda, 1.0);
+  search::SearchSpace space;
+  Rng rng(2);
+  net->set_genome(ga::random_genome(space, rng));
+  const auto x = torch::randn({32, 3, 32, 32}).to(kCuda), y = torch::randint(0, 10, {32}).to(kCuda);
+  // A scale of 3e38 overflows the scaled loss: the step is skipped, the scale halves.
+  step.set_scaler_state(torch::tensor({3e38, 0.0}, torch::kFloat64));
+  std::vector<torch::Tensor> before;
+  for (const auto& p : net->parameters()) before.push_back(p.detach().clone());
+  step.run(net, step.input(x, torch::kFloat32), y, net->active_parameters());
+  EXPECT_EQ(step.skipped_steps(), 1);
+  const auto params = net->parameters();
+  for (std::size_t i = 0; i < params.size(); ++i) EXPECT_TRUE(torch::equal(params[i], before[i])) << i;
+  EXPECT_FLOAT_EQ(static_cast<float>(step.scaler_state()[0].item<double>()), 1.5e38f);
+  // 1999 clean steps already: one more doubles the scale and restarts the count.
+  step.set_scaler_state(torch::tensor({1024.0, 1999.0}, torch::kFloat64));
+  step.run(net, step.input(x, torch::kFloat32), y, net->active_parameters());
+  EXPECT_EQ(step.skipped_steps(), 1);
+  EXPECT_DOUBLE_EQ(step.scaler_state()[0].item<double>(), 2048.0);
+  EXPECT_DOUBLE_EQ(step.scaler_state()[1].item<double>(), 0.0);
+  bool changed = false;
+  for (std::size_t i = 0; i < params.size(); ++i) changed |= !torch::equal(params[i], before[i]);
+  EXPECT_TRUE(changed) << "a clean fp16 step updated nothing";
 }
 
 TEST(GpuTest, NcclAllreduceOnOneRank) {

@@ -33,9 +33,9 @@ fail() {
   exit 1
 }
 
-# 12 epochs of 8 steps on 2 ranks: about 2 s an epoch on 2 cores, so the run is still going when the
+# 40 epochs of 8 steps on 2 ranks: 0.7-2 s an epoch on 2 cores, so the run is still going when the
 # ranks get their SIGTERM T seconds after mpirun's.
-sed 's/^epochs = 1$/epochs = 12/' "$(dirname "$0")/small.ini" > "$work/search.ini"
+sed 's/^epochs = 1$/epochs = 40/' "$(dirname "$0")/small.ini" > "$work/search.ini"
 cat > "$work/rank.sh" <<'SH'
 #!/bin/sh
 # Runs one rank of gnas, passes mpirun's SIGTERM on, and records gnas's exit code.
@@ -59,11 +59,11 @@ echo "odls_base_sigkill_timeout = $T s"
 mp=$!
 # Past its first steps: the first epoch is logged.
 for _ in $(seq 1 600); do
-  grep -q "epoch 1/12" "$work/run.log" && break
+  grep -q "epoch 1/40" "$work/run.log" && break
   kill -0 "$mp" 2>/dev/null || fail "mpirun ended before the first epoch"
   sleep 0.1
 done
-grep -q "epoch 1/12" "$work/run.log" || fail "no 'epoch 1/12' line within 60 s"
+grep -q "epoch 1/40" "$work/run.log" || fail "no 'epoch 1/40' line within 60 s"
 kill -TERM "$mp"
 t0=$(date +%s)
 mprc=0
@@ -75,6 +75,7 @@ echo "mpirun exited $mprc, $elapsed s after its SIGTERM"
 [ "$mprc" -eq 1 ] || [ "$mprc" -eq 3 ] || fail "mpirun exited $mprc; expected 1 (Open MPI 4.1 after a SIGTERM) or 3"
 limit=$(( 2 * T + 5 ))
 [ "$elapsed" -le "$limit" ] || fail "mpirun took $elapsed s after its SIGTERM; expected at most 2 x $T + 5 = $limit s"
+grep -q "epoch 40/40" "$work/run.log" && fail "the run finished before the ranks were signalled (make it longer)"
 for r in 0 1; do
   [ -f "$work/rc/rank$r" ] || fail "rank $r left no exit code: it was killed (expected it to exit 3 by itself)"
   got=$(cat "$work/rc/rank$r")
@@ -82,15 +83,14 @@ for r in 0 1; do
 done
 [ -f "$work/run/checkpoints/latest.pt" ] || fail "no checkpoints/latest.pt"
 [ ! -e "$work/run/checkpoints/latest.pt.tmp" ] || fail "a half-written checkpoints/latest.pt.tmp was left behind"
-grep -q "epoch 12/12" "$work/run.log" && fail "the run finished before the ranks were signalled (make it longer)"
 
 # The checkpoint is usable: the resumed run finishes.
 rc=0
 "$mpiexec" --oversubscribe -np 2 "$gnas" search --out "$work/run" --resume --threads 1 --no-progress \
   > "$work/resume.log" 2>&1 || rc=$?
-grep -E "resuming|epoch 12/12|wrote" "$work/resume.log"
+grep -E "resuming|epoch 40/40|wrote" "$work/resume.log"
 [ "$rc" -eq 0 ] || { cat "$work/resume.log"; fail "mpirun ... --resume exited $rc; expected 0"; }
 grep -q "resuming" "$work/resume.log" || fail "the resumed run did not say 'resuming'"
-grep -q "epoch 12/12" "$work/resume.log" || fail "the resumed run did not reach 'epoch 12/12'"
+grep -q "epoch 40/40" "$work/resume.log" || fail "the resumed run did not reach 'epoch 40/40'"
 echo "PASS: SIGTERM to mpirun -> both ranks exited 3 with a usable checkpoint; mpirun exited $mprc after $elapsed s" \
   "(odls_base_sigkill_timeout $T s); --resume finished"

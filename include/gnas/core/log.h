@@ -20,6 +20,8 @@ struct LogSettings {
   /// gives its ranks): the carriage-return progress line is drawn; otherwise every line starts
   /// with a UTC timestamp and progress is printed as plain lines.
   bool interactive = false;
+  /// Off a terminal, a progress line at least this often (seconds), besides every tenth of an epoch.
+  double progress_seconds = 30;
 };
 void set_log_settings(const LogSettings& s);
 const LogSettings& log_settings();

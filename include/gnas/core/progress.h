@@ -17,7 +17,8 @@ class Progress {
   /// start_step: the step this process starts the epoch at (a resumed epoch starts later).
   Progress(bool enabled, int epoch, int epochs, int steps, int start_step = 0);
   /// True when an update is due after `step` (0-based): on a terminal at most 4 per second and
-  /// always for the last step; otherwise every max(1, steps / 10) steps.
+  /// always for the last step; otherwise every max(1, steps / 10) steps, and whenever
+  /// LogSettings::progress_seconds have passed since the last line (a slow epoch never goes quiet).
   bool due(int step);
   /// samples_per_step: global batch, for the images/s figure.
   void draw(int step, double loss, double accuracy, double samples_per_step) const;
@@ -31,7 +32,7 @@ class Progress {
   bool enabled_, terminal_;
   int epoch_, epochs_, steps_, start_step_;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
-  std::chrono::steady_clock::time_point last_{};
+  std::chrono::steady_clock::time_point last_ = start_;
 };
 
 }  // namespace gnas

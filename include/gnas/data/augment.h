@@ -35,4 +35,9 @@ std::vector<double> normalized_black();
 torch::Tensor augment(const torch::Tensor& x, const AugmentDraw& draw, int pad, int cutout,
                       const std::vector<double>& pad_fill = {});
 
+/// A small host tensor on `device` without blocking the host: pinned and copied asynchronously
+/// when the device is CUDA (a pageable copy would wait for the device's queued work every step);
+/// the CPU tensor itself otherwise.
+torch::Tensor upload(const torch::Tensor& host, const torch::Device& device);
+
 }  // namespace gnas::data

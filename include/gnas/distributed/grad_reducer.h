@@ -35,6 +35,10 @@ class DataChannel {
 std::unique_ptr<DataChannel> make_data_channel(Backend gradients, Communicator& control, const torch::Device& device,
                                                double timeout_s = 0);
 
+/// True when two ranks of the job use the same GPU (same host and PCI address), which NCCL cannot
+/// do. Collective over `control`. False in a build without NCCL (nothing to decide there).
+bool ranks_share_a_gpu(Communicator& control, const torch::Device& device);
+
 /// Averages gradients over ranks: gradient g_r of a rank holding n_r of the global batch's B samples
 /// (a mean over its n_r samples) becomes sum_r (n_r / B) g_r, the gradient of the global mean.
 /// Gradients are packed into flat buckets of at most `bucket_bytes` (of the gradients' own element

@@ -80,6 +80,7 @@ inline BackendChoice resolve_backend(Backend requested, const BackendContext& c)
 struct DistOptions {
   Backend backend = Backend::kAuto;  ///< auto | serial | mpi | nccl (resolve_backend)
   bool log_all_ranks = false;    ///< INFO lines from every rank, not only rank 0
+  double log_progress_seconds = 30;  ///< off a terminal, a progress line at least this often
   double timeout = 0;            ///< seconds a collective may wait for the other ranks (0 = forever)
 };
 

@@ -23,5 +23,8 @@ std::string read_file(const std::string& path);
 
 bool path_exists(const std::string& path);
 bool is_directory(const std::string& path);
+/// The running executable as a user can type it again from the current directory: relative when it
+/// lies below it ("build/gnas"), else absolute; "gnas" when it cannot be found.
+std::string running_executable();
 
 }  // namespace gnas::io

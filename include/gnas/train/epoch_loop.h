@@ -36,6 +36,9 @@ struct EpochLoop {
   io::Hdf5Log* log = nullptr;   ///< rank 0's log; null on other ranks (and in tests: nothing written)
   std::string command;          ///< "search" | "retrain", for messages
   std::string ckpt_dir;         ///< "": no checkpoints (tests)
+  /// Images the end-of-epoch hook evaluates (GA rounds, full validation, test), for the up-front
+  /// estimate of the run's time.
+  int64_t eval_images_per_epoch = 0;
   /// What carries the gradients (NCCL on CUDA); null: the control communicator `comm`.
   distributed::DataChannel* channel = nullptr;
 

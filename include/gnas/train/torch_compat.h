@@ -8,15 +8,16 @@
 
 namespace gnas::train::compat {
 
-#if TORCH_VERSION_MAJOR >= 2
+// The device-generic autocast calls arrived in 2.4; before, one switch per device family.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
 inline bool autocast_enabled(c10::DeviceType d) { return at::autocast::is_autocast_enabled(d); }
 inline c10::ScalarType autocast_dtype(c10::DeviceType d) { return at::autocast::get_autocast_dtype(d); }
 inline void set_autocast(c10::DeviceType d, bool on, c10::ScalarType dtype) {
   at::autocast::set_autocast_enabled(d, on);
-  if (on) at::autocast::set_autocast_dtype(d, dtype);
+  at::autocast::set_autocast_dtype(d, dtype);
 }
 #else
-// 1.13 has one switch per device family: set_enabled is CUDA's, set_cpu_enabled the CPU's.
+// 1.13 (to 2.3): set_enabled is CUDA's switch, set_cpu_enabled the CPU's.
 inline bool autocast_enabled(c10::DeviceType d) {
   return d == c10::DeviceType::CUDA ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled();
 }
@@ -26,16 +27,17 @@ inline c10::ScalarType autocast_dtype(c10::DeviceType d) {
 inline void set_autocast(c10::DeviceType d, bool on, c10::ScalarType dtype) {
   if (d == c10::DeviceType::CUDA) {
     at::autocast::set_enabled(on);
-    if (on) at::autocast::set_autocast_gpu_dtype(dtype);
+    at::autocast::set_autocast_gpu_dtype(dtype);
   } else {
     at::autocast::set_cpu_enabled(on);
-    if (on) at::autocast::set_autocast_cpu_dtype(dtype);
+    at::autocast::set_autocast_cpu_dtype(dtype);
   }
 }
 #endif
 
 /// Autocast to `dtype` on `device` for this guard's life, like Python's `torch.autocast`
-/// (thread-local; nests; the cast cache is cleared when the outermost guard ends).
+/// (thread-local; nests; the cast cache is cleared when the outermost guard ends; the previous
+/// switch and dtype come back). `enabled = false` leaves the state as it is.
 class AutocastGuard {
  public:
   AutocastGuard(c10::DeviceType device, c10::ScalarType dtype, bool enabled = true)
