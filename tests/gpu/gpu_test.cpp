@@ -33,28 +33,47 @@ using distributed::Backend;
 
 const torch::Device kCuda(torch::kCUDA, 0);
 
+/// A network of the built-in defaults on `device`, its SGD, a one-process data channel and a
+/// TrainStep over them.
+struct StepRig {
+  StepRig(const torch::Device& device, TrainOptions options = {}, double dropout = 0.2)
+      : net(make_net(device, dropout)),
+        sgd(make_sgd(net->parameters(), options)),
+        serial(distributed::make_communicator(Backend::kSerial, false)),
+        channel(distributed::make_data_channel(Backend::kSerial, *serial, device)),
+        step(options, *sgd, *channel, device, 1.0) {}
+  static nn::Network make_net(const torch::Device& device, double dropout) {
+    nn::NetOptions o;
+    o.dropout = dropout;
+    nn::Network n(network_options(o, 10));
+    n->to(device);
+    return n;
+  }
+  /// One step on (x, y), already on the device.
+  TrainStep::Out run(const torch::Tensor& x, const torch::Tensor& y) {
+    return step.run(net, step.input(x, torch::kFloat32), y, net->active_parameters());
+  }
+  nn::Network net;
+  std::unique_ptr<torch::optim::SGD> sgd;
+  std::unique_ptr<distributed::Communicator> serial;
+  std::unique_ptr<distributed::DataChannel> channel;
+  TrainStep step;
+};
+
 /// `steps` supernet steps (default config, batch 32) on `device` from one seed; returns the network.
 nn::Network supernet_steps(const torch::Device& device, int steps) {
   torch::manual_seed(3);
-  nn::NetOptions net_options;
-  net_options.dropout = 0.0;  // dropout masks come from each device's own generator
-  nn::Network net(network_options(net_options, 10));
-  net->to(device);
-  TrainOptions t;
-  auto sgd = make_sgd(net->parameters(), t);
-  auto serial = distributed::make_communicator(Backend::kSerial, false);
-  auto channel = distributed::make_data_channel(Backend::kSerial, *serial, device);
-  TrainStep step(t, *sgd, *channel, device, 1.0);
+  StepRig rig(device, {}, /*dropout=*/0.0);  // dropout masks come from each device's own generator
   search::SearchSpace space;
   Rng rng(4);
   torch::manual_seed(5);
   const auto images = torch::randn({steps, 32, 3, 32, 32});
   const auto labels = torch::randint(0, 10, {steps, 32});
   for (int i = 0; i < steps; ++i) {
-    net->set_genome(ga::random_genome(space, rng));
-    step.run(net, step.input(images[i].to(device), torch::kFloat32), labels[i].to(device), net->active_parameters());
+    rig.net->set_genome(ga::random_genome(space, rng));
+    rig.run(images[i].to(device), labels[i].to(device));
   }
-  return net;
+  return rig.net;
 }
 
 TEST(GpuTest, SupernetStepsOnCudaFollowTheCpu) {
@@ -92,7 +111,7 @@ TEST(GpuTest, CheckpointOfCudaTensorsRoundTripsWithTheCudaGenerator) {
   SKIP_WITHOUT_CUDA();
   auto net = supernet_steps(kCuda, 2);
   TrainOptions t;
-  auto sgd = make_sgd(net->parameters(), t);
+  auto sgd = make_sgd(net->parameters(), t);  // a fresh optimizer: the checkpoint holds its state
   RunState st;
   st.epoch = 1;
   st.scaler_state = torch::tensor({1024.0, 7.0}, torch::kFloat64);
@@ -120,24 +139,17 @@ TEST(GpuTest, TrainingStepsNeverWaitForTheDevice) {
 #if GNAS_WITH_CUDA
   // CUDA's own sync check (torch.cuda.set_sync_debug_mode("error")): any synchronising call in the
   // batch (index upload, augmentation) or the step throws. Not just gnas's counted reads.
-  nn::NetOptions net_options;
-  nn::Network net(network_options(net_options, 10));
-  net->to(kCuda);
-  TrainOptions t;
-  auto sgd = make_sgd(net->parameters(), t);
-  auto serial = distributed::make_communicator(Backend::kSerial, false);
-  auto channel = distributed::make_data_channel(Backend::kSerial, *serial, kCuda);
-  TrainStep step(t, *sgd, *channel, kCuda, 1.0);
+  StepRig rig(kCuda);
   data::Split split{torch::randint(0, 256, {256, 3, 32, 32}, torch::kUInt8).to(kCuda),
                     torch::randint(0, 10, {256}, torch::kInt64).to(kCuda)};
   search::SearchSpace space;
   Rng rng(2);
   auto loss_sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(kCuda));
   auto one_step = [&] {
-    net->set_genome(ga::random_genome(space, rng));
+    rig.net->set_genome(ga::random_genome(space, rng));
     const auto idx = sample_without_replacement(256, 64, rng);
     auto [x, y] = make_batch_shard(split, idx, 0, 64, true, 16, rng);
-    loss_sum += step.run(net, step.input(x, torch::kFloat32), y, net->active_parameters()).loss;
+    loss_sum += rig.run(x, y).loss;
   };
   one_step();  // warm-up: first allocations
   torch::cuda::synchronize();
@@ -158,16 +170,11 @@ TEST(GpuTest, TrainingStepsNeverWaitForTheDevice) {
 TEST(GpuTest, Fp16LossScalingSkipsOverflowsAndAdaptsTheScale) {
   SKIP_WITHOUT_CUDA();
   torch::manual_seed(3);
-  nn::NetOptions net_options;
-  net_options.dropout = 0.0;
-  nn::Network net(network_options(net_options, 10));
-  net->to(kCuda);
   TrainOptions t;
   t.precision = Precision::kFp16;
-  auto sgd = make_sgd(net->parameters(), t);
-  auto serial = distributed::make_communicator(Backend::kSerial, false);
-  auto channel = distributed::make_data_channel(Backend::kSerial, *serial, kCuda);
-  TrainStep step(t, *sgd, *channel, kCuda, 1.0);
+  StepRig rig(kCuda, t, /*dropout=*/0.0);
+  auto& net = rig.net;
+  auto& step = rig.step;
   search::SearchSpace space;
   Rng rng(2);
   net->set_genome(ga::random_genome(space, rng));
@@ -176,14 +183,14 @@ TEST(GpuTest, Fp16LossScalingSkipsOverflowsAndAdaptsTheScale) {
   step.set_scaler_state(torch::tensor({3e38, 0.0}, torch::kFloat64));
   std::vector<torch::Tensor> before;
   for (const auto& p : net->parameters()) before.push_back(p.detach().clone());
-  step.run(net, step.input(x, torch::kFloat32), y, net->active_parameters());
+  rig.run(x, y);
   EXPECT_EQ(step.skipped_steps(), 1);
   const auto params = net->parameters();
   for (std::size_t i = 0; i < params.size(); ++i) EXPECT_TRUE(torch::equal(params[i], before[i])) << i;
   EXPECT_FLOAT_EQ(static_cast<float>(step.scaler_state()[0].item<double>()), 1.5e38f);
   // 1999 clean steps already: one more doubles the scale and restarts the count.
   step.set_scaler_state(torch::tensor({1024.0, 1999.0}, torch::kFloat64));
-  step.run(net, step.input(x, torch::kFloat32), y, net->active_parameters());
+  rig.run(x, y);
   EXPECT_EQ(step.skipped_steps(), 1);
   EXPECT_DOUBLE_EQ(step.scaler_state()[0].item<double>(), 2048.0);
   EXPECT_DOUBLE_EQ(step.scaler_state()[1].item<double>(), 0.0);
