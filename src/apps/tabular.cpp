@@ -35,8 +35,8 @@ Stats stats(const std::vector<double>& v) {
 int run_tabular(const cli::TabularArgs& a) {
   namespace nb = ga::nb201;
   const nb::Table table = nb::load_table(a.table);
-  // --out before the work: a new or empty directory, or an earlier tabular output (replaced); held
-  // for the whole run, so a second writer fails now and not after the computation.
+  // --out before the work: a new or empty directory, or an earlier tabular output (replaced with
+  // --force only); held for the whole run, so a second writer fails now and not after the computation.
   std::unique_ptr<io::RunDirLock> lock;
   if (!a.out.empty()) {
     std::error_code ec;
@@ -45,6 +45,9 @@ int run_tabular(const cli::TabularArgs& a) {
         const std::string name = entry.path().filename().string();
         GNAS_CHECK_AS(ConfigError, name == "tabular.h5" || name == ".gnas.lock", "--out '", a.out,
                       "' holds other files than a gnas tabular output (", name, "); choose another directory");
+        GNAS_CHECK_AS(ConfigError, name != "tabular.h5" || a.force, "--out '", a.out,
+                      "' already holds a tabular result (tabular.h5); give --force to replace it, or choose another "
+                      "directory");
       }
     io::check_new_run_dir(a.out, true);
     lock = std::make_unique<io::RunDirLock>(a.out, false);

@@ -557,6 +557,7 @@ TabularArgs parse_tabular_command(const std::vector<std::string>& args) {
       "runs", po::value(&a.runs)->default_value(a.runs), "independent runs per strategy")(
       "seed", po::value(&seed)->default_value(seed), "seed of run r of strategy s: (seed, s, r)")(
       "out", po::value(&a.out), "write DIR/tabular.h5 with every run's best-so-far curves")(
+      "force", po::bool_switch(&a.force), "replace the tabular.h5 of an earlier run in --out")(
       "json", po::bool_switch(&a.json), "one JSON object per strategy and budget instead of the table")(
       "ga.population", po::value(&a.ga.population)->default_value(a.ga.population), "GA: N_p. Paper: 20")(
       "ga.generation", po::value(&a.ga.generation)->default_value(a.ga.generation), "GA: N_g (>= N_p). Paper: 20")(
@@ -568,7 +569,7 @@ TabularArgs parse_tabular_command(const std::vector<std::string>& args) {
       "rea.sample", po::value(&a.rea_sample)->default_value(a.rea_sample), "REA: tournament size (NAS-Bench-201: 3)");
   a.help = parse_simple(args, d,
                         "Usage: gnas tabular --table FILE [--strategy ga,random,rea] [--budget 100,200,500,1000] "
-                        "[--runs 500] [--json] [--out DIR]\n"
+                        "[--runs 500] [--json] [--out DIR [--force]]\n"
                         "Runs search strategies on NAS-Bench-201, where every cell's accuracy is tabulated: the "
                         "fitness is\nvalid_acc, a run's result is the test_acc of the best-valid cell within the "
                         "budget of distinct cells.\n",

@@ -1,6 +1,7 @@
 #include "gnas/io/files.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -81,7 +82,19 @@ void write_file_atomic(const std::string& path, const std::string& content) {
   fsync_path(parent.empty() ? "." : parent.string());
 }
 
-std::string read_file(const std::string& path) {
+void check_regular_file(const std::string& path, std::uint64_t max_bytes) {
+  struct stat st {};
+  GNAS_CHECK_AS(IoError, ::stat(path.c_str(), &st) == 0, "cannot read '", path, "': ", std::strerror(errno));
+  GNAS_CHECK_AS(IoError, S_ISREG(st.st_mode), "'", path, "' is not a regular file (a ",
+                S_ISFIFO(st.st_mode) ? "FIFO" : S_ISDIR(st.st_mode) ? "directory" : S_ISCHR(st.st_mode) ? "device"
+                                                                                     : "special file",
+                "); gnas reads only regular files there");
+  GNAS_CHECK_AS(IoError, std::uint64_t(st.st_size) <= max_bytes, "'", path, "' is ", st.st_size,
+                " bytes, more than the ", max_bytes, " such a file can have; is it the right file?");
+}
+
+std::string read_file(const std::string& path, std::uint64_t max_bytes) {
+  check_regular_file(path, max_bytes);
   std::ifstream in(path, std::ios::binary);
   GNAS_CHECK_AS(IoError, in.good(), "cannot read '", path, "'");
   std::ostringstream buf;

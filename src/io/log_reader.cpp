@@ -84,6 +84,7 @@ LogSummary read_log_summary(const std::string& path) {
   // An SWMR reader: works on a log that a running job appends to, and on one a killed writer left.
   // A few metadata read attempts, not SWMR's default 100 with growing sleeps: a damaged file must
   // fail in a moment (it took 11 minutes), while a checksum read mid-write still gets retried.
+  check_regular_file(path, std::uint64_t(1) << 40);  // a FIFO or a device would hang or never end
   Closer fapl{H5Pcreate(H5P_FILE_ACCESS), H5Pclose};
   H5Pset_metadata_read_attempts(fapl.id, 8);
   hid_t id = -1;

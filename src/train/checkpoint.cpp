@@ -406,7 +406,7 @@ std::string seal_archive(torch::serialize::OutputArchive& archive) {
 }
 
 void open_sealed_archive(const std::string& path, torch::serialize::InputArchive& archive) {
-  const std::string bytes = io::read_file(path);
+  const std::string bytes = io::read_file(path, std::uint64_t(1) << 40);  // checkpoints and models: any size
   GNAS_CHECK_AS(IoError, bytes.size() >= kTrailer && std::memcmp(bytes.data() + bytes.size() - kTrailer, kSealMagic,
                                                                   sizeof kSealMagic) == 0,
                 path, ": not a sealed gnas file (truncated, or written by a gnas older than checkpoint format ",

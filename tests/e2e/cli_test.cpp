@@ -335,6 +335,12 @@ TEST(TabularCliTest, JsonLinesCurvesAndBadOptions) {
   const std::string out = temp_dir() + "/tab";
   const Result r = run("tabular --table " + table + " --runs 20 --budget 50,100 --json --out " + out);
   ASSERT_EQ(r.exit_code, 0) << r.output;
+  // Run again into the same --out: refused without --force (the finished result stays), replaced with it.
+  const Result again = run("tabular --table " + table + " --runs 20 --budget 50,100 --json --out " + out);
+  EXPECT_EQ(again.exit_code, 2) << again.output;
+  EXPECT_CONTAINS(again.output, "already holds a tabular result (tabular.h5); give --force to replace it");
+  const Result forced = run("tabular --table " + table + " --runs 20 --budget 50,100 --json --force --out " + out);
+  EXPECT_EQ(forced.exit_code, 0) << forced.output;
   int lines = 0;
   for (const char* strategy : {"ga", "random", "rea"})
     for (const char* budget : {"50", "100"}) {

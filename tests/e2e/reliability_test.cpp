@@ -409,6 +409,29 @@ TEST(RunsTest, NamesKeysAndBadInput) {
   EXPECT_CONTAINS(r.output, "b/run,");  // the other run is still listed
 }
 
+/// Special files where a run's files belong (attack cases: a status.json that is /dev/zero used
+/// 23 GB; a FIFO as log.h5 or status.json hung `gnas runs`). Only regular files are read: each run
+/// is listed as unreadable with the reason, in a moment, and the other runs still are.
+TEST(RunsTest, SpecialFilesAreNamedNotRead) {
+  const std::string base = temp_dir();
+  ASSERT_EQ(run("search --out " + base + "/good" + kTiny).exit_code, 0);
+  for (const char* name : {"fifo_status", "zero_status", "fifo_log"})
+    ASSERT_EQ(shell("cp -r " + base + "/good " + base + "/" + name).exit_code, 0);
+  ASSERT_EQ(shell("cd " + base + " && rm fifo_status/status.json && mkfifo fifo_status/status.json && "
+                  "rm zero_status/status.json && ln -s /dev/zero zero_status/status.json && "
+                  "rm fifo_log/log.h5 && mkfifo fifo_log/log.h5").exit_code, 0);
+  const Result r = gnas::testing::run_shell("timeout 60 " + gnas() + " runs --csv " + base);
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_LT(r.seconds, 20.0);
+  EXPECT_CONTAINS(r.output, "fifo_status," + base + "/fifo_status,search,unreadable,'" + base +
+                                "/fifo_status/status.json' is not a regular file (a FIFO)");
+  EXPECT_CONTAINS(r.output, "zero_status," + base + "/zero_status,search,unreadable,'" + base +
+                                "/zero_status/status.json' is not a regular file (a device)");
+  EXPECT_CONTAINS(r.output, "fifo_log," + base + "/fifo_log,search,unreadable,'" + base +
+                                "/fifo_log/log.h5' is not a regular file (a FIFO)");
+  EXPECT_CONTAINS(r.output, "good," + base + "/good,search,finished,");
+}
+
 // A full disk while writing a checkpoint: a clear error, exit 1, no temporary file, and the last
 // good checkpoint intact (a copy of the run resumes elsewhere). Needs a small tmpfs.
 TEST(CheckpointTest, DiskFullKeepsTheLastGoodCheckpoint) {

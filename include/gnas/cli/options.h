@@ -74,6 +74,7 @@ struct TabularArgs {
   int runs = 500;
   std::uint64_t seed = 1;
   std::string out;                                    ///< directory for tabular.h5; empty: none
+  bool force = false;                                 ///< replace an earlier tabular.h5 in out
   bool json = false;
   ga::GaOptions ga;                                   ///< N_p, N_g, p_m, p_c, crossover
   int rea_population = 10, rea_sample = 3;

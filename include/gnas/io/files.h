@@ -1,5 +1,6 @@
 #pragma once
 /// Crash-safe file writes and small file queries. Plain C++ (std::filesystem; POSIX for fsync).
+#include <cstdint>
 #include <string>
 
 namespace gnas::io {
@@ -18,8 +19,11 @@ void write_file_atomic(const std::string& path, const std::string& content);
 /// fsync(2) of a file or directory by path (POSIX: std::filesystem has no fsync). Throws IoError.
 void fsync_path(const std::string& path);
 
-/// Reads a whole file; throws IoError naming the path when it cannot.
-std::string read_file(const std::string& path);
+/// Reads a whole regular file of at most `max_bytes`; throws IoError naming the path when it cannot,
+/// when it is not a regular file (a FIFO would block, /dev/zero never end) or when it is larger.
+std::string read_file(const std::string& path, std::uint64_t max_bytes = std::uint64_t(64) << 20);
+/// Throws IoError naming the path unless it is a regular file (after symlinks) of at most `max_bytes`.
+void check_regular_file(const std::string& path, std::uint64_t max_bytes);
 
 bool path_exists(const std::string& path);
 bool is_directory(const std::string& path);
