@@ -11,7 +11,7 @@
 #include "gnas/distributed/collectives.h"
 #include "gnas/distributed/communicator.h"
 #include "gnas/io/files.h"
-#include "gnas/search/genome.h"
+#include "gnas/search/space.h"
 #include "gnas/train/commands.h"
 
 namespace gnas::app {
@@ -28,12 +28,25 @@ std::string signal_name(int sig) {
 }
 
 int export_genome(const cli::ExportArgs& a) {
-  search::SearchSpace space;
-  space.n_blocks = a.blocks;
-  const search::Genome g = search::load_genome(space, a.genome);
-  std::string body = a.format == "json" ? search::to_json(space, g, -1.0, a.compat)
-                     : a.format == "dot" ? search::to_dot(space, g, a.compat)
-                                         : search::to_text(space, g) + "\n";
+  std::string space_name = a.space;
+  if (space_name.empty()) {  // the space a genome file names (a run directory: its best_genome.json)
+    const std::string file = io::is_directory(a.genome) ? a.genome + "/best_genome.json" : a.genome;
+    space_name = "paper";
+    if (io::path_exists(file) && !io::is_directory(file)) {
+      const std::string body = io::read_file(file);
+      if (body.find('{') != std::string::npos) space_name = search::json_space(body);
+    } else if (a.genome.find('~') != std::string::npos) {
+      space_name = "nb201";  // the benchmark's cell string
+    }
+  }
+  const auto space = search::make_space(space_name, a.blocks);
+  const search::Genome g = search::load_genome(*space, a.genome);
+  GNAS_CHECK_AS(ConfigError, a.format != "arch" || !space->benchmark_string(g).empty(),
+                "--format arch: the ", space->name(), " space has no benchmark cell string (nb201 has)");
+  std::string body = a.format == "json"  ? space->to_json(g, -1.0, a.compat)
+                     : a.format == "dot" ? space->to_dot(g, a.compat)
+                     : a.format == "arch" ? space->benchmark_string(g) + "\n"
+                                          : space->to_text(g) + "\n";
   if (a.output.empty()) {
     std::cout << body;
   } else {

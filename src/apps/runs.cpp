@@ -20,7 +20,7 @@
 #include "gnas/io/log_reader.h"
 #include "gnas/io/run_dir.h"
 #include "gnas/io/run_status.h"
-#include "gnas/search/genome.h"
+#include "gnas/search/space.h"
 
 namespace gnas::app {
 namespace {
@@ -147,10 +147,17 @@ Row read_row(const fs::path& dir, double stale_after_min, std::int64_t now) {
     }
     if (!log->test_acc.empty() && std::isfinite(log->test_acc.back())) r.test_acc = log->test_acc.back();
     const bool genome_set = r.command == "retrain" || std::isfinite(log->best_genome_fitness);
-    if (genome_set && !log->best_genome.empty() && log->best_genome.size() % (3 * search::kGenesPerBlock) == 0) {
-      search::SearchSpace space;
-      space.n_blocks = int(log->best_genome.size()) / (3 * search::kGenesPerBlock);
-      r.genome = search::to_text(space, log->best_genome);
+    if (genome_set && !log->best_genome.empty()) {
+      // The log names its space (logs before there were two spaces: the paper's, N_b from the length).
+      const std::string space_name = log->space.empty() ? "paper" : log->space;
+      const int n_blocks = int(log->best_genome.size()) / (3 * search::kGenesPerBlock);
+      try {
+        const auto space = search::make_space(space_name, std::max(1, n_blocks));
+        r.genome = space->to_text(log->best_genome);
+        if (!space->benchmark_string(log->best_genome).empty()) r.genome = space->benchmark_string(log->best_genome);
+      } catch (const ConfigError&) {
+        r.genome = "?";  // a genome that does not fit its space: shown as unknown, not guessed
+      }
     }
     double sum = 0;
     for (double t : log->time_s) sum += t;

@@ -25,6 +25,7 @@ struct Strings {  // options converted and checked after parsing
   std::string schedule = "step";
   std::string bn_eval = "batch";
   std::string precision = "fp32";
+  std::string rescore = "none";
   std::int64_t seed = 1;  // parsed signed: "-1" must be an error, not 18446744073709551615
 };
 
@@ -56,6 +57,9 @@ po::options_description config_options(train::RunConfig& c, Strings& s, RunComma
       ("seed", po::value(&s.seed)->default_value(s.seed), "seed of every random stream (GA, data, torch), >= 0")
       ("threads", po::value(&c.threads)->default_value(c.threads),
        "torch intra-op threads; 0 keeps libtorch's default (use 1 per MPI rank)")
+      ("space", po::value(&c.net.space)->default_value(c.net.space),
+       "search space: paper (the GeneticNAS cells) | nb201 (the NAS-Bench-201 cell: 6 edges of 5 ops; "
+       "--net.channels and --net.cells are its C and N, the benchmark's 16 and 5; docs/search-quality.md)")
       ("device", po::value(&s.device)->default_value(s.device),
        "auto | cpu | cuda | cuda:N (under MPI, auto picks cuda:<node-local rank>)")
       ("dist.backend", po::value(&s.backend)->default_value(s.backend),
@@ -73,12 +77,12 @@ po::options_description config_options(train::RunConfig& c, Strings& s, RunComma
   po::options_description net("Network [net]");
   net.add_options()
       ("net.channels", po::value(&c.net.channels)->default_value(c.net.channels),
-       "C, channels of stage 1 (doubled at each reduction). Paper: 20 search, 48 retrain")
+       "C, channels of stage 1 (doubled at each reduction). Paper: 20 search, 48 retrain; NAS-Bench-201: 16")
       ("net.cells", po::value(&c.net.cells)->default_value(c.net.cells),
-       "N_cell, cells per stage. Paper: 2 search, 4 retrain")
-      ("net.blocks", po::value(&c.net.blocks)->default_value(c.net.blocks), "N_b, blocks per cell. Paper: 5")
+       "N_cell, cells per stage. Paper: 2 search, 4 retrain; NAS-Bench-201: 5")
+      ("net.blocks", po::value(&c.net.blocks)->default_value(c.net.blocks), "N_b, blocks per cell. Paper: 5 (paper space only)")
       ("net.dropout", po::value(&c.net.dropout)->default_value(c.net.dropout, "0.2"),
-       "dropout before the classifier, in [0, 1). Paper: 0.2")
+       "dropout before the classifier, in [0, 1). Paper: 0.2 (paper space only)")
       ("net.compat", po::value(&s.compat)->default_value(s.compat),
        "paper (the network of the paper's text) | reference (the network the authors' code trained: 18x18 and "
        "11x11 stages, a ReLU before the classifier, ...; docs/fidelity.md)")
@@ -110,7 +114,9 @@ po::options_description config_options(train::RunConfig& c, Strings& s, RunComma
        "compute precision of training and evaluation: fp32 | bf16 (autocast; the CPU too) | fp16 (autocast with "
        "loss scaling; CUDA only). Parameters stay float32")
       ("train.channels_last", po::value(&c.train.channels_last)->default_value(c.train.channels_last, "false"),
-       "channels-last (NHWC) memory format for convolutions (faster with tensor cores)");
+       "channels-last (NHWC) memory format for convolutions (faster with tensor cores)")
+      ("train.grad_clip", po::value(&c.train.grad_clip)->default_value(c.train.grad_clip, "0"),
+       "clip the gradients' joint L2 norm to this (0 = off). NAS-Bench-201's search protocol: 5");
 
   po::options_description ga("Genetic algorithm [ga]");
   if (command == RunCommand::kSearch)
@@ -133,7 +139,24 @@ po::options_description config_options(train::RunConfig& c, Strings& s, RunComma
          po::value(&c.search.generations_per_epoch)->default_value(c.search.generations_per_epoch),
          "evaluate-and-replace rounds after each epoch. Reference: 2")
         ("ga.bn_eval", po::value(&s.bn_eval)->default_value(s.bn_eval),
-         "BN statistics when scoring candidates: batch (default) | running (the reference)");
+         "BN statistics when scoring candidates: batch (default) | running (the reference)")
+        ("ga.rescore", po::value(&s.rescore)->default_value(s.rescore),
+         "none (the paper's Alg. 2: a member keeps the fitness it was first scored with) | population (each "
+         "round also re-scores the population on the new generation's N_v images before the replacement; "
+         "one more population's evaluation per round)");
+  po::options_description nb201("NAS-Bench-201 ground truth [nb201] (--space nb201)");
+  if (command == RunCommand::kSearch)
+    nb201.add_options()
+        ("nb201.table", po::value(&c.search.nb201.table)->default_value(c.search.nb201.table),
+         "the benchmark's CIFAR-10 table (CSV: index,arch,params_m,valid_acc,test_acc; the project ships "
+         "data/nasbench201/nasbench201_cifar10.csv): the log then holds the ground truth of the population's best, "
+         "its mean and the chosen cell every epoch, and the supernet's ranking quality")
+        ("nb201.rank_every", po::value(&c.search.nb201.rank_every)->default_value(c.search.nb201.rank_every),
+         "with --nb201.table: score the ranking set with the supernet every K epochs (0: after the last epoch "
+         "only), and log Kendall tau and Spearman rho against the table")
+        ("nb201.rank_cells", po::value(&c.search.nb201.rank_cells)->default_value(c.search.nb201.rank_cells),
+         "with --nb201.table: cells in the ranking set, drawn by --seed and spread over the table's accuracy "
+         "range, each scored on the whole validation split (0: no ranking)");
 
   po::options_description data("Data [data]");
   data.add_options()
@@ -160,7 +183,7 @@ po::options_description config_options(train::RunConfig& c, Strings& s, RunComma
 
   po::options_description all;
   all.add(general).add(net).add(train);
-  if (command == RunCommand::kSearch) all.add(ga);
+  if (command == RunCommand::kSearch) all.add(ga).add(nb201);
   all.add(data);
   return all;
 }
@@ -300,6 +323,17 @@ void validate(const train::RunConfig& c) {
   need(c.data.synthetic_test >= 1, "data.synthetic_test", ">= 1", c.data.synthetic_test);
   need(c.data.cutout >= 0 && c.data.cutout <= 32, "data.cutout", "in [0, 32]", c.data.cutout);
   need(c.data.eval_batch >= 1, "data.eval_batch", ">= 1", c.data.eval_batch);
+  need(c.train.grad_clip >= 0 && c.train.grad_clip <= 1e6, "train.grad_clip", "in [0, 1e6] (0 = off)",
+       c.train.grad_clip);
+  need(c.net.space == "paper" || c.net.space == "nb201", "space", "paper or nb201", "'" + c.net.space + "'");
+  const auto& nb = c.search.nb201;
+  need(nb.rank_every >= 0, "nb201.rank_every", ">= 0", nb.rank_every);
+  need(nb.rank_cells >= 0 && nb.rank_cells <= 15625, "nb201.rank_cells", "in [0, 15625]", nb.rank_cells);
+  const ga::Nb201Options d;
+  GNAS_CHECK_AS(ConfigError, c.net.space == "nb201" || (nb.table.empty() && nb.rank_every == d.rank_every &&
+                                                        nb.rank_cells == d.rank_cells),
+                "--nb201.table, --nb201.rank_every and --nb201.rank_cells need --space nb201 (the space is ",
+                c.net.space, ")");
 }
 
 ParsedRun parse_run_command(RunCommand command, const std::vector<std::string>& args) {
@@ -320,7 +354,8 @@ ParsedRun parse_run_command(RunCommand command, const std::vector<std::string>& 
         "continue the run in --out from its latest checkpoint; its config.ini is read unless --config is given");
   if (command == RunCommand::kRetrain)
     cmd.add_options()("genome", po::value(&r.extras.genome),
-                      "genome to train: text of 60 integers, a genome JSON file, or a search run directory "
+                      "genome to train, of the run's --space: its text (paper: 60 integers at N_b = 5; nb201: 6 "
+                      "integers or the benchmark's cell string), a genome JSON file, or a search run directory "
                       "(required unless --resume)");
   if (command == RunCommand::kBench)
     cmd.add_options()("bench.steps", po::value(&r.extras.bench_steps)->default_value(r.extras.bench_steps),
@@ -411,6 +446,9 @@ ParsedRun parse_run_command(RunCommand command, const std::vector<std::string>& 
   GNAS_CHECK_AS(ConfigError, s.strategy == "ga" || s.strategy == "random", "--ga.strategy must be ga or random, got ",
                 s.strategy);
   c.search.strategy = s.strategy == "ga" ? ga::Strategy::kGa : ga::Strategy::kRandom;
+  GNAS_CHECK_AS(ConfigError, s.rescore == "none" || s.rescore == "population",
+                "--ga.rescore must be none or population, got ", s.rescore);
+  c.search.rescore = s.rescore == "none" ? ga::Rescore::kNone : ga::Rescore::kPopulation;
   GNAS_CHECK_AS(ConfigError, parse_compat(s.compat, c.net.compat), "--net.compat must be paper or reference, got ",
                 s.compat);
   c.device = parse_device(s.device);
@@ -514,21 +552,27 @@ ExportArgs parse_export_command(const std::vector<std::string>& args) {
   po::options_description d("Options");
   d.add_options()("help,h", "print this help and exit")(
       "genome", po::value(&a.genome)->required(),
-      "genome: text of integers (cells separated by '|'), a genome JSON file, or a run directory")(
-      "format", po::value(&a.format)->default_value(a.format), "json | dot | text")(
+      "genome: text of integers (paper: cells separated by '|'; nb201: 6 integers or the benchmark's cell "
+      "string), a genome JSON file, or a run directory")(
+      "space", po::value(&a.space),
+      "paper | nb201; default: the space a genome JSON file names, else paper")(
+      "format", po::value(&a.format)->default_value(a.format),
+      "json | dot | text | arch (the NAS-Bench-201 cell string; nb201 only)")(
       "output,o", po::value(&a.output), "write here instead of stdout")(
       "net.blocks", po::value(&a.blocks)->default_value(a.blocks), "N_b, blocks per cell")(
       "net.compat", po::value(&compat)->default_value(compat),
       "paper | reference: the network the cells are drawn for (reference never concatenates block 0 of the "
       "input cell)");
   a.help = parse_simple(args, d,
-                        "Usage: gnas export --genome G [--format json|dot|text] [-o FILE]\n"
-                        "Writes a genome as JSON (genes and decoded cells), Graphviz DOT (one cluster per cell) "
-                        "or text.\n",
+                        "Usage: gnas export --genome G [--space paper|nb201] [--format json|dot|text|arch] [-o FILE]\n"
+                        "Writes a genome as JSON (genes and decoded cells), Graphviz DOT (one cluster per cell), "
+                        "text, or (nb201) the benchmark's cell string.\n",
                         a.help_text);
   if (a.help) return a;
-  GNAS_CHECK_AS(ConfigError, a.format == "json" || a.format == "dot" || a.format == "text",
-                "--format must be json, dot or text, got ", a.format);
+  GNAS_CHECK_AS(ConfigError, a.format == "json" || a.format == "dot" || a.format == "text" || a.format == "arch",
+                "--format must be json, dot, text or arch, got ", a.format);
+  GNAS_CHECK_AS(ConfigError, a.space.empty() || a.space == "paper" || a.space == "nb201",
+                "--space must be paper or nb201, got ", a.space);
   GNAS_CHECK_AS(ConfigError, a.blocks >= 1 && a.blocks <= 16, "--net.blocks must be in [1, 16], got ", a.blocks);
   GNAS_CHECK_AS(ConfigError, parse_compat(compat, a.compat), "--net.compat must be paper or reference, got ", compat);
   return a;

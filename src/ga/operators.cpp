@@ -8,19 +8,6 @@
 
 namespace gnas::ga {
 
-GeneSpace::GeneSpace(std::vector<int> gene_ranges, std::vector<int> blocks)
-    : ranges(std::move(gene_ranges)), block_starts(std::move(blocks)) {
-  GNAS_CHECK(!ranges.empty() && !block_starts.empty() && block_starts.front() == 0, "GeneSpace: bad layout");
-  for (int r : ranges) GNAS_CHECK(r >= 1 && r <= 256, "GeneSpace: gene range ", r, " is not in [1, 256]");
-  for (std::size_t b = 1; b < block_starts.size(); ++b)
-    GNAS_CHECK(block_starts[b] > block_starts[b - 1] && block_starts[b] < length(), "GeneSpace: bad block starts");
-}
-
-GeneSpace::GeneSpace(const SearchSpace& space) {
-  for (int i = 0; i < space.length(); ++i) ranges.push_back(space.gene_range(i));
-  for (int b = 0; b < space.length() / search::kGenesPerBlock; ++b) block_starts.push_back(b * search::kGenesPerBlock);
-}
-
 Genome random_genome(const GeneSpace& space, Rng& rng) {
   Genome g(space.length());
   for (int i = 0; i < space.length(); ++i)

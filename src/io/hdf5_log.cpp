@@ -88,7 +88,6 @@ void write_status_attrs(hid_t file, const RunStatusAttributes& st, const std::st
 /// The group part of a dataset path ("/ga/generation/genome" -> "/ga/generation").
 std::string parent_of(const std::string& path) { return path.substr(0, path.rfind('/')); }
 
-bool in_ga(const LogDataset& d) { return std::string(d.path).rfind("/ga/", 0) == 0; }
 
 }  // namespace
 
@@ -214,7 +213,7 @@ struct Hdf5Log::Impl {
 };
 
 Hdf5Log::Hdf5Log(const std::string& path, const LogAttributes& attrs, int genome_length, int n_g, int n_p,
-                 bool with_ga)
+                 bool with_ga, int n_rank)
     : impl_(std::make_unique<Impl>()), path_(path) {
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // errors become IoError with context instead of stack dumps
   content_.attrs = attrs;
@@ -222,6 +221,7 @@ Hdf5Log::Hdf5Log(const std::string& path, const LogAttributes& attrs, int genome
   content_.n_g = n_g;
   content_.n_p = n_p;
   content_.with_ga = with_ga;
+  content_.n_rank = n_rank;
   Impl& m = *impl_;
   m.path = path;
   Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
@@ -241,6 +241,8 @@ Hdf5Log::Hdf5Log(const std::string& path, const LogAttributes& attrs, int genome
   if (!attrs.net_compat.empty()) m.attr_string("net_compat", attrs.net_compat);
   if (!attrs.op_names.empty()) m.string_array_attr("op_names", attrs.op_names);
   if (!attrs.genome_layout.empty()) m.attr_string("genome_layout", attrs.genome_layout);
+  if (!attrs.genome_layout_json.empty()) m.attr_string("genome_layout_json", attrs.genome_layout_json);
+  if (!attrs.space.empty()) m.attr_string("space", attrs.space);
   write_status_attrs(m.file, attrs.status, path);
 
   // Every dataset of the schema (the /ga group only with_ga), with its units and description.
@@ -250,11 +252,15 @@ Hdf5Log::Hdf5Log(const std::string& path, const LogAttributes& attrs, int genome
     m.group("/ga/generation");
     m.group("/ga/population");
   }
+  if (n_rank > 0) {
+    m.group("/nb201");
+    m.group("/nb201/ranking");
+  }
   std::vector<const LogDataset*> made;
   for (const auto& d : log_schema()) {
-    if (in_ga(d) && !with_ga) continue;
+    if ((log_in_ga(d) && !with_ga) || (log_in_nb201(d) && n_rank <= 0)) continue;
     std::vector<hsize_t> inner;
-    for (auto n : log_inner_dims(d.inner, genome_length, n_g, n_p)) inner.push_back(hsize_t(n));
+    for (auto n : log_inner_dims(d.inner, genome_length, n_g, n_p, n_rank)) inner.push_back(hsize_t(n));
     if (d.rows == LogRows::kFixed)
       m.fixed(d.path, file_type(d.type), inner);
     else
@@ -269,7 +275,7 @@ Hdf5Log::Hdf5Log(const std::string& path, const LogAttributes& attrs, int genome
     if (!log_is_scale(*d)) continue;
     h5(H5DSset_scale(m.datasets.at(d->path), d->dims), std::string("make '") + d->path + "' a dimension scale", path);
     if (d->rows == LogRows::kFixed) {
-      std::vector<int> positions(log_inner_dims(d->inner, genome_length, n_g, n_p).at(0));
+      std::vector<int> positions(log_inner_dims(d->inner, genome_length, n_g, n_p, n_rank).at(0));
       for (std::size_t i = 0; i < positions.size(); ++i) positions[i] = int(i);
       m.overwrite(d->path, H5T_NATIVE_INT, positions.data());
     }
@@ -322,7 +328,7 @@ std::unique_ptr<Hdf5Log> Hdf5Log::restore(const std::string& path, const LogCont
   }
   // Written beside the log and renamed over it: a reader never sees a half-written file.
   const std::string tmp = path + ".restore";
-  auto log = std::make_unique<Hdf5Log>(tmp, c.attrs, c.genome_length, c.n_g, c.n_p, c.with_ga);
+  auto log = std::make_unique<Hdf5Log>(tmp, c.attrs, c.genome_length, c.n_g, c.n_p, c.with_ga, c.n_rank);
   for (const auto& r : c.epochs) log->append_epoch(r);
   const std::size_t gl = std::size_t(c.genome_length);
   for (std::size_t g = 0; g < c.generation_epoch.size(); ++g) {
@@ -332,7 +338,17 @@ std::unique_ptr<Hdf5Log> Hdf5Log::restore(const std::string& path, const LogCont
     };
     log->append_generation(slice(c.generation_genomes, g, gl * c.n_g), slice(c.generation_fitness, g, c.n_g),
                            c.generation_epoch[g], c.generation_n_new[g], slice(c.population_genomes, g, gl * c.n_p),
-                           slice(c.population_fitness, g, c.n_p));
+                           slice(c.population_fitness, g, c.n_p),
+                           c.population_rescored.size() == c.population_fitness.size()
+                               ? slice(c.population_rescored, g, c.n_p) : std::vector<float>{});
+  }
+  if (c.n_rank > 0 && !c.rank_index.empty()) {
+    log->set_ranking_set(c.rank_genomes, c.rank_index, c.rank_table_test, c.rank_table_valid);
+    for (std::size_t r = 0; r < c.rank_epoch.size(); ++r)
+      log->append_ranking(c.rank_epoch[r],
+                          std::vector<float>(c.rank_score.begin() + long(r * c.n_rank),
+                                             c.rank_score.begin() + long((r + 1) * c.n_rank)),
+                          c.rank_tau[r], c.rank_rho[r]);
   }
   if (!c.best_genome.empty()) log->set_best(c.best_genome, c.best_fitness);
   log->flush();
@@ -359,7 +375,7 @@ void Hdf5Log::append_epoch(const EpochRecord& r) {
 
 void Hdf5Log::append_generation(const std::vector<std::uint8_t>& generation, const std::vector<float>& generation_fitness,
                                 int epoch, int n_new, const std::vector<std::uint8_t>& population,
-                                const std::vector<float>& population_fitness) {
+                                const std::vector<float>& population_fitness, const std::vector<float>& rescored) {
   Impl& m = *impl_;
   GNAS_CHECK(m.datasets.count("/ga/generation/genome"), "Hdf5Log: this log has no /ga group");
   m.append("/ga/generation/genome", H5T_NATIVE_UINT8, generation.data());
@@ -368,6 +384,11 @@ void Hdf5Log::append_generation(const std::vector<std::uint8_t>& generation, con
   m.append("/ga/generation/n_new", H5T_NATIVE_INT, &n_new);
   m.append("/ga/population/genome", H5T_NATIVE_UINT8, population.data());
   m.append("/ga/population/fitness", H5T_NATIVE_FLOAT, population_fitness.data());
+  std::vector<float> re = rescored;
+  if (re.empty()) re.assign(population_fitness.size(), std::nanf(""));
+  GNAS_CHECK(re.size() == population_fitness.size(), "Hdf5Log: ", re.size(), " re-scored members for a population of ",
+             population_fitness.size());
+  m.append("/ga/population/rescored_fitness", H5T_NATIVE_FLOAT, re.data());
   const int number = int(content_.generation_epoch.size()) + 1;
   m.append("/ga/generation/generation", H5T_NATIVE_INT, &number);
   m.append("/ga/population/generation", H5T_NATIVE_INT, &number);
@@ -378,6 +399,38 @@ void Hdf5Log::append_generation(const std::vector<std::uint8_t>& generation, con
   c.generation_n_new.push_back(n_new);
   c.population_genomes.insert(c.population_genomes.end(), population.begin(), population.end());
   c.population_fitness.insert(c.population_fitness.end(), population_fitness.begin(), population_fitness.end());
+  c.population_rescored.insert(c.population_rescored.end(), re.begin(), re.end());
+}
+
+void Hdf5Log::set_ranking_set(const std::vector<std::uint8_t>& genomes, const std::vector<std::int32_t>& index,
+                              const std::vector<float>& table_test, const std::vector<float>& table_valid) {
+  auto& c = content_;
+  const auto n = std::size_t(c.n_rank);
+  GNAS_CHECK(n > 0 && index.size() == n && table_test.size() == n && table_valid.size() == n &&
+                 genomes.size() == n * std::size_t(c.genome_length),
+             "Hdf5Log: a ranking set that does not fit the log's (", n, " cells)");
+  impl_->overwrite("/nb201/ranking/genome", H5T_NATIVE_UINT8, genomes.data());
+  impl_->overwrite("/nb201/ranking/index", H5T_NATIVE_INT32, index.data());
+  impl_->overwrite("/nb201/ranking/table_test", H5T_NATIVE_FLOAT, table_test.data());
+  impl_->overwrite("/nb201/ranking/table_valid", H5T_NATIVE_FLOAT, table_valid.data());
+  c.rank_genomes = genomes, c.rank_index = index, c.rank_table_test = table_test, c.rank_table_valid = table_valid;
+}
+
+void Hdf5Log::append_ranking(int epoch, const std::vector<float>& scores, double tau, double rho) {
+  auto& c = content_;
+  GNAS_CHECK(c.n_rank > 0 && scores.size() == std::size_t(c.n_rank), "Hdf5Log: ", scores.size(),
+             " ranking scores for a ranking set of ", c.n_rank);
+  Impl& m = *impl_;
+  const int number = int(c.rank_epoch.size()) + 1;
+  m.append("/nb201/ranking/epoch", H5T_NATIVE_INT, &epoch);
+  m.append("/nb201/ranking/score", H5T_NATIVE_FLOAT, scores.data());
+  m.append("/nb201/ranking/kendall_tau", H5T_NATIVE_DOUBLE, &tau);
+  m.append("/nb201/ranking/spearman_rho", H5T_NATIVE_DOUBLE, &rho);
+  m.append("/nb201/ranking/ranking", H5T_NATIVE_INT, &number);
+  c.rank_epoch.push_back(epoch);
+  c.rank_score.insert(c.rank_score.end(), scores.begin(), scores.end());
+  c.rank_tau.push_back(tau);
+  c.rank_rho.push_back(rho);
 }
 
 void Hdf5Log::set_best(const std::vector<std::uint8_t>& genome, float fitness) {

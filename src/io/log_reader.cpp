@@ -105,6 +105,7 @@ LogSummary read_log_summary(const std::string& path) {
   s.command = text_attr(id, "command");
   s.dataset = text_attr(id, "dataset");
   s.strategy = text_attr(id, "strategy");
+  s.space = text_attr(id, "space");
   s.config = text_attr(id, "config");
   s.has_seed = H5Aexists(id, "seed") > 0;
   s.seed = number_attr<std::uint64_t>(id, "seed", H5T_NATIVE_UINT64, 0);

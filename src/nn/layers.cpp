@@ -8,9 +8,11 @@ namespace gnas::nn {
 
 namespace F = torch::nn::functional;
 
-BatchNormImpl::BatchNormImpl(int64_t channels) {
-  weight = register_parameter("weight", torch::ones({channels}));
-  bias = register_parameter("bias", torch::zeros({channels}));
+BatchNormImpl::BatchNormImpl(int64_t channels, bool affine) {
+  if (affine) {
+    weight = register_parameter("weight", torch::ones({channels}));
+    bias = register_parameter("bias", torch::zeros({channels}));
+  }
   running_mean = register_buffer("running_mean", torch::zeros({channels}));
   running_var = register_buffer("running_var", torch::ones({channels}));
 }

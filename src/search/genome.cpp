@@ -56,7 +56,8 @@ std::string SearchSpace::gene_name(int index) const {
 
 void validate(const SearchSpace& space, const Genome& g) {
   GNAS_CHECK_AS(ConfigError, static_cast<int>(g.size()) == space.length(), "genome: expected ",
-                space.length(), " genes (3 cells x ", space.n_blocks, " blocks x 4), got ", g.size());
+                space.length(), " genes (3 cells x ", space.n_blocks, " blocks x 4), got ", g.size(),
+                g.size() == 6 ? " (6 genes is a NAS-Bench-201 cell: pass --space nb201)" : "");
   for (int i = 0; i < space.length(); ++i) {
     const int r = space.gene_range(i);
     GNAS_CHECK_AS(ConfigError, g[i] < r, "genome: ", space.gene_name(i), " is ", int(g[i]),
@@ -156,7 +157,7 @@ std::string input_label(const CellSpec& c, int in) {
 std::string to_json(const SearchSpace& space, const Genome& g, double fitness, NetCompat compat) {
   validate(space, g);
   std::ostringstream out;
-  out << "{\n  \"format\": \"gnas-genome\",\n  \"n_blocks\": " << space.n_blocks << ",\n  \"genes\": [";
+  out << "{\n  \"format\": \"gnas-genome\",\n  \"space\": \"paper\",\n  \"n_blocks\": " << space.n_blocks << ",\n  \"genes\": [";
   for (std::size_t i = 0; i < g.size(); ++i) out << (i ? ", " : "") << int(g[i]);
   out << "],\n  \"text\": \"" << to_text(space, g) << "\",\n";
   if (fitness >= 0) out << "  \"fitness\": " << fitness << ",\n";
@@ -243,37 +244,6 @@ std::string to_dot(const SearchSpace& space, const Genome& g, NetCompat compat) 
   }
   out << "}\n";
   return out.str();
-}
-
-Genome load_genome(const SearchSpace& space, const std::string& text_or_path) {
-  std::error_code ec;
-  if (!std::filesystem::exists(text_or_path, ec)) {
-    // Genome text has separators between its integers; one word that is not a number was meant as
-    // a path (a mistyped run directory or file).
-    const bool one_word = text_or_path.find_first_of(" \t\n,|") == std::string::npos;
-    const bool all_digits = text_or_path.find_first_not_of("0123456789") == std::string::npos;
-    GNAS_CHECK_AS(ConfigError, !one_word || all_digits, "genome '", text_or_path,
-                  "': no such file or directory (and it is not genome text, which is ", space.length(),
-                  " integers)");
-    return parse_text(space, text_or_path);
-  }
-  std::string path = text_or_path;
-  if (std::filesystem::is_directory(path, ec)) path += "/best_genome.json";
-  std::ifstream in(path);
-  GNAS_CHECK_AS(IoError, in.good(), "cannot read genome file '", path, "'");
-  std::stringstream buf;
-  buf << in.rdbuf();
-  std::string body = buf.str();
-  try {
-    if (body.find('{') != std::string::npos) return parse_json(space, body);
-    for (std::size_t at = body.find('#'); at != std::string::npos; at = body.find('#', at)) {
-      const std::size_t eol = body.find('\n', at);  // a text file's comment runs to the end of its line
-      body.erase(at, eol == std::string::npos ? std::string::npos : eol - at);
-    }
-    return parse_text(space, body);
-  } catch (const ConfigError& e) {
-    throw ConfigError(detail::concat(path, ": ", e.what()));
-  }
 }
 
 std::uint64_t genome_hash(const Genome& g) { return fnv1a64(g.data(), g.size()); }

@@ -44,15 +44,14 @@ Figures measure(const RunConfig& cfg, int steps, int warmup, bool profile, const
   const int64_t pool = std::max<int64_t>({batch, eval_n, int64_t(cfg.search.n_v)}) * 2;
   split.images = torch::randint(0, 256, {pool, 3, 32, 32}, torch::kUInt8).to(device);
   split.labels = torch::randint(0, 10, {pool}, torch::kInt64).to(device);
-  search::SearchSpace space;
-  space.n_blocks = cfg.net.blocks;
+  const auto space = search::make_space(cfg.net.space, cfg.net.blocks);
   Rng ga_rng(cfg.seed, 1);
-  nn::Network net(network_options(cfg.net, 10, fixed));
+  nn::Supernet net = nn::make_network(network_options(cfg.net, 10, fixed));
   net->to(device);
   if (cfg.train.channels_last) to_channels_last(net);
   if (fixed) net->set_drop_path_keep(cfg.net.drop_path_keep);
   // The supernet switches to a new random genome every step, as a search does.
-  auto next_genome = [&] { return fixed ? *fixed : ga::random_genome(space, ga_rng); };
+  auto next_genome = [&] { return fixed ? *fixed : ga::random_genome(space->genes(), ga_rng); };
   net->set_bn_batch_stats_in_eval(cfg.search.bn_eval == ga::BnEval::kBatch);
   auto sgd = make_sgd(net->parameters(), cfg.train);
   distributed::BackendContext context;
@@ -121,7 +120,7 @@ Figures measure(const RunConfig& cfg, int steps, int warmup, bool profile, const
   if (profile) {
     fig.profiled_seconds = train_s;
     if (!fixed) {  // one GA round as a search runs it: N_g genomes on the same N_v images
-      const auto generation = ga::random_generation(space, cfg.search.ga.generation, ga_rng);
+      const auto generation = ga::random_generation(space->genes(), cfg.search.ga.generation, ga_rng);
       const auto autocast = eval_autocast(cfg.train.precision, device);
       wait();
       const double t0 = now_s();
@@ -138,14 +137,13 @@ Figures measure(const RunConfig& cfg, int steps, int warmup, bool profile, const
 
 int run_bench(const RunConfig& cfg, const CommandExtras& extras, distributed::Communicator& comm) {
   const int world = comm.size(), steps = extras.bench_steps, warmup = extras.bench_warmup;
-  search::SearchSpace space;
-  space.n_blocks = cfg.net.blocks;
+  const auto space = search::make_space(cfg.net.space, cfg.net.blocks);
   std::optional<search::Genome> fixed;
-  if (!extras.bench_genome.empty()) fixed = search::load_genome(space, extras.bench_genome);
+  if (!extras.bench_genome.empty()) fixed = search::load_genome(*space, extras.bench_genome);
   apply_threads(cfg.threads > 0 ? cfg.threads : (world > 1 ? 1 : 0));
   const torch::Device device = select_device(cfg.device, comm.local_rank());
   check_precision(cfg.train.precision, device);
-  GNAS_LOG(INFO) << "gnas bench: C=" << cfg.net.channels << " N_cell=" << cfg.net.cells << " global batch "
+  GNAS_LOG(INFO) << "gnas bench: space " << space->name() << ", C=" << cfg.net.channels << " N_cell=" << cfg.net.cells << " global batch "
                  << cfg.train.batch << " on " << device << " x " << world << " rank(s), " << warmup << " warm-up + "
                  << steps << " timed steps each";
   // One rank alone first (the others wait), then all together.
@@ -163,7 +161,7 @@ int run_bench(const RunConfig& cfg, const CommandExtras& extras, distributed::Co
   if (comm.rank() != 0) return 0;
   // nlohmann-json writes the line: strings (the device name) are escaped, numbers keep full precision.
   nlohmann::ordered_json json = {
-      {"bench", fixed ? "fixed" : "supernet"}, {"device", device.str()}, {"ranks", world},
+      {"bench", fixed ? "fixed" : "supernet"}, {"space", space->name()}, {"device", device.str()}, {"ranks", world},
       {"threads_per_rank", torch::get_num_threads()}, {"channels", cfg.net.channels}, {"cells", cfg.net.cells},
       {"compat", compat_name(cfg.net.compat)}, {"share_slots", cfg.net.share_slots},
       {"gradients_over", all.channel}, {"precision", precision_name(cfg.train.precision)}, {"channels_last", cfg.train.channels_last},

@@ -59,13 +59,26 @@ void write_log(torch::serialize::OutputArchive& a, const io::LogContent& c) {
                                   {"log_resume_history", &at.resume_history}, {"log_strategy", &at.strategy},
                                   {"log_net_compat", &at.net_compat}})
     a.write(key, string_tensor(*text));
-  std::vector<double> epochs;
+  std::vector<double> epochs, ground_truth;
   std::vector<int32_t> n_new;
   for (const auto& r : c.epochs) {
     epochs.insert(epochs.end(), {r.lr, r.train_loss, r.train_acc, r.time_s, r.best_fitness, r.best_full_val_acc,
                                  r.test_acc});
+    ground_truth.insert(ground_truth.end(), {r.gt_best_test, r.gt_best_valid, r.gt_mean_test, r.gt_mean_valid,
+                                             r.gt_chosen_test, r.gt_chosen_valid});
     n_new.push_back(r.n_new);
   }
+  a.write("log_epochs_gt", vector_tensor(ground_truth, torch::kFloat64));
+  a.write("log_population_rescored", vector_tensor(c.population_rescored, torch::kFloat32));
+  a.write("log_rank_n", torch::tensor({int64_t(c.n_rank)}));
+  a.write("log_rank_genomes", vector_tensor(c.rank_genomes, torch::kUInt8));
+  a.write("log_rank_index", vector_tensor(c.rank_index, torch::kInt32));
+  a.write("log_rank_table_test", vector_tensor(c.rank_table_test, torch::kFloat32));
+  a.write("log_rank_table_valid", vector_tensor(c.rank_table_valid, torch::kFloat32));
+  a.write("log_rank_epoch", vector_tensor(c.rank_epoch, torch::kInt32));
+  a.write("log_rank_score", vector_tensor(c.rank_score, torch::kFloat32));
+  a.write("log_rank_tau", vector_tensor(c.rank_tau, torch::kFloat64));
+  a.write("log_rank_rho", vector_tensor(c.rank_rho, torch::kFloat64));
   a.write("log_epochs", vector_tensor(epochs, torch::kFloat64));
   a.write("log_n_new", vector_tensor(n_new, torch::kInt32));
   a.write("log_generation_genomes", vector_tensor(c.generation_genomes, torch::kUInt8));
@@ -116,6 +129,36 @@ io::LogContent read_log(torch::serialize::InputArchive& a) {
     r.lr = e[0], r.train_loss = e[1], r.train_acc = e[2], r.time_s = e[3], r.best_fitness = e[4],
     r.best_full_val_acc = e[5], r.test_acc = e[6], r.n_new = n_new[i];
     c.epochs.push_back(r);
+  }
+  // Written since the nb201 space: absent in older checkpoints (their runs had no ground truth).
+  torch::Tensor opt;  // fresh for every key (see get)
+  if (a.try_read("log_epochs_gt", opt)) {
+    const auto gt = vector_from<double>(opt);
+    GNAS_CHECK(gt.size() == 6 * c.epochs.size(), "checkpoint: log_epochs_gt does not fit the epochs");
+    for (std::size_t i = 0; i < c.epochs.size(); ++i) {
+      auto& r = c.epochs[i];
+      const double* g = gt.data() + 6 * i;
+      r.gt_best_test = g[0], r.gt_best_valid = g[1], r.gt_mean_test = g[2], r.gt_mean_valid = g[3],
+      r.gt_chosen_test = g[4], r.gt_chosen_valid = g[5];
+    }
+  }
+  opt = torch::Tensor();
+  if (a.try_read("log_population_rescored", opt)) c.population_rescored = vector_from<float>(opt);
+  opt = torch::Tensor();
+  if (a.try_read("log_rank_n", opt)) {
+    c.n_rank = int(opt.item<int64_t>());
+    c.rank_genomes = vector_from<uint8_t>(get("log_rank_genomes"));
+    c.rank_index = vector_from<int32_t>(get("log_rank_index"));
+    c.rank_table_test = vector_from<float>(get("log_rank_table_test"));
+    c.rank_table_valid = vector_from<float>(get("log_rank_table_valid"));
+    c.rank_epoch = vector_from<int32_t>(get("log_rank_epoch"));
+    c.rank_score = vector_from<float>(get("log_rank_score"));
+    c.rank_tau = vector_from<double>(get("log_rank_tau"));
+    c.rank_rho = vector_from<double>(get("log_rank_rho"));
+    const auto n = std::size_t(std::max(0, c.n_rank)), rows = c.rank_epoch.size();
+    GNAS_CHECK(c.rank_score.size() == rows * n && c.rank_tau.size() == rows && c.rank_rho.size() == rows &&
+                   (c.rank_index.empty() || c.rank_index.size() == n),
+               "checkpoint: the log's ranking rows are inconsistent");
   }
   t = get("log_generation_genomes");
   c.generation_genomes = vector_from<uint8_t>(t);
@@ -184,7 +227,7 @@ std::vector<ga::Genome> genomes_from(const torch::Tensor& t) {
 /// afterwards that every parameter and buffer kept the shape the network was built with, and on a
 /// mismatch put the network's own tensors back (a fallback checkpoint is then checked against the
 /// real network, not against the rejected file's shapes).
-void load_weights_checked(nn::Network& net, torch::serialize::InputArchive& weights, const std::string& path) {
+void load_weights_checked(nn::Supernet& net, torch::serialize::InputArchive& weights, const std::string& path) {
   std::vector<std::pair<std::string, torch::Tensor>> before;  // copies of the network's own tensors
   for (const auto& p : net->named_parameters()) before.emplace_back(p.key(), p.value().detach().clone());
   for (const auto& b : net->named_buffers()) before.emplace_back(b.key(), b.value().detach().clone());
@@ -202,7 +245,7 @@ void load_weights_checked(nn::Network& net, torch::serialize::InputArchive& weig
   }
 }
 
-void read_into(const std::string& path, nn::Network& net, torch::optim::SGD& sgd, RunState& s) {
+void read_into(const std::string& path, nn::Supernet& net, torch::optim::SGD& sgd, RunState& s) {
   torch::serialize::InputArchive a;
   open_sealed_archive(path, a);
   torch::Tensor format, scalars, doubles, pop, fit, gen, ga_rng, data_rng, data_start, torch_rng;
@@ -259,7 +302,7 @@ void read_into(const std::string& path, nn::Network& net, torch::optim::SGD& sgd
 
 }  // namespace
 
-void save_checkpoint(const std::string& dir, nn::Network& net, torch::optim::SGD& sgd, const RunState& s) {
+void save_checkpoint(const std::string& dir, nn::Supernet& net, torch::optim::SGD& sgd, const RunState& s) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   GNAS_CHECK_AS(IoError, !ec, "cannot create '", dir, "': ", ec.message());
@@ -303,7 +346,7 @@ void save_checkpoint(const std::string& dir, nn::Network& net, torch::optim::SGD
 
 /// A retrained model file (sealed: see seal_archive): the network's shape, genome and dataset next
 /// to its weights, so that `evaluate` can rebuild it without the config and check the data.
-void save_model(const std::string& path, nn::Network& net, const std::string& dataset, Precision precision) {
+void save_model(const std::string& path, nn::Supernet& net, const std::string& dataset, Precision precision) {
   torch::serialize::OutputArchive archive, weights;
   const auto& o = net->options();
   archive.write("gnas_format", torch::tensor({int64_t{2}}));
@@ -311,6 +354,7 @@ void save_model(const std::string& path, nn::Network& net, const std::string& da
   // How the genome is built: without it (files of gnas before net.compat) a model is paper/per-slot.
   archive.write("gnas_net", torch::tensor({int64_t(o.compat), int64_t(o.share_slots)}));
   archive.write("gnas_precision", string_tensor(precision_name(precision)));
+  archive.write("gnas_space", string_tensor(o.space));  // without it (files before nb201): the paper's
   std::vector<int64_t> genes(net->genome().begin(), net->genome().end());
   archive.write("gnas_genome", torch::tensor(genes));
   archive.write("gnas_dataset", torch::from_blob(const_cast<char*>(dataset.data()), {int64_t(dataset.size())},
@@ -350,6 +394,10 @@ LoadedModel load_model(const std::string& path_or_dir, const torch::Device& devi
     o.compat = static_cast<NetCompat>(net_flags[0].item<int64_t>());
     o.share_slots = net_flags[1].item<int64_t>() != 0;
   }
+  torch::Tensor space_text;
+  if (archive.try_read("gnas_space", space_text)) o.space = string_from(space_text);
+  GNAS_CHECK_AS(IoError, o.space == "paper" || o.space == "nb201", "--model '", path, "': unknown search space '",
+                o.space, "' in its header");
   Precision precision = Precision::kFp32;
   torch::Tensor precision_text;
   if (archive.try_read("gnas_precision", precision_text))
@@ -373,14 +421,14 @@ LoadedModel load_model(const std::string& path_or_dir, const torch::Device& devi
   LoadedModel m;
   m.precision = precision;
   try {
-    m.net = nn::Network(o);
+    m.net = nn::make_network(o);
     load_weights_checked(m.net, weights, "--model '" + path + "'");
   } catch (const IoError& e) {
-    throw IoError(detail::concat(e.what(), " (header: C=", o.channels, " N_cell=", o.cells, " N_b=", o.n_blocks,
+    throw IoError(detail::concat(e.what(), " (header: space ", o.space, ", C=", o.channels, " N_cell=", o.cells, " N_b=", o.n_blocks,
                                  " classes=", o.num_classes, ")"));
   } catch (const std::exception& e) {
     const auto* ce = dynamic_cast<const c10::Error*>(&e);
-    throw IoError(detail::concat("--model '", path, "': its weights do not fit its header (C=", o.channels,
+    throw IoError(detail::concat("--model '", path, "': its weights do not fit its header (space ", o.space, ", C=", o.channels,
                                  " N_cell=", o.cells, " N_b=", o.n_blocks, " classes=", o.num_classes,
                                  "): ", ce ? ce->what_without_backtrace() : e.what()));
   }
@@ -425,7 +473,7 @@ void open_sealed_archive(const std::string& path, torch::serialize::InputArchive
   }
 }
 
-std::string load_checkpoint(const std::string& dir, nn::Network& net, torch::optim::SGD& sgd, RunState& state) {
+std::string load_checkpoint(const std::string& dir, nn::Supernet& net, torch::optim::SGD& sgd, RunState& state) {
   std::string first_error;
   std::vector<std::string> rejected;
   // latest.pt.tmp is complete (its seal says so) only when a save stopped between its renames.

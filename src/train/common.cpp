@@ -72,6 +72,7 @@ torch::Device select_device(const DeviceSpec& spec, int local_rank) {
 
 nn::NetworkOptions network_options(const nn::NetOptions& net, int64_t num_classes, std::optional<search::Genome> fixed) {
   nn::NetworkOptions o;
+  o.space = net.space;
   o.channels = net.channels;
   o.cells = net.cells;
   o.n_blocks = net.blocks;
@@ -84,14 +85,14 @@ nn::NetworkOptions network_options(const nn::NetOptions& net, int64_t num_classe
 }
 
 const std::vector<std::string> kStructuralKeys = {
-    "net.channels",      "net.cells",       "net.blocks",      "net.compat",        "net.share_slots",      "train.batch",       "data.val_size",
+    "space", "net.channels",      "net.cells",       "net.blocks",      "net.compat",        "net.share_slots",      "train.batch",       "data.val_size",
     "data.train_limit",  "data.synthetic_train", "data.synthetic_val", "data.synthetic_test", "data.synthetic_seed"};
 
 std::string check_resume_config(const std::string& stored, const std::string& now,
                                 const std::vector<std::string>& structural) {
   // Keys added after runs were written: an old config.ini lacks them, and its run had this value.
   static const std::map<std::string, std::string> kValueBeforeTheKey = {
-      {"net.compat", "paper"}, {"net.share_slots", "false"}, {"train.precision", "fp32"},
+      {"space", "paper"}, {"net.compat", "paper"}, {"net.share_slots", "false"}, {"train.precision", "fp32"},
       {"train.channels_last", "false"}};
   std::ostringstream refused, accepted, own_values;
   for (auto c : io::diff_ini(stored, now)) {
@@ -188,7 +189,7 @@ std::pair<torch::Tensor, torch::Tensor> make_batch_shard(const data::Split& spli
   return {x, split.labels.index_select(0, index)};
 }
 
-int64_t count_correct(nn::Network& net, const torch::Tensor& images_u8, const torch::Tensor& labels, int64_t batch,
+int64_t count_correct(nn::Supernet& net, const torch::Tensor& images_u8, const torch::Tensor& labels, int64_t batch,
                       int64_t first, int64_t stride, int64_t* correct5) {
   torch::NoGradGuard no_grad;
   const bool was_training = net->is_training();
@@ -209,7 +210,7 @@ int64_t count_correct(nn::Network& net, const torch::Tensor& images_u8, const to
   return read_on_host<int64_t>(correct);
 }
 
-double evaluate_accuracy(nn::Network& net, const torch::Tensor& images_u8, const torch::Tensor& labels,
+double evaluate_accuracy(nn::Supernet& net, const torch::Tensor& images_u8, const torch::Tensor& labels,
                          int64_t batch, double* top5) {
   const double n = static_cast<double>(std::max<int64_t>(1, labels.size(0)));
   int64_t correct5 = 0;
@@ -218,7 +219,7 @@ double evaluate_accuracy(nn::Network& net, const torch::Tensor& images_u8, const
   return 100.0 * correct / n;
 }
 
-std::vector<float> evaluate_generation(nn::Network& net, const std::vector<search::Genome>& generation,
+std::vector<float> evaluate_generation(nn::Supernet& net, const std::vector<search::Genome>& generation,
                                        const torch::Tensor& images_u8, const torch::Tensor& labels, int64_t batch,
                                        distributed::Communicator& comm) {
   const int64_t n = static_cast<int64_t>(generation.size());

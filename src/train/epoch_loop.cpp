@@ -75,7 +75,7 @@ void collective_setup(distributed::Communicator& comm, const std::function<void(
   distributed::agree_on_failure(comm, write_error);
 }
 
-void replicate_from_root(distributed::Communicator& comm, nn::Network& net) {
+void replicate_from_root(distributed::Communicator& comm, nn::Supernet& net) {
   if (comm.size() == 1) return;
   torch::NoGradGuard no_grad;
   auto send = [&](torch::Tensor t) {  // channels-last weights go through a contiguous copy

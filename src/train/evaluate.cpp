@@ -17,7 +17,7 @@ int run_evaluate(const EvaluateRequest& a) {
   apply_threads(a.threads);
   const torch::Device device = select_device(a.device);
   LoadedModel model = load_model(a.model, device);
-  nn::Network& net = model.net;
+  nn::Supernet& net = model.net;
   data::DataOptions d;
   d.dir = a.data;
   d.val_size = 0;  // evaluate reads only the test split

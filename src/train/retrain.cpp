@@ -27,15 +27,15 @@ struct Retrain : CommandRun {
   /// Every rank: the genome (given, or on --resume the one the run recorded), checks, data, the
   /// fixed network, and the checkpoint on --resume. Writes nothing.
   void set_up(const std::string& genome_arg) {
-    space.n_blocks = cfg.net.blocks;
+    space = search::make_space(cfg.net.space, cfg.net.blocks);
     const std::string source = genome_arg.empty() && cfg.resume ? cfg.out + "/genome.json" : genome_arg;
     GNAS_CHECK_AS(ConfigError, !source.empty(), "--genome is required (text, a genome JSON file or a search run "
                   "directory)");
-    genome = search::load_genome(space, source);  // before touching --out
+    genome = search::load_genome(*space, source);  // before touching --out
     if (cfg.resume && !genome_arg.empty()) {
-      const search::Genome recorded = search::load_genome(space, cfg.out + "/genome.json");
+      const search::Genome recorded = search::load_genome(*space, cfg.out + "/genome.json");
       GNAS_CHECK_AS(ConfigError, recorded == genome, "--resume --genome: '", cfg.out, "' trains ",
-                    search::to_text(space, recorded), ", not ", search::to_text(space, genome),
+                    space->to_text(recorded), ", not ", space->to_text(genome),
                     "; drop --genome to continue that run, or start a new run with --out");
     }
     GNAS_CHECK_AS(ConfigError, cfg.train.batch >= comm.size(), "--train.batch ", cfg.train.batch,
@@ -61,12 +61,12 @@ struct Retrain : CommandRun {
       // The lock (taken by open_log) comes first: a --force run clears the old outputs under it.
       const io::LogAttributes attrs{"retrain", cfg.config_text, GNAS_VERSION, cfg.seed, comm.size(), ds.name,
                                     now_iso8601(), "", "", compat_name(cfg.net.compat), {}, {}, {}};
-      open_log(cfg, attrs, space.length(), 0, 0, false, comm.size(), device, st, run);
-      io::write_file_atomic(cfg.out + "/genome.json", search::to_json(space, genome, -1.0, cfg.net.compat));
-      io::write_file_atomic(cfg.out + "/cells.dot", search::to_dot(space, genome, cfg.net.compat));
+      open_log(cfg, attrs, *space, 0, 0, false, 0, comm.size(), device, st, run);
+      io::write_file_atomic(cfg.out + "/genome.json", space->to_json(genome, -1.0, cfg.net.compat));
+      io::write_file_atomic(cfg.out + "/cells.dot", space->to_dot(genome, cfg.net.compat));
       run.log->set_best(genome, std::nanf(""));
     } else {
-      open_log(cfg, {}, 0, 0, 0, false, comm.size(), device, st, run);
+      open_log(cfg, {}, *space, 0, 0, false, 0, comm.size(), device, st, run);
     }
   }
 
@@ -119,9 +119,11 @@ int run_retrain(const RunConfig& cfg, const std::string& genome_arg, distributed
                  << (comm.size() > 1 ? " x " + std::to_string(comm.size()) + " ranks (gradients over " +
                                            r.channel->name() + ")" : "")
                  << ", " << precision_name(cfg.train.precision) << (cfg.train.channels_last ? " channels-last" : "")
-                 << ", fixed network C="
-                 << cfg.net.channels << " N_cell=" << cfg.net.cells << " net.compat=" << compat_name(cfg.net.compat)
-                 << " (" << r.n_params << " parameters), genome " << search::to_text(r.space, r.genome);
+                 << ", fixed network of the " << r.space->name() << " space C="
+                 << cfg.net.channels << " N_cell=" << cfg.net.cells
+                 << (r.space->name() == "paper" ? std::string(" net.compat=") + compat_name(cfg.net.compat) : "")
+                 << " (" << r.n_params << " parameters), genome " << r.space->to_text(r.genome)
+                 << (r.space->benchmark_string(r.genome).empty() ? "" : " = " + r.space->benchmark_string(r.genome));
   EpochLoop loop{cfg, comm, r.net, *r.sgd, r.ds.train, r.st, r.run.log.get(), "retrain", cfg.out + "/checkpoints"};
   loop.channel = r.channel.get();
   loop.eval_images_per_epoch = r.ds.test.size();

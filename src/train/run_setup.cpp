@@ -11,7 +11,7 @@
 #include "gnas/core/log.h"
 #include "gnas/io/files.h"
 #include "gnas/io/run_status.h"
-#include "gnas/search/genome.h"
+#include "gnas/search/space.h"
 #include "gnas/train/commands.h"
 #include "gnas/train/common.h"
 #include "gnas/train/step.h"
@@ -43,7 +43,7 @@ void CommandRun::open_channel() {
 }
 
 void CommandRun::build_network(nn::NetworkOptions options) {
-  net = nn::Network(std::move(options));
+  net = nn::make_network(options);
   net->to(device);
   if (cfg.train.channels_last) to_channels_last(net);
   sgd = make_sgd(net->parameters(), cfg.train);
@@ -58,7 +58,7 @@ void check_run_dir(const RunConfig& cfg) {
 }
 
 void resume_from_checkpoint(const RunConfig& cfg, const std::vector<std::string>& structural,
-                            const std::string& dataset, bool root, nn::Network& net, torch::optim::SGD& sgd,
+                            const std::string& dataset, bool root, nn::Supernet& net, torch::optim::SGD& sgd,
                             RunState& st, RunOpening& run) {
   const std::string stored_ini = cfg.out + "/config.ini";
   const bool have_ini = io::path_exists(stored_ini);
@@ -101,19 +101,18 @@ BegunSegment& begun_segment() {
   return b;
 }
 
-/// The op table and the gene layout, for the log's readers.
-void describe_genome(io::LogAttributes& attrs) {
-  attrs.op_names.clear();
-  for (int op = 0; op < search::kNumOps; ++op) attrs.op_names.push_back(search::op_name(op));
-  attrs.genome_layout =
-      "cells normal, reduction, input (in this order), each of N_b blocks of 4 genes [in_A, in_B, op_A, op_B]; "
-      "inputs of the normal and reduction cells: 0 = h_n, 1 = h_{n-1}, 2 + k = block k of the same cell; "
-      "inputs of the input cell: 0 = the image x, 1 + k = block k; ops: op_names[code]";
+/// The space, its op table and its gene layout, for the log's readers.
+void describe_genome(io::LogAttributes& attrs, const search::Space& space) {
+  attrs.space = space.name();
+  attrs.op_names = space.op_names();
+  attrs.genome_layout = space.layout_text();
+  attrs.genome_layout_json = space.layout_json();
 }
 }  // namespace
 
-void open_log(const RunConfig& cfg, const io::LogAttributes& attrs, int genome_length, int n_g, int n_p,
-              bool with_ga, int world, const torch::Device& device, RunState& st, RunOpening& run) {
+void open_log(const RunConfig& cfg, const io::LogAttributes& attrs, const search::Space& space, int n_g, int n_p,
+              bool with_ga, int n_rank, int world, const torch::Device& device, RunState& st, RunOpening& run) {
+  const int genome_length = space.length();
   // One writer per run directory, from here to the end of the process.
   run.lock = std::make_unique<io::RunDirLock>(cfg.out, cfg.force && !cfg.resume);
   io::write_file_atomic(cfg.out + "/config.ini", cfg.config_text);
@@ -135,13 +134,13 @@ void open_log(const RunConfig& cfg, const io::LogAttributes& attrs, int genome_l
   if (!cfg.resume) {
     io::LogAttributes first = attrs;
     first.status = status_attributes(status);
-    describe_genome(first);
-    run.log = std::make_unique<io::Hdf5Log>(cfg.out + "/log.h5", first, genome_length, n_g, n_p, with_ga);
+    describe_genome(first, space);
+    run.log = std::make_unique<io::Hdf5Log>(cfg.out + "/log.h5", first, genome_length, n_g, n_p, with_ga, n_rank);
     return;
   }
   auto& stored = st.log.attrs;
   stored.status = status_attributes(status);
-  describe_genome(stored);
+  describe_genome(stored, space);
   if (!run.changes.empty()) GNAS_LOG(WARN) << "--resume with changed options: " << run.changes;
   stored.config = cfg.config_text;
   stored.world_size = world;

@@ -5,14 +5,17 @@
 #include <cmath>
 #include <cstring>
 #include <iomanip>
+#include <optional>
 
 #include "gnas/config.h"
 #include "gnas/core/error.h"
 #include "gnas/core/log.h"
+#include "gnas/core/stats.h"
 #include "gnas/distributed/collectives.h"
 #include "gnas/ga/operators.h"
 #include "gnas/io/files.h"
 #include "gnas/io/hdf5_log.h"
+#include "gnas/search/nb201.h"
 #include "gnas/train/checkpoint.h"
 #include "gnas/train/commands.h"
 #include "gnas/train/common.h"
@@ -80,6 +83,8 @@ void unpack_ga(const std::vector<uint8_t>& bytes, std::size_t length, std::vecto
 struct Search : CommandRun {
   using CommandRun::CommandRun;
   int64_t sync_checks = 0;
+  std::optional<search::nb201::Table> table;  ///< --nb201.table: the ground truth
+  std::vector<search::Genome> rank_set;        ///< the ranking set (with a table and --nb201.rank_cells > 0)
 
   bool random_search() const { return cfg.search.strategy == ga::Strategy::kRandom; }
 
@@ -96,7 +101,8 @@ struct Search : CommandRun {
     GNAS_CHECK_AS(ConfigError, cfg.train.batch <= ds.train.size(), "--train.batch ", cfg.train.batch,
                   " is larger than the training split (", ds.train.size(), " images)");
     ds.to(device);
-    space.n_blocks = cfg.net.blocks;
+    space = search::make_space(cfg.net.space, cfg.net.blocks);
+    if (!cfg.search.nb201.table.empty()) table = search::nb201::load_table(cfg.search.nb201.table);  // before --out
     build_network(network_options(cfg.net, ds.num_classes));
     net->set_bn_batch_stats_in_eval(cfg.search.bn_eval == ga::BnEval::kBatch);
     st.ga_rng = Rng(cfg.seed, 1);
@@ -104,10 +110,23 @@ struct Search : CommandRun {
     const auto& ga_opt = cfg.search.ga;
     if (cfg.resume) {
       std::vector<std::string> structural = kStructuralKeys;
-      structural.insert(structural.end(), {"ga.population", "ga.generation", "ga.strategy"});
+      structural.insert(structural.end(), {"ga.population", "ga.generation", "ga.strategy", "ga.rescore",
+                                           "nb201.table", "nb201.rank_cells"});
       resume_from_checkpoint(cfg, structural, ds.name, root, net, *sgd, st, run);
     } else {
-      st.generation = ga::random_generation(space, ga_opt.generation, st.ga_rng);
+      st.generation = ga::random_generation(space->genes(), ga_opt.generation, st.ga_rng);
+    }
+    if (table && cfg.search.nb201.rank_cells > 0) {
+      const auto& logged = st.log.rank_genomes;  // --resume: the run's own set, whatever --seed is now
+      const auto len = std::size_t(space->length());
+      if (cfg.resume && logged.size() == len * std::size_t(cfg.search.nb201.rank_cells)) {
+        for (std::size_t i = 0; i < logged.size(); i += len)
+          rank_set.emplace_back(logged.begin() + long(i), logged.begin() + long(i + len));
+      } else {
+        Rng rank_rng(cfg.seed, 3);
+        for (int code : search::nb201::ranking_set(*table, cfg.search.nb201.rank_cells, rank_rng))
+          rank_set.push_back(search::nb201::decode(code));
+      }
     }
     GNAS_CHECK_AS(ConfigError,
                   st.generation.size() == std::size_t(ga_opt.generation) &&
@@ -151,6 +170,15 @@ struct Search : CommandRun {
       auto index = torch::tensor(subset, torch::kInt64).to(device);
       auto images = ds.val.images.index_select(0, index), labels = ds.val.labels.index_select(0, index);
       const auto fitness = evaluate_generation(net, st.generation, images, labels, cfg.data.eval_batch, comm);
+      // --ga.rescore population: the incumbents are scored again on the same images by the same
+      // supernet, so that they compete with the new generation on equal terms.
+      std::vector<float> rescored;
+      if (cfg.search.rescore == ga::Rescore::kPopulation && !st.population.empty()) {
+        std::vector<search::Genome> incumbents;
+        for (const auto& m : st.population) incumbents.push_back(m.genome);
+        rescored = evaluate_generation(net, incumbents, images, labels, cfg.data.eval_batch, comm);
+        for (std::size_t i = 0; i < rescored.size(); ++i) st.population[i].fitness = rescored[i];
+      }
       std::vector<ga::Member> scored;
       for (int i = 0; i < ga_opt.generation; ++i) scored.push_back({st.generation[i], fitness[i]});
       const auto replaced = ga::replace(st.population, scored, ga_opt.population);
@@ -158,14 +186,14 @@ struct Search : CommandRun {
       n_new += replaced.n_new;
       if (root) {
         run.log->append_generation(flatten(scored), fitness_of(scored), epoch, replaced.n_new, flatten(st.population),
-                                   fitness_of(st.population));
+                                   fitness_of(st.population), rescored);
         st.generation = random_search() ? ga::dedup_and_refill(genes, {}, st.population, ga_opt.generation, st.ga_rng)
                                         : ga::next_generation(genes, ga_opt, st.population, st.ga_rng);
       }
       if (comm.size() > 1) {
         std::vector<uint8_t> bytes = pack_ga(st.population, st.generation, st.ga_rng);
         distributed::broadcast_bytes(comm, bytes, 0);
-        unpack_ga(bytes, std::size_t(space.length()), st.population, st.generation, st.ga_rng);
+        unpack_ga(bytes, std::size_t(space->length()), st.population, st.generation, st.ga_rng);
         // Each rank's own replacement must equal rank 0's, or the replicas would drift.
         if (cfg.debug.check_sync)
           check_same(population_hash(replaced.population),
@@ -181,13 +209,55 @@ struct Search : CommandRun {
     const double full_val = 100.0 * full.item<int64_t>() / std::max<int64_t>(1, ds.val.size());
     if (root) write_genomes(best, full_val);
     EpochEnd end;
+    std::ostringstream truth;  // the ground truth, for the epoch line
+    if (table && root) {
+      auto& r = end.record;
+      r.gt_best_test = table->test_of(best.genome);
+      r.gt_best_valid = table->valid_of(best.genome);
+      double test = 0, valid = 0;
+      for (const auto& m : st.population) test += table->test_of(m.genome), valid += table->valid_of(m.genome);
+      r.gt_mean_test = test / double(st.population.size());
+      r.gt_mean_valid = valid / double(st.population.size());
+      const auto& chosen = run.log->content().best_genome;
+      r.gt_chosen_test = table->test_of(chosen);
+      r.gt_chosen_valid = table->valid_of(chosen);
+      truth << std::fixed << std::setprecision(1) << "  table: best " << r.gt_best_test << "%, population mean "
+            << r.gt_mean_test << "%, chosen " << r.gt_chosen_test << "%";
+    }
+    const bool last = epoch + 1 == cfg.train.epochs;
+    const int every = cfg.search.nb201.rank_every;
+    if (!rank_set.empty() && (last || (every > 0 && (epoch + 1) % every == 0))) {
+      progress.stage(detail::concat("scoring the ranking set (", rank_set.size(), " cells on ", ds.val.size(),
+                                    " validation images)"));
+      const auto scores = evaluate_generation(net, rank_set, ds.val.images, ds.val.labels, cfg.data.eval_batch, comm);
+      if (root) {
+        std::vector<double> x(scores.begin(), scores.end()), y;
+        std::vector<std::int32_t> index;
+        std::vector<float> test, valid;
+        for (const auto& g : rank_set) {
+          y.push_back(table->test_of(g));
+          test.push_back(table->test_of(g));
+          valid.push_back(table->valid_of(g));
+          index.push_back(table->index[std::size_t(search::nb201::encode(g))]);
+        }
+        if (run.log->content().rank_index.empty()) {
+          std::vector<std::uint8_t> genomes;
+          for (const auto& g : rank_set) genomes.insert(genomes.end(), g.begin(), g.end());
+          run.log->set_ranking_set(genomes, index, test, valid);
+        }
+        const double tau = kendall_tau(x, y), rho = spearman_rho(x, y);
+        run.log->append_ranking(epoch, scores, tau, rho);
+        truth << std::fixed << std::setprecision(3) << "  ranking of " << rank_set.size() << " cells: tau " << tau
+              << ", rho " << rho;
+      }
+    }
     end.record.best_fitness = best.fitness;
     end.record.best_full_val_acc = full_val;
     end.record.test_acc = std::nan("");
     end.record.n_new = n_new;
     std::ostringstream summary;
     summary << std::fixed << std::setprecision(1) << "best_fitness " << best.fitness << "%  best_val " << full_val
-            << "%  n_new " << n_new;
+            << "%  n_new " << n_new << truth.str();
     end.summary = summary.str();
     return end;
   }
@@ -201,10 +271,10 @@ struct Search : CommandRun {
     const auto compat = cfg.net.compat;
     if (full_val > best_val_so_far) {
       run.log->set_best(best.genome, best.fitness);
-      io::write_file_atomic(cfg.out + "/best_genome.json", search::to_json(space, best.genome, best.fitness, compat));
-      io::write_file_atomic(cfg.out + "/cells.dot", search::to_dot(space, best.genome, compat));
+      io::write_file_atomic(cfg.out + "/best_genome.json", space->to_json(best.genome, best.fitness, compat));
+      io::write_file_atomic(cfg.out + "/cells.dot", space->to_dot(best.genome, compat));
     }
-    io::write_file_atomic(cfg.out + "/last_genome.json", search::to_json(space, best.genome, best.fitness, compat));
+    io::write_file_atomic(cfg.out + "/last_genome.json", space->to_json(best.genome, best.fitness, compat));
   }
 
   /// Rank 0: the best genome, what was written, and the command that retrains it.
@@ -217,20 +287,35 @@ struct Search : CommandRun {
       std::ostringstream line;
       line << std::fixed << std::setprecision(1) << "best genome (epoch " << e + 1 << ", fitness " << c.best_fitness
            << "%, full validation " << (c.epochs.empty() ? std::nan("") : c.epochs[e].best_full_val_acc)
-           << "%): " << search::to_text(space, c.best_genome);
+           << "%): " << space->to_text(c.best_genome);
+      if (!space->benchmark_string(c.best_genome).empty()) line << " = " << space->benchmark_string(c.best_genome);
       GNAS_LOG(INFO) << line.str();
+      if (table) {
+        const auto code = std::size_t(search::nb201::encode(c.best_genome));
+        const auto& opt = *table;
+        GNAS_LOG(INFO) << std::fixed << std::setprecision(2) << "NAS-Bench-201 table: the found cell (index "
+                       << opt.index[code] << ") has test_acc " << opt.test[code] << "%, valid_acc " << opt.valid[code]
+                       << "%; the optimum (index " << opt.index[std::size_t(opt.best_code)] << ") "
+                       << opt.test[std::size_t(opt.best_code)] << "% / " << opt.valid[std::size_t(opt.best_code)] << "%";
+      }
+      if (!c.rank_tau.empty())
+        GNAS_LOG(INFO) << std::fixed << std::setprecision(3) << "supernet ranking of " << c.n_rank
+                       << " cells against the table's test_acc (after epoch " << c.rank_epoch.back() + 1
+                       << "): Kendall tau " << c.rank_tau.back() << ", Spearman rho " << c.rank_rho.back();
     }
     GNAS_LOG(INFO) << "wrote " << cfg.out
                    << "/{config.ini, log.h5, best_genome.json (best validation epoch), last_genome.json (last epoch), "
                       "cells.dot, checkpoints/}";
     // The paper's retrain recipe for CIFAR; the built-in (CPU-sized) defaults for the synthetic set.
+    const bool nb201 = space->name() == "nb201";
     const std::string recipe = cfg.data.dir.empty() ? ""
                                : " --data " + cfg.data.dir + " --config configs/retrain_" +
-                                     (ds.name == "cifar100" ? "cifar100" : "cifar10") + ".ini";
+                                     (nb201 ? "nb201" : ds.name == "cifar100" ? "cifar100" : "cifar10") + ".ini";
     // The network the genomes were scored in, when it is not the default: retrain must build the same.
     const std::string net_flags =
-        std::string(cfg.net.compat == NetCompat::kReference ? " --net.compat reference" : "") +
-        (cfg.net.share_slots ? "" : " --net.share_slots false");
+        nb201 ? std::string(" --space nb201")
+              : std::string(cfg.net.compat == NetCompat::kReference ? " --net.compat reference" : "") +
+                    (cfg.net.share_slots ? "" : " --net.share_slots false");
     GNAS_LOG(INFO) << "retrain the best genome with: " << io::running_executable() << " retrain --genome " << cfg.out << " --out " << cfg.out
                    << "-retrain" << recipe << net_flags;
   }
@@ -244,26 +329,31 @@ int run_search(const RunConfig& cfg, distributed::Communicator& comm) {
   collective_setup(comm, [&] { s.set_up(); }, [&] {
     const io::LogAttributes attrs{"search", cfg.config_text, GNAS_VERSION, cfg.seed, comm.size(), s.ds.name,
                                   now_iso8601(), "", s.random_search() ? "random" : "ga", compat_name(cfg.net.compat), {}, {}, {}};
-    open_log(cfg, attrs, s.space.length(), cfg.search.ga.generation, cfg.search.ga.population, true, comm.size(), s.device, s.st,
+    open_log(cfg, attrs, *s.space, cfg.search.ga.generation, cfg.search.ga.population, true, int(s.rank_set.size()),
+             comm.size(), s.device, s.st,
              s.run);
   });
   s.open_channel();
   replicate_from_root(comm, s.net);  // identical replicas
-  const ga::GeneSpace genes(s.space);  // built once: the GA operators run on it every step
+  const ga::GeneSpace& genes = s.space->genes();  // built once: the GA operators run on it every step
   if (s.root) log_start(cfg, s.st, s.run);
   GNAS_LOG(INFO) << "gnas search: " << s.ds.name << " (" << s.ds.train.size() << " train / " << s.ds.val.size()
                  << " val images, " << s.ds.num_classes << " classes) on " << s.device
                  << (comm.size() > 1 ? " x " + std::to_string(comm.size()) + " ranks (gradients over " +
                                            s.channel->name() + ")" : "")
                  << ", " << precision_name(cfg.train.precision) << (cfg.train.channels_last ? " channels-last" : "")
-                 << ", supernet C="
-                 << cfg.net.channels << " N_cell=" << cfg.net.cells << " net.compat=" << compat_name(cfg.net.compat)
+                 << ", " << s.space->name() << " supernet C=" << cfg.net.channels << " N_cell=" << cfg.net.cells
+                 << (s.space->name() == "paper" ? std::string(" net.compat=") + compat_name(cfg.net.compat) : "")
+                 << (cfg.search.rescore == ga::Rescore::kPopulation ? ", rescore population" : "")
                  << " (" << s.n_params << " parameters), " << cfg.train.epochs << " epochs x "
                  << s.ds.train.size() / cfg.train.batch << " steps of " << cfg.train.batch << " -> " << cfg.out;
   EpochLoop loop{cfg, comm, s.net, *s.sgd, s.ds.train, s.st, s.run.log.get(), "search", cfg.out + "/checkpoints"};
   loop.channel = s.channel.get();
+  const int rescored = cfg.search.rescore == ga::Rescore::kPopulation ? cfg.search.ga.population : 0;
+  const int64_t rankings = s.rank_set.empty() ? 0 : cfg.search.nb201.rank_every > 0 ? cfg.train.epochs / cfg.search.nb201.rank_every + 1 : 1;
   loop.eval_images_per_epoch =
-      int64_t(cfg.search.generations_per_epoch) * cfg.search.ga.generation * cfg.search.n_v + s.ds.val.size();
+      int64_t(cfg.search.generations_per_epoch) * (cfg.search.ga.generation + rescored) * cfg.search.n_v +
+      s.ds.val.size() + rankings * int64_t(s.rank_set.size()) * s.ds.val.size() / cfg.train.epochs;
   loop.before_step = [&](int epoch, int step) { s.choose_genome(genes, epoch, step); };
   loop.parameters = [&] { return s.net->active_parameters(); };
   loop.on_epoch_end = [&](int epoch, Progress& progress) { return s.ga_rounds(genes, epoch, progress); };

@@ -46,7 +46,7 @@ void TrainStep::mark(StepProfile::Phase phase) {
   phase_start_ = t;
 }
 
-TrainStep::Out TrainStep::run(nn::Network& net, const torch::Tensor& x, const torch::Tensor& y,
+TrainStep::Out TrainStep::run(nn::Supernet& net, const torch::Tensor& x, const torch::Tensor& y,
                               const std::vector<torch::Tensor>& params) {
   phase_start_.reset();
   mark(StepProfile::kForwardBackward);  // starts the clock
@@ -72,12 +72,14 @@ TrainStep::Out TrainStep::run(nn::Network& net, const torch::Tensor& x, const to
     for (const auto& p : params) grads.push_back(p.grad());
     auto found_inf = torch::zeros({1}, scale_.options());
     at::_amp_foreach_non_finite_check_and_unscale_(grads, found_inf, scale_.reciprocal());
+    if (options_.grad_clip > 0) clip_grad_norm(params, options_.grad_clip);
     if (read_on_host<float>(found_inf) == 0.f)
       sgd_.step();
     else
       ++skipped_;
     at::_amp_update_scale_(scale_, growth_, found_inf, kGrowth, kBackoff, kGrowthInterval);
   } else {
+    if (options_.grad_clip > 0) clip_grad_norm(params, options_.grad_clip);
     sgd_.step();
   }
   clear_grads(params);
@@ -104,7 +106,20 @@ void TrainStep::set_scaler_state(const torch::Tensor& state) {
   growth_.fill_(static_cast<int64_t>(state[1].item<double>()));
 }
 
-void to_channels_last(nn::Network& net) {
+void clip_grad_norm(const std::vector<torch::Tensor>& params, double max_norm) {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> norms;
+  for (const auto& p : params)
+    if (p.grad().defined()) norms.push_back(p.grad().to(torch::kFloat32).norm(2));
+  if (norms.empty()) return;
+  // On the device: the scale factor is never read on the host, so the step stays sync-free.
+  const auto total = torch::stack(norms).norm(2);
+  const auto coef = torch::clamp_max(max_norm / (total + 1e-6), 1.0);
+  for (const auto& p : params)
+    if (p.grad().defined()) p.grad().mul_(coef.to(p.grad().scalar_type()));
+}
+
+void to_channels_last(nn::Supernet& net) {
   torch::NoGradGuard no_grad;
   for (auto p : net->parameters())
     if (p.dim() == 4) p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));

@@ -9,7 +9,7 @@
 #include "gnas/core/error.h"
 #include "gnas/data/augment.h"
 #include "gnas/data/dataset.h"
-#include "gnas/nn/network.h"
+#include "gnas/nn/supernet.h"
 #include "gnas/train/common.h"
 
 namespace gnas::data {
@@ -52,7 +52,7 @@ TEST(SyntheticTest, ASmallConvnetLearnsItWellAboveChance) {
   search::Genome g(60);
   for (int i = 0; i < 60; ++i) g[i] = (i % 4 == 2) ? 3 : (i % 4 == 3) ? 4 : 0;
   o.fixed = g;
-  nn::Network net(o);
+  nn::Supernet net = nn::make_network(o);
   train::TrainOptions t;
   t.lr = 0.05;
   auto sgd = train::make_sgd(net->parameters(), t);

@@ -12,6 +12,7 @@
 #include "gnas/ga/operators.h"
 #include "gnas/data/augment.h"
 #include "gnas/data/dataset.h"
+#include "gnas/nn/layers.h"
 #include "gnas/train/common.h"
 #include "gnas/train/epoch_loop.h"
 
@@ -64,13 +65,13 @@ TEST(CollectivesTest, AgreeOnFailureReportsOnceFromTheLowestFailingRank) {
 }
 
 /// Builds a deterministic network: same init on every rank and for the reference.
-nn::Network make_net() {
+nn::Supernet make_net() {
   torch::manual_seed(123);
   nn::NetworkOptions o;
   o.channels = 4;
   o.cells = 1;
   o.dropout = 0.0;
-  nn::Network net(o);
+  nn::Supernet net = nn::make_network(o);
   net->set_bn_batch_stats_in_eval(false);
   net->eval();  // BN uses running statistics: every sample's loss is independent of the batch split
   return net;
@@ -87,10 +88,10 @@ TEST(GradReducerTest, DataParallelStepsEqualOneRankSteps) {
   search::SearchSpace space;
   Rng rng(5);
   std::vector<search::Genome> genomes;
-  for (int i = 0; i < k; ++i) genomes.push_back(ga::random_genome(space, rng));
+  for (int i = 0; i < k; ++i) genomes.push_back(ga::random_genome(search::paper_gene_space(space), rng));
 
   auto run = [&](Communicator& c) {
-    nn::Network net = make_net();
+    nn::Supernet net = make_net();
     auto sgd = train::make_sgd(net->parameters(), train::TrainOptions{});
     const auto channel = make_data_channel(Backend::kMpi, c, torch::Device(torch::kCPU));
     GradReducer sync(*channel, /*bucket_bytes=*/64 << 10);  // small buckets: several collectives per step
@@ -128,14 +129,14 @@ TEST(GradReducerTest, DataParallelStepsEqualOneRankSteps) {
 
 TEST(EvaluationTest, SplitEvaluationEqualsOneRankEvaluationExactly) {
   // 20 genomes over the ranks (uneven for 3), the same 64 images everywhere.
-  nn::Network net = make_net();
+  nn::Supernet net = make_net();
   net->set_bn_batch_stats_in_eval(true);
   torch::manual_seed(9);
   const auto images = torch::randint(0, 256, {64, 3, 32, 32}, torch::kUInt8);
   const auto labels = torch::randint(0, 10, {64});
   search::SearchSpace space;
   Rng rng(11);
-  const auto generation = ga::random_generation(space, 20, rng);
+  const auto generation = ga::random_generation(search::paper_gene_space(space), 20, rng);
   auto serial = make_communicator(Backend::kSerial, false);
   const auto one = train::evaluate_generation(net, generation, images, labels, 32, *serial);
   const auto split = train::evaluate_generation(net, generation, images, labels, 32, comm());
@@ -191,12 +192,12 @@ TEST(EpochLoopTest, RetrainOnAllRanksEqualsOneRank) {
   search::SearchSpace space;
   for (const std::uint64_t genome_seed : {21, 22}) {
     Rng genome_rng(genome_seed);
-    const auto genome = ga::random_genome(space, genome_rng);
+    const auto genome = ga::random_genome(search::paper_gene_space(space), genome_rng);
     const auto data = data::make_synthetic(21, 1, 1, 5);  // 3 steps of 7
 
     auto run = [&](Communicator& c, double keep) {
       torch::manual_seed(3);
-      nn::Network net(train::network_options(cfg.net, 10, genome));
+      nn::Supernet net = nn::make_network(train::network_options(cfg.net, 10, genome));
       net->to(torch::kFloat64);
       {  // Running statistics of the training images (BN momentum 0.1: 40 passes), the same everywhere.
         torch::NoGradGuard no_grad;
@@ -219,7 +220,7 @@ TEST(EpochLoopTest, RetrainOnAllRanksEqualsOneRank) {
       EXPECT_EQ(st.epoch, 1);
       return net;
     };
-    auto difference = [](nn::Network& a, nn::Network& b) {
+    auto difference = [](nn::Supernet& a, nn::Supernet& b) {
       double worst = 0;
       const auto ref = a->named_parameters();
       for (const auto& p : b->named_parameters()) {
@@ -247,10 +248,10 @@ TEST(EpochLoopTest, RanksHoldOneNetworkWhenAnEpochEnds) {
   const train::RunConfig cfg = tiny_loop_config();
   search::SearchSpace space;
   Rng genome_rng(5);
-  const auto genome = ga::random_genome(space, genome_rng);
+  const auto genome = ga::random_genome(search::paper_gene_space(space), genome_rng);
   const auto data = data::make_synthetic(21, 1, 1, 5);
   torch::manual_seed(3);
-  nn::Network net(train::network_options(cfg.net, 10, genome));
+  nn::Supernet net = nn::make_network(train::network_options(cfg.net, 10, genome));
   auto sgd = train::make_sgd(net->parameters(), cfg.train);
   train::RunState st;
   st.data_rng = Rng(cfg.seed, 2);

@@ -11,6 +11,7 @@ namespace gnas::ga {
 namespace {
 
 SearchSpace space() { return SearchSpace{}; }
+GeneSpace genes(const SearchSpace& s) { return search::paper_gene_space(s); }
 
 Genome filled(int value_mod) {  // a valid genome: every gene = value_mod mod its range
   const SearchSpace s;
@@ -34,7 +35,7 @@ TEST(CrossoverTest, MaskSwapsExactlyTheMarkedGenes) {
 TEST(CrossoverTest, BlockMaskIsConstantWithinBlocks) {
   Rng r(1);
   for (int t = 0; t < 50; ++t) {
-    const auto m = crossover_mask(space(), CrossoverKind::kBlock, r);
+    const auto m = crossover_mask(genes(space()), CrossoverKind::kBlock, r);
     ASSERT_EQ(m.size(), 60u);
     for (int b = 0; b < 15; ++b)
       for (int j = 1; j < 4; ++j) EXPECT_EQ(m[b * 4 + j], m[b * 4]);
@@ -49,7 +50,7 @@ TEST(CrossoverTest, UniformAndBlockStatistics) {
   for (auto kind : {CrossoverKind::kUniform, CrossoverKind::kBlock}) {
     double swapped = 0, all_equal = 0;
     for (int t = 0; t < trials; ++t) {
-      const auto m = crossover_mask(space(), kind, r);
+      const auto m = crossover_mask(genes(space()), kind, r);
       for (auto v : m) swapped += v;
       for (int b = 0; b < 15; ++b)
         all_equal += (m[b * 4] == m[b * 4 + 1] && m[b * 4] == m[b * 4 + 2] && m[b * 4] == m[b * 4 + 3]);
@@ -67,7 +68,7 @@ TEST(CrossoverTest, ProbabilityZeroReturnsParents) {
   GaOptions o;
   o.p_c = 0.0;
   const Genome a = filled(0), b = filled(1);
-  auto [x, y] = crossover(space(), o, a, b, r);
+  auto [x, y] = crossover(genes(space()), o, a, b, r);
   EXPECT_EQ(x, a);
   EXPECT_EQ(y, b);
 }
@@ -79,11 +80,11 @@ TEST(MutationTest, WrapsAroundAtBothEnds) {
   std::set<int> from_zero, from_top;
   for (int t = 0; t < 200; ++t) {
     Genome g = filled(0);  // all genes at 0
-    EXPECT_EQ(mutate(s, g, 1.0, r), 60);
+    EXPECT_EQ(mutate(genes(s), g, 1.0, r), 60);
     Genome top(60);
     for (int i = 0; i < 60; ++i) top[i] = static_cast<std::uint8_t>(s.gene_range(i) - 1);
     Genome h = top;
-    mutate(s, h, 1.0, r);
+    mutate(genes(s), h, 1.0, r);
     for (int i = 0; i < 60; ++i) {
       const int range = s.gene_range(i);
       if (range == 1) {
@@ -108,7 +109,7 @@ TEST(MutationTest, EmpiricalRateMatchesPm) {
   long events = 0, changed = 0, eligible = 0;
   for (int t = 0; t < trials; ++t) {
     Genome g = filled(t), before = g;
-    events += mutate(s, g, p_m, r);
+    events += mutate(genes(s), g, p_m, r);
     for (int i = 0; i < 60; ++i)
       if (s.gene_range(i) > 1) {
         ++eligible;
@@ -169,7 +170,7 @@ TEST(GenerationTest, DedupAndRefillRemovesDuplicatesAndPopulationMembers) {
   Rng r(9);
   const std::vector<Member> pop = {m(0, 1.f)};
   const std::vector<Genome> offspring = {filled(1), filled(0), filled(1), filled(2)};
-  const auto out = dedup_and_refill(space(), offspring, pop, 5, r);
+  const auto out = dedup_and_refill(genes(space()), offspring, pop, 5, r);
   ASSERT_EQ(out.size(), 5u);
   EXPECT_EQ(out[0], filled(1));
   EXPECT_EQ(out[1], filled(2));  // filled(0) is in P, the second filled(1) is a duplicate
@@ -183,8 +184,8 @@ TEST(GenerationTest, NextGenerationIsUniqueValidAndDisjointFromPopulation) {
   Rng r(11);
   GaOptions o;
   std::vector<Member> pop;
-  for (const auto& g : random_generation(space(), 20, r)) pop.push_back({g, float(r.uniform_int(100))});
-  const auto next = next_generation(space(), o, pop, r);
+  for (const auto& g : random_generation(genes(space()), 20, r)) pop.push_back({g, float(r.uniform_int(100))});
+  const auto next = next_generation(genes(space()), o, pop, r);
   ASSERT_EQ(next.size(), 20u);
   std::set<Genome> seen;
   for (const auto& p : pop) seen.insert(p.genome);
@@ -197,20 +198,20 @@ TEST(GenerationTest, NextGenerationIsUniqueValidAndDisjointFromPopulation) {
 TEST(SamplingTest, EmptyPopulationGivesRandomGenomesAndOneMemberItself) {
   Rng r(12);
   GaOptions o;
-  const Genome a = sample_for_batch(space(), o, {}, r), b = sample_for_batch(space(), o, {}, r);
+  const Genome a = sample_for_batch(genes(space()), o, {}, r), b = sample_for_batch(genes(space()), o, {}, r);
   EXPECT_NE(a, b);
   o.p_m = 0.0;
   const std::vector<Member> one = {m(3, 5.f)};
-  EXPECT_EQ(sample_for_batch(space(), o, one, r), filled(3));  // crossing a member with itself
+  EXPECT_EQ(sample_for_batch(genes(space()), o, one, r), filled(3));  // crossing a member with itself
 }
 
 TEST(SamplingTest, SameSeedSameGenomeSequence) {
   GaOptions o;
   Rng r0(13);
   std::vector<Member> pop;
-  for (const auto& g : random_generation(space(), 20, r0)) pop.push_back({g, 1.f});
+  for (const auto& g : random_generation(genes(space()), 20, r0)) pop.push_back({g, 1.f});
   Rng a(99), b(99);
-  for (int i = 0; i < 100; ++i) EXPECT_EQ(sample_for_batch(space(), o, pop, a), sample_for_batch(space(), o, pop, b));
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(sample_for_batch(genes(space()), o, pop, a), sample_for_batch(genes(space()), o, pop, b));
 }
 
 }  // namespace

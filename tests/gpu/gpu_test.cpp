@@ -42,10 +42,10 @@ struct StepRig {
         serial(distributed::make_communicator(Backend::kSerial, false)),
         channel(distributed::make_data_channel(Backend::kSerial, *serial, device)),
         step(options, *sgd, *channel, device, 1.0) {}
-  static nn::Network make_net(const torch::Device& device, double dropout) {
+  static nn::Supernet make_net(const torch::Device& device, double dropout) {
     nn::NetOptions o;
     o.dropout = dropout;
-    nn::Network n(network_options(o, 10));
+    nn::Supernet n = nn::make_network(network_options(o, 10));
     n->to(device);
     return n;
   }
@@ -53,7 +53,7 @@ struct StepRig {
   TrainStep::Out run(const torch::Tensor& x, const torch::Tensor& y) {
     return step.run(net, step.input(x, torch::kFloat32), y, net->active_parameters());
   }
-  nn::Network net;
+  nn::Supernet net{nullptr};
   std::unique_ptr<torch::optim::SGD> sgd;
   std::unique_ptr<distributed::Communicator> serial;
   std::unique_ptr<distributed::DataChannel> channel;
@@ -61,7 +61,7 @@ struct StepRig {
 };
 
 /// `steps` supernet steps (default config, batch 32) on `device` from one seed; returns the network.
-nn::Network supernet_steps(const torch::Device& device, int steps) {
+nn::Supernet supernet_steps(const torch::Device& device, int steps) {
   torch::manual_seed(3);
   StepRig rig(device, {}, /*dropout=*/0.0);  // dropout masks come from each device's own generator
   search::SearchSpace space;
@@ -70,7 +70,7 @@ nn::Network supernet_steps(const torch::Device& device, int steps) {
   const auto images = torch::randn({steps, 32, 3, 32, 32});
   const auto labels = torch::randint(0, 10, {steps, 32});
   for (int i = 0; i < steps; ++i) {
-    rig.net->set_genome(ga::random_genome(space, rng));
+    rig.net->set_genome(ga::random_genome(search::paper_gene_space(space), rng));
     rig.run(images[i].to(device), labels[i].to(device));
   }
   return rig.net;
@@ -146,7 +146,7 @@ TEST(GpuTest, TrainingStepsNeverWaitForTheDevice) {
   Rng rng(2);
   auto loss_sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(kCuda));
   auto one_step = [&] {
-    rig.net->set_genome(ga::random_genome(space, rng));
+    rig.net->set_genome(ga::random_genome(search::paper_gene_space(space), rng));
     const auto idx = sample_without_replacement(256, 64, rng);
     auto [x, y] = make_batch_shard(split, idx, 0, 64, true, 16, rng);
     loss_sum += rig.run(x, y).loss;
@@ -177,7 +177,7 @@ TEST(GpuTest, Fp16LossScalingSkipsOverflowsAndAdaptsTheScale) {
   auto& step = rig.step;
   search::SearchSpace space;
   Rng rng(2);
-  net->set_genome(ga::random_genome(space, rng));
+  net->set_genome(ga::random_genome(search::paper_gene_space(space), rng));
   const auto x = torch::randn({32, 3, 32, 32}).to(kCuda), y = torch::randint(0, 10, {32}).to(kCuda);
   // A scale of 3e38 overflows the scaled loss: the step is skipped, the scale halves.
   step.set_scaler_state(torch::tensor({3e38, 0.0}, torch::kFloat64));

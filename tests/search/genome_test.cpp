@@ -1,4 +1,5 @@
 #include "gnas/search/genome.h"
+#include "gnas/search/space.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -109,7 +110,7 @@ struct DrawnCell {
 
 void expect_cells_as_drawn(const std::string& file, const std::vector<DrawnCell>& cells) {
   SearchSpace s;
-  const Genome g = load_genome(s, file);
+  const Genome g = load_genome(*make_space("paper", s.n_blocks), file);
   for (const auto& cell : cells) {
     const CellSpec spec = decode_cell(s, g, cell.kind);
     std::vector<int> genes;
@@ -237,7 +238,7 @@ TEST(GenomeTest, MalformedAndAdversarialJsonIsRefused) {
 TEST(GenomeTest, MistypedPathIsNotParsedAsText) {
   SearchSpace s;
   for (const char* path : {"runs/frist", "best_genome.jsn", "/no/such/dir"}) {
-    EXPECT_THAT([&] { load_genome(s, path); },
+    EXPECT_THAT([&] { load_genome(*make_space("paper", s.n_blocks), path); },
                 ::testing::ThrowsMessage<ConfigError>(
                     ::testing::HasSubstr(std::string("genome '") + path + "': no such file or directory")));
   }
@@ -272,11 +273,11 @@ TEST(GenomeTest, LoadGenomeReadsTextJsonAndRunDirectories) {
   const std::string d = dir;
   std::ofstream(d + "/best_genome.json") << to_json(s, g);
   std::ofstream(d + "/g.txt") << genome_text() << "\n";
-  EXPECT_EQ(load_genome(s, d), g);
-  EXPECT_EQ(load_genome(s, d + "/best_genome.json"), g);
-  EXPECT_EQ(load_genome(s, d + "/g.txt"), g);
+  EXPECT_EQ(load_genome(*make_space("paper", s.n_blocks), d), g);
+  EXPECT_EQ(load_genome(*make_space("paper", s.n_blocks), d + "/best_genome.json"), g);
+  EXPECT_EQ(load_genome(*make_space("paper", s.n_blocks), d + "/g.txt"), g);
   std::ofstream(d + "/bad.txt") << "1 2 3\n";
-  EXPECT_THAT([&] { load_genome(s, d + "/bad.txt"); },
+  EXPECT_THAT([&] { load_genome(*make_space("paper", s.n_blocks), d + "/bad.txt"); },
               ::testing::ThrowsMessage<ConfigError>(::testing::HasSubstr("bad.txt")));
   std::remove((d + "/best_genome.json").c_str());
   std::remove((d + "/g.txt").c_str());

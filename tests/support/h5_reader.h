@@ -42,6 +42,7 @@ struct H5 {
     return out;
   }
   bool has_attr(const std::string& name) const { return H5Aexists(file, name.c_str()) > 0; }
+  bool has_link(const std::string& name) const { return H5Lexists(file, name.c_str(), H5P_DEFAULT) > 0; }
   std::string attr_string(const std::string& name) const { return string_attr_of(file, name); }
   /// A string attribute of dataset `dataset` ("" when it or the attribute is missing).
   std::string dataset_attr_string(const std::string& dataset, const std::string& name) const {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 #include <string>
 #include <utility>
@@ -22,6 +23,8 @@ struct SearchLogShape {
   int generation = 6;   ///< N_g
   int world_size = 1;
   int genome_length = 60;
+  int n_rank = 0;    ///< cells of the nb201 ranking set (0: the log has no /nb201 group)
+  int rankings = 0;  ///< scorings of the ranking set
 };
 
 /// Checks the search log at `path`; returns the final population (genome, fitness), best first.
@@ -52,10 +55,14 @@ inline std::vector<std::pair<std::vector<uint8_t>, float>> check_search_log(cons
   const auto np = static_cast<std::size_t>(s.population), ng = static_cast<std::size_t>(s.generation);
   const auto len = static_cast<std::size_t>(s.genome_length);
   // Every dataset of the log schema, with its shape, units and description.
+  EXPECT_EQ(h.has_link("/nb201"), s.n_rank > 0);
   for (const auto& d : io::log_schema()) {
+    if (io::log_in_nb201(d) && s.n_rank == 0) continue;
     std::vector<hsize_t> shape;
-    if (d.rows != io::LogRows::kFixed) shape.push_back(d.rows == io::LogRows::kEpoch ? epochs : rows);
-    for (auto n : io::log_inner_dims(d.inner, s.genome_length, s.generation, s.population)) shape.push_back(n);
+    if (d.rows != io::LogRows::kFixed)
+      shape.push_back(d.rows == io::LogRows::kEpoch ? epochs : d.rows == io::LogRows::kRanking ? hsize_t(s.rankings) : rows);
+    for (auto n : io::log_inner_dims(d.inner, s.genome_length, s.generation, s.population, s.n_rank))
+      shape.push_back(n);
     EXPECT_EQ(h.shape(d.path), shape) << d.path;
     EXPECT_EQ(h.dataset_attr_string(d.path, "units"), d.units) << d.path;
     EXPECT_EQ(h.dataset_attr_string(d.path, "description"), d.description) << d.path;
@@ -76,6 +83,7 @@ inline std::vector<std::pair<std::vector<uint8_t>, float>> check_search_log(cons
   const auto gen_fit = h.read<float>("/ga/generation/fitness", H5T_NATIVE_FLOAT);
   const auto pop = h.read<uint8_t>("/ga/population/genome", H5T_NATIVE_UINT8);
   const auto pop_fit = h.read<float>("/ga/population/fitness", H5T_NATIVE_FLOAT);
+  const auto rescored = h.read<float>("/ga/population/rescored_fitness", H5T_NATIVE_FLOAT);
   const auto gen_epoch = h.read<int>("/ga/generation/epoch", H5T_NATIVE_INT);
   for (std::size_t g = 0; g < rows; ++g) EXPECT_EQ(gen_epoch[g], int(g) / s.generations_per_epoch) << "row " << g;
   for (float f : gen_fit) {
@@ -93,8 +101,14 @@ inline std::vector<std::pair<std::vector<uint8_t>, float>> check_search_log(cons
       current.emplace_back(genome(pop, g, np, i), pop_fit[g * np + i]);
       EXPECT_TRUE(unique.insert(current.back().first).second) << "duplicate genome in population row " << g;
     }
-    // Oracle: the top N_p of (previous population, then this generation), unique, incumbents first on ties.
+    // Oracle: the top N_p of (previous population, then this generation), unique, incumbents first on
+    // ties. --ga.rescore population: the incumbents compete with their re-scored fitness.
     std::vector<std::pair<Genes, float>> pool = previous;
+    for (std::size_t i = 0; i < pool.size(); ++i)
+      if (!std::isnan(rescored[g * np + i])) pool[i].second = rescored[g * np + i];
+    if (g == 0) {
+      for (std::size_t i = 0; i < np; ++i) EXPECT_TRUE(std::isnan(rescored[i])) << "no population before row 0";
+    }
     std::set<Genes> seen;
     for (auto& p : pool) seen.insert(p.first);
     for (std::size_t i = 0; i < ng; ++i) {

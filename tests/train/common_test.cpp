@@ -59,7 +59,7 @@ TEST(SamplingTest, PermutationAndSubsetsAreValidAndSeeded) {
 
 /// A hand-made sealed model file: `net`'s weights under the given header (shape C, N_cell, N_b,
 /// classes; gnas_net = {compat, share_slots}, left out when empty, as in files of older gnas).
-void write_model_file(const std::string& path, nn::Network& net, std::vector<int64_t> shape,
+void write_model_file(const std::string& path, nn::Supernet& net, std::vector<int64_t> shape,
                       std::vector<int64_t> net_flags) {
   torch::serialize::OutputArchive archive, weights;
   archive.write("gnas_format", torch::tensor({int64_t{2}}));
@@ -87,8 +87,8 @@ TEST(ModelFileTest, RoundTripAndBadFilesNameTheProblem) {
   nn::NetworkOptions o;
   o.channels = 4;
   o.cells = 1;
-  o.fixed = ga::random_genome(space, rng);
-  nn::Network net(o);
+  o.fixed = ga::random_genome(search::paper_gene_space(space), rng);
+  nn::Supernet net = nn::make_network(o);
   const std::string dir = ::testing::TempDir();
   save_model(dir + "model.pt", net, "cifar10");
   LoadedModel m = load_model(dir + "model.pt", torch::kCPU);
@@ -132,8 +132,8 @@ TEST(ModelFileTest, CompatAndSlotSharingRoundTripAndOldFilesStillLoad) {
       o.cells = 1;
       o.compat = compat;
       o.share_slots = share;
-      o.fixed = ga::random_genome(space, rng);
-      nn::Network net(o);
+      o.fixed = ga::random_genome(search::paper_gene_space(space), rng);
+      nn::Supernet net = nn::make_network(o);
       save_model(dir + "flags.pt", net, "cifar10");
       LoadedModel m = load_model(dir + "flags.pt", torch::kCPU);
       EXPECT_EQ(m.net->options().compat, compat);
@@ -149,7 +149,7 @@ TEST(ModelFileTest, CompatAndSlotSharingRoundTripAndOldFilesStillLoad) {
   o.share_slots = false;
   o.fixed = search::parse_text(space, "0 1 3 3 0 2 3 1 2 1 2 4 4 0 1 4 4 1 4 4 | 0 1 1 4 2 2 2 1 0 0 2 1 3 4 4 2 3 1 0 2 | "
                                       "0 0 3 1 1 1 3 1 0 2 3 2 0 0 2 1 1 1 1 3");
-  nn::Network old_net(o);
+  nn::Supernet old_net = nn::make_network(o);
   write_model_file(dir + "old.pt", old_net, {4, 1, 5, 10}, {});
   LoadedModel m = load_model(dir + "old.pt", torch::kCPU);
   EXPECT_EQ(m.net->options().compat, NetCompat::kPaper);

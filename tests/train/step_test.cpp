@@ -23,13 +23,13 @@ using distributed::Backend;
 /// after the loop) and the network.
 struct Run {
   std::vector<double> losses;
-  nn::Network net{nullptr};
+  nn::Supernet net{nullptr};
   int64_t host_reads_in_loop = 0;
 };
 Run search_steps(const TrainOptions& options, int steps, torch::ScalarType dtype = torch::kFloat32) {
   torch::manual_seed(3);
   nn::NetOptions net_options;  // the built-in defaults
-  nn::Network net(network_options(net_options, 10));
+  nn::Supernet net = nn::make_network(network_options(net_options, 10));
   net->to(dtype);
   if (options.channels_last) to_channels_last(net);
   auto sgd = make_sgd(net->parameters(), options);
@@ -45,7 +45,7 @@ Run search_steps(const TrainOptions& options, int steps, torch::ScalarType dtype
   Run run;
   const int64_t before = host_reads();
   for (int i = 0; i < steps; ++i) {
-    net->set_genome(ga::random_genome(space, rng));
+    net->set_genome(ga::random_genome(search::paper_gene_space(space), rng));
     losses.push_back(step.run(net, step.input(images[i], dtype), labels[i], net->active_parameters()).loss);
   }
   run.host_reads_in_loop = host_reads() - before;
@@ -63,10 +63,10 @@ TEST(StepTest, TheStepReadsNothingOnTheHost) {
     EXPECT_EQ(search_steps(t, 3).host_reads_in_loop, 0) << precision_name(precision);
   }
   // The counter works: an evaluation reads its counts.
-  nn::Network net(network_options(nn::NetOptions{}, 10));
+  nn::Supernet net = nn::make_network(network_options(nn::NetOptions{}, 10));
   search::SearchSpace space;
   Rng rng(1);
-  net->set_genome(ga::random_genome(space, rng));
+  net->set_genome(ga::random_genome(search::paper_gene_space(space), rng));
   const int64_t before = host_reads();
   count_correct(net, torch::zeros({4, 3, 32, 32}, torch::kUInt8), torch::zeros({4}, torch::kInt64), 4, 0, 1);
   EXPECT_EQ(host_reads() - before, 1);

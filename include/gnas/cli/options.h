@@ -47,7 +47,8 @@ std::string backend_from_args(const std::vector<std::string>& args);
 /// Options of `gnas export`.
 struct ExportArgs {
   std::string genome;
-  std::string format = "json";  ///< json | dot | text
+  std::string format = "json";  ///< json | dot | text | arch (nb201: the benchmark's cell string)
+  std::string space;            ///< --space; empty: the genome file's own (paper for text)
   std::string output;           ///< empty: stdout
   int blocks = 5;
   NetCompat compat = NetCompat::kPaper;

@@ -8,29 +8,14 @@
 #include "gnas/core/rng.h"
 #include "gnas/ga/options.h"
 #include "gnas/search/genome.h"
+#include "gnas/search/space.h"
 
 namespace gnas::ga {
 
 using search::Genome;
 using search::SearchSpace;
 
-/// What the GA needs to know of a search space: the number of genes, each gene's range, and the
-/// blocks that block crossover swaps whole. The operators run unchanged on any such space: the
-/// paper's cells (from a SearchSpace, implicitly) or a tabulated benchmark (gnas tabular).
-struct GeneSpace {
-  std::vector<int> ranges;        ///< gene i takes the values 0 .. ranges[i] - 1 (ranges[i] >= 1)
-  std::vector<int> block_starts;  ///< first gene of each block, ascending, block_starts[0] == 0
-  GeneSpace() = default;
-  GeneSpace(std::vector<int> gene_ranges, std::vector<int> blocks);
-  /// The cell space of DESIGN §2: 3 chromosomes of N_b blocks of 4 genes. Implicit on purpose:
-  /// every operator taking a GeneSpace takes a SearchSpace.
-  GeneSpace(const SearchSpace& space);  // NOLINT(google-explicit-constructor)
-  int length() const { return static_cast<int>(ranges.size()); }
-  int gene_range(int i) const { return ranges[static_cast<std::size_t>(i)]; }
-  int num_blocks() const { return static_cast<int>(block_starts.size()); }
-  /// One past the last gene of block b.
-  int block_end(int b) const { return b + 1 < num_blocks() ? block_starts[std::size_t(b) + 1] : length(); }
-};
+using search::GeneSpace;  // the gene space of any search space (search/space.h)
 
 /// A genome with its fitness (top-1 accuracy in %, on N_v validation images).
 struct Member {

@@ -10,6 +10,17 @@ enum class CrossoverKind { kBlock, kUniform };
 enum class Strategy { kGa, kRandom };
 /// BN statistics when candidates are scored: the scoring batch's own, or the running ones.
 enum class BnEval { kBatch, kRunning };
+/// Whose fitness is scored in an evaluate-and-replace round: the new generation only (the paper's
+/// Alg. 2: a member keeps the fitness it was first given), or the current population too, on the
+/// same N_v images, so that old and new members compete on equal terms.
+enum class Rescore { kNone, kPopulation };
+
+/// Ground truth for searches in the nb201 space (--nb201.*).
+struct Nb201Options {
+  std::string table;        ///< the benchmark's CIFAR-10 CSV; "": no ground truth
+  int rank_every = 0;       ///< the supernet's ranking of rank_cells cells every K epochs (0: at the end only)
+  int rank_cells = 100;     ///< cells in the ranking set (0: no ranking)
+};
 
 /// GA hyperparameters (paper defaults).
 struct GaOptions {
@@ -26,6 +37,8 @@ struct SearchOptions {
   int generations_per_epoch = 2;
   BnEval bn_eval = BnEval::kBatch;  ///< "batch" | "running" at the CLI
   Strategy strategy = Strategy::kGa;  ///< --ga.strategy ga | random
+  Rescore rescore = Rescore::kNone;   ///< --ga.rescore none | population
+  Nb201Options nb201;
 };
 
 }  // namespace gnas::ga

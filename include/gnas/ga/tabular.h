@@ -1,5 +1,6 @@
 #pragma once
-/// The GA engine on a fully tabulated search space: NAS-Bench-201 (Dong & Yang 2020), where the
+/// Search strategies on a fully tabulated search space: NAS-Bench-201 (Dong & Yang 2020; the space
+/// and its table: search/nb201.h), where the
 /// result of every cell is known, so a search strategy can be run thousands of times in seconds
 /// with a table look-up as its fitness. Plain C++, no torch.
 #include <cstdint>
@@ -8,33 +9,20 @@
 
 #include "gnas/core/rng.h"
 #include "gnas/ga/operators.h"
+#include "gnas/search/nb201.h"
 
 namespace gnas::ga::nb201 {
 
-constexpr int kEdges = 6;  ///< edges 0->1 | 0->2, 1->2 | 0->3, 1->3, 2->3: one gene each
-constexpr int kOps = 5;
-constexpr int kCells = 15625;  ///< kOps ^ kEdges
-/// Op names by gene value, in the benchmark's order.
-extern const char* const kOpNames[kOps];
-
-/// The space as the GA sees it: 6 genes of 5 values; the blocks are the nodes {0}, {1, 2}, {3, 4, 5}.
-GeneSpace gene_space();
-/// Cell code in [0, kCells): sum of gene_i * 5^i. decode() is its inverse.
-int encode(const Genome& g);
-Genome decode(int code);
-/// The benchmark's cell string, e.g. "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|...|".
-std::string arch_string(const Genome& g);
-
-/// The CIFAR-10 table: for each cell code its validation and test accuracy (%).
-struct Table {
-  std::string path;
-  std::vector<float> valid, test;  ///< indexed by cell code
-  int best_code = -1;              ///< the cell with the highest valid_acc (the benchmark's optimum)
-};
-/// Reads the CSV `index,arch,params_m,valid_acc,test_acc` with one row per cell. Throws DataError
-/// "FILE:LINE: problem" for a missing file, a wrong header, a malformed row or number, an unknown
-/// op, a duplicate cell, or a row count other than 15,625.
-Table load_table(const std::string& path);
+using search::nb201::arch_string;
+using search::nb201::decode;
+using search::nb201::encode;
+using search::nb201::gene_space;
+using search::nb201::kCells;
+using search::nb201::kEdges;
+using search::nb201::kOpNames;
+using search::nb201::kOps;
+using search::nb201::load_table;
+using search::nb201::Table;
 
 /// One run's best-so-far curve: entry k is the cell with the best valid_acc among the first k + 1
 /// distinct cells looked up (ties keep the earlier one).

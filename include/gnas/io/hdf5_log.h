@@ -2,6 +2,7 @@
 /// The run log `log.h5` (DESIGN §7, format_version 2), written by rank 0 only.
 /// Datasets are chunked and extendible along their first axis. The file is opened in SWMR mode
 /// and flushed after each epoch, so readers (h5py with swmr=True, h5dump) can follow a running job.
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -38,6 +39,8 @@ struct LogAttributes {
   // format_version 2. Not stored in checkpoints: open_log fills them for each process.
   std::vector<std::string> op_names;  ///< op code -> name (the genome's op genes)
   std::string genome_layout;          ///< what each gene position means
+  std::string genome_layout_json;     ///< the same for programs (search::Space::layout_json)
+  std::string space;                  ///< the search space: "paper" | "nb201"
   RunStatusAttributes status;
 };
 
@@ -49,6 +52,10 @@ std::string sectioned_ini(const std::string& config);
 struct EpochRecord {
   double lr = 0, train_loss = 0, train_acc = 0, time_s = 0;
   double best_fitness = 0, best_full_val_acc = 0, test_acc = 0;
+  /// search with --nb201.table: the table's accuracies of the population's best, the population's
+  /// mean and the chosen cell (/best/genome); NaN otherwise.
+  double gt_best_test = NAN, gt_best_valid = NAN, gt_mean_test = NAN, gt_mean_valid = NAN;
+  double gt_chosen_test = NAN, gt_chosen_valid = NAN;
   int n_new = -1;  ///< search: members inserted into the population, summed over the epoch's generations
 };
 
@@ -68,13 +75,25 @@ struct LogContent {
   std::vector<float> population_fitness;
   std::vector<std::uint8_t> best_genome;  ///< empty until set_best
   float best_fitness = 0;
+  /// --rescore population: the incoming population re-scored, one row per generation row (NaN: not re-scored).
+  std::vector<float> population_rescored;
+  /// The ranking set (--nb201.table): n_rank cells, written once; then one row per scoring.
+  int n_rank = 0;
+  std::vector<std::uint8_t> rank_genomes;
+  std::vector<std::int32_t> rank_index;
+  std::vector<float> rank_table_test, rank_table_valid;
+  std::vector<std::int32_t> rank_epoch;
+  std::vector<float> rank_score;  ///< n_rank per row
+  std::vector<double> rank_tau, rank_rho;
 };
 
 class Hdf5Log {
  public:
   /// Creates `path` (truncating) with the root attributes and every dataset.
   /// `genome_length`, `n_g`, `n_p` size the /ga and /best datasets; with_ga=false omits /ga.
-  Hdf5Log(const std::string& path, const LogAttributes& attrs, int genome_length, int n_g, int n_p, bool with_ga);
+  /// n_rank > 0: the /nb201 group for a ranking set of n_rank cells (set_ranking_set, append_ranking).
+  Hdf5Log(const std::string& path, const LogAttributes& attrs, int genome_length, int n_g, int n_p, bool with_ga,
+          int n_rank = 0);
   /// Resume: writes the log of `content` (a checkpoint's copy) to `path`, so rows written after the
   /// checkpoint are gone. A readable log is replaced atomically; one that is missing gets a warning;
   /// one that HDF5 cannot open (damaged, truncated) is kept as `path.damaged-<time>` with a warning.
@@ -86,11 +105,17 @@ class Hdf5Log {
   void append_epoch(const EpochRecord& r);
   /// Appends one row to /ga/generation/* and /ga/population/* (the population right after
   /// replacement with this generation; n_new: how many of its members this replacement inserted).
-  /// genomes are flat: n_g*L and n_p*L bytes.
+  /// genomes are flat: n_g*L and n_p*L bytes. `rescored`: the incoming population re-scored on this
+  /// generation's images (N_p values, in the previous row's order); empty: not re-scored (NaN).
   void append_generation(const std::vector<std::uint8_t>& generation, const std::vector<float>& generation_fitness,
                          int epoch, int n_new, const std::vector<std::uint8_t>& population,
-                         const std::vector<float>& population_fitness);
+                         const std::vector<float>& population_fitness, const std::vector<float>& rescored = {});
   void set_best(const std::vector<std::uint8_t>& genome, float fitness);
+  /// The ranking set: n_rank genomes (flat), their benchmark indices and table accuracies.
+  void set_ranking_set(const std::vector<std::uint8_t>& genomes, const std::vector<std::int32_t>& index,
+                       const std::vector<float>& table_test, const std::vector<float>& table_valid);
+  /// One scoring of the ranking set after 0-based `epoch`.
+  void append_ranking(int epoch, const std::vector<float>& scores, double tau, double rho);
   /// Rewrites the status attributes of the (closed) log at `path`; used when a run ends, after its
   /// Hdf5Log is gone (an SWMR writer cannot change attributes). Throws IoError.
   static void write_status(const std::string& path, const RunStatusAttributes& status);

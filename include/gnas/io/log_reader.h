@@ -13,6 +13,7 @@ namespace gnas::io {
 struct LogSummary {
   int format_version = 0;
   std::string command, dataset, strategy, config;  ///< text attributes ("" when absent)
+  std::string space;  ///< the search space ("" in logs written before there were two: the paper's)
   std::uint64_t seed = 0;
   int world_size = 0;
   /// /epoch/* columns (one entry per logged epoch).

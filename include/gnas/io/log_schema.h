@@ -16,6 +16,7 @@ enum class LogType { kF64, kF32, kI32, kU8 };
 enum class LogRows {
   kEpoch,       ///< one row per epoch
   kGeneration,  ///< one row per evaluated generation (search only: the /ga group)
+  kRanking,     ///< one row per scoring of the ranking set (search with --nb201.table: the /nb201 group)
   kFixed,       ///< not extendible: written whole (/best)
 };
 
@@ -27,6 +28,8 @@ enum class LogInner {
   kGenerationGenome,  ///< [N_g, L]
   kPopulation,      ///< [N_p]
   kPopulationGenome,  ///< [N_p, L]
+  kRankCells,       ///< [n_rank] cells of the ranking set
+  kRankCellsGenome,  ///< [n_rank, L]
 };
 
 struct LogDataset {
@@ -62,6 +65,24 @@ inline const std::vector<LogDataset>& log_schema() {
        &EpochRecord::best_full_val_acc},
       {"/epoch/test_acc", LogType::kF64, LogRows::kEpoch, LogInner::kNone, "%",
        "retrain: top-1 on the test split after the epoch; NaN in search", "epoch", &EpochRecord::test_acc},
+      {"/epoch/gt_best_test", LogType::kF64, LogRows::kEpoch, LogInner::kNone, "%",
+       "search with --nb201.table: the table's test_acc of the population's best member; NaN otherwise", "epoch",
+       &EpochRecord::gt_best_test},
+      {"/epoch/gt_best_valid", LogType::kF64, LogRows::kEpoch, LogInner::kNone, "%",
+       "search with --nb201.table: the table's valid_acc of the population's best member; NaN otherwise", "epoch",
+       &EpochRecord::gt_best_valid},
+      {"/epoch/gt_mean_test", LogType::kF64, LogRows::kEpoch, LogInner::kNone, "%",
+       "search with --nb201.table: the population's mean table test_acc; NaN otherwise", "epoch",
+       &EpochRecord::gt_mean_test},
+      {"/epoch/gt_mean_valid", LogType::kF64, LogRows::kEpoch, LogInner::kNone, "%",
+       "search with --nb201.table: the population's mean table valid_acc; NaN otherwise", "epoch",
+       &EpochRecord::gt_mean_valid},
+      {"/epoch/gt_chosen_test", LogType::kF64, LogRows::kEpoch, LogInner::kNone, "%",
+       "search with --nb201.table: the table's test_acc of /best/genome as it stands after the epoch (the cell "
+       "chosen by full validation so far); NaN otherwise", "epoch", &EpochRecord::gt_chosen_test},
+      {"/epoch/gt_chosen_valid", LogType::kF64, LogRows::kEpoch, LogInner::kNone, "%",
+       "search with --nb201.table: the table's valid_acc of that cell; NaN otherwise", "epoch",
+       &EpochRecord::gt_chosen_valid},
       {"/epoch/n_new", LogType::kI32, LogRows::kEpoch, LogInner::kNone, "members",
        "search: members inserted into the population, summed over the epoch's generations; -1 in retrain", "epoch", nullptr,
        &EpochRecord::n_new},
@@ -77,6 +98,26 @@ inline const std::vector<LogDataset>& log_schema() {
        "the population right after the replacement with this generation, best first", "generation member gene"},
       {"/ga/population/fitness", LogType::kF32, LogRows::kGeneration, LogInner::kPopulation, "%",
        "the population's fitness, best first", "generation member"},
+      {"/ga/population/rescored_fitness", LogType::kF32, LogRows::kGeneration, LogInner::kPopulation, "%",
+       "--ga.rescore population: the incoming population (the previous row's, in its order) re-scored on this "
+       "generation's N_v images before the replacement; NaN when not re-scored", "generation member"},
+      {"/nb201/ranking/epoch", LogType::kI32, LogRows::kRanking, LogInner::kNone, "epoch",
+       "0-based epoch after which the supernet scored the ranking set", "ranking"},
+      {"/nb201/ranking/score", LogType::kF32, LogRows::kRanking, LogInner::kRankCells, "%",
+       "each ranking cell's top-1 on the whole validation split, in the supernet", "ranking cell"},
+      {"/nb201/ranking/kendall_tau", LogType::kF64, LogRows::kRanking, LogInner::kNone, "1",
+       "Kendall tau-b of the scores against the table's test_acc", "ranking"},
+      {"/nb201/ranking/spearman_rho", LogType::kF64, LogRows::kRanking, LogInner::kNone, "1",
+       "Spearman rho (ties averaged) of the scores against the table's test_acc", "ranking"},
+      {"/nb201/ranking/genome", LogType::kU8, LogRows::kFixed, LogInner::kRankCellsGenome, "",
+       "the ranking set's genomes (drawn by the seed, one from each of n_rank equal-count strata of the table "
+       "sorted by test_acc)", "cell gene"},
+      {"/nb201/ranking/index", LogType::kI32, LogRows::kFixed, LogInner::kRankCells, "",
+       "their NAS-Bench-201 architecture index", "cell"},
+      {"/nb201/ranking/table_test", LogType::kF32, LogRows::kFixed, LogInner::kRankCells, "%",
+       "their table test_acc", "cell"},
+      {"/nb201/ranking/table_valid", LogType::kF32, LogRows::kFixed, LogInner::kRankCells, "%",
+       "their table valid_acc", "cell"},
       {"/best/genome", LogType::kU8, LogRows::kFixed, LogInner::kGenome, "",
        "search: the population's best at the epoch with the highest best_full_val_acc; retrain: the genome", "gene"},
       {"/best/fitness", LogType::kF32, LogRows::kFixed, LogInner::kNone, "%", "that member's fitness (NaN in retrain)", ""},
@@ -94,6 +135,11 @@ inline const std::vector<LogDataset>& log_schema() {
        "rank in the population (0 = best)", "member"},
       {"/ga/population/gene", LogType::kI32, LogRows::kFixed, LogInner::kGenome, "", "gene position (0-based)", "gene"},
       {"/best/gene", LogType::kI32, LogRows::kFixed, LogInner::kGenome, "", "gene position (0-based)", "gene"},
+      {"/nb201/ranking/ranking", LogType::kI32, LogRows::kRanking, LogInner::kNone, "ranking",
+       "scoring number (1-based)", "ranking"},
+      {"/nb201/ranking/cell", LogType::kI32, LogRows::kFixed, LogInner::kRankCells, "",
+       "position in the ranking set (0-based)", "cell"},
+      {"/nb201/ranking/gene", LogType::kI32, LogRows::kFixed, LogInner::kGenome, "", "gene position (0-based)", "gene"},
   };
   return schema;
 }
@@ -104,9 +150,15 @@ inline bool log_is_scale(const LogDataset& d) {
   return path.substr(path.rfind('/') + 1) == d.dims;
 }
 
+/// True for the datasets of the /ga group (search only) and of the /nb201 group (with a ranking set).
+inline bool log_in_ga(const LogDataset& d) { return std::string(d.path).rfind("/ga/", 0) == 0; }
+inline bool log_in_nb201(const LogDataset& d) { return std::string(d.path).rfind("/nb201/", 0) == 0; }
+
 /// The dimensions after the first axis (all dimensions for kFixed datasets).
-inline std::vector<std::uint64_t> log_inner_dims(LogInner inner, int genome_length, int n_g, int n_p) {
+inline std::vector<std::uint64_t> log_inner_dims(LogInner inner, int genome_length, int n_g, int n_p,
+                                                 int n_rank = 0) {
   const auto l = std::uint64_t(genome_length), g = std::uint64_t(n_g), p = std::uint64_t(n_p);
+  const auto r = std::uint64_t(n_rank);
   switch (inner) {
     case LogInner::kNone: return {};
     case LogInner::kGenome: return {l};
@@ -114,6 +166,8 @@ inline std::vector<std::uint64_t> log_inner_dims(LogInner inner, int genome_leng
     case LogInner::kGenerationGenome: return {g, l};
     case LogInner::kPopulation: return {p};
     case LogInner::kPopulationGenome: return {p, l};
+    case LogInner::kRankCells: return {r};
+    case LogInner::kRankCellsGenome: return {r, l};
   }
   return {};
 }

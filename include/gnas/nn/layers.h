@@ -14,10 +14,11 @@ namespace gnas::nn {
 /// or batch statistics when batch_stats_in_eval is set.
 class BatchNormImpl : public torch::nn::Module {
  public:
-  explicit BatchNormImpl(int64_t channels);
+  /// affine = false: no weight and bias (NAS-Bench-201's search cells).
+  explicit BatchNormImpl(int64_t channels, bool affine = true);
   torch::Tensor forward(const torch::Tensor& x);  ///< x: [N, C, H, W]
   bool batch_stats_in_eval = false;
-  torch::Tensor weight, bias, running_mean, running_var;
+  torch::Tensor weight, bias, running_mean, running_var;  ///< weight, bias: undefined when not affine
 };
 TORCH_MODULE(BatchNorm);
 

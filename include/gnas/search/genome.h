@@ -92,11 +92,6 @@ Genome parse_json(const SearchSpace& space, const std::string& json);
 /// Graphviz DOT of the three cells, one cluster per cell; the graph label names the compat.
 std::string to_dot(const SearchSpace& space, const Genome& g, NetCompat compat = NetCompat::kPaper);
 
-/// Reads a genome given as text, as a JSON file, or as a file holding the text form ('#' starts a
-/// comment that runs to the end of its line).
-/// A directory is taken as a run directory and its best_genome.json is read.
-Genome load_genome(const SearchSpace& space, const std::string& text_or_path);
-
 /// 64-bit FNV-1a hash of the genes (identical on every platform).
 std::uint64_t genome_hash(const Genome& g);
 

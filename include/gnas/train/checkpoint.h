@@ -9,7 +9,7 @@
 #include "gnas/core/rng.h"
 #include "gnas/ga/operators.h"
 #include "gnas/io/hdf5_log.h"
-#include "gnas/nn/network.h"
+#include "gnas/nn/supernet.h"
 #include "gnas/train/options.h"
 
 namespace torch::serialize {
@@ -54,10 +54,10 @@ void open_sealed_archive(const std::string& path, torch::serialize::InputArchive
 /// A retrained model file (sealed): the fixed network's shape, genome and training dataset next to
 /// its weights, so that `evaluate` rebuilds it without the config and checks the data. Atomic.
 /// `precision`: what it was trained (and is evaluated) in.
-void save_model(const std::string& path, nn::Network& net, const std::string& dataset,
+void save_model(const std::string& path, nn::Supernet& net, const std::string& dataset,
                 Precision precision = Precision::kFp32);
 struct LoadedModel {
-  nn::Network net{nullptr};
+  nn::Supernet net{nullptr};
   std::string dataset;  ///< e.g. "cifar10": what it was trained on
   Precision precision = Precision::kFp32;  ///< what it was trained in (files without it: fp32)
 };
@@ -68,11 +68,11 @@ LoadedModel load_model(const std::string& path_or_dir, const torch::Device& devi
 /// Writes a checkpoint of (net, sgd, state) into `dir` (created if needed): latest.pt, keeping the
 /// previous latest as previous.pt. Throws IoError; on failure (a full disk) the temporary file is
 /// removed and the checkpoints already there are untouched.
-void save_checkpoint(const std::string& dir, nn::Network& net, torch::optim::SGD& sgd, const RunState& state);
+void save_checkpoint(const std::string& dir, nn::Supernet& net, torch::optim::SGD& sgd, const RunState& state);
 
 /// Loads latest.pt from `dir`, or previous.pt with a warning when latest.pt is missing, corrupt or
 /// fails its checksum.
 /// Throws IoError when neither loads. Returns the path that was used.
-std::string load_checkpoint(const std::string& dir, nn::Network& net, torch::optim::SGD& sgd, RunState& state);
+std::string load_checkpoint(const std::string& dir, nn::Supernet& net, torch::optim::SGD& sgd, RunState& state);
 
 }  // namespace gnas::train

@@ -14,7 +14,7 @@
 #include "gnas/distributed/collectives.h"
 #include "gnas/distributed/grad_reducer.h"
 #include "gnas/io/hdf5_log.h"
-#include "gnas/nn/network.h"
+#include "gnas/nn/supernet.h"
 #include "gnas/train/checkpoint.h"
 #include "gnas/train/options.h"
 
@@ -29,7 +29,7 @@ struct EpochEnd {
 struct EpochLoop {
   const RunConfig& cfg;
   distributed::Communicator& comm;
-  nn::Network& net;
+  nn::Supernet& net;
   torch::optim::SGD& sgd;
   const data::Split& train;
   RunState& st;
@@ -66,6 +66,6 @@ void collective_setup(distributed::Communicator& comm, const std::function<void(
                       const std::function<void()>& root_writes);
 
 /// Rank 0's parameters and buffers to every rank (a no-op on one rank). Collective.
-void replicate_from_root(distributed::Communicator& comm, nn::Network& net);
+void replicate_from_root(distributed::Communicator& comm, nn::Supernet& net);
 
 }  // namespace gnas::train

@@ -40,6 +40,7 @@ struct TrainOptions {
   Schedule schedule = Schedule::kStep;
   Precision precision = Precision::kFp32;  ///< autocast dtype of forward/backward (fp16: with loss scaling)
   bool channels_last = false;              ///< NHWC memory format for activations and conv weights
+  double grad_clip = 0;                    ///< max L2 norm of the gradients (0 = no clipping)
 };
 
 /// Where tensors live: "auto" | "cpu" | "cuda" | "cuda:N" at the CLI.

@@ -11,7 +11,8 @@
 #include "gnas/distributed/grad_reducer.h"
 #include "gnas/io/hdf5_log.h"
 #include "gnas/io/run_dir.h"
-#include "gnas/nn/network.h"
+#include "gnas/nn/supernet.h"
+#include "gnas/search/space.h"
 #include "gnas/train/checkpoint.h"
 #include "gnas/train/options.h"
 
@@ -32,9 +33,9 @@ struct CommandRun {
   const RunConfig& cfg;
   distributed::Communicator& comm;
   bool root;
-  search::SearchSpace space;
+  std::unique_ptr<search::Space> space;  ///< the run's search space (--space)
   data::Dataset ds;
-  nn::Network net{nullptr};
+  nn::Supernet net{nullptr};
   std::unique_ptr<torch::optim::SGD> sgd;
   RunState st;
   RunOpening run;
@@ -60,15 +61,15 @@ void check_run_dir(const RunConfig& cfg);
 /// --resume, every rank: loads the latest checkpoint into net, sgd and st. Rank 0 refuses a change
 /// of any `structural` key (against config.ini, or the checkpoint's copy of it) and of the dataset.
 void resume_from_checkpoint(const RunConfig& cfg, const std::vector<std::string>& structural,
-                            const std::string& dataset, bool root, nn::Network& net, torch::optim::SGD& sgd,
+                            const std::string& dataset, bool root, nn::Supernet& net, torch::optim::SGD& sgd,
                             RunState& st, RunOpening& run);
 
 /// Rank 0, once every rank's set-up has succeeded: takes the lock, writes config.ini, begins this
 /// process's segment of the run's status (status.json: running), and creates the log (a new run:
-/// `attrs`, `genome_length`, `n_g`, `n_p`, `with_ga`) or rebuilds it from the checkpoint (--resume,
+/// `attrs`, the space's genome layout, `n_g`, `n_p`, `with_ga`, a ranking set of `n_rank` cells) or rebuilds it from the checkpoint (--resume,
 /// with a resume_history line).
-void open_log(const RunConfig& cfg, const io::LogAttributes& attrs, int genome_length, int n_g, int n_p,
-              bool with_ga, int world, const torch::Device& device, RunState& st, RunOpening& run);
+void open_log(const RunConfig& cfg, const io::LogAttributes& attrs, const search::Space& space, int n_g, int n_p,
+              bool with_ga, int n_rank, int world, const torch::Device& device, RunState& st, RunOpening& run);
 
 /// Rank 0, after an epoch is logged and checkpointed: status.json's epochs done and last sign of
 /// life (nothing when the directory has no status file).

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "gnas/distributed/grad_reducer.h"
-#include "gnas/nn/network.h"
+#include "gnas/nn/supernet.h"
 #include "gnas/train/options.h"
 #include "gnas/train/torch_compat.h"
 
@@ -42,7 +42,7 @@ class TrainStep {
     torch::Tensor correct;  ///< detached scalar, int64: this shard's correct top-1 predictions
   };
   /// One step on this rank's shard (x, y) training `params` (each gets a gradient here).
-  Out run(nn::Network& net, const torch::Tensor& x, const torch::Tensor& y, const std::vector<torch::Tensor>& params);
+  Out run(nn::Supernet& net, const torch::Tensor& x, const torch::Tensor& y, const std::vector<torch::Tensor>& params);
 
   /// fp16 loss scaler: [scale, growth tracker] as a float64 CPU tensor (checkpoints); undefined in
   /// fp32/bf16.
@@ -73,6 +73,10 @@ inline compat::AutocastGuard eval_autocast(Precision p, const torch::Device& dev
 }
 
 /// Makes 4-D parameters (convolution weights) channels-last, for --train.channels_last.
-void to_channels_last(nn::Network& net);
+void to_channels_last(nn::Supernet& net);
+
+/// Scales the gradients of `params` so that their joint L2 norm is at most `max_norm` (as
+/// torch.nn.utils.clip_grad_norm_ does, with its 1e-6), without reading anything on the host.
+void clip_grad_norm(const std::vector<torch::Tensor>& params, double max_norm);
 
 }  // namespace gnas::train

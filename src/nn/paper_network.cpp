@@ -1,4 +1,4 @@
-#include "gnas/nn/network.h"
+#include "gnas/nn/paper_network.h"
 
 #include <torch/torch.h>
 
@@ -142,8 +142,9 @@ void CellImpl::append_active_parameters(const CellSpec& spec, std::vector<torch:
   for (const auto& p : se_->parameters()) out.push_back(p);
 }
 
-NetworkImpl::NetworkImpl(NetworkOptions options) : options_(std::move(options)) {
+PaperNetworkImpl::PaperNetworkImpl(NetworkOptions options) : options_(std::move(options)) {
   space_.n_blocks = options_.n_blocks;
+  space_iface_ = search::make_space("paper", options_.n_blocks);
   const int64_t c = options_.channels;
   GNAS_CHECK(c >= 1 && options_.cells >= 1 && options_.num_classes >= 2, "Network: bad options (channels ", c,
              ", cells ", options_.cells, ", classes ", options_.num_classes, ")");
@@ -189,7 +190,7 @@ NetworkImpl::NetworkImpl(NetworkOptions options) : options_(std::move(options)) 
   if (options_.fixed) set_genome(*options_.fixed);
 }
 
-void NetworkImpl::set_genome(const Genome& g) {
+void PaperNetworkImpl::set_genome(const Genome& g) {
   if (options_.fixed) {
     GNAS_CHECK(g == *options_.fixed, "Network: a fixed network only runs its own genome");
   } else {
@@ -201,7 +202,7 @@ void NetworkImpl::set_genome(const Genome& g) {
     specs_.push_back(search::decode_cell(space_, g, static_cast<CellKind>(k), options_.compat));
 }
 
-torch::Tensor NetworkImpl::features(const torch::Tensor& x, std::vector<torch::Tensor>* stages) {
+torch::Tensor PaperNetworkImpl::features(const torch::Tensor& x, std::vector<torch::Tensor>* stages) {
   GNAS_CHECK(!specs_.empty(), "Network: call set_genome before forward");
   torch::Tensor h = stem_bn_(stem_conv_(x));
   torch::Tensor prev = h;
@@ -223,29 +224,24 @@ torch::Tensor NetworkImpl::features(const torch::Tensor& x, std::vector<torch::T
   return h;
 }
 
-torch::Tensor NetworkImpl::forward(const torch::Tensor& x) {
+torch::Tensor PaperNetworkImpl::forward(const torch::Tensor& x) {
   auto pooled = features(x, nullptr).mean({2, 3});
   if (is_training()) pooled = dropout(pooled, options_.dropout, shard_);
   if (options_.compat == NetCompat::kReference) pooled = torch::relu(pooled);  // the authors' head
   return classifier_(pooled);
 }
 
-std::vector<torch::Tensor> NetworkImpl::stage_outputs(const torch::Tensor& x) {
+std::vector<torch::Tensor> PaperNetworkImpl::stage_outputs(const torch::Tensor& x) {
   std::vector<torch::Tensor> stages;
   features(x, &stages);
   return stages;
 }
 
-bool NetworkImpl::reduction_reads_prev() const {
+bool PaperNetworkImpl::reduction_reads_prev() const {
   return specs_[static_cast<int>(CellKind::kReduction)].uses_state(1);
 }
 
-void NetworkImpl::set_bn_batch_stats_in_eval(bool on) {
-  for (auto& m : modules(/*include_self=*/false))
-    if (auto* bn = m->as<BatchNormImpl>()) bn->batch_stats_in_eval = on;
-}
-
-std::vector<torch::Tensor> NetworkImpl::active_parameters() const {
+std::vector<torch::Tensor> PaperNetworkImpl::active_parameters() const {
   GNAS_CHECK(!specs_.empty(), "Network: call set_genome first");
   std::vector<torch::Tensor> out;
   for (const auto& p : stem_conv_->parameters()) out.push_back(p);

@@ -2,6 +2,7 @@
 /// The GeneticNAS network (DESIGN §3): stem, three stages of cells, head.
 /// As a supernet it holds every op of every block and `set_genome` picks the active path;
 /// as a fixed network (retrain) it instantiates only the ops of one genome.
+#include <memory>
 #include <optional>
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/modulelist.h>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "gnas/nn/layers.h"
+#include "gnas/nn/supernet.h"
 #include "gnas/search/genome.h"
 
 namespace gnas::nn {
@@ -62,42 +64,21 @@ class CellImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Cell);
 
-struct NetworkOptions {
-  int64_t channels = 20;      ///< C of stage 1
-  int64_t cells = 2;          ///< N_cell
-  int n_blocks = 5;           ///< N_b
-  int64_t num_classes = 10;
-  double dropout = 0.2;
-  /// kReference: the authors' network (1x1 downsample convs with padding 1, so 18x18 and 11x11
-  /// stages; dropout -> ReLU -> linear head; avg-pool counting padding; input-cell block 0 never
-  /// concatenated). kPaper: the paper's text (32/16/8, dropout -> linear).
-  NetCompat compat = NetCompat::kPaper;
-  bool share_slots = true;      ///< see CellOptions
-  std::optional<Genome> fixed;  ///< set: fixed network of this genome (retrain); unset: supernet
-};
-
-class NetworkImpl : public torch::nn::Module {
+/// The paper's network (DESIGN §3), space "paper".
+class PaperNetworkImpl : public SupernetImpl {
  public:
-  explicit NetworkImpl(NetworkOptions options);
+  explicit PaperNetworkImpl(NetworkOptions options);
   /// Chooses the active path. Supernet: any valid genome; fixed network: its own genome only.
-  void set_genome(const Genome& g);
-  const Genome& genome() const { return genome_; }
-  /// x: normalized images [N, 3, 32, 32] -> logits [N, num_classes].
-  torch::Tensor forward(const torch::Tensor& x);
+  void set_genome(const Genome& g) override;
+  const Genome& genome() const override { return genome_; }
+  torch::Tensor forward(const torch::Tensor& x) override;
   /// The output of each stage's last cell (3 tensors: [N, C, 32, 32], [N, 2C, 16|18, ...], ...).
   std::vector<torch::Tensor> stage_outputs(const torch::Tensor& x);
-  /// In eval mode, BN uses the batch's statistics (true) or the running ones (false).
-  void set_bn_batch_stats_in_eval(bool on);
-  /// Drop-path keep probability applied to every op output in training mode (1 = off).
-  void set_drop_path_keep(double keep) { drop_path_keep_ = keep; }
-  /// Training batches are rows [begin, begin + N) of a global batch of `global` (data parallelism):
-  /// drop-path and dropout masks are drawn for the global batch. global = 0: each batch is whole.
-  void set_batch_shard(int64_t global, int64_t begin) { shard_ = {global, begin}; }
-  /// The parameters the current genome uses: exactly those that receive a gradient from a
-  /// forward/backward pass (in registration order of their modules).
-  std::vector<torch::Tensor> active_parameters() const;
-  const NetworkOptions& options() const { return options_; }
-  const search::SearchSpace& space() const { return space_; }
+  void set_drop_path_keep(double keep) override { drop_path_keep_ = keep; }
+  void set_batch_shard(int64_t global, int64_t begin) override { shard_ = {global, begin}; }
+  std::vector<torch::Tensor> active_parameters() const override;
+  const NetworkOptions& options() const override { return options_; }
+  const search::Space& space() const override { return *space_iface_; }
 
  private:
   /// True when the current genome's reduction cell reads h_{n-1} (its input 1).
@@ -107,6 +88,7 @@ class NetworkImpl : public torch::nn::Module {
 
   NetworkOptions options_;
   search::SearchSpace space_;
+  std::unique_ptr<search::Space> space_iface_;
   Genome genome_;
   std::vector<CellSpec> specs_;   // decoded genome, indexed by CellKind
   double drop_path_keep_ = 1.0;
@@ -119,6 +101,6 @@ class NetworkImpl : public torch::nn::Module {
                                                 // network whose reduction cell ignores h_{n-1}
   torch::nn::Linear classifier_{nullptr};
 };
-TORCH_MODULE(Network);
+TORCH_MODULE(PaperNetwork);
 
 }  // namespace gnas::nn

@@ -1,4 +1,4 @@
-#include "gnas/nn/network.h"
+#include "gnas/nn/paper_network.h"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -88,17 +88,17 @@ class NetworkTest : public ::testing::Test {
 };
 
 TEST_F(NetworkTest, OutputShapesForSeveralGenomes) {
-  Network net(tiny());
+  PaperNetwork net(tiny());
   Rng r(0);
   SearchSpace s;
   for (int i = 0; i < 3; ++i) {
-    net->set_genome(ga::random_genome(s, r));
+    net->set_genome(ga::random_genome(search::paper_gene_space(s), r));
     EXPECT_EQ(net->forward(torch::randn({2, 3, 32, 32})).sizes(), torch::IntArrayRef({2, 10}));
   }
   NetworkOptions o = tiny();
   o.cells = 2;
   o.num_classes = 100;
-  Network wide(o);
+  PaperNetwork wide(o);
   wide->set_genome(search::parse_text(s, kGenome));
   EXPECT_EQ(wide->forward(torch::randn({3, 3, 32, 32})).sizes(), torch::IntArrayRef({3, 100}));
 }
@@ -106,7 +106,7 @@ TEST_F(NetworkTest, OutputShapesForSeveralGenomes) {
 TEST_F(NetworkTest, ExactlyTheActiveParametersGetGradients) {
   SearchSpace s;
   const Genome g = search::parse_text(s, kGenome);
-  Network net(tiny());
+  PaperNetwork net(tiny());
   net->set_genome(g);
   torch::cross_entropy_loss(net->forward(torch::randn({2, 3, 32, 32})), torch::tensor({1, 2})).backward();
   const auto expected = expected_genome_params(s, g, 1);
@@ -158,9 +158,9 @@ TEST_F(NetworkTest, ActiveSetEqualsGradientSetOverManyGenomes) {
     for (int cells : {1, 2}) {
       auto opt = tiny(std::nullopt, v.share, v.compat);
       opt.cells = cells;
-      Network net(opt);
+      PaperNetwork net(opt);
       for (int i = 0; i < 60; ++i) {
-        Genome g = ga::random_genome(s, r);
+        Genome g = ga::random_genome(search::paper_gene_space(s), r);
         if (i % 3 >= 1) g = without_input(s, g, search::CellKind::kReduction, 1);
         if (i % 3 == 2) g = without_input(s, g, search::CellKind::kNormal, 1);
         // Block 0 of the input cell read by no block: dead under kReference (never concatenated).
@@ -202,10 +202,10 @@ TEST_F(NetworkTest, FixedNetworkTrainsEveryParameter) {
   Rng r(12);
   for (const auto& v : kVariants)
     for (int i = 0; i < 12; ++i) {
-      Genome g = ga::random_genome(s, r);
+      Genome g = ga::random_genome(search::paper_gene_space(s), r);
       if (i % 2) g = without_input(s, g, search::CellKind::kReduction, 1);
       if (i % 3 == 0) g = without_input(s, g, search::CellKind::kInput, 1);  // a dead block 0 under kReference
-      Network fixed(tiny(g, v.share, v.compat));
+      PaperNetwork fixed(tiny(g, v.share, v.compat));
       torch::cross_entropy_loss(fixed->forward(torch::randn({2, 3, 8, 8})), torch::tensor({1, 2})).backward();
       bool has_prev_path = false;
       for (const auto& item : fixed->named_parameters()) {
@@ -219,14 +219,14 @@ TEST_F(NetworkTest, FixedNetworkTrainsEveryParameter) {
 
 TEST_F(NetworkTest, SgdStepLeavesInactiveParametersBitIdentical) {
   SearchSpace s;
-  Network net(tiny());
+  PaperNetwork net(tiny());
   train::TrainOptions t;  // momentum 0.9, nesterov, weight decay 1e-4
   auto sgd = train::make_sgd(net->parameters(), t);
   Rng r(1);
   // Two steps on one genome (builds momentum), then one on another: the first genome's own
   // parameters that the second does not use must not move at all.
   const Genome g1 = search::parse_text(s, kGenome);
-  const Genome g2 = ga::random_genome(s, r);
+  const Genome g2 = ga::random_genome(search::paper_gene_space(s), r);
   auto step = [&](const Genome& g) {
     net->set_genome(g);
     torch::cross_entropy_loss(net->forward(torch::randn({2, 3, 32, 32})), torch::tensor({3, 4})).backward();
@@ -259,7 +259,7 @@ TEST_F(NetworkTest, SgdStepLeavesInactiveParametersBitIdentical) {
 TEST_F(NetworkTest, SameSeedSameGenomesAndLoss) {
   auto run = [] {
     torch::manual_seed(42);
-    Network net(tiny());
+    PaperNetwork net(tiny());
     auto sgd = train::make_sgd(net->parameters(), train::TrainOptions{});
     Rng r(7);
     SearchSpace s;
@@ -269,7 +269,7 @@ TEST_F(NetworkTest, SameSeedSameGenomesAndLoss) {
     auto x = torch::randn({4, 3, 32, 32});
     auto y = torch::tensor({0, 1, 2, 3});
     for (int i = 0; i < 3; ++i) {
-      genomes.push_back(ga::sample_for_batch(s, o, {}, r));
+      genomes.push_back(ga::sample_for_batch(search::paper_gene_space(s), o, {}, r));
       net->set_genome(genomes.back());
       auto loss = torch::cross_entropy_loss(net->forward(x), y);
       loss.backward();
@@ -286,7 +286,7 @@ TEST_F(NetworkTest, SameSeedSameGenomesAndLoss) {
 
 TEST_F(NetworkTest, BatchStatisticEvaluationLeavesRunningStatisticsAlone) {
   SearchSpace s;
-  Network net(tiny());
+  PaperNetwork net(tiny());
   net->set_genome(search::parse_text(s, kGenome));
   net->set_bn_batch_stats_in_eval(true);
   std::map<std::string, torch::Tensor> before;
@@ -304,7 +304,7 @@ TEST_F(NetworkTest, BatchStatisticEvaluationLeavesRunningStatisticsAlone) {
 TEST_F(NetworkTest, FixedNetworkHoldsOnlyTheGenomesOps) {
   SearchSpace s;
   const Genome g = search::parse_text(s, kGenome);
-  Network fixed(tiny(g));
+  PaperNetwork fixed(tiny(g));
   const auto expected = expected_genome_params(s, g, 1);
   std::set<std::string> hit;
   for (const auto& item : fixed->named_parameters()) {
@@ -315,10 +315,10 @@ TEST_F(NetworkTest, FixedNetworkHoldsOnlyTheGenomesOps) {
   }
   EXPECT_EQ(hit, expected);
   EXPECT_EQ(fixed->forward(torch::randn({2, 3, 32, 32})).sizes(), torch::IntArrayRef({2, 10}));
-  Network super(tiny());
+  PaperNetwork super(tiny());
   EXPECT_LT(fixed->parameters().size(), super->parameters().size());
   Rng r(3);
-  EXPECT_THROW(fixed->set_genome(ga::random_genome(s, r)), gnas::Error);
+  EXPECT_THROW(fixed->set_genome(ga::random_genome(search::paper_gene_space(s), r)), gnas::Error);
 }
 
 TEST_F(NetworkTest, DropPathIdentityAtKeepOneAndMeanPreserving) {
@@ -341,7 +341,7 @@ const char* kPaperCifar10 =
     "0 1 3 3 0 2 3 1 2 1 2 4 4 0 1 4 4 1 4 4 | 0 1 1 4 2 2 2 1 0 0 2 1 3 4 4 2 3 1 0 2 | "
     "0 0 3 1 1 1 3 1 0 2 3 2 0 0 2 1 1 1 1 3";
 
-int64_t count_params(Network& net) {
+int64_t count_params(PaperNetwork& net) {
   int64_t n = 0;
   for (const auto& p : net->parameters()) n += p.numel();
   return n;
@@ -358,7 +358,7 @@ TEST_F(NetworkTest, PaperCifar10CellHasTheReferenceParameterCount) {
     NetworkOptions o = tiny(g, v.share, v.compat);
     o.channels = 48;
     o.cells = 4;
-    Network net(o);
+    PaperNetwork net(o);
     EXPECT_EQ(count_params(net), 4108486) << describe(v);
   }
 }
@@ -371,9 +371,9 @@ TEST_F(NetworkTest, SlotSharingSupernetParameterCounts) {
   o.channels = 20;
   o.cells = 2;
   o.share_slots = true;
-  Network shared(o);
+  PaperNetwork shared(o);
   o.share_slots = false;
-  Network per_slot(o);
+  PaperNetwork per_slot(o);
   const int64_t n_shared = count_params(shared), n_per_slot = count_params(per_slot);
   EXPECT_NEAR(n_shared / 1e6, 2.78, 0.005) << n_shared;
   EXPECT_NEAR(n_per_slot / 1e6, 5.42, 0.005) << n_per_slot;
@@ -397,7 +397,7 @@ TEST_F(NetworkTest, StageShapesUnderEachCompat) {
   for (const bool fixed : {false, true})
     for (const auto& [compat, sizes] : std::vector<std::pair<NetCompat, std::vector<int64_t>>>{
              {NetCompat::kPaper, {32, 16, 8}}, {NetCompat::kReference, {32, 18, 11}}}) {
-      Network net(tiny(fixed ? std::optional<Genome>(g) : std::nullopt, true, compat));
+      PaperNetwork net(tiny(fixed ? std::optional<Genome>(g) : std::nullopt, true, compat));
       net->set_genome(g);
       const auto stages = net->stage_outputs(torch::randn({2, 3, 32, 32}));
       ASSERT_EQ(stages.size(), 3u);
@@ -414,7 +414,7 @@ TEST_F(NetworkTest, ReferenceHeadAppliesReluBeforeTheClassifier) {
   SearchSpace s;
   const Genome g = search::parse_text(s, kPaperCifar10);
   for (const auto compat : {NetCompat::kPaper, NetCompat::kReference}) {
-    Network net(tiny(g, true, compat));
+    PaperNetwork net(tiny(g, true, compat));
     net->eval();
     torch::NoGradGuard no_grad;
     const auto x = torch::randn({4, 3, 32, 32});
@@ -450,7 +450,7 @@ TEST_F(NetworkTest, ReferenceAveragePoolCountsThePadding) {
 TEST_F(NetworkTest, ConvolutionWeightsAreKaimingNormal) {
   NetworkOptions o = tiny();
   o.channels = 20;
-  Network net(o);
+  PaperNetwork net(o);
   int checked = 0;
   for (const auto& item : net->named_parameters()) {
     const auto& p = item.value();
