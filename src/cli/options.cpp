@@ -102,6 +102,8 @@ po::options_description config_options(train::RunConfig& c, Strings& s, RunComma
        "epochs. Paper: 310 search, 630 retrain")
       ("train.batch", po::value(&c.train.batch)->default_value(c.train.batch), "global batch size. Paper: 128")
       ("train.lr", po::value(&c.train.lr)->default_value(c.train.lr, "0.1"), "initial learning rate. Paper: 0.1")
+      ("train.lr_min", po::value(&c.train.lr_min)->default_value(c.train.lr_min, "0"),
+       "cosine schedule: the learning rate it anneals to. NAS-Bench-201's search protocol: 0.001")
       ("train.momentum", po::value(&c.train.momentum)->default_value(c.train.momentum, "0.9"),
        "SGD momentum. Paper: 0.9")
       ("train.nesterov", po::value(&c.train.nesterov)->default_value(c.train.nesterov, "true"),
@@ -304,6 +306,7 @@ void validate(const train::RunConfig& c) {
   need(c.train.epochs > 0, "train.epochs", "> 0", c.train.epochs);
   need(c.train.batch > 0, "train.batch", "> 0", c.train.batch);
   need(c.train.lr > 0 && c.train.lr <= 1e6, "train.lr", "in (0, 1e6]", c.train.lr);
+  need(c.train.lr_min >= 0 && c.train.lr_min <= c.train.lr, "train.lr_min", "in [0, --train.lr]", c.train.lr_min);
   need(c.train.momentum >= 0 && c.train.momentum < 1, "train.momentum", "in [0, 1)", c.train.momentum);
   need(!c.train.nesterov || c.train.momentum > 0, "train.momentum", "> 0 when --train.nesterov is true",
        c.train.momentum);
@@ -529,7 +532,9 @@ RunsArgs parse_runs_command(const std::vector<std::string>& args) {
           "One line per run directory (search or retrain; a directory holding runs lists them all): status\n"
           "(running, running or died, finished, stopped, failed), epochs done/planned, seed, strategy, the\n"
           "config keys whose values differ between the runs listed, best fitness, best full-validation\n"
-          "accuracy, final test accuracy, wall time and best genome. Reads only: safe on running jobs.\n"
+          "accuracy, final test accuracy, the chosen cell's NAS-Bench-201 table test accuracy (table_test:\n"
+          "searches run with --nb201.table), wall time and best genome (nb201: the benchmark's cell string).\n"
+          "Reads only: safe on running jobs.\n"
        << d;
   a.help_text = help.str();
   po::variables_map vm;

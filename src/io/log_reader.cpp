@@ -124,6 +124,8 @@ LogSummary read_log_summary(const std::string& path) {
   s.best_full_val_acc = read_all<double>(id, "/epoch/best_full_val_acc", H5T_NATIVE_DOUBLE, path);
   s.test_acc = read_all<double>(id, "/epoch/test_acc", H5T_NATIVE_DOUBLE, path);
   s.time_s = read_all<double>(id, "/epoch/time_s", H5T_NATIVE_DOUBLE, path);
+  if (H5Lexists(id, "/epoch/gt_chosen_test", H5P_DEFAULT) > 0)  // logs written since the nb201 space
+    s.gt_chosen_test = read_all<double>(id, "/epoch/gt_chosen_test", H5T_NATIVE_DOUBLE, path);
   s.best_genome = read_all<std::uint8_t>(id, "/best/genome", H5T_NATIVE_UINT8, path);
   const auto best = read_all<float>(id, "/best/fitness", H5T_NATIVE_FLOAT, path);
   s.best_genome_fitness = best.empty() ? 0.0 : double(best[0]);

@@ -93,6 +93,8 @@ std::string check_resume_config(const std::string& stored, const std::string& no
   // Keys added after runs were written: an old config.ini lacks them, and its run had this value.
   static const std::map<std::string, std::string> kValueBeforeTheKey = {
       {"space", "paper"}, {"net.compat", "paper"}, {"net.share_slots", "false"}, {"train.precision", "fp32"},
+      {"train.lr_min", "0"}, {"train.grad_clip", "0"}, {"ga.rescore", "none"}, {"nb201.table", ""},
+      {"nb201.rank_every", "0"}, {"nb201.rank_cells", "100"},
       {"train.channels_last", "false"}};
   std::ostringstream refused, accepted, own_values;
   for (auto c : io::diff_ini(stored, now)) {
@@ -133,7 +135,7 @@ std::unique_ptr<torch::optim::SGD> make_sgd(const std::vector<torch::Tensor>& pa
 }
 
 double lr_at(const TrainOptions& t, int epoch) {
-  if (t.schedule == Schedule::kCosine) return 0.5 * t.lr * (1.0 + std::cos(M_PI * epoch / t.epochs));
+  if (t.schedule == Schedule::kCosine) return t.lr_min + 0.5 * (t.lr - t.lr_min) * (1.0 + std::cos(M_PI * epoch / t.epochs));
   double lr = t.lr;  // milestones at 50% and 75% of the epochs, e.g. epochs 155 and 233 of 310
   if (epoch >= 0.5 * t.epochs) lr *= 0.1;
   if (epoch >= 0.75 * t.epochs) lr *= 0.1;

@@ -60,7 +60,7 @@ struct Retrain : CommandRun {
     if (!cfg.resume) {
       // The lock (taken by open_log) comes first: a --force run clears the old outputs under it.
       const io::LogAttributes attrs{"retrain", cfg.config_text, GNAS_VERSION, cfg.seed, comm.size(), ds.name,
-                                    now_iso8601(), "", "", compat_name(cfg.net.compat), {}, {}, {}};
+                                    now_iso8601(), "", "", compat_name(cfg.net.compat), {}, {}, {}, {}, {}};
       open_log(cfg, attrs, *space, 0, 0, false, 0, comm.size(), device, st, run);
       io::write_file_atomic(cfg.out + "/genome.json", space->to_json(genome, -1.0, cfg.net.compat));
       io::write_file_atomic(cfg.out + "/cells.dot", space->to_dot(genome, cfg.net.compat));

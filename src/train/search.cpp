@@ -328,7 +328,7 @@ int run_search(const RunConfig& cfg, distributed::Communicator& comm) {
   Search s(cfg, comm);
   collective_setup(comm, [&] { s.set_up(); }, [&] {
     const io::LogAttributes attrs{"search", cfg.config_text, GNAS_VERSION, cfg.seed, comm.size(), s.ds.name,
-                                  now_iso8601(), "", s.random_search() ? "random" : "ga", compat_name(cfg.net.compat), {}, {}, {}};
+                                  now_iso8601(), "", s.random_search() ? "random" : "ga", compat_name(cfg.net.compat), {}, {}, {}, {}, {}};
     open_log(cfg, attrs, *s.space, cfg.search.ga.generation, cfg.search.ga.population, true, int(s.rank_set.size()),
              comm.size(), s.device, s.st,
              s.run);

@@ -87,6 +87,35 @@ TEST(MpiDefaultRunTest, WholeDefaultSearchRunsToTheEnd) {
   EXPECT_CONTAINS(status, "\"end\": \"finished\"");
 }
 
+// The same for the NAS-Bench-201 space, with its ground truth and the ranking set (100 cells after
+// the last epoch) scored across the ranks. Registered for 1, 2 and 3 ranks.
+TEST(MpiDefaultNb201RunTest, WholeDefaultNb201SearchRunsToTheEnd) {
+  const char* ranks = std::getenv("GNAS_TEST_RANKS");
+  if (!ranks) GTEST_SKIP() << "GNAS_TEST_RANKS is not set (CTest registers this test once per rank count)";
+  const int np = std::atoi(ranks);
+  const std::string out = temp_dir() + "/nb201";
+  const Result r = run(mpirun(np) + gnas() + " search --space nb201 --nb201.table "
+                       "data/nasbench201/nasbench201_cifar10.csv --debug.check_sync --out " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_CONTAINS(r.output, "epoch 3/3");
+  EXPECT_CONTAINS(r.output, "all " + std::to_string(np) + " rank(s) agreed");
+  EXPECT_CONTAINS(r.output, "NAS-Bench-201 table: the found cell (index ");
+  EXPECT_CONTAINS(r.output, "supernet ranking of 100 cells against the table's test_acc (after epoch 3)");
+  gnas::testing::SearchLogShape shape;
+  shape.epochs = 3;
+  shape.population = 20;
+  shape.generation = 20;
+  shape.world_size = np;
+  shape.genome_length = 6;
+  shape.n_rank = 100;
+  shape.rankings = 1;
+  gnas::testing::check_search_log(out + "/log.h5", shape);
+  const H5 h(out + "/log.h5");
+  for (double v : h.read<double>("/epoch/gt_chosen_test", H5T_NATIVE_DOUBLE)) EXPECT_TRUE(v >= 10 && v <= 95) << v;
+  const Result listed = run(gnas() + " runs --csv " + out);
+  EXPECT_CONTAINS(listed.output, ",search,finished,,3,3,1,ga,");
+}
+
 TEST(MpiFailureTest, OneRankThrowingStopsTheJobQuickly) {
   const std::string dir = temp_dir();
   const Result r = run(mpirun(2) + gnas() + " search --debug.fail_rank 1 --debug.fail_after_steps 3 --out " + dir +

@@ -18,6 +18,9 @@ struct LogSummary {
   int world_size = 0;
   /// /epoch/* columns (one entry per logged epoch).
   std::vector<double> best_fitness, best_full_val_acc, test_acc, time_s;
+  /// /epoch/gt_chosen_test: the table's test accuracy of the chosen cell (NaN without a table; empty
+  /// in logs written before the nb201 space).
+  std::vector<double> gt_chosen_test;
   std::vector<std::uint8_t> best_genome;  ///< /best/genome (zeros until a search sets it)
   double best_genome_fitness = 0;         ///< /best/fitness (NaN in retrain)
   bool has_seed = false;

@@ -34,6 +34,7 @@ struct TrainOptions {
   int epochs = 3;               ///< paper search: 310, retrain: 630
   int batch = 64;               ///< global batch (paper: 128)
   double lr = 0.1;
+  double lr_min = 0;            ///< kCosine: the learning rate the annealing ends at
   double momentum = 0.9;
   bool nesterov = true;
   double weight_decay = 1e-4;
