@@ -27,6 +27,25 @@ def main_compare(argv) -> int:
     return 0
 
 
+def main_nb201(argv) -> int:
+    parser = argparse.ArgumentParser(
+        prog="gnas-analysis nb201",
+        description="Search quality against NAS-Bench-201's ground truth: EXPERIMENT holds <strategy>-seed<k>/ "
+                    "search run directories of --space nb201 with --nb201.table (scripts/nb201-study). Prints per "
+                    "strategy the found cells' table test accuracy (mean +- std, Student-t 95%% CI) and the "
+                    "supernet's ranking (Kendall tau, Spearman rho) beside the benchmark paper's weight-sharing "
+                    "rows; writes nb201.csv and nb201.md.")
+    parser.add_argument("experiment", help="directory of <strategy>-seed<k>/ search runs")
+    parser.add_argument("--out", default=None, help="directory for nb201.csv and nb201.md (default: none)")
+    args = parser.parse_args(argv)
+    try:
+        print(quality.nb201(Path(args.experiment), Path(args.out) if args.out else None))
+    except (LogError, OSError) as exc:
+        print(f"gnas-analysis nb201: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main_tabular(argv) -> int:
     parser = argparse.ArgumentParser(
         prog="gnas-analysis tabular",
@@ -74,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
         return main_compare(argv[1:])
     if argv and argv[0] == "tabular":
         return main_tabular(argv[1:])
+    if argv and argv[0] == "nb201":
+        return main_nb201(argv[1:])
     if argv and argv[0] == "report":
         return main_report(argv[1:])
     parser = argparse.ArgumentParser(
@@ -81,7 +102,8 @@ def main(argv: list[str] | None = None) -> int:
         description="Figures-only mode: the figures of 'gnas-analysis report' (Fig. 11/12/13, training, "
                     "diversity, learning rate, retrain curves, cells) as PNG and SVG files, without the HTML page, "
                     "from gnas run directories or log.h5 files. Also: 'gnas-analysis report RUN... --out DIR' "
-                    "(the HTML page), 'gnas-analysis compare EXPERIMENT' (GA against random search) and "
+                    "(the HTML page), 'gnas-analysis compare EXPERIMENT' (GA against random search), "
+                    "'gnas-analysis nb201 EXPERIMENT' (weight-sharing search against NAS-Bench-201's table) and "
                     "'gnas-analysis tabular FILE' (gnas tabular's curves).")
     parser.add_argument("runs", nargs="+", help="run directories or log.h5 files")
     parser.add_argument("--out", default="figures", help="directory for the PNG and SVG files (default: figures)")

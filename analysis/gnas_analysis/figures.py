@@ -239,17 +239,17 @@ def pairwise_difference(log: RunLog) -> np.ndarray:
 
 
 def op_frequencies(log: RunLog) -> np.ndarray:
-    """[epoch, cell kind, op]: share of each op among the population's op genes at the epoch's end."""
+    """[epoch, op group, op]: share of each op among the population's op genes at the epoch's end; the
+    groups and which genes are ops come from the log's gene layout (RunLog.op_groups: the paper's three
+    cells, or nb201's one)."""
     n_ops = len(log.op_names)
     rows = last_generation_per_epoch(log)
-    length = log.population_genome.shape[2]
-    per_cell = length // 3
-    out = np.zeros((len(rows), 3, n_ops))
+    op_groups = log.op_groups()
+    out = np.zeros((len(rows), len(op_groups), n_ops))
     for i, r in enumerate(rows):
         pop = log.population_genome[r]
-        for c in range(3):
-            cell = pop[:, c * per_cell:(c + 1) * per_cell].reshape(pop.shape[0], -1, 4)
-            ops = cell[:, :, 2:4].reshape(-1)
+        for c, (_name, genes) in enumerate(op_groups):
+            ops = pop[:, genes].reshape(-1)
             counts = np.bincount(ops[ops < n_ops], minlength=n_ops)[:n_ops]
             out[i, c] = counts / max(1, counts.sum())
     return out
@@ -259,8 +259,10 @@ def fig_diversity(gs) -> plt.Figure:
     """Population diversity: mean pairwise gene difference per epoch (all runs), and per-cell op
     frequencies (one row per run or seed group, ops stacked)."""
     rows = len(gs)
+    group_names = [name for name, _genes in gs[0].runs[0].op_groups()] or ["cell"]
+    columns = max(1, len(group_names))
     fig = plt.figure(figsize=(12, 3.2 + 2.6 * rows))
-    grid = fig.add_gridspec(1 + rows, 3, height_ratios=[1.3] + [1] * rows)
+    grid = fig.add_gridspec(1 + rows, columns, height_ratios=[1.3] + [1] * rows)
     ax = fig.add_subplot(grid[0, :])
     for g in gs:
         _curve(ax, g, [pairwise_difference(r) for r in g.runs])
@@ -275,7 +277,7 @@ def fig_diversity(gs) -> plt.Figure:
             freq = np.nanmean(_stack_3d([op_frequencies(r) for r in g.runs]), axis=0)
         names = g.runs[0].op_names
         x = np.arange(1, freq.shape[0] + 1)
-        for c, kind in enumerate(CELL_KINDS):
+        for c, kind in enumerate(group_names[:freq.shape[1]] if freq.ndim == 3 else group_names):
             a = fig.add_subplot(grid[1 + i, c])
             if freq.shape[0] == 1:  # one epoch: a stacked bar (a stack plot of one point is invisible)
                 bottom = 0.0
@@ -286,10 +288,11 @@ def fig_diversity(gs) -> plt.Figure:
                 a.stackplot(x, freq[:, c, :].T, labels=names, colors=op_colours[:len(names)], alpha=0.9)
             _epoch_axis(a, max(1, freq.shape[0]))
             a.set_ylim(0, 1)
-            a.set_title(f"{g.label}\n{kind} cell: op frequency", fontsize=8, color=g.colour)
+            a.set_title(f"{g.label}\n{kind}{'' if kind == 'cell' else ' cell'}: op frequency", fontsize=8,
+                        color=g.colour)
             if c == 0:
                 a.set_ylabel("share of op genes")
-            if i == 0 and c == 2:
+            if i == 0 and c == columns - 1:
                 a.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return fig
 
@@ -336,14 +339,65 @@ def render_dot(dot_text: str, out_stem: Path) -> list:
     return written
 
 
+def fig_ground_truth(gs) -> plt.Figure:
+    """NAS-Bench-201 searches run with the table: the GA's fitness (top-1 of the young supernet on N_v
+    images) beside the table's test accuracy of the population's best, its mean and the chosen cell."""
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
+    for g in gs:
+        _curve(axes[0], g, [r.epoch["best_fitness"] for r in g.runs], label=f"{g.label}: fitness (supernet)")
+        _curve(axes[0], g, [r.epoch["best_full_val_acc"] for r in g.runs], style=":", label=None)
+        _curve(axes[1], g, [r.epoch["gt_chosen_test"] for r in g.runs], label=f"{g.label}: chosen cell")
+        _curve(axes[1], g, [r.epoch["gt_best_test"] for r in g.runs], style="--", label=None)
+        _curve(axes[1], g, [r.epoch["gt_mean_test"] for r in g.runs], style=":", label=None)
+    n = _n_max(gs)
+    _epoch_axis(axes[0], n)
+    _epoch_axis(axes[1], n)
+    axes[0].set_ylabel("top-1 in the supernet [%]")
+    axes[0].set_title("What the GA sees: best fitness (solid), its full-validation accuracy (dotted)", fontsize=9)
+    axes[1].set_ylabel("NAS-Bench-201 test accuracy [%]")
+    axes[1].set_title("Ground truth: chosen cell (solid), population's best (dashed), population mean (dotted)",
+                      fontsize=9)
+    _legend(axes[0])
+    _legend(axes[1])
+    return fig
+
+
+def fig_ranking(logs) -> plt.Figure:
+    """The supernet's ranking of the ranking set at its last scoring, against the table (one panel per
+    run), with Kendall tau and Spearman rho."""
+    ranked = [r for r in logs if r.ranking is not None and len(r.ranking["kendall_tau"])]
+    cols = min(3, len(ranked))
+    rows = (len(ranked) + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.6 * rows), squeeze=False)
+    for ax in axes.flat[len(ranked):]:
+        ax.set_visible(False)
+    for ax, r in zip(axes.flat, ranked):
+        rk = r.ranking
+        ax.scatter(rk["table_test"], rk["score"][-1], s=14, color=r.colour or "C0", alpha=0.8)
+        ax.set_xlabel("table test accuracy [%]")
+        ax.set_ylabel("supernet top-1 (full validation) [%]")
+        ax.set_title(f"{r.name}: after epoch {int(rk['epoch'][-1]) + 1}\n"
+                     f"tau {rk['kendall_tau'][-1]:.3f}, rho {rk['spearman_rho'][-1]:.3f}, "
+                     f"{len(rk['table_test'])} cells", fontsize=9, color=r.colour or "black")
+    return fig
+
+
 def search_figures(logs) -> list:
-    """(name, figure) for every search figure of `logs` (searches only)."""
-    gs = groups([r for r in logs if r.is_search])
+    """(name, figure) for every search figure of `logs` (searches only); the ground-truth figures for
+    NAS-Bench-201 searches run with the table."""
+    searches = [r for r in logs if r.is_search]
+    gs = groups(searches)
     if not gs:
         return []
-    return [("fig11_population", fig11_population(gs)), ("fig12_new_individuals", fig12_new_individuals(gs)),
+    figs = [("fig11_population", fig11_population(gs)), ("fig12_new_individuals", fig12_new_individuals(gs)),
             ("fig13_fitness", fig13_fitness(gs)), ("search_training", fig_training(gs, "Search: supernet training", False)),
             ("diversity", fig_diversity(gs))]
+    truth = groups([r for r in searches if r.has_ground_truth])
+    if truth:
+        figs.append(("ground_truth", fig_ground_truth(truth)))
+    if any(r.ranking is not None and len(r.ranking["kendall_tau"]) for r in searches):
+        figs.append(("ranking", fig_ranking(searches)))
+    return figs
 
 
 def retrain_figures(logs) -> list:

@@ -19,6 +19,20 @@ EPOCH_FIELDS = ("lr", "train_loss", "train_acc", "time_s", "best_fitness", "best
 # The op codes of format_version 1 logs, which do not store their op table (DESIGN §2).
 OP_NAMES_V1 = ("identity", "max_pool_3x3", "avg_pool_3x3", "sep_conv_3x3", "sep_conv_5x5")
 CELL_KINDS = ("normal", "reduction", "input")
+# Ground truth of NAS-Bench-201 searches run with the table (logs since the nb201 space; NaN otherwise).
+GT_FIELDS = ("gt_best_test", "gt_best_valid", "gt_mean_test", "gt_mean_valid", "gt_chosen_test", "gt_chosen_valid")
+RANKING_FIELDS = ("epoch", "score", "kendall_tau", "spearman_rho", "genome", "index", "table_test", "table_valid")
+
+
+def paper_layout(length: int, op_names) -> dict:
+    """The gene layout of the paper's space, for logs written before the log stored it
+    (genome_layout_json): 3 cells of N_b blocks of [in_A, in_B, op_A, op_B]."""
+    per_cell = length // 3
+    genes = [{"name": f"{CELL_KINDS[i // per_cell]} cell, block {(i % per_cell) // 4}, gene {i % 4}",
+              "kind": "op" if i % 4 >= 2 else "input", "cell": CELL_KINDS[i // per_cell],
+              "block": (i % per_cell) // 4} for i in range(length)] if per_cell else []
+    return {"space": "paper", "length": length, "cells": list(CELL_KINDS), "n_blocks": per_cell // 4,
+            "op_names": list(op_names), "genes": genes}
 
 
 class LogError(Exception):
@@ -73,6 +87,7 @@ class RunLog:
     population_fitness: np.ndarray | None   # [g, N_p], best first
     best_genome: np.ndarray
     best_fitness: float
+    ranking: dict | None = None  # /nb201/ranking/* (field -> array); None: the log has no ranking set
     status: dict | None = None   # status.json (or the log's status attributes); None: not recorded
     config: dict = dataclasses.field(default_factory=dict)
     name: str = ""               # a unique label, set by load_runs
@@ -109,6 +124,45 @@ class RunLog:
         return list(names) if names else list(OP_NAMES_V1)
 
     @property
+    def layout(self) -> dict:
+        """What each gene means (the log's genome_layout_json; the paper's layout for older logs)."""
+        text = self.attrs.get("genome_layout_json")
+        if text:
+            return json.loads(text)
+        return paper_layout(len(self.best_genome), self.op_names)
+
+    @property
+    def space(self) -> str:
+        return str(self.layout.get("space", "paper"))
+
+    @property
+    def has_ground_truth(self) -> bool:
+        return bool(np.isfinite(self.epoch["gt_chosen_test"]).any())
+
+    def op_groups(self) -> list:
+        """[(name, indices of the op genes)]: one group per cell of the paper's space, one for nb201's cell."""
+        genes = self.layout.get("genes", [])
+        groups: dict = {}
+        for i, gene in enumerate(genes):
+            if gene.get("kind") == "op":
+                groups.setdefault(gene.get("cell", "cell"), []).append(i)
+        return list(groups.items())
+
+    def genome_text(self, genome) -> str:
+        """A genome as gnas prints it in this run's space (nb201: the benchmark's cell string)."""
+        genes = [int(x) for x in genome]
+        if self.space == "nb201" and len(genes) == 6:
+            names, at, parts = self.op_names, 0, []
+            for node in (1, 2, 3):
+                edges = []
+                for source in range(node):
+                    edges.append(f"{names[genes[at]]}~{source}")
+                    at += 1
+                parts.append("|" + "|".join(edges) + "|")
+            return "+".join(parts)
+        return genome_text(genes)
+
+    @property
     def seed(self) -> int:
         return int(self.attrs.get("seed", -1))
 
@@ -132,7 +186,7 @@ class RunLog:
             "epoch": np.repeat(self.generation_epoch + 1, n),
             member_name: np.tile(np.arange(n), g),
             "fitness": fitness.reshape(-1).astype(float),
-            "genome": [genome_text(row) for row in genomes.reshape(g * n, -1)],
+            "genome": [self.genome_text(row) for row in genomes.reshape(g * n, -1)],
         })
 
     @property
@@ -249,6 +303,8 @@ def _read(f, path: Path) -> RunLog:
         raise LogError(f"{path}: missing datasets " + ", ".join(f"/epoch/{m}" for m in missing))
     # A live log may have grown one dataset before the next: read the rows all of them hold.
     epoch = {name: np.asarray(f[f"epoch/{name}"][...]) for name in EPOCH_FIELDS}
+    for name in GT_FIELDS:  # optional: NaN in logs written before they existed
+        epoch[name] = np.asarray(f[f"epoch/{name}"][...]) if f"epoch/{name}" in f else np.full(len(epoch["lr"]), np.nan)
     rows = min(len(v) for v in epoch.values())
     epoch = {k: v[:rows] for k, v in epoch.items()}
     has_ga = "ga" in f
@@ -271,6 +327,12 @@ def _read(f, path: Path) -> RunLog:
         best_genome=np.asarray(f["best/genome"][...]),
         best_fitness=float(f["best/fitness"][()]),
     )
+    if "nb201/ranking" in f:
+        ranking = {n: np.asarray(f[f"nb201/ranking/{n}"][...]) for n in RANKING_FIELDS}
+        rows = min(len(ranking[n]) for n in ("epoch", "score", "kendall_tau", "spearman_rho"))
+        for n in ("epoch", "score", "kendall_tau", "spearman_rho"):
+            ranking[n] = ranking[n][:rows]
+        log.ranking = ranking
     return log
 
 

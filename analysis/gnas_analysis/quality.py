@@ -139,3 +139,98 @@ def tabular(path: Path, out: Path):
     md = out / "tabular.md"
     md.write_text("\n".join(table) + "\n")
     return [png, md]
+
+
+# NAS-Bench-201's weight-sharing rows (Dong & Yang, ICLR 2020, Table 5; CIFAR-10 test accuracy of the
+# found cell, mean +- std over 3 searches). The table circulates in versions; these are the paper's.
+NB201_PAPER_ROWS = (
+    ("DARTS-V1", 54.30, 0.00), ("DARTS-V2", 54.30, 0.00), ("ENAS", 53.89, 0.58), ("RSPS", 87.66, 1.69),
+    ("SETN", 87.64, 0.00), ("GDAS", 93.61, 0.09), ("optimum", 94.37, 0.00),
+)
+STUDY_DIR = re.compile(r"^(?P<strategy>[a-z][a-z-]*)-seed(?P<seed>\d+)$")
+# Student's t, 0.975 quantile, by degrees of freedom (1 .. 30); 1.96 beyond.
+_T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145,
+         2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048,
+         2.045, 2.042)
+
+
+def t_interval(values, level_quantile=_T975):
+    """(mean, std, lo, hi): the mean with a Student-t 95% interval (NaN bounds below 2 values)."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return (float("nan"),) * 4
+    mean = float(values.mean())
+    if values.size < 2:
+        return mean, float("nan"), float("nan"), float("nan")
+    std = float(values.std(ddof=1))
+    df = values.size - 1
+    t = level_quantile[df - 1] if df <= len(level_quantile) else 1.96
+    half = t * std / np.sqrt(values.size)
+    return mean, std, mean - half, mean + half
+
+
+def nb201_rows(experiment: Path) -> list:
+    """One row per NAS-Bench-201 search of EXPERIMENT/<strategy>-seed<k>/ (scripts/nb201-study): the
+    chosen cell's table accuracies, the population's best and mean, the last ranking's tau and rho.
+    The strategy comes from the log (ga, ga+rescore, random), not from the folder name."""
+    rows = []
+    for run in sorted(p for p in Path(experiment).iterdir() if p.is_dir() and STUDY_DIR.match(p.name)):
+        try:
+            log = load(run)
+        except LogError:
+            continue
+        if log.space != "nb201" or not log.has_ground_truth:
+            continue
+        strategy = str(log.attrs.get("strategy", "ga"))
+        if log.config.get("ga.rescore", "none") == "population":
+            strategy += "+rescore"
+        last = lambda name: float(log.epoch[name][np.isfinite(log.epoch[name])][-1])  # noqa: E731
+        rk = log.ranking
+        ranked = rk is not None and len(rk["kendall_tau"]) > 0
+        rows.append({
+            "run": run.name, "strategy": strategy, "seed": log.seed, "epochs": log.n_epochs,
+            "cell": log.genome_text(log.best_genome),
+            "table_test": last("gt_chosen_test"), "table_valid": last("gt_chosen_valid"),
+            "population_best_test": last("gt_best_test"), "population_mean_test": last("gt_mean_test"),
+            "fitness": float(np.nanmax(log.epoch["best_fitness"])),
+            "kendall_tau": float(rk["kendall_tau"][-1]) if ranked else float("nan"),
+            "spearman_rho": float(rk["spearman_rho"][-1]) if ranked else float("nan"),
+            "ranking_cells": int(len(rk["table_test"])) if ranked else 0,
+        })
+    return rows
+
+
+def nb201(experiment: Path, out: Path | None = None) -> str:
+    """Markdown: per strategy the found cells' table test accuracy (mean +- std, Student-t 95% CI), the
+    population's mean, the supernet's ranking (tau, rho), then the benchmark paper's weight-sharing rows.
+    Writes nb201.csv and nb201.md into `out`."""
+    rows = nb201_rows(experiment)
+    if not rows:
+        raise LogError(f"{experiment}: no <strategy>-seed<k>/ NAS-Bench-201 search with a table (--nb201.table)")
+    lines = ["| strategy | runs | found cell: table test acc. (mean ± std) | 95% CI (t) | population mean | "
+             "Kendall tau | Spearman rho |", "|---|---|---|---|---|---|---|"]
+    by = {}
+    for r in rows:
+        by.setdefault(r["strategy"], []).append(r)
+    for strategy, rs in sorted(by.items()):
+        mean, std, lo, hi = t_interval([r["table_test"] for r in rs])
+        pop = np.nanmean([r["population_mean_test"] for r in rs])
+        tau = t_interval([r["kendall_tau"] for r in rs])
+        rho = t_interval([r["spearman_rho"] for r in rs])
+        lines.append(f"| {strategy} (gnas) | {len(rs)} | {mean:.2f} ± {std:.2f} | [{lo:.2f}, {hi:.2f}] | {pop:.2f} | "
+                     f"{tau[0]:.3f} ± {tau[1]:.3f} | {rho[0]:.3f} ± {rho[1]:.3f} |")
+    for name, mean, std in NB201_PAPER_ROWS:
+        lines.append(f"| {name} (NAS-Bench-201 paper) | 3 | {mean:.2f} ± {std:.2f} | | | | |")
+    lines.append("")
+    lines.append("Per run: " + "; ".join(f"{r['run']} {r['table_test']:.2f} (tau {r['kendall_tau']:.3f})"
+                                         for r in rows))
+    text = "\n".join(lines)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        with open(out / "nb201.csv", "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows(rows)
+        (out / "nb201.md").write_text(text + "\n")
+    return text

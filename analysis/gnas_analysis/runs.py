@@ -70,15 +70,21 @@ def differing_keys(configs) -> list:
     return sorted(k for k, v in values.items() if len(v) > 1 and k not in OWN_COLUMN)
 
 
-def genome_text(genome) -> str:
-    genes = [int(g) for g in genome]
-    return logs.genome_text(genes) if genes and len(genes) % 12 == 0 else ""
-
-
 def _max_finite(values) -> float:
     values = np.asarray(values, dtype=float)
     values = values[np.isfinite(values)]
     return float(values.max()) if values.size else float("nan")
+
+
+def _last_finite(values) -> float:
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    return float(values[-1]) if values.size else float("nan")
+
+
+def with_table(rows) -> bool:
+    """True when a run has a NAS-Bench-201 table accuracy: the table_test column is shown (as gnas runs)."""
+    return any(math.isfinite(r["table_test"]) for r in rows)
 
 
 def row(log: RunLog, now: float | None = None, stale_after_s: float | None = None) -> dict:
@@ -120,7 +126,9 @@ def row(log: RunLog, now: float | None = None, stale_after_s: float | None = Non
         "best_val": _max_finite(log.epoch["best_full_val_acc"]) if is_search else float("nan"),
         "test_acc": float(test[-1]) if len(test) and np.isfinite(test[-1]) else float("nan"),
         "wall_s": wall,
-        "best_genome": genome_text(log.best_genome) if genome_set else "",
+        # The chosen cell's NAS-Bench-201 table accuracy (searches run with the table); NaN otherwise.
+        "table_test": _last_finite(log.epoch["gt_chosen_test"]),
+        "best_genome": log.genome_text(log.best_genome) if genome_set and len(log.best_genome) else "",
         "config": config,
     }
 
@@ -139,13 +147,16 @@ def to_csv(rows, keys) -> str:
     """The table as CSV, the same columns and formats as `gnas runs --csv`."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
+    table_column = with_table(rows)
     writer.writerow(["run", "path", "command", "status", "reason", "epochs_done", "epochs_planned", "seed",
-                     "strategy", *keys, "best_fitness", "best_val", "test_acc", "wall_s", "best_genome"])
+                     "strategy", *keys, "best_fitness", "best_val", "test_acc",
+                     *(["table_test"] if table_column else []), "wall_s", "best_genome"])
     for r in rows:
         writer.writerow([r["run"], r["path"], r["command"], r["status"], r["reason"], r["epochs_done"],
                          r["epochs_planned"], r["seed"], r["strategy"],
                          *[r["config"].get(k, "-") for k in keys],
                          _fixed(r["best_fitness"], 2), _fixed(r["best_val"], 2), _fixed(r["test_acc"], 2),
+                         *([_fixed(r["table_test"], 2)] if table_column else []),
                          _fixed(r["wall_s"], 0), r["best_genome"]])
     return out.getvalue()
 

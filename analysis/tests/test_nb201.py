@@ -1,0 +1,108 @@
+"""gnas_analysis on real NAS-Bench-201 searches (--space nb201 --nb201.table): the gene layout read
+from the log, the ground-truth and ranking figures, the table_test column, and `gnas-analysis nb201`."""
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from gnas_analysis import figures, load, load_runs, quality, runs  # noqa: E402
+from gnas_analysis.cli import main  # noqa: E402
+
+TABLE = Path(__file__).resolve().parents[2] / "data" / "nasbench201" / "nasbench201_cifar10.csv"
+TINY = ["--space", "nb201", "--net.channels", "4", "--net.cells", "1", "--train.batch", "32", "--train.epochs", "2",
+        "--data.synthetic_train", "128", "--data.synthetic_val", "60", "--threads", "1", "--no-progress",
+        "--ga.n_v", "30", "--ga.population", "3", "--ga.generation", "4", "--nb201.table", str(TABLE),
+        "--nb201.rank_cells", "10"]
+
+
+def gnas(*args):
+    return subprocess.run([os.environ["GNAS_EXE"], *map(str, args)], check=True, capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    """A miniature scripts/nb201-study: ga seeds 1 and 2, ga with rescore seed 1, random seed 1."""
+    if "GNAS_EXE" not in os.environ:
+        pytest.skip("needs the gnas executable (set by CTest)")
+    root = tmp_path_factory.mktemp("nb201")
+    gnas("search", "--out", root / "ga-seed1", *TINY)
+    gnas("search", "--out", root / "ga-seed2", "--seed", 2, *TINY)
+    gnas("search", "--out", root / "ga-rescore-seed1", "--ga.rescore", "population", *TINY)
+    gnas("search", "--out", root / "random-seed1", "--ga.strategy", "random", *TINY)
+    return root
+
+
+def table_rows():
+    with open(TABLE) as f:
+        return {row["arch"]: row for row in csv.DictReader(f)}
+
+
+def test_layout_and_cell_string_come_from_the_log(study):
+    log = load(study / "ga-seed1")
+    assert log.space == "nb201"
+    assert [g["kind"] for g in log.layout["genes"]] == ["op"] * 6
+    assert [name for name, _ in log.op_groups()] == ["cell"]
+    best = json.loads((study / "ga-seed1" / "best_genome.json").read_text())
+    assert log.genome_text(log.best_genome) == best["arch"]
+    freq = figures.op_frequencies(log)
+    assert freq.shape == (2, 1, 5)
+    assert np.allclose(freq.sum(axis=2), 1.0)
+    # The chosen cell's table accuracy is the CSV's row of its cell string.
+    assert log.epoch["gt_chosen_test"][-1] == pytest.approx(float(table_rows()[best["arch"]]["test_acc"]), abs=1e-4)
+
+
+def test_report_draws_ground_truth_and_ranking(study, tmp_path):
+    out = tmp_path / "report"
+    assert main(["report", str(study), "--out", str(out)]) == 0
+    page = (out / "report.html").read_text()
+    for name in ("ground_truth", "ranking", "diversity"):
+        assert (out / f"{name}.png").exists(), name
+        assert f'alt="{name}"' in page
+    assert "NAS-Bench-201 table test [%]" in page
+    assert "|nor_conv" in page or "|avg_pool" in page or "|skip" in page or "|none" in page
+
+
+def test_python_table_equals_gnas_runs_with_the_table_column(study):
+    dirs = sorted(p for p in study.iterdir() if p.is_dir())
+    ours = runs.to_csv(*runs.table(load_runs(dirs)))
+    theirs = gnas("runs", "--csv", *dirs).stdout
+    assert ours == theirs
+    assert ",table_test," in ours.splitlines()[0]
+
+
+def test_t_interval_is_the_textbook_one():
+    mean, std, lo, hi = quality.t_interval([1.0, 2.0, 3.0])
+    assert (mean, std) == (2.0, 1.0)
+    assert hi - mean == pytest.approx(4.303 / np.sqrt(3))
+    assert lo == pytest.approx(2 * mean - hi)
+    assert np.isnan(quality.t_interval([5.0])[2])
+
+
+def test_nb201_summary_per_strategy(study, capsys):
+    text = quality.nb201(study, study / "summary")
+    finals = {}
+    for run in ("ga-seed1", "ga-seed2", "ga-rescore-seed1", "random-seed1"):
+        with h5py.File(study / run / "log.h5", "r") as f:
+            finals[run] = float(f["epoch/gt_chosen_test"][-1])
+    ga = [finals["ga-seed1"], finals["ga-seed2"]]
+    assert f"| ga (gnas) | 2 | {np.mean(ga):.2f} ± {np.std(ga, ddof=1):.2f} |" in text
+    assert f"| ga+rescore (gnas) | 1 | {finals['ga-rescore-seed1']:.2f} ± nan |" in text
+    assert f"| random (gnas) | 1 | {finals['random-seed1']:.2f} ± nan |" in text
+    assert "| GDAS (NAS-Bench-201 paper) | 3 | 93.61 ± 0.09 |" in text
+    rows = list(csv.DictReader(open(study / "summary" / "nb201.csv")))
+    assert len(rows) == 4
+    with h5py.File(study / "ga-seed1" / "log.h5", "r") as f:
+        tau = float(f["nb201/ranking/kendall_tau"][-1])
+    assert float(next(r for r in rows if r["run"] == "ga-seed1")["kendall_tau"]) == pytest.approx(tau)
+    assert main(["nb201", str(study)]) == 0
+    assert "ga (gnas)" in capsys.readouterr().out
+    assert main(["nb201", str(study / "ga-seed1" / "checkpoints")]) == 1  # no study there: a clear error
+    assert "no <strategy>-seed<k>/ NAS-Bench-201 search" in capsys.readouterr().err
