@@ -167,6 +167,9 @@ TEST(Nb201SearchTest, GroundTruthRankingRetrainAndEvaluate) {
   EXPECT_EQ(ev.exit_code, 0) << ev.output;
   EXPECT_CONTAINS(ev.output, "test top-1");
   EXPECT_EQ(run("export --genome " + dir + " --format arch").output, arch + "\n");
+  const Result bench = run("bench --space nb201 --net.channels 4 --bench.steps 2 --bench.warmup 1 --threads 1");
+  EXPECT_EQ(bench.exit_code, 0) << bench.output;
+  EXPECT_CONTAINS(bench.output, "\"bench\":\"supernet\",\"space\":\"nb201\"");
   const Result runs = run("runs " + dir + " " + dir + "-retrain");
   EXPECT_EQ(runs.exit_code, 0) << runs.output;
   EXPECT_CONTAINS(runs.output, arch);
