@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import figures, quality, report
+from . import ablation, figures, quality, report
 from .logs import LogError, load_runs
 
 
@@ -43,6 +43,35 @@ def main_nb201(argv) -> int:
     except (LogError, OSError) as exc:
         print(f"gnas-analysis nb201: {exc}", file=sys.stderr)
         return 1
+    return 0
+
+
+def main_ablation(argv) -> int:
+    parser = argparse.ArgumentParser(
+        prog="gnas-analysis ablation",
+        description="An ablation: search runs that differ in one option (and the seed), e.g. from scripts/ablation "
+                    "or jobs/slurm/ablation.sbatch. A numeric option is drawn like the paper's Fig. 9 and 10 (the "
+                    "final best fitness, the best full-validation accuracy and, for NAS-Bench-201 runs with the "
+                    "table, the found cell's table accuracy, each as the mean with a 95%% t interval over seeds "
+                    "against the value); any option is tabulated like its Table 1. Writes ablation.png/.svg/.md/.csv. "
+                    "Runs still being written count with the epochs they have.")
+    parser.add_argument("runs", nargs="+", help="run directories, or directories holding them")
+    parser.add_argument("--key", required=True, help="the swept option as in config.ini, e.g. ga.population, "
+                                                     "ga.p_m, ga.crossover, space")
+    parser.add_argument("--with", dest="with_keys", action="append", default=[],
+                        help="an option swept along with --key (set to the same value), e.g. ga.generation; repeatable")
+    parser.add_argument("--allow-differences", action="store_true",
+                        help="draw even when the runs differ in other options (they are refused by default)")
+    parser.add_argument("--out", default="ablation", help="directory for the figure and tables (default: ablation)")
+    args = parser.parse_args(argv)
+    try:
+        logs = load_runs(args.runs)
+        text = ablation.ablation(logs, args.key, Path(args.out), args.with_keys, args.allow_differences)
+    except LogError as exc:
+        print(f"gnas-analysis ablation: {exc}", file=sys.stderr)
+        return 1
+    print(text)
+    print(f"wrote {Path(args.out) / 'ablation.png'}")
     return 0
 
 
@@ -95,6 +124,8 @@ def main(argv: list[str] | None = None) -> int:
         return main_tabular(argv[1:])
     if argv and argv[0] == "nb201":
         return main_nb201(argv[1:])
+    if argv and argv[0] == "ablation":
+        return main_ablation(argv[1:])
     if argv and argv[0] == "report":
         return main_report(argv[1:])
     parser = argparse.ArgumentParser(
@@ -103,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
                     "diversity, learning rate, retrain curves, cells) as PNG and SVG files, without the HTML page, "
                     "from gnas run directories or log.h5 files. Also: 'gnas-analysis report RUN... --out DIR' "
                     "(the HTML page), 'gnas-analysis compare EXPERIMENT' (GA against random search), "
-                    "'gnas-analysis nb201 EXPERIMENT' (weight-sharing search against NAS-Bench-201's table) and "
+                    "'gnas-analysis nb201 EXPERIMENT' (weight-sharing search against NAS-Bench-201's table), "
+                    "'gnas-analysis ablation RUN... --key KEY' (one option swept, Fig. 9/10 and Table 1 style) and "
                     "'gnas-analysis tabular FILE' (gnas tabular's curves).")
     parser.add_argument("runs", nargs="+", help="run directories or log.h5 files")
     parser.add_argument("--out", default="figures", help="directory for the PNG and SVG files (default: figures)")

@@ -9,8 +9,8 @@ import datetime
 import html
 from pathlib import Path
 
-from . import figures, runs
-from .logs import RunLog
+from . import ablation, figures, runs
+from .logs import LogError, RunLog
 
 STYLE = """
 body { font-family: Helvetica, Arial, sans-serif; margin: 24px; color: #222; max-width: 1400px; }
@@ -109,6 +109,21 @@ def write(logs: list, out: Path) -> Path:
         for name, fig in figs:
             png, _svg = figures.save(fig, out, name)
             parts.append(_img(png, name, CAPTIONS.get(name, name)))
+
+    found = ablation.detect(logs)
+    if found:
+        key, with_keys = found
+        try:
+            text = ablation.ablation(logs, key, out / "ablation_files", with_keys)
+        except LogError as exc:
+            parts.append(f'<p class="note">Ablation of {html.escape(key)} not drawn: {html.escape(str(exc))}</p>')
+        else:
+            parts.append(f"<h2>Ablation: {html.escape(key)}</h2>")
+            along = f" (with {', '.join(with_keys)} set alike)" if with_keys else ""
+            parts.append(_img(out / "ablation_files" / "ablation.png", "ablation",
+                              f"The runs differ in {key}{along} and the seed: each metric against the value, the "
+                              "mean with a 95% t interval over seeds (as the paper's Fig. 9, Fig. 10 and Table 1)."))
+            parts.append("<pre>" + html.escape(text) + "</pre>")
 
     parts.append("<h2>Cells</h2>")
     drawn = 0
