@@ -11,6 +11,8 @@
 #   P  pipeline.sh: a 2-task search (srun --mpi=pmix; the log's world_size is 2), then the retrain
 #      that depends on it, reading the search's run directory, and the evaluation;
 #   S  sweep.sbatch as a 2-task array: one run directory per seed, with that seed;
+#   X  ablation.sbatch as a 2-task array (ga.p_m 0.02 and 0.3, one seed): one run directory per value,
+#      with that value, drawn by gnas-analysis ablation; an array of the wrong size is refused;
 #   E  preemption (PreemptMode=REQUEUE, GraceTime=5) by a job in a higher partition: gnas
 #      checkpoints on the tasks' SIGTERM, the script waits for the end of the grace time, Slurm
 #      requeues the job itself, the restart resumes and finishes.
@@ -315,7 +317,12 @@ expect_eq "$(field "$P2" Dependency)" "afterok:${P1}(unfulfilled)" "the retrain 
 
 # ---- S: seed sweep, 2 array tasks ------------------------------------------------------------------
 S=$(submit "sweep-%a" CONFIG="$small" SWEEP_DIR="$state/sweep" -- --array=1-2 "${cpu[@]}" jobs/slurm/sweep.sbatch) || fail "sbatch for job S failed"
-say "submitted P=$P1 -> $P2 (pipeline) and S=$S (sweep)"
+X=$(submit "ablation-%a" CONFIG="$small" KEY=ga.p_m VALUES="0.02 0.3" SEEDS=1 ABLATION_DIR="$state/ablation" -- \
+  --array=0-1 "${cpu[@]}" jobs/slurm/ablation.sbatch) || fail "sbatch for job X failed"
+XW=$(submit "ablation-wrong-%a" CONFIG="$small" KEY=ga.p_m VALUES="0.02 0.3" SEEDS=1 \
+  ABLATION_DIR="$state/ablation-wrong" -- --array=0-2 "${cpu[@]}" jobs/slurm/ablation.sbatch) \
+  || fail "sbatch for job XW failed"
+say "submitted P=$P1 -> $P2 (pipeline), S=$S (sweep), X=$X (ablation) and XW=$XW (ablation, wrong array size)"
 
 # ---- checks, in the order the jobs end -------------------------------------------------------------
 wait_until 180 "job A to finish" ended "$A"
@@ -372,7 +379,11 @@ runs_csv=$("$gnas" runs --csv "$state/pipe-search" "$state/pipe-retrain") || fai
 [ "$(echo "$runs_csv" | grep -c ',finished,')" = 2 ] || fail "gnas runs: expected 2 finished runs, got: $runs_csv"
 
 array_ended() {  # every task of array job $1 has ended
-  local lines
+  # squeue -r lists each task still pending or running (a pending remainder of an array is not always
+  # in scontrol's records of the array job while its other tasks end); then scontrol for COMPLETING.
+  local queued lines
+  queued=$(timeout 10 squeue -h -r -j "$1" 2>/dev/null) || return 1
+  [ -z "$queued" ] || return 1
   lines=$(timeout 10 scontrol -o show job "$1" 2>/dev/null) || return 1
   [ -n "$lines" ] && ! echo "$lines" | grep -qE "JobState=(PENDING|RUNNING|REQUEUED|COMPLETING|CONFIGURING|SUSPENDED)|COMPLETING"
 }
@@ -385,6 +396,24 @@ for seed in 1 2; do
   expect_eq "$got" "$seed" "seed attribute of sweep task $seed's log.h5"
 done
 expect_eq "$(timeout 10 scontrol -o show job "$S" | grep -c "JobState=COMPLETED")" 2 "completed sweep tasks"
+
+wait_until 120 "the ablation's tasks to finish" array_ended "$X"
+for value in 0.02 0.3; do
+  run="$state/ablation/ga.p_m-$value-seed1"
+  [ -f "$run/log.h5" ] || fail "ablation: no log.h5 in $run; $(cat "$state"/jobs/ablation-*.out)"
+  grep -q "^p_m = $value\$" "$run/config.ini" || fail "ablation: $run/config.ini does not set p_m = $value"
+done
+expect_eq "$(timeout 10 scontrol -o show job "$X" | grep -c "JobState=COMPLETED")" 2 "completed ablation tasks"
+analysis="$(dirname "$gnas")/gnas-analysis"
+[ -x "$analysis" ] || fail "ablation: $analysis is missing (a Python with h5py is needed to draw the ablation)"
+"$analysis" ablation "$state/ablation" --key ga.p_m --out "$state/ablation-figure" > "$state/ablation-figure.txt" 2>&1 \
+  || fail "gnas-analysis ablation failed: $(cat "$state/ablation-figure.txt")"
+[ -s "$state/ablation-figure/ablation.png" ] || fail "gnas-analysis ablation drew no ablation.png"
+expect_grep "$state/ablation-figure.txt" "| 0.3 | 1 |" "gnas-analysis ablation: the row of ga.p_m = 0.3"
+wait_until 60 "the wrong-size ablation's tasks to end" array_ended "$XW"
+expect_grep "$state/jobs/ablation-wrong-0.out" "but 2 value(s) x SEEDS=1 = 2 runs; submit with --array=0-1" \
+  "ablation with 3 tasks for 2 runs"
+[ -e "$state/ablation-wrong" ] && fail "the wrong-size ablation created $state/ablation-wrong"
 
 # ---- E: preemption with PreemptMode=REQUEUE and a grace time ----------------------------------------
 # The tasks get SIGTERM at once, the batch shell only when the grace time is over (slurmctld checks
@@ -411,5 +440,6 @@ expect_grep "$state/jobs/E.out" "epoch 1/1" "E: the run finished"
 
 say "PASS: USR1 -> checkpoint, exit 3, requeue, resume, finish; scancel -> checkpoint, CANCELLED, not" \
   "requeued, resubmission resumes; requeue before the first checkpoint -> --force, fresh run;" \
-  "pipeline (2 ranks via pmix, world_size 2) -> retrain -> evaluate; seed sweep; preemption with" \
+  "pipeline (2 ranks via pmix, world_size 2) -> retrain -> evaluate; seed sweep; ablation array drawn;" \
+  "wrong ablation array refused; preemption with" \
   "a grace time -> checkpoint, Slurm requeues, resume"
