@@ -14,6 +14,7 @@
 #include "gnas/core/hash.h"
 #include "gnas/core/log.h"
 #include "gnas/io/files.h"
+#include "gnas/io/log_schema.h"
 
 namespace gnas::train {
 namespace {
@@ -49,6 +50,14 @@ std::vector<T> vector_from(const torch::Tensor& t) {
   return v;
 }
 
+/// The archive key of an epoch column ("/epoch/lr" -> "log_epoch_lr").
+std::string epoch_column_key(const io::LogDataset& d) {
+  std::string key = std::string("log") + d.path;
+  for (auto& ch : key)
+    if (ch == '/') ch = '_';
+  return key;
+}
+
 void write_log(torch::serialize::OutputArchive& a, const io::LogContent& c) {
   const auto& at = c.attrs;
   a.write("log_shape", torch::tensor({int64_t(c.genome_length), int64_t(c.n_g), int64_t(c.n_p), int64_t(c.with_ga),
@@ -59,16 +68,20 @@ void write_log(torch::serialize::OutputArchive& a, const io::LogContent& c) {
                                   {"log_resume_history", &at.resume_history}, {"log_strategy", &at.strategy},
                                   {"log_net_compat", &at.net_compat}})
     a.write(key, string_tensor(*text));
-  std::vector<double> epochs, ground_truth;
-  std::vector<int32_t> n_new;
-  for (const auto& r : c.epochs) {
-    epochs.insert(epochs.end(), {r.lr, r.train_loss, r.train_acc, r.time_s, r.best_fitness, r.best_full_val_acc,
-                                 r.test_acc});
-    ground_truth.insert(ground_truth.end(), {r.gt_best_test, r.gt_best_valid, r.gt_mean_test, r.gt_mean_valid,
-                                             r.gt_chosen_test, r.gt_chosen_valid});
-    n_new.push_back(r.n_new);
+  // The epoch rows, one tensor per column of the log's schema: a new EpochRecord field is a new
+  // schema row, stored and restored here without another edit.
+  a.write("log_epoch_rows", torch::tensor({int64_t(c.epochs.size())}));
+  for (const auto& d : io::log_schema()) {
+    if (d.f64) {
+      std::vector<double> column;
+      for (const auto& r : c.epochs) column.push_back(r.*d.f64);
+      a.write(epoch_column_key(d), vector_tensor(column, torch::kFloat64));
+    } else if (d.i32) {
+      std::vector<int32_t> column;
+      for (const auto& r : c.epochs) column.push_back(r.*d.i32);
+      a.write(epoch_column_key(d), vector_tensor(column, torch::kInt32));
+    }
   }
-  a.write("log_epochs_gt", vector_tensor(ground_truth, torch::kFloat64));
   a.write("log_population_rescored", vector_tensor(c.population_rescored, torch::kFloat32));
   a.write("log_rank_n", torch::tensor({int64_t(c.n_rank)}));
   a.write("log_rank_genomes", vector_tensor(c.rank_genomes, torch::kUInt8));
@@ -79,8 +92,6 @@ void write_log(torch::serialize::OutputArchive& a, const io::LogContent& c) {
   a.write("log_rank_score", vector_tensor(c.rank_score, torch::kFloat32));
   a.write("log_rank_tau", vector_tensor(c.rank_tau, torch::kFloat64));
   a.write("log_rank_rho", vector_tensor(c.rank_rho, torch::kFloat64));
-  a.write("log_epochs", vector_tensor(epochs, torch::kFloat64));
-  a.write("log_n_new", vector_tensor(n_new, torch::kInt32));
   a.write("log_generation_genomes", vector_tensor(c.generation_genomes, torch::kUInt8));
   a.write("log_generation_fitness", vector_tensor(c.generation_fitness, torch::kFloat32));
   a.write("log_generation_epoch", vector_tensor(std::vector<int32_t>(c.generation_epoch.begin(), c.generation_epoch.end()),
@@ -118,31 +129,39 @@ io::LogContent read_log(torch::serialize::InputArchive& a) {
   }
   torch::Tensor compat;  // absent in checkpoints written before net.compat existed
   at.net_compat = a.try_read("log_net_compat", compat) ? string_from(compat) : "";
-  t = get("log_epochs");
-  const auto epochs = vector_from<double>(t);
-  t = get("log_n_new");
-  const auto n_new = vector_from<int32_t>(t);
-  GNAS_CHECK(epochs.size() == n_new.size() * 7, "checkpoint: log_epochs and log_n_new disagree");
-  for (std::size_t i = 0; i < n_new.size(); ++i) {
-    const double* e = epochs.data() + 7 * i;
-    io::EpochRecord r;
-    r.lr = e[0], r.train_loss = e[1], r.train_acc = e[2], r.time_s = e[3], r.best_fitness = e[4],
-    r.best_full_val_acc = e[5], r.test_acc = e[6], r.n_new = n_new[i];
-    c.epochs.push_back(r);
-  }
-  // Written since the nb201 space: absent in older checkpoints (their runs had no ground truth).
-  torch::Tensor opt;  // fresh for every key (see get)
-  if (a.try_read("log_epochs_gt", opt)) {
-    const auto gt = vector_from<double>(opt);
-    GNAS_CHECK(gt.size() == 6 * c.epochs.size(), "checkpoint: log_epochs_gt does not fit the epochs");
-    for (std::size_t i = 0; i < c.epochs.size(); ++i) {
-      auto& r = c.epochs[i];
-      const double* g = gt.data() + 6 * i;
-      r.gt_best_test = g[0], r.gt_best_valid = g[1], r.gt_mean_test = g[2], r.gt_mean_valid = g[3],
-      r.gt_chosen_test = g[4], r.gt_chosen_valid = g[5];
+  torch::Tensor rows_t;
+  if (a.try_read("log_epoch_rows", rows_t)) {
+    c.epochs.assign(std::size_t(rows_t.item<int64_t>()), io::EpochRecord{});
+    for (const auto& d : io::log_schema()) {
+      if (!d.f64 && !d.i32) continue;
+      torch::Tensor column;  // a column added after the checkpoint was written keeps the record's default
+      if (!a.try_read(epoch_column_key(d), column)) continue;
+      GNAS_CHECK(column.numel() == int64_t(c.epochs.size()), "checkpoint: ", d.path, " has ", column.numel(),
+                 " rows, not ", c.epochs.size());
+      if (d.f64) {
+        const auto values = vector_from<double>(column);
+        for (std::size_t i = 0; i < values.size(); ++i) c.epochs[i].*d.f64 = values[i];
+      } else {
+        const auto values = vector_from<int32_t>(column);
+        for (std::size_t i = 0; i < values.size(); ++i) c.epochs[i].*d.i32 = values[i];
+      }
+    }
+  } else {  // checkpoints written before the columns: 7 doubles per row, then n_new
+    t = get("log_epochs");
+    const auto epochs = vector_from<double>(t);
+    t = get("log_n_new");
+    const auto n_new = vector_from<int32_t>(t);
+    GNAS_CHECK(epochs.size() == n_new.size() * 7, "checkpoint: log_epochs and log_n_new disagree");
+    for (std::size_t i = 0; i < n_new.size(); ++i) {
+      const double* e = epochs.data() + 7 * i;
+      io::EpochRecord r;
+      r.lr = e[0], r.train_loss = e[1], r.train_acc = e[2], r.time_s = e[3], r.best_fitness = e[4],
+      r.best_full_val_acc = e[5], r.test_acc = e[6], r.n_new = n_new[i];
+      c.epochs.push_back(r);
     }
   }
-  opt = torch::Tensor();
+  // Written since the nb201 space (absent in older checkpoints, whose runs had neither).
+  torch::Tensor opt;  // fresh for every key (see get)
   if (a.try_read("log_population_rescored", opt)) c.population_rescored = vector_from<float>(opt);
   opt = torch::Tensor();
   if (a.try_read("log_rank_n", opt)) {
@@ -221,8 +240,6 @@ std::vector<ga::Genome> genomes_from(const torch::Tensor& t) {
   return out;
 }
 
-/// net->load replaces each tensor wholesale (shape included) with what the archive holds: check
-/// afterwards that every parameter and buffer kept the shape the network was built with.
 /// net->load replaces each tensor wholesale (shape included) with what the archive holds: check
 /// afterwards that every parameter and buffer kept the shape the network was built with, and on a
 /// mismatch put the network's own tensors back (a fallback checkpoint is then checked against the
