@@ -10,6 +10,7 @@
 
 #include "gnas/core/error.h"
 #include "gnas/core/log.h"
+#include "gnas/ga/tabular.h"
 
 namespace po = boost::program_options;
 
@@ -648,6 +649,13 @@ TabularArgs parse_tabular_command(const std::vector<std::string>& args) {
   }
   GNAS_CHECK_AS(ConfigError, !a.budgets.empty(), "--budget: give at least one budget");
   std::sort(a.budgets.begin(), a.budgets.end());
+  // Each strategy's reachable budget, checked before any output.
+  GNAS_CHECK_AS(ConfigError,
+                std::find(a.strategies.begin(), a.strategies.end(), "rea") == a.strategies.end() ||
+                    a.budgets.back() <= ga::nb201::kReaMaxBudget,
+                "--budget ", a.budgets.back(), ": REA cannot be relied on to find more than ", ga::nb201::kReaMaxBudget,
+                " distinct cells (it mutates one edge of recent cells and stalls near the end of the space); lower "
+                "--budget, or leave rea out of --strategy");
   GNAS_CHECK_AS(ConfigError, a.runs >= 1 && a.runs <= 1000000, "--runs must be in [1, 1000000], got ", a.runs);
   GNAS_CHECK_AS(ConfigError, seed >= 0, "--seed must be >= 0, got ", seed);
   a.seed = std::uint64_t(seed);

@@ -315,10 +315,16 @@ TEST(CliTest, UnwritableOutAndMissingDataFailClearly) {
 
 // gnas tabular on the shipped NAS-Bench-201 table: the JSON lines, the HDF5 curves, and bad options.
 TEST(TabularCliTest, JsonLinesCurvesAndBadOptions) {
-  const std::string table = "../shared/data/nasbench201/nasbench201_cifar10.csv";
+  const std::string table = "data/nasbench201/nasbench201_cifar10.csv";  // shipped; tests run in the source root
   Result bad = run("tabular --table " + table + " --budget 100,20000");
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_CONTAINS(bad.output, "--budget 20000 must be in [1, 15625]: NAS-Bench-201 has 15,625 cells");
+  // Each strategy's reachable budget is checked before any output (REA used to fail late).
+  bad = run("tabular --table " + table + " --budget 100,15625");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_EQ(bad.output.find("strategy  budget"), std::string::npos) << bad.output;
+  EXPECT_CONTAINS(bad.output, "--budget 15625: REA cannot be relied on to find more than 15000 distinct cells");
+  EXPECT_EQ(run("tabular --table " + table + " --strategy ga,random --budget 15625 --runs 1").exit_code, 0);
   bad = run("tabular --table " + table + " --strategy ga,bayes");
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_CONTAINS(bad.output, "--strategy: unknown strategy 'bayes'");
