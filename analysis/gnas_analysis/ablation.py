@@ -37,20 +37,20 @@ def _determined_by(logs, key: str, other: str) -> bool:
 
 
 def detect(logs):
-    """(key, with_keys) when `logs` form an ablation: search runs whose configurations differ in one key
-    with at least two values, any other differing key being determined by it (swept along); else None.
-    Of keys that determine each other (ga.population with ga.generation), the one listed first by
-    the ablation's run directory names (<KEY>-<value>-seed<k>) wins, else the alphabetically first."""
+    """(key, with_keys) when `logs` form an ablation as scripts/ablation and jobs/slurm/ablation.sbatch
+    write one: search runs in directories named <KEY>-<value>-seed<k>, whose configurations differ in
+    KEY (at least two values) and in nothing else but options determined by it (swept along). Runs
+    that merely differ (a longer run beside a shorter one) are not an ablation: None."""
     searches = [r for r in logs if r.is_search]
     if len(searches) < 2:
         return None
     differing = _differing(searches)
-    candidates = [k for k in sorted(differing) if all(_determined_by(searches, k, o) for o in differing if o != k)]
-    if not candidates:
-        return None
-    named = [k for k in candidates if all(r.run_dir.name.startswith(k + "-") for r in searches)]
-    key = (named or candidates)[0]
-    return key, [o for o in sorted(differing) if o != key]
+    for key in sorted(differing):
+        if not all(r.run_dir.name.startswith(f"{key}-{r.config.get(key)}-seed") for r in searches):
+            continue
+        if all(_determined_by(searches, key, o) for o in differing if o != key):
+            return key, [o for o in sorted(differing) if o != key]
+    return None
 
 
 def _last_finite(values) -> float:

@@ -92,7 +92,9 @@ def _curve(ax, group: Group, values, style="-", label=None, x0=1):
     with np.errstate(all="ignore"), _quiet():
         mean = np.nanmean(data, axis=0)
         std = np.nanstd(data, axis=0)
-    ax.plot(x, mean, style, color=group.colour, marker="o", markersize=3.5, label=label or group.label)
+    # Solid, dashed and dotted lines carry different markers, so the legend tells them apart too.
+    marker = {"-": "o", "--": "s", ":": "^"}.get(style, "o")
+    ax.plot(x, mean, style, color=group.colour, marker=marker, markersize=3.5, label=label or group.label)
     if data.shape[0] > 1:
         ax.fill_between(x, mean - std, mean + std, color=group.colour, alpha=0.2, linewidth=0)
 
@@ -121,9 +123,10 @@ def _n_max(gs) -> int:
 
 
 def _legend(ax):
+    """Long handles, so that a dashed or dotted line shows as one in the legend."""
     handles, labels = ax.get_legend_handles_labels()
     if handles:
-        ax.legend(fontsize=7, loc="best")
+        ax.legend(fontsize=7, loc="best", handlelength=4)
 
 
 def last_generation_per_epoch(log: RunLog) -> list:
@@ -149,16 +152,24 @@ def fig13_fitness(gs) -> plt.Figure:
     return fig
 
 
+def rounds_per_epoch(log: RunLog) -> int:
+    """Evaluate-and-replace rounds per epoch (generation rows of the first epoch)."""
+    if log.generation_epoch is None or not len(log.generation_epoch):
+        return 1
+    return max(1, int(np.sum(log.generation_epoch == log.generation_epoch[0])))
+
+
 def fig12_new_individuals(gs) -> plt.Figure:
-    """Fig. 12: individuals that entered the population per epoch, with a line at N_p."""
+    """Fig. 12: individuals that entered the population per epoch (summed over the epoch's rounds),
+    with a line at the most that can enter: N_p per round."""
     fig, ax = plt.subplots(figsize=(7, 3.8))
     for g in gs:
         _curve(ax, g, [r.epoch["n_new"] for r in g.runs])
         n_p = g.runs[0].population_fitness.shape[1]
-        ax.axhline(n_p, color=g.colour, linestyle=":", linewidth=1)
+        ax.axhline(n_p * rounds_per_epoch(g.runs[0]), color=g.colour, linestyle=":", linewidth=1)
     _epoch_axis(ax, _n_max(gs))
     ax.set_ylim(bottom=0)
-    ax.set_ylabel("new individuals (dotted: N_p)")
+    ax.set_ylabel("new individuals per epoch\n(dotted: N_p x rounds, all new)")
     ax.set_title("Fig. 12: new individuals in the population per epoch")
     _legend(ax)
     return fig
@@ -194,9 +205,16 @@ def fig11_population(gs) -> plt.Figure:
 
 
 def fig_lr(gs) -> plt.Figure:
+    """The learning rate as a step plot: constant within an epoch."""
     fig, ax = plt.subplots(figsize=(7, 3.2))
     for g in gs:
-        _curve(ax, g, [r.epoch["lr"] for r in g.runs])
+        data = _stack([np.asarray(r.epoch["lr"], dtype=float) for r in g.runs])
+        if data.size == 0:
+            continue
+        with _quiet():
+            lr = np.nanmean(data, axis=0)
+        x = np.arange(1, data.shape[1] + 2) - 0.5  # epoch k spans [k - 0.5, k + 0.5]
+        ax.stairs(lr, x, color=g.colour, label=g.label, linewidth=1.5)
     _epoch_axis(ax, _n_max(gs))
     ax.set_ylabel("learning rate")
     ax.set_title("Learning rate")

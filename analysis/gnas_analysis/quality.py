@@ -107,21 +107,29 @@ def tabular(path: Path, out: Path):
             raise LogError(f"{path}: no <strategy>/best_test datasets: is this a gnas tabular file?")
         budgets = [int(b) for b in str(_attr(f.attrs.get("budgets", ""))).split(",") if b]
         optimum = float(_attr(f.attrs.get("optimum_test", "nan")))
+        optimum_valid = float(_attr(f.attrs.get("optimum_valid", "nan")))
         out.mkdir(parents=True, exist_ok=True)
         fig, ax = plt.subplots(figsize=(7, 4.5))
-        table = ["| strategy | budget | runs | test acc. (mean ± std) | valid acc. (mean ± std) |", "|---|---|---|---|---|"]
+        table = ["| strategy | budget | runs | test acc. (mean ± std) | valid acc. (mean ± std) | p(optimum) |",
+                 "|---|---|---|---|---|---|"]
         for name in strategies:
             test = np.asarray(f[name]["best_test"])
             valid = np.asarray(f[name]["best_valid"])
             x = np.arange(1, test.shape[1] + 1)
             mean, std = test.mean(axis=0), test.std(axis=0, ddof=1) if test.shape[0] > 1 else np.zeros(test.shape[1])
             ax.plot(x, mean, label=name)
-            ax.fill_between(x, mean - std, mean + std, alpha=0.2)
+            # The band stops at the attainable optimum (no run can beat it; mean + std can).
+            upper = np.minimum(mean + std, optimum) if np.isfinite(optimum) else mean + std
+            ax.fill_between(x, mean - std, upper, alpha=0.2)
             for b in budgets:
                 if b <= test.shape[1]:
                     t, v = test[:, b - 1], valid[:, b - 1]
+                    # Found the optimum: the best-valid cell is the table's best-valid cell (valid values are
+                    # float32 copies of the same table entry, so equality is exact).
+                    p_opt = float(np.mean(np.isclose(v, optimum_valid, rtol=0, atol=1e-3))) if np.isfinite(optimum_valid) \
+                        else float("nan")
                     table.append(f"| {name} | {b} | {test.shape[0]} | {t.mean():.2f} ± {t.std(ddof=1):.2f} | "
-                                 f"{v.mean():.2f} ± {v.std(ddof=1):.2f} |")
+                                 f"{v.mean():.2f} ± {v.std(ddof=1):.2f} | {p_opt:.3f} |")
         if np.isfinite(optimum):
             ax.axhline(optimum, color="k", linestyle=":", label=f"optimum ({optimum:.2f})")
         ax.set_xscale("log")

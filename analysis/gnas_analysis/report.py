@@ -18,7 +18,9 @@ h1 { font-size: 22px; } h2 { font-size: 18px; margin-top: 32px; border-bottom: 1
 table { border-collapse: collapse; font-size: 12px; }
 th, td { border: 1px solid #ccc; padding: 3px 6px; text-align: left; vertical-align: top; }
 th { background: #f2f2f2; }
-td.genome { font-family: monospace; font-size: 11px; }
+td.genome { font-family: monospace; font-size: 11px; max-width: 360px; }
+td.genome summary { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; max-width: 340px; cursor: pointer; }
+div.scroll { overflow-x: auto; max-width: 100%; }
 .swatch { display: inline-block; width: 10px; height: 10px; margin-right: 4px; border-radius: 2px; }
 figure { margin: 16px 0; } figure img { max-width: 100%; border: 1px solid #eee; }
 figcaption { font-size: 12px; color: #555; }
@@ -71,7 +73,7 @@ def _run_table(logs, colours) -> str:
     head = ["run", "command", "status", "epochs", "seed", "strategy", *keys, "best fitness [%]",
             "best full val [%]", "final test [%]", *(["NAS-Bench-201 table test [%]"] if table_column else []),
             "wall", "best genome"]
-    out = ["<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr>"]
+    out = ['<div class="scroll"><table><tr>' + "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr>"]
     for r in rows:
         status = html.escape(r["status"]) + (f"<br><small>{html.escape(r['reason'])}</small>" if r["reason"] else "")
         swatch = f'<span class="swatch" style="background:{colours.get(r["run"], "#999")}"></span>'
@@ -81,9 +83,12 @@ def _run_table(logs, colours) -> str:
                  runs._fixed(r["best_fitness"], 2), runs._fixed(r["best_val"], 2), runs._fixed(r["test_acc"], 2),
                  *([runs._fixed(r["table_test"], 2)] if table_column else []),
                  runs.duration(r["wall_s"])]
+        genome = html.escape(r["best_genome"])
+        # Collapsed: the genome's start, the whole of it on a click (a 60-gene genome made the table unreadable).
         out.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) +
-                   f'<td class="genome">{html.escape(r["best_genome"])}</td></tr>')
-    out.append("</table>")
+                   (f'<td class="genome"><details><summary>{genome}</summary>{genome}</details></td></tr>' if genome
+                    else '<td class="genome"></td></tr>'))
+    out.append("</table></div>")
     return "\n".join(out)
 
 

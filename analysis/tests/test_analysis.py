@@ -127,8 +127,12 @@ def test_one_epoch_log_draws_points_on_a_sane_axis(tmp_path):
     ax = fig.axes[0]
     assert ax.get_xlim() == (0.5, 1.5)
     assert [t for t in ax.get_xticks() if 0.5 <= t <= 1.5] == [1.0]
-    assert all(line.get_marker() == "o" for line in ax.lines)
+    assert all(line.get_marker() not in (None, "", "None") for line in ax.lines)  # a point per epoch
     assert all(len(line.get_xdata()) == 1 for line in ax.lines)
+    # Fitness (solid) and full validation (dashed) differ in the legend too: line style and marker,
+    # with handles long enough to show the dashes.
+    assert {(line.get_linestyle(), line.get_marker()) for line in ax.lines} == {("-", "o"), ("--", "s")}
+    assert ax.get_legend().handlelength == 4
     written = plot_all([log], tmp_path / "fig")
     names = {p.name for p in written}
     assert {"fig11_population.png", "fig12_new_individuals.svg", "fig13_fitness.png", "diversity.png", "lr.svg"} <= names

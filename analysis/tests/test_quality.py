@@ -64,14 +64,21 @@ def test_tabular_draws_the_curves_and_the_table(tmp_path):
         for name, shift in (("ga", 0.5), ("random", 0.0)):
             curve = np.maximum.accumulate(90 + rng.random((4, 50)) + shift, axis=1).astype(np.float32)
             f[f"{name}/best_test"] = curve
-            f[f"{name}/best_valid"] = curve - 3
+            valid = curve - 3
+            if name == "ga":
+                valid[0, 40:] = 91.61  # one run of four finds the optimum within 41 cells
+            f[f"{name}/best_valid"] = valid
         f.attrs["budgets"] = "10,50"
         f.attrs["optimum_test"] = "94.37"
+        f.attrs["optimum_valid"] = "91.610001"
     written = quality.tabular(tmp_path / "tabular.h5", tmp_path / "fig")
     assert [p.name for p in written] == ["tabular.png", "tabular.md"]
     assert written[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     table = written[1].read_text()
     assert "| ga | 50 | 4 |" in table and "| random | 10 | 4 |" in table
+    rows = {tuple(line.split(" | ")[:2]): line for line in table.splitlines()}
+    assert rows[("| ga", "50")].endswith("| 0.250 |")  # p(optimum), as the terminal table has it
+    assert rows[("| ga", "10")].endswith("| 0.000 |")
     (tmp_path / "junk.h5").write_bytes(b"junk")
     with pytest.raises(LogError, match="not a readable HDF5 file"):
         quality.tabular(tmp_path / "junk.h5", tmp_path / "fig")
