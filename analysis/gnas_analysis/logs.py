@@ -245,14 +245,36 @@ def _status_from_attrs(attrs: dict) -> dict | None:
     }
 
 
+MAX_TEXT_BYTES = 16 << 20  # a status.json or config.ini is a few kB; /dev/zero is not one
+
+
+def read_text(path: Path) -> str:
+    """A small text file of a run: only a regular file (a FIFO would hang the reader, a device file
+    fill its memory), at most MAX_TEXT_BYTES, UTF-8. Raises LogError naming the file otherwise."""
+    path = Path(path)
+    try:
+        if not path.is_file():
+            raise LogError(f"{path}: not a regular file")
+        if path.stat().st_size > MAX_TEXT_BYTES:
+            raise LogError(f"{path}: {path.stat().st_size} bytes, more than a run's text file can be")
+        with open(path, "rb") as f:
+            data = f.read(MAX_TEXT_BYTES + 1)
+    except OSError as exc:
+        raise LogError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise LogError(f"{path}: not UTF-8 text ({exc})") from exc
+
+
 def read_status(run_dir: Path) -> dict | None:
     """DIR/status.json, or None when the run has none. Raises LogError when it is not a status file."""
     path = Path(run_dir) / "status.json"
     if not path.exists():
         return None
     try:
-        status = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
+        status = json.loads(read_text(path))
+    except json.JSONDecodeError as exc:
         raise LogError(f"{path}: not a valid gnas status file ({exc})") from exc
     if not isinstance(status, dict) or "status" not in status or "segments" not in status:
         raise LogError(f'{path}: not a gnas status file (no "status" and "segments")')
@@ -288,7 +310,7 @@ def load(path: str | Path) -> RunLog:
         raise LogError(f"{path}: damaged: {exc}") from exc
     log.status = read_status(path.parent) or _status_from_attrs(log.attrs)
     config_file = path.parent / "config.ini"
-    log.config = parse_config(config_file.read_text() if config_file.exists() else log.attrs.get("config", ""))
+    log.config = parse_config(read_text(config_file) if config_file.exists() else log.attrs.get("config", ""))
     return log
 
 
@@ -363,13 +385,25 @@ def find_runs(path, depth: int = 3) -> list:
     """`path` when it is a run (a log.h5 file, or a directory holding one), else the run directories
     below it (up to `depth` levels), in name order."""
     path = Path(path)
-    if path.is_file() or any((path / f).exists() for f in ("log.h5", "status.json", "config.ini")):
+    try:
+        is_run = path.is_file() or any((path / f).exists() for f in ("log.h5", "status.json", "config.ini"))
+    except OSError as exc:  # a directory that may not be searched
+        print(f"gnas-analysis: skipped {path}: cannot be read ({exc.strerror or exc})", file=sys.stderr)
+        SKIPPED.append((str(path), f"cannot be read ({exc.strerror or exc})"))
+        return []
+    if is_run:
         return [path]
     if not path.is_dir():
         raise LogError(f"{path}: no such file or directory")
     found = []
     if depth > 0:
-        for child in sorted(p for p in path.iterdir() if p.is_dir()):
+        try:
+            children = sorted(p for p in path.iterdir() if p.is_dir())
+        except OSError as exc:  # an unreadable directory: named, and the rest is still listed
+            print(f"gnas-analysis: skipped {path}: cannot be listed ({exc.strerror or exc})", file=sys.stderr)
+            SKIPPED.append((str(path), f"cannot be listed ({exc.strerror or exc})"))
+            children = []
+        for child in children:
             try:
                 found += find_runs(child, depth - 1)
             except LogError:
@@ -379,20 +413,27 @@ def find_runs(path, depth: int = 3) -> list:
     return found
 
 
+# (path, reason) of every run or directory that load_runs skipped (the report lists them).
+SKIPPED: list = []
+
+
 def load_runs(paths) -> list:
     """load() of each run (a run directory, its log.h5, or a directory holding runs), each given its
-    unique name. A run given by name that cannot be read raises LogError; one found below a given
-    directory is skipped with a warning (`gnas runs` lists it as unreadable)."""
+    unique name. When one run is asked for and it cannot be read, LogError; otherwise a run that
+    cannot be read (a damaged log, a bad config.ini or status.json, an unreadable directory) is
+    skipped with a warning, recorded in SKIPPED, and the others are read."""
     logs = []
+    SKIPPED.clear()
     for p in paths:
         found = find_runs(p)
         for run in found:
             try:
                 logs.append(load(run))
             except LogError as exc:
-                if len(found) == 1 and Path(run) == Path(p):
+                if len(paths) == 1 and len(found) == 1 and Path(run) == Path(p):
                     raise
                 print(f"gnas-analysis: skipped {run}: {exc}", file=sys.stderr)
+                SKIPPED.append((str(run), str(exc)))
     for log, name in zip(logs, unique_names([log.run_dir for log in logs])):
         log.name = name
     return logs

@@ -104,6 +104,9 @@ def write(logs: list, out: Path) -> Path:
              f"<p>{len(logs)} run(s); generated {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC. "
              "Runs that differ only by their seed are drawn as one colour, mean ± std.</p>",
              "<h2>Runs</h2>", _run_table(logs, colours)]
+    from .logs import SKIPPED
+    for path, reason in SKIPPED:  # runs that could not be read: named, not fatal
+        parts.append(f'<p class="note">Skipped {html.escape(path)}: {html.escape(reason)}</p>')
 
     sections = [("Search", figures.search_figures(logs)), ("Retrain", figures.retrain_figures(logs)),
                 ("All runs", [("lr", figures.fig_lr(figures.groups(logs)))] if logs else [])]

@@ -371,3 +371,41 @@ def test_pairwise_difference_is_exact(tmp_path):
         f["ga/population/genome"][...] = pop
     diff = figures.pairwise_difference(load(tmp_path))
     assert diff.tolist() == [pytest.approx((6 + 12 + 6) / 60 / 3, abs=1e-12)]
+
+
+def test_report_skips_bad_runs_with_a_note(tmp_path, monkeypatch, capsys):
+    """A bad config.ini, a status.json that is not UTF-8, a FIFO as config.ini (it used to hang the
+    reader) and an unreadable directory: each run is skipped and named on the page, the others drawn.
+    (Root ignores permission bits, so the unreadable directory is simulated.)"""
+    root = tmp_path / "runs"
+    for name in ("good", "bad_ini", "bad_status", "fifo", "locked"):
+        (root / name).mkdir(parents=True)
+        write_fixture(root / name / "log.h5", fmt=2)
+    (root / "bad_ini" / "config.ini").write_text("[ga\npopulation = 3\n")
+    (root / "bad_status" / "status.json").write_bytes(b"\xff\xfe{")
+    os.mkfifo(root / "fifo" / "config.ini")
+    real_iterdir = Path.iterdir
+
+    def iterdir(self):
+        if self.name == "locked":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_iterdir(self)
+
+    monkeypatch.setattr(Path, "iterdir", iterdir)
+    real_exists = Path.exists
+
+    def exists(self):
+        if self.parent.name == "locked":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_exists(self)
+
+    monkeypatch.setattr(Path, "exists", exists)
+    out = tmp_path / "report"
+    assert main(["report", str(root), "--out", str(out)]) == 0
+    page = (out / "report.html").read_text()
+    assert ">good</td>" in page or "> good</td>" in page
+    for name, reason in (("bad_ini", "not INI text"), ("bad_status", "not UTF-8 text"),
+                         ("fifo", "not a regular file"), ("locked", "Permission denied")):
+        assert f"Skipped {root / name}" in page, name
+        assert reason in page, reason
+    assert "skipped" in capsys.readouterr().err
