@@ -363,10 +363,11 @@ def fig_ground_truth(gs) -> plt.Figure:
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
     for g in gs:
         _curve(axes[0], g, [r.epoch["best_fitness"] for r in g.runs], label=f"{g.label}: fitness (supernet)")
-        _curve(axes[0], g, [r.epoch["best_full_val_acc"] for r in g.runs], style=":", label=None)
+        _curve(axes[0], g, [r.epoch["best_full_val_acc"] for r in g.runs], style=":",
+               label=f"{g.label}: its full validation")
         _curve(axes[1], g, [r.epoch["gt_chosen_test"] for r in g.runs], label=f"{g.label}: chosen cell")
-        _curve(axes[1], g, [r.epoch["gt_best_test"] for r in g.runs], style="--", label=None)
-        _curve(axes[1], g, [r.epoch["gt_mean_test"] for r in g.runs], style=":", label=None)
+        _curve(axes[1], g, [r.epoch["gt_best_test"] for r in g.runs], style="--", label=f"{g.label}: population's best")
+        _curve(axes[1], g, [r.epoch["gt_mean_test"] for r in g.runs], style=":", label=f"{g.label}: population mean")
     n = _n_max(gs)
     _epoch_axis(axes[0], n)
     _epoch_axis(axes[1], n)

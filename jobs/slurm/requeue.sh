@@ -25,6 +25,21 @@
 # starts the ranks itself); keep 2 x this value below the cluster's KillWait.
 export OMPI_MCA_odls_base_sigkill_timeout="${OMPI_MCA_odls_base_sigkill_timeout:-10}"
 
+# srun from Slurm 22.05 on does not take --cpus-per-task from the batch job: without this, every task
+# of a step would get one CPU while gnas runs --threads SLURM_CPUS_PER_TASK threads on it.
+if [ -n "${SLURM_CPUS_PER_TASK:-}" ]; then export SRUN_CPUS_PER_TASK="${SRUN_CPUS_PER_TASK:-$SLURM_CPUS_PER_TASK}"; fi
+
+# GNAS_ENV=FILE: the site's set-up (module load ..., a virtual environment), sourced before any step
+# starts; srun passes the environment it makes to the tasks on every node.
+if [ -n "${GNAS_ENV:-}" ]; then
+  if [ ! -f "$GNAS_ENV" ]; then
+    echo "GNAS_ENV=$GNAS_ENV: no such file (it should hold the site's module loads)" >&2
+    exit 2
+  fi
+  # shellcheck disable=SC1090
+  source "$GNAS_ENV"
+fi
+
 gnas_stop_signal=""   # USR1 or TERM: why the batch shell asked the step to stop (TERM wins)
 _gnas_step=""
 

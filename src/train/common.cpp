@@ -1,13 +1,17 @@
 #include <torch/torch.h>
 
+#include <sched.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <ctime>
 #include <map>
 #include <sstream>
+#include <thread>
 
 #include "gnas/config.h"
 #include "gnas/core/error.h"
+#include "gnas/core/log.h"
 #include "gnas/data/augment.h"
 #include "gnas/distributed/collectives.h"
 #include "gnas/io/ini.h"
@@ -125,8 +129,20 @@ std::string resume_record(const std::string& checkpoint, int epoch, int step, in
                         world, " rank(s)", changes.empty() ? "" : "; changed: " + changes, "\n");
 }
 
+int usable_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return int(std::thread::hardware_concurrency());
+  return CPU_COUNT(&set);
+}
+
 void apply_threads(int threads) {
   if (threads > 0) torch::set_num_threads(threads);
+  const int cpus = usable_cpus();
+  if (cpus > 0 && torch::get_num_threads() > cpus)
+    GNAS_LOG(WARN) << torch::get_num_threads() << " torch threads, but this process may run on " << cpus
+                   << " CPU(s) only: the threads share them and every step waits. Under srun give each task its CPUs "
+                      "(--cpus-per-task, or SRUN_CPUS_PER_TASK, which the job scripts export), or lower --threads";
 }
 
 std::unique_ptr<torch::optim::SGD> make_sgd(const std::vector<torch::Tensor>& params, const TrainOptions& t) {

@@ -119,6 +119,7 @@ int run_retrain(const RunConfig& cfg, const std::string& genome_arg, distributed
                  << (comm.size() > 1 ? " x " + std::to_string(comm.size()) + " ranks (gradients over " +
                                            r.channel->name() + ")" : "")
                  << ", " << precision_name(cfg.train.precision) << (cfg.train.channels_last ? " channels-last" : "")
+                 << ", " << torch::get_num_threads() << " thread(s) on " << usable_cpus() << " CPU(s)"
                  << ", fixed network of the " << r.space->name() << " space C="
                  << cfg.net.channels << " N_cell=" << cfg.net.cells
                  << (r.space->name() == "paper" ? std::string(" net.compat=") + compat_name(cfg.net.compat) : "")

@@ -342,6 +342,7 @@ int run_search(const RunConfig& cfg, distributed::Communicator& comm) {
                  << (comm.size() > 1 ? " x " + std::to_string(comm.size()) + " ranks (gradients over " +
                                            s.channel->name() + ")" : "")
                  << ", " << precision_name(cfg.train.precision) << (cfg.train.channels_last ? " channels-last" : "")
+                 << ", " << torch::get_num_threads() << " thread(s) on " << usable_cpus() << " CPU(s)"
                  << ", " << s.space->name() << " supernet C=" << cfg.net.channels << " N_cell=" << cfg.net.cells
                  << (s.space->name() == "paper" ? std::string(" net.compat=") + compat_name(cfg.net.compat) : "")
                  << (cfg.search.rescore == ga::Rescore::kPopulation ? ", rescore population" : "")

@@ -11,6 +11,8 @@
 #   P  pipeline.sh: a 2-task search (srun --mpi=pmix; the log's world_size is 2), then the retrain
 #      that depends on it, reading the search's run directory, and the evaluation;
 #   S  sweep.sbatch as a 2-task array: one run directory per seed, with that seed;
+#   C  search.sbatch with --cpus-per-task=2 (Slurm 22.05's srun does not take it from the batch job):
+#      the step gets 2 CPUs for its task, gnas runs 2 threads, and GNAS_ENV is sourced first;
 #   X  ablation.sbatch as a 2-task array (ga.p_m 0.02 and 0.3, one seed): one run directory per value,
 #      with that value, drawn by gnas-analysis ablation; an array of the wrong size is refused;
 #   E  preemption (PreemptMode=REQUEUE, GraceTime=5) by a job in a higher partition: gnas
@@ -415,6 +417,21 @@ expect_grep "$state/jobs/ablation-wrong-0.out" "but 2 value(s) x SEEDS=1 = 2 run
   "ablation with 3 tasks for 2 runs"
 [ -e "$state/ablation-wrong" ] && fail "the wrong-size ablation created $state/ablation-wrong"
 
+# ---- C: 2 CPUs per task reach the step and gnas's threads; the site hook runs ------------------------
+echo 'echo "site hook sourced on $(hostname)"; export GNAS_SITE_HOOK=1' > "$state/site-env.sh"
+C=$(submit C CONFIG="$one" OUT="$state/runC" GNAS_ENV="$state/site-env.sh" -- --gpus-per-task=0 --ntasks-per-node=1 \
+  --cpus-per-task=2 jobs/slurm/search.sbatch) || fail "sbatch for job C failed"
+say "submitted C=$C (1 task x 2 CPUs)"
+wait_until 60 "job C to start training" started_training "$state/jobs/C.out"
+timeout 10 scontrol -o show step "$C.0" > "$state/stepC.txt" 2>&1
+wait_until 120 "job C to finish" ended "$C"
+expect_eq "$(field "$C" JobState)" COMPLETED "C's final state"
+grep -qE "(TRES=cpu=2|CPUs=2)([, ]|$)" "$state/stepC.txt" || fail "C: the step did not get 2 CPUs: $(cat "$state/stepC.txt")"
+expect_grep "$state/jobs/C.out" "--threads 2" "C: gnas was asked for 2 threads"
+expect_grep "$state/jobs/C.out" "2 thread(s) on 2 CPU(s)" "C: gnas runs 2 threads on its 2 CPUs"
+expect_grep "$state/jobs/C.out" "site hook sourced on" "C: GNAS_ENV was sourced"
+grep -q "WARN: 2 torch threads" "$state/jobs/C.out" && fail "C: gnas warned of too few CPUs"
+
 # ---- E: preemption with PreemptMode=REQUEUE and a grace time ----------------------------------------
 # The tasks get SIGTERM at once, the batch shell only when the grace time is over (slurmctld checks
 # that every 30 s): the script must wait for it, or the job would end FAILED and never come back.
@@ -441,5 +458,5 @@ expect_grep "$state/jobs/E.out" "epoch 1/1" "E: the run finished"
 say "PASS: USR1 -> checkpoint, exit 3, requeue, resume, finish; scancel -> checkpoint, CANCELLED, not" \
   "requeued, resubmission resumes; requeue before the first checkpoint -> --force, fresh run;" \
   "pipeline (2 ranks via pmix, world_size 2) -> retrain -> evaluate; seed sweep; ablation array drawn;" \
-  "wrong ablation array refused; preemption with" \
+  "wrong ablation array refused; 2 CPUs per task reach the step; preemption with" \
   "a grace time -> checkpoint, Slurm requeues, resume"

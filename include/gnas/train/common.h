@@ -18,8 +18,11 @@ namespace gnas::train {
 /// auto picks CUDA when available (device local_rank modulo the device count, so each rank of a
 /// node gets its own GPU), else the CPU; cuda without a CUDA device is a ConfigError.
 torch::Device select_device(const DeviceSpec& spec, int local_rank = 0);
-/// threads > 0: torch::set_num_threads(threads); 0 leaves libtorch's default.
+/// threads > 0: torch::set_num_threads(threads); 0 leaves libtorch's default. Warns when the
+/// threads outnumber the CPUs this process may run on (its affinity: what srun or mpirun gave it).
 void apply_threads(int threads);
+/// CPUs this process may run on (its affinity mask).
+int usable_cpus();
 
 /// The network of a run's [net] options: the supernet, or the fixed network of `fixed`.
 nn::NetworkOptions network_options(const nn::NetOptions& net, int64_t num_classes,
