@@ -522,3 +522,23 @@ TEST(ProgressTest, PlainProgressLinesByStepsAndByTheClock) {
 }
 
 }  // namespace
+
+namespace {
+/// gnas says how many threads it runs on how many CPUs, and warns when the threads outnumber the
+/// CPUs it may run on (an srun step that gave each task one CPU while the job asked for more).
+TEST(ThreadsTest, MoreThreadsThanCpusIsSaid) {
+  const std::string dir = temp_dir();
+  std::string tiny = kTiny;
+  tiny.erase(tiny.find(" --threads 1"), 12);  // the test sets the threads
+  Result r = gnas::testing::run_shell("taskset -c 0 " + gnas::testing::gnas_exe() + " search --out " + dir + "/one" +
+                                      tiny + " --threads 2 --debug.stop_after_steps 1");
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_CONTAINS(r.output, "WARN: 2 torch threads, but this process may run on 1 CPU(s) only");
+  EXPECT_CONTAINS(r.output, "2 thread(s) on 1 CPU(s)");
+  r = gnas::testing::run_shell("taskset -c 0 " + gnas::testing::gnas_exe() + " search --out " + dir + "/two" + tiny +
+                               " --threads 1 --debug.stop_after_steps 1");
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_EQ(r.output.find("torch threads, but"), std::string::npos) << r.output;
+  EXPECT_CONTAINS(r.output, "1 thread(s) on 1 CPU(s)");
+}
+}  // namespace
