@@ -13,7 +13,7 @@
 #include "gnas/core/log.h"
 #include "gnas/distributed/collectives.h"
 #include "gnas/ga/operators.h"
-#include "gnas/train/commands.h"
+#include "gnas/train/entry_points.h"
 #include "gnas/train/common.h"
 #include "gnas/train/host_reads.h"
 #include "gnas/train/step.h"

@@ -6,7 +6,7 @@
 
 #include "gnas/core/error.h"
 #include "gnas/train/checkpoint.h"
-#include "gnas/train/commands.h"
+#include "gnas/train/entry_points.h"
 #include "gnas/core/log.h"
 #include "gnas/train/common.h"
 #include "gnas/train/step.h"
@@ -21,6 +21,10 @@ int run_evaluate(const EvaluateRequest& a) {
   data::DataOptions d;
   d.dir = a.data;
   d.val_size = 0;  // evaluate reads only the test split
+  if (a.data.empty() && model.synthetic_test) {  // the synthetic test split the run was scored on
+    d.synthetic_test = model.synthetic_test->first;
+    d.synthetic_seed = model.synthetic_test->second;
+  }
   data::Dataset ds = data::load_dataset(d);
   GNAS_CHECK_AS(ConfigError, ds.name == model.dataset, "--model '", a.model, "' was trained on ", model.dataset,
                 " but ", a.data.empty() ? std::string("no --data (the synthetic set)") : "--data '" + a.data + "'",

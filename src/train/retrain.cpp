@@ -10,7 +10,7 @@
 #include "gnas/core/error.h"
 #include "gnas/core/log.h"
 #include "gnas/io/files.h"
-#include "gnas/train/commands.h"
+#include "gnas/train/entry_points.h"
 #include "gnas/train/common.h"
 #include "gnas/train/epoch_loop.h"
 #include "gnas/train/run_setup.h"
@@ -59,14 +59,13 @@ struct Retrain : CommandRun {
   void write_run() {
     if (!cfg.resume) {
       // The lock (taken by open_log) comes first: a --force run clears the old outputs under it.
-      const io::LogAttributes attrs{"retrain", cfg.config_text, GNAS_VERSION, cfg.seed, comm.size(), ds.name,
-                                    now_iso8601(), "", "", compat_name(cfg.net.compat), {}, {}, {}, {}, {}};
-      open_log(cfg, attrs, *space, 0, 0, false, 0, comm.size(), device, st, run);
+      open_log(cfg, run_attributes(cfg, "retrain", ds.name, comm.size()), *space, LogShape{}, comm.size(), device, st,
+               run);
       io::write_file_atomic(cfg.out + "/genome.json", space->to_json(genome, -1.0, cfg.net.compat));
       io::write_file_atomic(cfg.out + "/cells.dot", space->to_dot(genome, cfg.net.compat));
       run.log->set_best(genome, std::nanf(""));
     } else {
-      open_log(cfg, {}, *space, 0, 0, false, 0, comm.size(), device, st, run);
+      open_log(cfg, {}, *space, LogShape{}, comm.size(), device, st, run);  // --resume: the checkpoint's log
     }
   }
 
@@ -79,9 +78,9 @@ struct Retrain : CommandRun {
     comm.allreduce_sum_(total);
     const double test_acc = 100.0 * total.item<int64_t>() / std::max<int64_t>(1, ds.test.size());
     if (root) {
-      save_model(cfg.out + "/model_last.pt", net, ds.name, cfg.train.precision);
+      save_model(cfg.out + "/model_last.pt", net, ds.name, cfg.train.precision, cfg.data);
       if (test_acc > st.best_metric)  // optimistic
-        save_model(cfg.out + "/model_best_test.pt", net, ds.name, cfg.train.precision);
+        save_model(cfg.out + "/model_best_test.pt", net, ds.name, cfg.train.precision, cfg.data);
     }
     st.best_metric = std::max(st.best_metric, test_acc);
     EpochEnd end;

@@ -7,12 +7,14 @@
 #include <optional>
 #include <thread>
 
+#include "gnas/config.h"
 #include "gnas/core/error.h"
 #include "gnas/core/log.h"
 #include "gnas/io/files.h"
 #include "gnas/io/run_status.h"
 #include "gnas/search/space.h"
-#include "gnas/train/commands.h"
+#include "gnas/train/entry_points.h"
+#include "gnas/train/run_end.h"
 #include "gnas/train/common.h"
 #include "gnas/train/step.h"
 
@@ -76,31 +78,6 @@ void resume_from_checkpoint(const RunConfig& cfg, const std::vector<std::string>
 }
 
 namespace {
-io::RunStatusAttributes status_attributes(const io::RunStatus& s) {
-  io::RunStatusAttributes a;
-  a.status = s.status;
-  a.reason = s.reason;
-  a.epochs_done = s.epochs_done;
-  a.epochs_planned = s.epochs_planned;
-  a.segments = io::segments_json(s);
-  a.updated_at = s.updated_at;
-  if (!s.segments.empty()) {
-    const auto& g = s.segments.back();
-    a.host = g.host, a.device = g.device, a.git_commit = g.git_commit, a.slurm_job_id = g.slurm_job_id;
-  }
-  return a;
-}
-
-/// The segment this process began (open_log), so that only it records the run's end.
-struct BegunSegment {
-  std::string dir, started_at, host;
-  long pid = 0;
-};
-BegunSegment& begun_segment() {
-  static BegunSegment b;
-  return b;
-}
-
 /// The space, its op table and its gene layout, for the log's readers.
 void describe_genome(io::LogAttributes& attrs, const search::Space& space) {
   attrs.space = space.name();
@@ -110,8 +87,22 @@ void describe_genome(io::LogAttributes& attrs, const search::Space& space) {
 }
 }  // namespace
 
-void open_log(const RunConfig& cfg, const io::LogAttributes& attrs, const search::Space& space, int n_g, int n_p,
-              bool with_ga, int n_rank, int world, const torch::Device& device, RunState& st, RunOpening& run) {
+io::LogAttributes run_attributes(const RunConfig& cfg, const std::string& command, const std::string& dataset,
+                                 int world) {
+  io::LogAttributes a;
+  a.command = command;
+  a.config = cfg.config_text;
+  a.version = GNAS_VERSION;
+  a.seed = cfg.seed;
+  a.world_size = world;
+  a.dataset = dataset;
+  a.started_at = now_iso8601();
+  a.net_compat = compat_name(cfg.net.compat);
+  return a;
+}
+
+void open_log(const RunConfig& cfg, const io::LogAttributes& attrs, const search::Space& space, const LogShape& shape,
+              int world, const torch::Device& device, RunState& st, RunOpening& run) {
   const int genome_length = space.length();
   // One writer per run directory, from here to the end of the process.
   run.lock = std::make_unique<io::RunDirLock>(cfg.out, cfg.force && !cfg.resume);
@@ -130,12 +121,13 @@ void open_log(const RunConfig& cfg, const io::LogAttributes& attrs, const search
                     io::this_process_segment(device.str(), world, st.epoch, now), cfg.train.epochs);
   io::write_run_status(cfg.out, status);
   const auto& mine = status.segments.back();
-  begun_segment() = {cfg.out, mine.started_at, mine.host, mine.pid};
+  note_segment_begun(cfg.out, mine);
   if (!cfg.resume) {
     io::LogAttributes first = attrs;
     first.status = status_attributes(status);
     describe_genome(first, space);
-    run.log = std::make_unique<io::Hdf5Log>(cfg.out + "/log.h5", first, genome_length, n_g, n_p, with_ga, n_rank);
+    run.log = std::make_unique<io::Hdf5Log>(cfg.out + "/log.h5", first, genome_length, shape.n_g, shape.n_p,
+                                            shape.with_ga, shape.n_rank);
     return;
   }
   auto& stored = st.log.attrs;
@@ -159,41 +151,6 @@ void heartbeat_run_status(const std::string& dir, int epochs_done) {
     io::write_run_status(dir, *s);
   } catch (const std::exception& e) {
     GNAS_LOG(WARN) << "cannot update the run's status: " << e.what();
-  }
-}
-
-void record_run_end(const std::string& dir, const std::string& status, const std::string& reason) {
-  const BegunSegment& me = begun_segment();
-  if (me.dir.empty() || me.dir != dir) return;  // this process never began a run there
-  try {
-    // The command's lock is gone with its objects: take it again, so a resume or --force that
-    // started meanwhile is not overwritten (it holds the lock: nothing is recorded).
-    io::RunDirLock lock(dir, false);
-    auto s = io::read_run_status(dir);
-    if (!s || s->segments.empty()) return;
-    auto& last = s->segments.back();
-    if (last.pid != me.pid || last.host != me.host || last.started_at != me.started_at || !last.ended_at.empty())
-      return;  // another process's segment
-    const std::string now = now_iso8601();
-    s->status = status;
-    s->reason = reason;
-    s->updated_at = now;
-    last.ended_at = now;
-    last.end = status;
-    io::write_run_status(dir, *s);
-    const std::string log = dir + "/log.h5";
-    // A reader (gnas runs, a notebook) may hold the file for a moment: retry for a few seconds.
-    for (int attempt = 0; io::path_exists(log); ++attempt) {
-      try {
-        io::Hdf5Log::write_status(log, status_attributes(*s));
-        break;
-      } catch (const IoError&) {
-        if (attempt == 20) throw;
-        std::this_thread::sleep_for(std::chrono::milliseconds(250));
-      }
-    }
-  } catch (const std::exception& e) {
-    GNAS_LOG(WARN) << "cannot record the run's status (" << status << "): " << e.what();
   }
 }
 

@@ -17,7 +17,7 @@
 #include "gnas/io/hdf5_log.h"
 #include "gnas/search/nb201.h"
 #include "gnas/train/checkpoint.h"
-#include "gnas/train/commands.h"
+#include "gnas/train/entry_points.h"
 #include "gnas/train/common.h"
 #include "gnas/train/epoch_loop.h"
 #include "gnas/train/run_setup.h"
@@ -61,6 +61,12 @@ std::vector<uint8_t> pack_ga(const std::vector<ga::Member>& pop, const std::vect
 }
 void unpack_ga(const std::vector<uint8_t>& bytes, std::size_t length, std::vector<ga::Member>& pop,
                std::vector<ga::Genome>& gen, Rng& rng) {
+  // The sizes every rank knows: a message of another size (a rank with another N_p, N_g or space)
+  // is refused, never read past its end.
+  const std::size_t expected = pop.size() * (length + sizeof(float)) + gen.size() * length + sizeof(Rng::State);
+  GNAS_CHECK_AS(CommError, bytes.size() == expected, "the GA state from rank 0 has ", bytes.size(),
+                " bytes, this rank expects ", expected, " (N_p ", pop.size(), ", N_g ", gen.size(), ", ", length,
+                " genes): the ranks disagree on the run's shape");
   std::size_t at = 0;
   for (auto& m : pop) {
     m.genome.assign(bytes.begin() + at, bytes.begin() + at + length);
@@ -327,10 +333,14 @@ int run_search(const RunConfig& cfg, distributed::Communicator& comm) {
   apply_threads(cfg.threads > 0 ? cfg.threads : (comm.size() > 1 ? 1 : 0));
   Search s(cfg, comm);
   collective_setup(comm, [&] { s.set_up(); }, [&] {
-    const io::LogAttributes attrs{"search", cfg.config_text, GNAS_VERSION, cfg.seed, comm.size(), s.ds.name,
-                                  now_iso8601(), "", s.random_search() ? "random" : "ga", compat_name(cfg.net.compat), {}, {}, {}, {}, {}};
-    open_log(cfg, attrs, *s.space, cfg.search.ga.generation, cfg.search.ga.population, true, int(s.rank_set.size()),
-             comm.size(), s.device, s.st,
+    io::LogAttributes attrs = run_attributes(cfg, "search", s.ds.name, comm.size());
+    attrs.strategy = s.random_search() ? "random" : "ga";
+    LogShape shape;
+    shape.n_g = cfg.search.ga.generation;
+    shape.n_p = cfg.search.ga.population;
+    shape.with_ga = true;
+    shape.n_rank = int(s.rank_set.size());
+    open_log(cfg, attrs, *s.space, shape, comm.size(), s.device, s.st,
              s.run);
   });
   s.open_channel();

@@ -159,8 +159,13 @@ TEST(RetrainEndToEndTest, RetrainEvaluateAndResume) {
     EXPECT_TRUE(std::ifstream(base + "/a" + f).good()) << f;
   const Result ev = run("evaluate --model " + base + "/a --threads 1");
   ASSERT_EQ(ev.exit_code, 0) << ev.output;
-  EXPECT_CONTAINS(ev.output, "test top-1 ");
   EXPECT_CONTAINS(ev.output, "top-5 ");
+  // The run's own synthetic test split (100 images, not the default 1,000): evaluate scores the
+  // final model exactly as the retrain's last epoch did.
+  EXPECT_CONTAINS(ev.output, "(100 images of synthetic10");
+  std::smatch final_acc;
+  ASSERT_TRUE(std::regex_search(a.output, final_acc, std::regex("final test accuracy ([0-9.]+)%"))) << a.output;
+  EXPECT_CONTAINS(ev.output, "test top-1 " + final_acc[1].str() + "%");
 
   // Interrupted in epoch 2 and resumed: the same losses and test accuracies.
   Result b = run("retrain --genome " + std::string(kGenome) + " --out " + base + "/b --debug.stop_after_steps 10" +
@@ -458,7 +463,8 @@ TEST(DeviceTest, Bf16RetrainIsRecordedAndEvaluatedInBf16) {
   Result r = run("retrain --genome " + std::string(kGenome) + " --train.precision bf16 --train.channels_last true "
                  "--out " + dir + kTinyRetrain);
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_CONTAINS(r.output, ", bf16 channels-last, fixed network");
+  EXPECT_CONTAINS(r.output, ", bf16 channels-last, 1 thread(s) on ");
+  EXPECT_CONTAINS(r.output, ", fixed network of the paper space");
   std::ifstream ini(dir + "/config.ini");
   const std::string text((std::istreambuf_iterator<char>(ini)), {});
   EXPECT_CONTAINS(text, "precision = bf16");
@@ -540,5 +546,30 @@ TEST(ThreadsTest, MoreThreadsThanCpusIsSaid) {
   EXPECT_EQ(r.exit_code, 3) << r.output;
   EXPECT_EQ(r.output.find("torch threads, but"), std::string::npos) << r.output;
   EXPECT_CONTAINS(r.output, "1 thread(s) on 1 CPU(s)");
+}
+}  // namespace
+
+namespace {
+/// The README quotes the first epoch line of its quick-start command (`build/gnas search --out
+/// runs/first`, seed 1, the embedded data): the deterministic part of that line (everything before
+/// the timings) must be what this build prints. One epoch is run: the first epoch's figures do not
+/// depend on the number of epochs (its learning rate is the initial one either way).
+TEST(ReadmeTest, FirstEpochLineIsWhatTheQuickStartPrints) {
+  std::ifstream in("README.md");
+  ASSERT_TRUE(in.good()) << "tests run in the source root, where README.md is";
+  const std::string readme((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::smatch quoted;
+  ASSERT_TRUE(std::regex_search(readme, quoted, std::regex("\nepoch 1/3  (lr .* n_new [0-9]+)  [0-9.]+s  \\(")))
+      << "README.md no longer quotes the first epoch line of the quick start";
+  const std::string dir = temp_dir();
+  // Two threads: the quick start's default on the 2-core machines that CI and the README's figures
+  // use (another thread count may sum the convolutions in another order: other last digits).
+  const Result r = run("search --out " + dir + "/first --train.epochs 1 --threads 2 --no-progress");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::smatch printed;
+  ASSERT_TRUE(std::regex_search(r.output, printed, std::regex("epoch 1/1  (lr .* n_new [0-9]+)  [0-9.]+s  \\(")))
+      << r.output;
+  EXPECT_EQ(printed[1].str(), quoted[1].str()) << "README.md quotes another first epoch than this build prints: "
+                                                   "update its line from this output";
 }
 }  // namespace

@@ -102,7 +102,7 @@ TEST(ModelFileTest, RoundTripAndBadFilesNameTheProblem) {
   // The same weights under a header that says C=6.
   write_model_file(dir + "lying.pt", net, {6, 1, 5, 10}, {0, 1});
   expect_io_error(dir + "lying.pt", "lying.pt': its weights do not fit the network: ");
-  expect_io_error(dir + "lying.pt", "stem_conv.weight is [4, 3, 3, 3] in the file, [6, 3, 3, 3] in the network (header: C=6 N_cell=1 N_b=5 classes=10)");
+  expect_io_error(dir + "lying.pt", "stem_conv.weight is [4, 3, 3, 3] in the file, [6, 3, 3, 3] in the network (header: space paper, C=6 N_cell=1 N_b=5 classes=10)");
 
   // A header with an impossible compat value.
   write_model_file(dir + "bad_net.pt", net, {4, 1, 5, 10}, {7, 1});

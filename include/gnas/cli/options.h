@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "gnas/train/commands.h"
+#include "gnas/train/entry_points.h"
 #include "gnas/train/options.h"
 
 namespace gnas::cli {

@@ -2,11 +2,14 @@
 /// Checkpoints of a run (DESIGN §7): model, optimizer, GA state, every RNG state, epoch and step.
 /// Written atomically (temporary file, fsync, rename) to <run>/checkpoints/latest.pt; the one it
 /// replaces becomes previous.pt, the fallback when latest.pt is corrupt.
+#include <optional>
 #include <string>
+#include <utility>
 #include <torch/optim/sgd.h>
 #include <vector>
 
 #include "gnas/core/rng.h"
+#include "gnas/data/options.h"
 #include "gnas/ga/operators.h"
 #include "gnas/io/hdf5_log.h"
 #include "gnas/nn/supernet.h"
@@ -54,12 +57,15 @@ void open_sealed_archive(const std::string& path, torch::serialize::InputArchive
 /// A retrained model file (sealed): the fixed network's shape, genome and training dataset next to
 /// its weights, so that `evaluate` rebuilds it without the config and checks the data. Atomic.
 /// `precision`: what it was trained (and is evaluated) in.
+/// `data`: the run's data options (the synthetic test split's size and seed are recorded).
 void save_model(const std::string& path, nn::Supernet& net, const std::string& dataset,
-                Precision precision = Precision::kFp32);
+                Precision precision = Precision::kFp32, const data::DataOptions& data = {});
 struct LoadedModel {
   nn::Supernet net{nullptr};
   std::string dataset;  ///< e.g. "cifar10": what it was trained on
   Precision precision = Precision::kFp32;  ///< what it was trained in (files without it: fp32)
+  /// Synthetic data: the test split it was scored on (size, seed); unset in files written before.
+  std::optional<std::pair<int, std::uint64_t>> synthetic_test;
 };
 /// Loads a model file (or a retrain run directory's final model_last.pt) onto `device`. Throws IoError
 /// naming the file when it is missing, damaged, or its weights do not fit its shape header.

@@ -68,14 +68,24 @@ void resume_from_checkpoint(const RunConfig& cfg, const std::vector<std::string>
 /// process's segment of the run's status (status.json: running), and creates the log (a new run:
 /// `attrs`, the space's genome layout, `n_g`, `n_p`, `with_ga`, a ranking set of `n_rank` cells) or rebuilds it from the checkpoint (--resume,
 /// with a resume_history line).
-void open_log(const RunConfig& cfg, const io::LogAttributes& attrs, const search::Space& space, int n_g, int n_p,
-              bool with_ga, int n_rank, int world, const torch::Device& device, RunState& st, RunOpening& run);
+/// The shape of a new log beyond its space: the /ga group's sizes (search) and the ranking set's.
+struct LogShape {
+  int n_g = 0, n_p = 0;   ///< generation and population sizes
+  bool with_ga = false;   ///< the /ga group (search)
+  int n_rank = 0;         ///< cells of the nb201 ranking set (0: no /nb201 group)
+};
+/// The root attributes of a new run's log, by name: command, the resolved config, version, seed,
+/// world size, dataset, start time and net.compat (the command adds its own, e.g. the strategy).
+io::LogAttributes run_attributes(const RunConfig& cfg, const std::string& command, const std::string& dataset,
+                                 int world);
+void open_log(const RunConfig& cfg, const io::LogAttributes& attrs, const search::Space& space, const LogShape& shape,
+              int world, const torch::Device& device, RunState& st, RunOpening& run);
 
 /// Rank 0, after an epoch is logged and checkpointed: status.json's epochs done and last sign of
 /// life (nothing when the directory has no status file).
 void heartbeat_run_status(const std::string& dir, int epochs_done);
 
-/// record_run_end (when a command ends): train/commands.h.
+/// record_run_end (when a command ends): train/run_end.h.
 
 /// Rank 0: one line on where the run starts (resumed at epoch e, step s; or nothing left to do).
 void log_start(const RunConfig& cfg, const RunState& st, const RunOpening& run);

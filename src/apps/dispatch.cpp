@@ -12,7 +12,8 @@
 #include "gnas/distributed/communicator.h"
 #include "gnas/io/files.h"
 #include "gnas/search/space.h"
-#include "gnas/train/commands.h"
+#include "gnas/train/entry_points.h"
+#include "gnas/train/run_end.h"
 
 namespace gnas::app {
 int run_tabular(const cli::TabularArgs& args);  // src/apps/tabular.cpp

@@ -42,10 +42,5 @@ int run_evaluate(const EvaluateRequest& request);
 /// data-parallel, and reports the scaling efficiency.
 int run_bench(const RunConfig& config, const CommandExtras& extras, distributed::Communicator& comm);
 
-/// Rank 0, when the command ends (its log closed): status.json and the log's status attributes
-/// become `status` (finished | stopped | failed) with `reason`. Only a run whose current segment
-/// this process began is changed (an error before open_log leaves another run's status alone).
-/// Never throws: a failure to record the status is a warning.
-void record_run_end(const std::string& dir, const std::string& status, const std::string& reason);
 
 }  // namespace gnas::train
