@@ -8,6 +8,7 @@
 #include "gnas/config.h"
 #include "gnas/core/error.h"
 #include "gnas/core/log.h"
+#include "gnas/io/hdf5_log.h"
 
 namespace gnas::app {
 int dispatch(const std::string& command, const std::vector<std::string>& args);
@@ -30,6 +31,7 @@ const char* const kUsage =
 }
 
 int main(int argc, char** argv) {
+  gnas::io::skip_hdf5_cleanup_at_exit();
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     std::cout << kUsage;

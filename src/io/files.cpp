@@ -9,10 +9,17 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include "gnas/core/error.h"
 
 namespace gnas::io {
+
+DiskReserve::DiskReserve(std::string path, std::size_t bytes) : path_(std::move(path)) {
+  write_file_synced(path_, std::string(bytes, '\0'));
+}
+
+DiskReserve::~DiskReserve() { ::unlink(path_.c_str()); }
 
 bool path_exists(const std::string& path) {
   std::error_code ec;

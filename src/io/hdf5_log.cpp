@@ -116,12 +116,34 @@ struct Hdf5Log::Impl {
   std::map<std::string, hid_t> datasets;  // name -> open dataset
   std::map<std::string, int> rank;        // name -> dataset rank
 
+  std::vector<std::pair<std::string, hsize_t>> pending;  // rows appended by the record being written
+
   ~Impl() {
-    for (auto& [name, id] : datasets) H5Dclose(id);
+    bool ok = true;
+    for (auto& [name, id] : datasets) ok = H5Dclose(id) >= 0 && ok;
     if (file >= 0) {
-      H5Fflush(file, H5F_SCOPE_GLOBAL);
-      H5Fclose(file);
+      ok = H5Fflush(file, H5F_SCOPE_GLOBAL) >= 0 && ok;
+      ok = H5Fclose(file) >= 0 && ok;
     }
+    // A destructor cannot throw: the failure (a full disk, an I/O error) is said, and the rows
+    // already flushed stay readable.
+    if (!ok) GNAS_LOG(WARN) << "HDF5: cannot close '" << path << "' cleanly; its last rows may be missing";
+  }
+
+  /// One record (an epoch, a generation, a ranking) spans several datasets: either all of them get
+  /// its row, or none does. `rollback` shrinks each dataset the record grew back to its old length.
+  void begin_record() { pending.clear(); }
+  void commit_record() { pending.clear(); }
+  void rollback_record() noexcept {
+    for (auto it = pending.rbegin(); it != pending.rend(); ++it) {
+      const hid_t ds = datasets.at(it->first);
+      std::vector<hsize_t> dims(rank.at(it->first));
+      Handle space(H5Dget_space(ds), H5Sclose);
+      if (space.id < 0 || H5Sget_simple_extent_dims(space.id, dims.data(), nullptr) < 0) continue;
+      dims[0] = it->second;
+      H5Dset_extent(ds, dims.data());  // best effort: the write that failed is being reported
+    }
+    pending.clear();
   }
 
   void group(const std::string& name) {
@@ -140,7 +162,7 @@ struct Hdf5Log::Impl {
     if (!tail.empty()) chunk[0] = 4;
     Handle space(h5(H5Screate_simple(int(dims.size()), dims.data(), maxdims.data()), "create dataspace", path), H5Sclose);
     Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
-    H5Pset_chunk(dcpl.id, int(chunk.size()), chunk.data());
+    h5(H5Pset_chunk(dcpl.id, int(chunk.size()), chunk.data()), "set the chunks of '" + name + "'", path);
     datasets[name] = h5(H5Dcreate2(file, name.c_str(), type, space.id, H5P_DEFAULT, dcpl.id, H5P_DEFAULT),
                         "create dataset '" + name + "'", path);
     rank[name] = int(dims.size());
@@ -158,17 +180,19 @@ struct Hdf5Log::Impl {
   /// Appends one row (all trailing elements) to an extendible dataset.
   void append(const std::string& name, hid_t mem_type, const void* data) {
     const hid_t ds = datasets.at(name);
-    Handle space(H5Dget_space(ds), H5Sclose);
+    Handle space(h5(H5Dget_space(ds), "get the dataspace of '" + name + "'", path), H5Sclose);
     std::vector<hsize_t> dims(rank.at(name));
-    H5Sget_simple_extent_dims(space.id, dims.data(), nullptr);
+    h5(H5Sget_simple_extent_dims(space.id, dims.data(), nullptr), "read the size of '" + name + "'", path);
     std::vector<hsize_t> grown = dims, start(dims.size(), 0), count = dims;
     grown[0] += 1;
     start[0] = dims[0];
     count[0] = 1;
+    pending.emplace_back(name, dims[0]);
     h5(H5Dset_extent(ds, grown.data()), "extend dataset '" + name + "'", path);
-    Handle fspace(H5Dget_space(ds), H5Sclose);
-    H5Sselect_hyperslab(fspace.id, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr);
-    Handle mspace(H5Screate_simple(int(count.size()), count.data(), nullptr), H5Sclose);
+    Handle fspace(h5(H5Dget_space(ds), "get the dataspace of '" + name + "'", path), H5Sclose);
+    h5(H5Sselect_hyperslab(fspace.id, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr),
+       "select the new row of '" + name + "'", path);
+    Handle mspace(h5(H5Screate_simple(int(count.size()), count.data(), nullptr), "create dataspace", path), H5Sclose);
     h5(H5Dwrite(ds, mem_type, mspace.id, fspace.id, H5P_DEFAULT, data), "write dataset '" + name + "'", path);
   }
 
@@ -225,7 +249,8 @@ Hdf5Log::Hdf5Log(const std::string& path, const LogAttributes& attrs, int genome
   Impl& m = *impl_;
   m.path = path;
   Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
-  H5Pset_libver_bounds(fapl.id, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);  // required for SWMR
+  h5(H5Pset_libver_bounds(fapl.id, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST), "ask for the latest format (SWMR)",
+     path);
   m.file = h5(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.id), "create the file", path);
 
   m.attr_number("format_version", H5T_NATIVE_INT, kLogFormatVersion);
@@ -362,14 +387,33 @@ std::unique_ptr<Hdf5Log> Hdf5Log::restore(const std::string& path, const LogCont
 
 Hdf5Log::~Hdf5Log() = default;
 
+namespace {
+/// Rolls back a record's partly appended rows unless committed (Impl::rollback_record).
+template <typename M>
+struct RecordGuard {
+  M& m;
+  bool committed = false;
+  explicit RecordGuard(M& impl) : m(impl) { m.begin_record(); }
+  void commit() {
+    m.commit_record();
+    committed = true;
+  }
+  ~RecordGuard() {
+    if (!committed) m.rollback_record();
+  }
+};
+}  // namespace
+
 void Hdf5Log::append_epoch(const EpochRecord& r) {
   Impl& m = *impl_;
+  RecordGuard<Impl> record(m);
   const int number = int(content_.epochs.size()) + 1;
   for (const auto& d : log_schema()) {
     if (d.f64) m.append(d.path, H5T_NATIVE_DOUBLE, &(r.*d.f64));
     if (d.i32) m.append(d.path, H5T_NATIVE_INT, &(r.*d.i32));
     if (d.rows == LogRows::kEpoch && log_is_scale(d)) m.append(d.path, H5T_NATIVE_INT, &number);
   }
+  record.commit();
   content_.epochs.push_back(r);
 }
 
@@ -378,6 +422,7 @@ void Hdf5Log::append_generation(const std::vector<std::uint8_t>& generation, con
                                 const std::vector<float>& population_fitness, const std::vector<float>& rescored) {
   Impl& m = *impl_;
   GNAS_CHECK(m.datasets.count("/ga/generation/genome"), "Hdf5Log: this log has no /ga group");
+  RecordGuard<Impl> record(m);
   m.append("/ga/generation/genome", H5T_NATIVE_UINT8, generation.data());
   m.append("/ga/generation/fitness", H5T_NATIVE_FLOAT, generation_fitness.data());
   m.append("/ga/generation/epoch", H5T_NATIVE_INT, &epoch);
@@ -392,6 +437,7 @@ void Hdf5Log::append_generation(const std::vector<std::uint8_t>& generation, con
   const int number = int(content_.generation_epoch.size()) + 1;
   m.append("/ga/generation/generation", H5T_NATIVE_INT, &number);
   m.append("/ga/population/generation", H5T_NATIVE_INT, &number);
+  record.commit();
   auto& c = content_;
   c.generation_genomes.insert(c.generation_genomes.end(), generation.begin(), generation.end());
   c.generation_fitness.insert(c.generation_fitness.end(), generation_fitness.begin(), generation_fitness.end());
@@ -421,12 +467,14 @@ void Hdf5Log::append_ranking(int epoch, const std::vector<float>& scores, double
   GNAS_CHECK(c.n_rank > 0 && scores.size() == std::size_t(c.n_rank), "Hdf5Log: ", scores.size(),
              " ranking scores for a ranking set of ", c.n_rank);
   Impl& m = *impl_;
+  RecordGuard<Impl> record(m);
   const int number = int(c.rank_epoch.size()) + 1;
   m.append("/nb201/ranking/epoch", H5T_NATIVE_INT, &epoch);
   m.append("/nb201/ranking/score", H5T_NATIVE_FLOAT, scores.data());
   m.append("/nb201/ranking/kendall_tau", H5T_NATIVE_DOUBLE, &tau);
   m.append("/nb201/ranking/spearman_rho", H5T_NATIVE_DOUBLE, &rho);
   m.append("/nb201/ranking/ranking", H5T_NATIVE_INT, &number);
+  record.commit();
   c.rank_epoch.push_back(epoch);
   c.rank_score.insert(c.rank_score.end(), scores.begin(), scores.end());
   c.rank_tau.push_back(tau);
@@ -447,6 +495,8 @@ void Hdf5Log::write_status(const std::string& path, const RunStatusAttributes& s
   write_status_attrs(file.id, status, path);
   h5(H5Fflush(file.id, H5F_SCOPE_GLOBAL), "flush", path);
 }
+
+void skip_hdf5_cleanup_at_exit() { H5dont_atexit(); }
 
 void Hdf5Log::flush() { h5(H5Fflush(impl_->file, H5F_SCOPE_GLOBAL), "flush", path_); }
 

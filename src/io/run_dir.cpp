@@ -30,7 +30,7 @@ std::string host_name() {
 const char* const* run_output_names() {
   static const char* const names[] = {"config.ini",  "log.h5",         "best_genome.json", "last_genome.json",
                                       "cells.dot",   "genome.json",    "model_best.pt",    "model_best_test.pt", "model_last.pt",
-                                      "checkpoints", "status.json",    nullptr};
+                                      "checkpoints", "status.json",    ".gnas.reserve", nullptr};
   return names;
 }
 
@@ -57,8 +57,13 @@ void check_new_run_dir(const std::string& dir, bool force) {
 
 void check_resumable_run_dir(const std::string& dir) {
   std::error_code ec;
-  GNAS_CHECK_AS(ConfigError, fs::is_directory(fs::path(dir) / "checkpoints", ec), "--resume: '", dir,
-                "' has no checkpoints/ to resume from (start it without --resume)");
+  if (fs::is_directory(fs::path(dir) / "checkpoints", ec)) return;
+  // Starting over there needs --force when the directory holds anything (a run that died before
+  // its first checkpoint).
+  const bool empty = !fs::exists(dir, ec) || fs::is_empty(dir, ec);
+  throw ConfigError(detail::concat("--resume: '", dir, "' has no checkpoints/ to resume from (",
+                                   empty ? "start it without --resume" : "start it again with --force instead of --resume",
+                                   ")"));
 }
 
 RunDirLock::RunDirLock(const std::string& dir, bool clear_old_run) {

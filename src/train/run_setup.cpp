@@ -78,6 +78,11 @@ void resume_from_checkpoint(const RunConfig& cfg, const std::vector<std::string>
 }
 
 namespace {
+/// The run's disk reserve (RunOpening::reserve): enough for HDF5 to close the log (its metadata
+/// cache, a few chunks) and for status.json and the log's status attributes.
+constexpr const char* kDiskReserveName = ".gnas.reserve";
+constexpr std::size_t kDiskReserveBytes = std::size_t(1) << 20;
+
 /// The space, its op table and its gene layout, for the log's readers.
 void describe_genome(io::LogAttributes& attrs, const search::Space& space) {
   attrs.space = space.name();
@@ -128,6 +133,7 @@ void open_log(const RunConfig& cfg, const io::LogAttributes& attrs, const search
     describe_genome(first, space);
     run.log = std::make_unique<io::Hdf5Log>(cfg.out + "/log.h5", first, genome_length, shape.n_g, shape.n_p,
                                             shape.with_ga, shape.n_rank);
+    run.reserve = std::make_unique<io::DiskReserve>(cfg.out + "/" + kDiskReserveName, kDiskReserveBytes);
     return;
   }
   auto& stored = st.log.attrs;
@@ -139,6 +145,7 @@ void open_log(const RunConfig& cfg, const io::LogAttributes& attrs, const search
   if (st.epoch < cfg.train.epochs)
     stored.resume_history += resume_record(run.resumed_from, st.epoch, st.step, world, run.changes);
   run.log = io::Hdf5Log::restore(cfg.out + "/log.h5", st.log);
+  run.reserve = std::make_unique<io::DiskReserve>(cfg.out + "/" + kDiskReserveName, kDiskReserveBytes);
 }
 
 void heartbeat_run_status(const std::string& dir, int epochs_done) {

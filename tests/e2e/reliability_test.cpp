@@ -468,6 +468,48 @@ TEST(CheckpointTest, DiskFullKeepsTheLastGoodCheckpoint) {
   EXPECT_CONTAINS(resumed.output, "resuming " + mnt + ".copy/run from " + mnt + ".copy/run/checkpoints/latest.pt at epoch 2");
 }
 
+// The disk fills up while a search trains (attack N24: a segfault in libhdf5's exit handler, the
+// status left "running"). The run must end with exit 1 and status "failed" naming the full disk,
+// and its log must stay readable with its GA rows aligned. Needs a small tmpfs.
+TEST(RunStatusTest, DiskFullMidRunFailsCleanly) {
+  const std::string mnt = temp_dir();
+  const Result m = gnas::testing::run_shell("mount -t tmpfs -o size=24m tmpfs " + mnt);
+  if (m.exit_code != 0) GTEST_SKIP() << "cannot mount a small tmpfs here (needs root): " << m.output;
+  // The run's reserve appears once its log exists (open_log); then the disk is filled to the last
+  // byte while the first epoch still trains (3,000 images: several seconds).
+  std::string args = kTiny;
+  const std::string from = "--data.synthetic_train 256";
+  args.replace(args.find(from), from.size(), "--data.synthetic_train 3000");
+  const Result r = gnas::testing::run_shell(
+      "(" + gnas() + " search --out " + mnt + "/run" + args + " 2>&1; echo \"rc=$?\") & "
+      "for i in $(seq 1 600); do [ -f " + mnt + "/run/.gnas.reserve ] && break; sleep 0.05; done; "
+      "dd if=/dev/zero of=" + mnt + "/fill bs=64k 2>/dev/null; wait");
+  const std::string status = slurp(mnt + "/run/status.json");
+  const Result files = gnas::testing::run_shell("ls -a " + mnt + "/run");
+  std::vector<std::vector<hsize_t>> shapes;
+  bool log_opens = false;
+  {
+    const H5 h(mnt + "/run/log.h5");
+    log_opens = h.file >= 0;
+    for (const char* d : {"/ga/generation/genome", "/ga/generation/fitness", "/ga/generation/epoch",
+                          "/ga/generation/n_new", "/ga/population/genome", "/ga/population/fitness",
+                          "/ga/population/rescored_fitness"})
+      if (log_opens) shapes.push_back(h.shape(d));
+  }
+  gnas::testing::run_shell("umount " + mnt);
+  EXPECT_CONTAINS(r.output, "rc=1");
+  EXPECT_CONTAINS(r.output, "(the disk is full)");
+  EXPECT_CONTAINS(status, "\"status\": \"failed\"");
+  EXPECT_CONTAINS(status, "the disk is full");
+  EXPECT_EQ(files.output.find(".tmp"), std::string::npos) << files.output;
+  EXPECT_EQ(files.output.find(".gnas.reserve"), std::string::npos) << files.output;
+  ASSERT_TRUE(log_opens);
+  for (const auto& s : shapes) {
+    ASSERT_FALSE(s.empty());
+    EXPECT_EQ(s[0], shapes[0][0]) << "GA datasets of unequal lengths";
+  }
+}
+
 // srun without a PMI plugin starts N tasks that each see an MPI world of 1: refused, nothing written.
 TEST(LauncherTest, SrunWithoutPmiIsRefused) {
   const std::string d = temp_dir() + "/run";

@@ -1,5 +1,6 @@
 #pragma once
 /// Crash-safe file writes and small file queries. Plain C++ (std::filesystem; POSIX for fsync).
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -24,6 +25,22 @@ void fsync_path(const std::string& path);
 std::string read_file(const std::string& path, std::uint64_t max_bytes = std::uint64_t(64) << 20);
 /// Throws IoError naming the path unless it is a regular file (after symlinks) of at most `max_bytes`.
 void check_regular_file(const std::string& path, std::uint64_t max_bytes);
+
+/// Disk space held back for a run's last words: `bytes` of a file written at `path` (really
+/// written, so that a full disk cannot take them), removed again by the destructor. A run holds
+/// one from its start; when a write fails because the disk filled up, the reserve goes with the
+/// run's objects before the log is closed and the status is recorded, which then find room.
+/// Throws IoError (a full disk says so) when the space is not there to begin with.
+class DiskReserve {
+ public:
+  DiskReserve(std::string path, std::size_t bytes);
+  ~DiskReserve();
+  DiskReserve(const DiskReserve&) = delete;
+  DiskReserve& operator=(const DiskReserve&) = delete;
+
+ private:
+  std::string path_;
+};
 
 bool path_exists(const std::string& path);
 bool is_directory(const std::string& path);

@@ -87,6 +87,11 @@ struct LogContent {
   std::vector<double> rank_tau, rank_rho;
 };
 
+/// Call first in main, before any HDF5 call: the library then skips its clean-up at exit, which
+/// crashes (libhdf5 1.10's H5F__close_cb) on a file whose H5Fclose failed, e.g. on a full disk.
+/// Every file is closed by its owner before then; a close that failed has nothing left to save.
+void skip_hdf5_cleanup_at_exit();
+
 class Hdf5Log {
  public:
   /// Creates `path` (truncating) with the root attributes and every dataset.

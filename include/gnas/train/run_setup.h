@@ -9,6 +9,7 @@
 #include "gnas/data/dataset.h"
 #include "gnas/distributed/communicator.h"
 #include "gnas/distributed/grad_reducer.h"
+#include "gnas/io/files.h"
 #include "gnas/io/hdf5_log.h"
 #include "gnas/io/run_dir.h"
 #include "gnas/nn/supernet.h"
@@ -24,6 +25,9 @@ struct RunOpening {
   std::string changes;       ///< rank 0, --resume: the accepted option changes ("key a -> b, ...")
   std::unique_ptr<io::RunDirLock> lock;  ///< rank 0, after open_log: held for the whole run
   std::unique_ptr<io::Hdf5Log> log;      ///< rank 0, after open_log
+  /// Rank 0, after open_log: disk space for closing the log and recording the run's end after a
+  /// full disk. Declared after the log, so it is freed before the log closes.
+  std::unique_ptr<io::DiskReserve> reserve;
 };
 
 /// What a command holds on every rank; search and retrain extend it with their own steps.
