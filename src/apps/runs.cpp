@@ -29,25 +29,47 @@ namespace fs = std::filesystem;
 /// Keys with their own column, or that say nothing about the run's result.
 const std::set<std::string> kOwnColumn = {"seed", "ga.strategy", "train.epochs", "threads", "log.all_ranks"};
 
+/// A directory that could not be searched (its permissions, an I/O error): named, not skipped.
+struct Unreadable {
+  fs::path dir;
+  std::string why;
+};
+
+/// True when `d` holds a run's file. A directory whose entries cannot be looked at throws the
+/// filesystem's error.
 bool is_run_dir(const fs::path& d) {
-  for (const char* f : {"log.h5", "status.json", "config.ini"})
-    if (fs::exists(d / f)) return true;
+  for (const char* f : {"log.h5", "status.json", "config.ini"}) {
+    std::error_code ec;
+    if (fs::exists(d / f, ec)) return true;
+    if (ec) throw fs::filesystem_error("cannot look into the directory", d, ec);
+  }
   return false;
 }
 
-/// `dir` itself when it is a run, else the runs below it (3 levels at most), in name order.
-void find_runs(const fs::path& dir, int depth, std::vector<fs::path>& out) {
-  if (is_run_dir(dir)) {
-    out.push_back(dir);
+/// `dir` itself when it is a run, else the runs below it (3 levels at most), in name order. The
+/// directories that cannot be read go to `unreadable`; the others are still searched.
+void find_runs(const fs::path& dir, int depth, std::vector<fs::path>& out, std::vector<Unreadable>& unreadable) {
+  try {
+    if (is_run_dir(dir)) {
+      out.push_back(dir);
+      return;
+    }
+  } catch (const fs::filesystem_error& e) {
+    unreadable.push_back({dir, e.code().message()});
     return;
   }
   if (depth == 0) return;
   std::vector<fs::path> children;
   std::error_code ec;
-  for (const auto& e : fs::directory_iterator(dir, ec))
-    if (e.is_directory(ec)) children.push_back(e.path());
+  fs::directory_iterator it(dir, ec), end;
+  for (; !ec && it != end; it.increment(ec))
+    if (it->is_directory(ec)) children.push_back(it->path());
+  if (ec) {
+    unreadable.push_back({dir, ec.message()});
+    return;
+  }
   std::sort(children.begin(), children.end());
-  for (const auto& c : children) find_runs(c, depth - 1, out);
+  for (const auto& c : children) find_runs(c, depth - 1, out, unreadable);
 }
 
 struct Row {
@@ -122,10 +144,17 @@ Row read_row(const fs::path& dir, double stale_after_min, std::int64_t now) {
     r.unreadable = true;
     r.unreadable_why = e.what();
   }
-  if (io::path_exists(d + "/config.ini"))
-    r.config = io::parse_ini(io::read_file(d + "/config.ini"));
-  else if (log)
-    r.config = io::parse_ini(log->config);
+  try {
+    if (io::path_exists(d + "/config.ini"))
+      r.config = io::parse_ini(io::read_file(d + "/config.ini"));
+    else if (log)
+      r.config = io::parse_ini(log->config);
+  } catch (const std::exception& e) {  // the log's copy of the config, when there is one
+    GNAS_LOG(WARN) << e.what();
+    r.unreadable = true;
+    r.unreadable_why = e.what();
+    if (log) r.config = io::parse_ini(log->config);
+  }
   for (auto it = r.config.begin(); it != r.config.end();) {  // a v2 log's copy has [run]: same keys as config.ini
     if (it->first.rfind("run.", 0) == 0) {
       r.config[it->first.substr(4)] = it->second;
@@ -232,14 +261,15 @@ std::vector<std::string> differing_keys(const std::vector<std::map<std::string, 
 
 int run_runs(const cli::RunsArgs& args) {
   std::vector<fs::path> dirs;
+  std::vector<Unreadable> unreadable;
   for (const auto& arg : args.dirs) {
     fs::path d(arg);
     if (fs::is_regular_file(d) && d.filename() == "log.h5") d = d.parent_path().empty() ? "." : d.parent_path();
     GNAS_CHECK_AS(ConfigError, fs::exists(d), "'", arg, "': no such file or directory");
     GNAS_CHECK_AS(ConfigError, fs::is_directory(d), "'", arg, "' is not a run directory (nor a log.h5)");
-    const std::size_t before = dirs.size();
-    find_runs(d, 3, dirs);
-    GNAS_CHECK_AS(ConfigError, dirs.size() > before, "'", d,
+    const std::size_t before = dirs.size(), before_unreadable = unreadable.size();
+    find_runs(d, 3, dirs, unreadable);
+    GNAS_CHECK_AS(ConfigError, dirs.size() > before || unreadable.size() > before_unreadable, "'", d,
                   "' holds no gnas run (no log.h5, status.json or config.ini in it or in its subdirectories)");
   }
   std::vector<fs::path> unique;  // a run listed twice (also through a parent directory) once
@@ -250,6 +280,15 @@ int run_runs(const cli::RunsArgs& args) {
   const std::int64_t now = std::int64_t(std::time(nullptr));
   std::vector<Row> rows;
   for (const auto& d : dirs) rows.push_back(read_row(d, args.stale_after_min, now));
+  for (const auto& u : unreadable) {  // a row each, so that nothing is silently left out
+    Row r;
+    r.path = u.dir.lexically_normal().string();
+    r.status = "unreadable";
+    r.reason = "cannot read the directory: " + u.why;
+    r.unreadable = true;
+    GNAS_LOG(WARN) << "'" << r.path << "': " << r.reason;
+    rows.push_back(r);
+  }
   name_rows(rows);
   std::vector<std::map<std::string, std::string>> configs;
   for (const auto& r : rows) configs.push_back(r.config);

@@ -102,8 +102,9 @@ void check_regular_file(const std::string& path, std::uint64_t max_bytes) {
 
 std::string read_file(const std::string& path, std::uint64_t max_bytes) {
   check_regular_file(path, max_bytes);
+  errno = 0;
   std::ifstream in(path, std::ios::binary);
-  GNAS_CHECK_AS(IoError, in.good(), "cannot read '", path, "'");
+  GNAS_CHECK_AS(IoError, in.good(), "cannot read '", path, "': ", errno ? std::strerror(errno) : "unknown error");
   std::ostringstream buf;
   buf << in.rdbuf();
   return buf.str();

@@ -3,6 +3,7 @@
 // Every test runs real processes on real files; docs/reliability.md lists them.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <hdf5.h>
 
 #include <algorithm>
@@ -437,6 +438,34 @@ TEST(RunsTest, SpecialFilesAreNamedNotRead) {
   EXPECT_CONTAINS(r.output, "fifo_log," + base + "/fifo_log,search,unreadable,'" + base +
                                 "/fifo_log/log.h5' is not a regular file (a FIFO)");
   EXPECT_CONTAINS(r.output, "good," + base + "/good,search,finished,");
+}
+
+// A tree with an unreadable run directory and an unreadable config.ini (attack N7: "Permission
+// denied", exit 1, no rows at all): every readable run is listed, the unreadable ones are named with
+// the reason, and the exit code says the listing is incomplete. Root reads everything, so as root
+// the command runs without the capabilities that override file permissions (setpriv).
+TEST(RunsTest, UnreadableDirectoriesAreNamedAndTheRestListed) {
+  const std::string base = temp_dir();
+  ASSERT_EQ(run("search --out " + base + "/good" + kTiny).exit_code, 0);
+  ASSERT_EQ(shell("cp -r " + base + "/good " + base + "/closed && cp -r " + base + "/good " + base + "/noconfig && "
+                  "mkdir -p " + base + "/deeper && cp -r " + base + "/good " + base + "/deeper/hidden && "
+                  "chmod 000 " + base + "/closed " + base + "/noconfig/config.ini " +
+                  base + "/deeper").exit_code, 0);
+  std::string as_user;
+  if (::geteuid() == 0) {
+    as_user = "setpriv --bounding-set=-dac_override,-dac_read_search ";
+    const Result probe = gnas::testing::run_shell(as_user + "true");
+    ASSERT_EQ(probe.exit_code, 0) << "setpriv (util-linux) must drop capabilities here: " << probe.output;
+  }
+  const Result r = gnas::testing::run_shell(as_user + gnas() + " runs --csv " + base);
+  shell("chmod -R u+rwX " + base);
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_CONTAINS(r.output, "good," + base + "/good,search,finished,");
+  EXPECT_CONTAINS(r.output, "closed," + base + "/closed,,unreadable,cannot read the directory: Permission denied");
+  EXPECT_CONTAINS(r.output, "deeper," + base + "/deeper,,unreadable,cannot read the directory: Permission denied");
+  EXPECT_CONTAINS(r.output, "noconfig," + base + "/noconfig,search,unreadable,cannot read '" + base +
+                                "/noconfig/config.ini': Permission denied");
+  EXPECT_EQ(r.output.find("hidden"), std::string::npos) << r.output;
 }
 
 // A full disk while writing a checkpoint: a clear error, exit 1, no temporary file, and the last
