@@ -97,8 +97,10 @@ int run_collective(cli::RunCommand kind, const std::vector<std::string>& args) {
     // would make the ranks' collectives disagree in size. Checked before any of them.
     std::exception_ptr mismatch;
     try {
-      distributed::check_same_on_all_ranks(*comm, fnv1a64(run.config.config_text + '\0' + run.extras.genome),
-                                    "resolved configuration (options and config files)");
+      const auto& c = run.config;  // the run directory and how it is opened, too: one writer per run
+      distributed::check_same_on_all_ranks(*comm, fnv1a64(c.config_text + '\0' + run.extras.genome + '\0' + c.out +
+                                                          '\0' + (c.resume ? "r" : "") + (c.force ? "f" : "")),
+                                           "resolved configuration (options, config files and --out)");
     } catch (...) {
       mismatch = std::current_exception();
     }

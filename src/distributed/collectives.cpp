@@ -24,7 +24,7 @@ void check_same_on_all_ranks(Communicator& comm, std::uint64_t value, const std:
   auto t = torch::tensor({static_cast<int64_t>(value)}, torch::kInt64);
   comm.broadcast_(t, 0);
   GNAS_CHECK_AS(ConfigError, static_cast<std::uint64_t>(t.item<int64_t>()) == value, "rank ", comm.rank(), "'s ",
-                what, " differs from rank 0's; give every rank the same options and config files");
+                what, " differs from rank 0's; give every rank the same command line and config files");
 }
 
 void agree_on_failure(Communicator& comm, std::exception_ptr error) {

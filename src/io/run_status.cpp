@@ -6,7 +6,10 @@
 #include <csignal>
 #include <cstdlib>
 #include <ctime>
+#include <iomanip>
 #include <nlohmann/json.hpp>
+#include <random>
+#include <sstream>
 
 #include "gnas/config.h"
 #include "gnas/core/error.h"
@@ -34,6 +37,13 @@ T get_or(const json& j, const char* key, T fallback) {
 }
 }  // namespace
 
+std::string new_run_id() {
+  std::random_device device;  // the kernel's entropy: two runs started in the same second differ
+  std::ostringstream id;
+  for (int i = 0; i < 4; ++i) id << std::hex << std::setw(8) << std::setfill('0') << std::uint32_t(device());
+  return id.str();
+}
+
 std::string run_status_path(const std::string& dir) { return dir + "/status.json"; }
 
 std::string segments_json(const RunStatus& s) {
@@ -45,6 +55,7 @@ std::string segments_json(const RunStatus& s) {
 std::string to_json(const RunStatus& s) {
   json j = {{"format", 1},
             {"command", s.command},
+            {"run_id", s.run_id},
             {"status", s.status},
             {"reason", s.reason},
             {"epochs_done", s.epochs_done},
@@ -61,6 +72,7 @@ RunStatus run_status_from_json(const std::string& text, const std::string& where
     GNAS_CHECK_AS(IoError, j.is_object() && j.contains("status") && j.contains("segments"),
                   where, ": not a gnas status file (no \"status\" and \"segments\")");
     s.command = get_or<std::string>(j, "command", "");
+    s.run_id = get_or<std::string>(j, "run_id", "");
     s.status = j.at("status").get<std::string>();
     s.reason = get_or<std::string>(j, "reason", "");
     s.epochs_done = get_or<int>(j, "epochs_done", 0);

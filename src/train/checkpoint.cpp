@@ -66,7 +66,7 @@ void write_log(torch::serialize::OutputArchive& a, const io::LogContent& c) {
                                   {"log_config", &at.config}, {"log_version", &at.version},
                                   {"log_dataset", &at.dataset}, {"log_started_at", &at.started_at},
                                   {"log_resume_history", &at.resume_history}, {"log_strategy", &at.strategy},
-                                  {"log_net_compat", &at.net_compat}})
+                                  {"log_net_compat", &at.net_compat}, {"log_run_id", &at.run_id}})
     a.write(key, string_tensor(*text));
   // The epoch rows, one tensor per column of the log's schema: a new EpochRecord field is a new
   // schema row, stored and restored here without another edit.
@@ -129,6 +129,8 @@ io::LogContent read_log(torch::serialize::InputArchive& a) {
   }
   torch::Tensor compat;  // absent in checkpoints written before net.compat existed
   at.net_compat = a.try_read("log_net_compat", compat) ? string_from(compat) : "";
+  torch::Tensor run_id;  // absent in checkpoints written before runs had an id
+  at.run_id = a.try_read("log_run_id", run_id) ? string_from(run_id) : "";
   torch::Tensor rows_t;
   if (a.try_read("log_epoch_rows", rows_t)) {
     c.epochs.assign(std::size_t(rows_t.item<int64_t>()), io::EpochRecord{});

@@ -59,6 +59,28 @@ void check_run_dir(const RunConfig& cfg) {
     io::check_new_run_dir(cfg.out, cfg.force);
 }
 
+namespace {
+/// A checkpoint copied in from another run would resume that run under this one's name (its log,
+/// its seed, under this config.ini): refused when the checkpoint and status.json name two runs.
+void check_checkpoint_is_this_runs(const std::string& dir, const std::string& checkpoint,
+                                   const io::LogAttributes& attrs) {
+  if (attrs.run_id.empty()) return;  // a checkpoint written before runs had an id
+  std::optional<io::RunStatus> status;
+  try {
+    status = io::read_run_status(dir);
+  } catch (const IoError&) {  // a damaged status is replaced when the run starts
+    return;
+  }
+  if (!status || status->run_id.empty() || status->run_id == attrs.run_id) return;
+  const std::string started = status->segments.empty() ? "" : status->segments.front().started_at;
+  throw ConfigError(detail::concat(
+      "--resume: ", checkpoint, " belongs to another run (run ", attrs.run_id, ", seed ", attrs.seed, ", started ",
+      attrs.started_at, ") than ", dir, " (run ", status->run_id, started.empty() ? "" : ", started " + started,
+      ", in status.json); a checkpoint resumes only the run that wrote it: to continue a run elsewhere, copy its "
+      "whole directory"));
+}
+}  // namespace
+
 void resume_from_checkpoint(const RunConfig& cfg, const std::vector<std::string>& structural,
                             const std::string& dataset, bool root, nn::Supernet& net, torch::optim::SGD& sgd,
                             RunState& st, RunOpening& run) {
@@ -72,6 +94,7 @@ void resume_from_checkpoint(const RunConfig& cfg, const std::vector<std::string>
   if (cfg.train.channels_last) to_channels_last(net);  // loading replaced the tensors, layout included
   if (!root) return;
   const auto& attrs = st.log.attrs;
+  check_checkpoint_is_this_runs(cfg.out, run.resumed_from, attrs);
   if (!have_ini) run.changes = check_resume_config(attrs.config, cfg.config_text, structural);
   GNAS_CHECK_AS(ConfigError, attrs.dataset == dataset, "--resume: the run used ", attrs.dataset, " but --data gives ",
                 dataset, "; resume with the run's own data");
@@ -103,6 +126,7 @@ io::LogAttributes run_attributes(const RunConfig& cfg, const std::string& comman
   a.dataset = dataset;
   a.started_at = now_iso8601();
   a.net_compat = compat_name(cfg.net.compat);
+  a.run_id = io::new_run_id();
   return a;
 }
 
@@ -121,9 +145,10 @@ void open_log(const RunConfig& cfg, const io::LogAttributes& attrs, const search
       GNAS_LOG(WARN) << e.what() << "; starting a new status file";
     }
   }
-  const io::RunStatus status =
+  io::RunStatus status =
       io::begin_run(previous, cfg.resume ? st.log.attrs.command : attrs.command,
                     io::this_process_segment(device.str(), world, st.epoch, now), cfg.train.epochs);
+  status.run_id = cfg.resume ? st.log.attrs.run_id : attrs.run_id;
   io::write_run_status(cfg.out, status);
   const auto& mine = status.segments.back();
   note_segment_begun(cfg.out, mine);
@@ -141,6 +166,7 @@ void open_log(const RunConfig& cfg, const io::LogAttributes& attrs, const search
   describe_genome(stored, space);
   if (!run.changes.empty()) GNAS_LOG(WARN) << "--resume with changed options: " << run.changes;
   stored.config = cfg.config_text;
+  stored.seed = cfg.seed;  // an accepted change of the seed is the run's seed from now on
   stored.world_size = world;
   if (st.epoch < cfg.train.epochs)
     stored.resume_history += resume_record(run.resumed_from, st.epoch, st.step, world, run.changes);

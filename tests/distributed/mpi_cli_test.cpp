@@ -130,17 +130,20 @@ TEST(MpiFailureTest, OneRankThrowingStopsTheJobQuickly) {
 // one error line, and nothing written.
 TEST(MpiFailureTest, DifferentConfigsOnDifferentRanksAreRefused) {
   const std::string dir = temp_dir();
-  for (const std::string& other : {" --data " + dir + "/missing", std::string(" --ga.p_m 0.05")}) {
+  for (const std::string& other :
+       {" --out " + dir + "/run --data " + dir + "/missing", " --out " + dir + "/run --ga.p_m 0.05",
+        " --out " + dir + "/other"}) {
     const std::string cmd = env_or("GNAS_MPIEXEC", "mpirun") + " --allow-run-as-root --oversubscribe -np 1 " +
                             gnas() + " search --out " + dir + "/run" + kTiny + " : -np 1 " + gnas() +
-                            " search --out " + dir + "/run" + kTiny + other;
+                            " search" + kTiny + other;
     const Result r = run(cmd);
     EXPECT_NE(r.exit_code, 0) << r.output;
     EXPECT_LT(r.seconds, 30.0);
     EXPECT_EQ(count(r.output, "ERROR"), 1) << r.output;
-    EXPECT_CONTAINS(r.output, "[1/2] ERROR: gnas search: rank 1's resolved configuration (options and config files) "
+    EXPECT_CONTAINS(r.output, "[1/2] ERROR: gnas search: rank 1's resolved configuration (options, config files and --out) "
                               "differs from rank 0's");
     EXPECT_FALSE(std::ifstream(dir + "/run/config.ini").good()) << "a refused start wrote the run directory";
+    EXPECT_FALSE(std::ifstream(dir + "/other/config.ini").good()) << "a refused start wrote the run directory";
   }
 }
 

@@ -440,6 +440,53 @@ TEST(RunsTest, SpecialFilesAreNamedNotRead) {
   EXPECT_CONTAINS(r.output, "good," + base + "/good,search,finished,");
 }
 
+// Checkpoints copied from another run (attack N27) resumed it silently under this run's name: the
+// log became the other run's while config.ini kept this one's seed. Each run has an id, kept in its
+// checkpoints, status.json and log; a checkpoint of another run is refused before anything is
+// written. A whole run directory copied elsewhere still resumes, and an accepted change of the
+// seed on resume is the log's seed attribute from then on.
+TEST(ResumeTest, ACheckpointOfAnotherRunIsRefused) {
+  const std::string base = temp_dir();
+  ASSERT_EQ(run("search --out " + base + "/a --seed 11 --debug.stop_after_steps 12" + kTiny).exit_code, 3);
+  ASSERT_EQ(run("search --out " + base + "/b --seed 22 --debug.stop_after_steps 12" + kTiny).exit_code, 3);
+  const std::string status_a = slurp(base + "/a/status.json"), status_b = slurp(base + "/b/status.json");
+  const auto id_of = [](const std::string& status) {
+    const std::string key = "\"run_id\": \"";
+    const auto at = status.find(key);
+    return at == std::string::npos ? std::string() : status.substr(at + key.size(), 32);
+  };
+  ASSERT_EQ(id_of(status_a).size(), 32u) << status_a;
+  EXPECT_NE(id_of(status_a), id_of(status_b));
+  EXPECT_EQ(H5(base + "/a/log.h5").attr_string("run_id"), id_of(status_a));
+
+  ASSERT_EQ(shell("rm -r " + base + "/b/checkpoints && cp -r " + base + "/a/checkpoints " + base + "/b/").exit_code, 0);
+  const std::string log_b = slurp(base + "/b/log.h5"), config_b = slurp(base + "/b/config.ini");
+  const Result refused = run("search --resume --out " + base + "/b --seed 22" + kTiny);
+  EXPECT_EQ(refused.exit_code, 2) << refused.output;
+  EXPECT_CONTAINS(refused.output, "--resume: " + base + "/b/checkpoints/latest.pt belongs to another run (run " +
+                                      id_of(status_a) + ", seed 11, started ");
+  EXPECT_CONTAINS(refused.output, ") than " + base + "/b (run " + id_of(status_b));
+  EXPECT_CONTAINS(refused.output, "copy its whole directory");
+  EXPECT_EQ(slurp(base + "/b/status.json"), status_b);
+  EXPECT_EQ(slurp(base + "/b/log.h5"), log_b);
+  EXPECT_EQ(slurp(base + "/b/config.ini"), config_b);
+
+  ASSERT_EQ(shell("cp -r " + base + "/a " + base + "/a_copy").exit_code, 0);
+  const Result copied = run("search --resume --out " + base + "/a_copy --seed 12" + kTiny);
+  EXPECT_EQ(copied.exit_code, 0) << copied.output;
+  EXPECT_CONTAINS(copied.output, "--resume with changed options: --seed 11 -> 12");
+  const H5 h(base + "/a_copy/log.h5");
+  EXPECT_EQ(h.attr_string("run_id"), id_of(status_a));
+  EXPECT_EQ(h.read_attr_u64("seed"), 12u);
+  EXPECT_EQ(id_of(slurp(base + "/a_copy/status.json")), id_of(status_a));
+
+  // --resume where there is nothing to resume but files: the message says what starts it over.
+  ASSERT_EQ(shell("mkdir -p " + base + "/c && cp " + base + "/a/config.ini " + base + "/c/").exit_code, 0);
+  const Result nothing = run("search --resume --out " + base + "/c" + kTiny);
+  EXPECT_EQ(nothing.exit_code, 2) << nothing.output;
+  EXPECT_CONTAINS(nothing.output, "has no checkpoints/ to resume from (start it again with --force instead of --resume)");
+}
+
 // A tree with an unreadable run directory and an unreadable config.ini (attack N7: "Permission
 // denied", exit 1, no rows at all): every readable run is listed, the unreadable ones are named with
 // the reason, and the exit code says the listing is incomplete. Root reads everything, so as root

@@ -3,6 +3,7 @@
 #include <hdf5.h>
 #include <hdf5_hl.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,15 @@ struct H5 {
     return out;
   }
   bool has_attr(const std::string& name) const { return H5Aexists(file, name.c_str()) > 0; }
+  /// A numeric root attribute read as uint64 (0 when it is missing).
+  std::uint64_t read_attr_u64(const std::string& name) const {
+    std::uint64_t v = 0;
+    if (H5Aexists(file, name.c_str()) <= 0) return v;
+    hid_t a = H5Aopen(file, name.c_str(), H5P_DEFAULT);
+    H5Aread(a, H5T_NATIVE_UINT64, &v);
+    H5Aclose(a);
+    return v;
+  }
   bool has_link(const std::string& name) const { return H5Lexists(file, name.c_str(), H5P_DEFAULT) > 0; }
   std::string attr_string(const std::string& name) const { return string_attr_of(file, name); }
   /// A string attribute of dataset `dataset` ("" when it or the attribute is missing).

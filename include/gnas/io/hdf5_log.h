@@ -36,6 +36,9 @@ struct LogAttributes {
   std::string resume_history;  ///< one line per resume (when, from where, changed options); "" = none
   std::string strategy;        ///< search: "ga" | "random"; "" (retrain): not written
   std::string net_compat;      ///< "paper" | "reference" (the network the genomes ran in); "": not written
+  /// Made when the run is created (new_run_id) and kept by every resume; status.json and the run's
+  /// checkpoints carry it too, so that a checkpoint resumes only its own run. "": a run made before.
+  std::string run_id;
   // format_version 2. Not stored in checkpoints: open_log fills them for each process.
   std::vector<std::string> op_names;  ///< op code -> name (the genome's op genes)
   std::string genome_layout;          ///< what each gene position means

@@ -22,12 +22,16 @@ struct RunSegment {
 
 struct RunStatus {
   std::string command;  ///< search | retrain
+  std::string run_id;   ///< the run's identity (LogAttributes::run_id); "": a run made before
   std::string status;   ///< running | finished | stopped | failed
   std::string reason;   ///< why it ended ("" while running)
   int epochs_done = 0, epochs_planned = 0;
   std::string updated_at;  ///< the last sign of life: start, every epoch's end, the end
   std::vector<RunSegment> segments;
 };
+
+/// A new run's identity: 128 random bits as 32 hex digits.
+std::string new_run_id();
 
 /// The status file of run directory `dir`.
 std::string run_status_path(const std::string& dir);
