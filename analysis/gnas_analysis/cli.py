@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import datetime
 import sys
+import time
 from pathlib import Path
 
-from . import ablation, figures, quality, report
+from . import ablation, figures, quality, report, runs
 from .logs import LogError, load_runs
 
 
@@ -105,14 +107,51 @@ def main_report(argv) -> int:
                     "that are still being written.")
     parser.add_argument("runs", nargs="+", help="run directories, log.h5 files, or directories holding runs")
     parser.add_argument("--out", default="report", help="directory for report.html and the figures (default: report)")
+    parser.add_argument("--watch", type=float, metavar="SECONDS",
+                        help="rewrite the page every SECONDS while any run is still running (the page reloads "
+                             "itself); stops, after a last page without reloading, when every run has ended")
     args = parser.parse_args(argv)
+    if args.watch is not None and not (1 <= args.watch <= 86400):
+        parser.error(f"--watch must be in [1, 86400] seconds, got {args.watch:g}")
+    while True:
+        try:
+            logs = load_runs(args.runs)
+        except LogError as exc:
+            print(f"gnas-analysis report: {exc}", file=sys.stderr)
+            return 1
+        going = [r.name for r in logs if runs.view_status(r.status)[0] == "running"] if args.watch else []
+        page = report.write(logs, Path(args.out), refresh_seconds=args.watch if going else None)
+        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        print(f"{stamp} wrote {page} ({len(logs)} run{'s' if len(logs) != 1 else ''}"
+              + (f"; {len(going)} running: {', '.join(going)})" if going else ")"), flush=True)
+        if not going:
+            return 0
+        try:
+            time.sleep(args.watch)
+        except KeyboardInterrupt:
+            print("stopped watching; the page keeps its last state", file=sys.stderr)
+            return 0
+
+
+def main_tensorboard(argv) -> int:
+    parser = argparse.ArgumentParser(
+        prog="gnas-analysis tensorboard",
+        description="TensorBoard event files from gnas runs: OUT/<run>/ per run, the /step rows (training loss, "
+                    "accuracy, lr, img/s) and the epoch rows (losses, accuracies, GA fitness, test accuracy, time "
+                    "split, GPU memory) against the global training step. Then: tensorboard --logdir OUT. Needs "
+                    "PyPI's tensorboard package (scripts/bootstrap installs it into .venv-analysis/).")
+    parser.add_argument("runs", nargs="+", help="run directories, log.h5 files, or directories holding runs")
+    parser.add_argument("--out", required=True, help="directory for the event files (one subdirectory per run)")
+    args = parser.parse_args(argv)
+    from . import tensorboard
     try:
+        tensorboard._modules()  # the missing package is said before any log is read
         logs = load_runs(args.runs)
+        written = tensorboard.export(logs, Path(args.out))
     except LogError as exc:
-        print(f"gnas-analysis report: {exc}", file=sys.stderr)
+        print(f"gnas-analysis tensorboard: {exc}", file=sys.stderr)
         return 1
-    page = report.write(logs, Path(args.out))
-    print(f"wrote {page} ({len(logs)} run{'s' if len(logs) != 1 else ''})")
+    print(f"wrote {len(written)} run(s) under {args.out}; view them with: tensorboard --logdir {args.out}")
     return 0
 
 
@@ -128,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
         return main_ablation(argv[1:])
     if argv and argv[0] == "report":
         return main_report(argv[1:])
+    if argv and argv[0] == "tensorboard":
+        return main_tensorboard(argv[1:])
     parser = argparse.ArgumentParser(
         prog="gnas-analysis",
         description="Figures-only mode: the figures of 'gnas-analysis report' (Fig. 11/12/13, training, "
@@ -136,7 +177,8 @@ def main(argv: list[str] | None = None) -> int:
                     "(the HTML page), 'gnas-analysis compare EXPERIMENT' (GA against random search), "
                     "'gnas-analysis nb201 EXPERIMENT' (weight-sharing search against NAS-Bench-201's table), "
                     "'gnas-analysis ablation RUN... --key KEY' (one option swept, Fig. 9/10 and Table 1 style) and "
-                    "'gnas-analysis tabular FILE' (gnas tabular's curves).")
+                    "'gnas-analysis tabular FILE' (gnas tabular's curves) and "
+                    "'gnas-analysis tensorboard RUN... --out DIR' (TensorBoard event files).")
     parser.add_argument("runs", nargs="+", help="run directories or log.h5 files")
     parser.add_argument("--out", default="figures", help="directory for the PNG and SVG files (default: figures)")
     parser.add_argument("--summary-only", action="store_true", help="print the summaries, draw nothing")

@@ -222,6 +222,26 @@ def fig_lr(gs) -> plt.Figure:
     return fig
 
 
+def fig_steps(logs) -> plt.Figure:
+    """Within epochs: each run's /step rows, the training loss and the throughput against the
+    global step (one line per run, not per seed group: the rows of a live run are its progress)."""
+    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 3.6))
+    for r in logs:
+        if not r.steps or not len(r.steps["step"]):
+            continue
+        x = r.steps["step"]
+        a.plot(x, r.steps["loss"], color=r.colour, linewidth=1.2, label=r.name)
+        b.plot(x, r.steps["img_s"], color=r.colour, linewidth=1.2, label=r.name)
+    a.set_ylabel("training loss (rank 0, epoch so far)")
+    b.set_ylabel("images / s")
+    for ax in (a, b):
+        ax.set_xlabel("training step")
+        ax.grid(alpha=0.3)
+    fig.suptitle("Training steps (the log's /step rows)")
+    _legend(a)
+    return fig
+
+
 def fig_training(gs, title: str, with_test: bool) -> plt.Figure:
     """Training loss, and training (and test) accuracy per epoch."""
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 3.8))
@@ -431,6 +451,8 @@ def all_figures(logs) -> list:
     figs = search_figures(logs) + retrain_figures(logs)
     if logs:
         figs.append(("lr", fig_lr(groups(logs))))
+    if any(r.steps is not None and len(r.steps["step"]) for r in logs):
+        figs.append(("steps", fig_steps(logs)))
     return figs
 
 

@@ -21,6 +21,10 @@ OP_NAMES_V1 = ("identity", "max_pool_3x3", "avg_pool_3x3", "sep_conv_3x3", "sep_
 CELL_KINDS = ("normal", "reduction", "input")
 # Ground truth of NAS-Bench-201 searches run with the table (logs since the nb201 space; NaN otherwise).
 GT_FIELDS = ("gt_best_test", "gt_best_valid", "gt_mean_test", "gt_mean_valid", "gt_chosen_test", "gt_chosen_valid")
+# Added to the epoch rows later (NaN in older logs): the evaluation losses, the time split, GPU memory.
+LATER_EPOCH_FIELDS = ("best_full_val_loss", "test_loss", "train_time_s", "eval_time_s", "peak_mem_mib")
+# /step rows (logs since they existed): rank 0's training figures every --log.every_steps steps.
+STEP_FIELDS = ("step", "epoch", "loss", "acc", "lr", "img_s")
 RANKING_FIELDS = ("epoch", "score", "kendall_tau", "spearman_rho", "genome", "index", "table_test", "table_valid")
 
 
@@ -88,6 +92,7 @@ class RunLog:
     best_genome: np.ndarray
     best_fitness: float
     ranking: dict | None = None  # /nb201/ranking/* (field -> array); None: the log has no ranking set
+    steps: dict | None = None    # /step/* (field -> array, STEP_FIELDS); None: a log written before them
     status: dict | None = None   # status.json (or the log's status attributes); None: not recorded
     config: dict = dataclasses.field(default_factory=dict)
     name: str = ""               # a unique label, set by load_runs
@@ -325,8 +330,11 @@ def _read(f, path: Path) -> RunLog:
         raise LogError(f"{path}: missing datasets " + ", ".join(f"/epoch/{m}" for m in missing))
     # A live log may have grown one dataset before the next: read the rows all of them hold.
     epoch = {name: np.asarray(f[f"epoch/{name}"][...]) for name in EPOCH_FIELDS}
-    for name in GT_FIELDS:  # optional: NaN in logs written before they existed
+    for name in GT_FIELDS + LATER_EPOCH_FIELDS:  # optional: NaN in logs written before they existed
         epoch[name] = np.asarray(f[f"epoch/{name}"][...]) if f"epoch/{name}" in f else np.full(len(epoch["lr"]), np.nan)
+    for name, dataset in f["epoch"].items():  # a column this reader does not know yet is kept too
+        if name != "epoch" and name not in epoch and isinstance(dataset, h5py.Dataset) and dataset.ndim == 1:
+            epoch[name] = np.asarray(dataset[...])
     rows = min(len(v) for v in epoch.values())
     epoch = {k: v[:rows] for k, v in epoch.items()}
     has_ga = "ga" in f
@@ -349,6 +357,10 @@ def _read(f, path: Path) -> RunLog:
         best_genome=np.asarray(f["best/genome"][...]),
         best_fitness=float(f["best/fitness"][()]),
     )
+    if "step" in f and all(f"step/{n}" in f for n in STEP_FIELDS):
+        steps = {n: np.asarray(f[f"step/{n}"][...]) for n in STEP_FIELDS}
+        rows = min(len(v) for v in steps.values())
+        log.steps = {k: v[:rows] for k, v in steps.items()}
     if "nb201/ranking" in f:
         ranking = {n: np.asarray(f[f"nb201/ranking/{n}"][...]) for n in RANKING_FIELDS}
         rows = min(len(ranking[n]) for n in ("epoch", "score", "kendall_tau", "spearman_rho"))

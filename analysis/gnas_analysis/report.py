@@ -50,6 +50,8 @@ CAPTIONS = {
     "retrain": "Retrain: training loss; training and test accuracy. The headline figure is the final epoch's "
                "test accuracy (model_last.pt).",
     "lr": "Learning rate per epoch.",
+    "steps": "Within epochs (the log's /step rows, every --log.every_steps steps): rank 0's training loss over the "
+             "epoch so far, and the job's images per second, against the global training step.",
     "ground_truth": "NAS-Bench-201 searches run with the table: left, what the GA sees (the best member's fitness "
                     "in the young supernet); right, the truth (the table's test accuracy of the chosen cell, the "
                     "population's best and the population's mean). Fitness rising while the truth falls is weight "
@@ -92,15 +94,19 @@ def _run_table(logs, colours) -> str:
     return "\n".join(out)
 
 
-def write(logs: list, out: Path) -> Path:
-    """Writes out/report.html and every figure (PNG + SVG) into `out`; returns the page's path."""
+def write(logs: list, out: Path, refresh_seconds: float | None = None) -> Path:
+    """Writes out/report.html and every figure (PNG + SVG) into `out`; returns the page's path.
+    refresh_seconds: the page reloads itself that often (report --watch, while runs go on)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     figures.assign_colours(logs)
     colours = {r.name: r.colour for r in logs}
-    parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>gnas report</title>"
+    reload = f"<meta http-equiv='refresh' content='{max(1, round(refresh_seconds))}'>" if refresh_seconds else ""
+    watching = (f"<p class='note'>Watching: this page is rewritten every {refresh_seconds:g} s and reloads "
+                "itself until every run has ended.</p>") if refresh_seconds else ""
+    parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'>{reload}<title>gnas report</title>"
              f"<style>{STYLE}</style><script>{SCRIPT}</script></head><body>",
-             "<h1>gnas report</h1>",
+             "<h1>gnas report</h1>", watching,
              f"<p>{len(logs)} run(s); generated {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC. "
              "Runs that differ only by their seed are drawn as one colour, mean ± std.</p>",
              "<h2>Runs</h2>", _run_table(logs, colours)]
@@ -108,8 +114,11 @@ def write(logs: list, out: Path) -> Path:
     for path, reason in SKIPPED:  # runs that could not be read: named, not fatal
         parts.append(f'<p class="note">Skipped {html.escape(path)}: {html.escape(reason)}</p>')
 
+    every = [("lr", figures.fig_lr(figures.groups(logs)))] if logs else []
+    if any(r.steps is not None and len(r.steps["step"]) for r in logs):
+        every.append(("steps", figures.fig_steps(logs)))
     sections = [("Search", figures.search_figures(logs)), ("Retrain", figures.retrain_figures(logs)),
-                ("All runs", [("lr", figures.fig_lr(figures.groups(logs)))] if logs else [])]
+                ("All runs", every)]
     for title, figs in sections:
         if not figs:
             continue

@@ -274,9 +274,9 @@ def test_real_runs_report(real_runs, tmp_path):
     page = (out / "report.html").read_text()
     for name in ("seed1", "seed2", "stopped", "retrain", "live"):
         assert f"> {name}</td>" in page or f">{name}</td>" in page or name in page
-    assert page.count('<img class="figure"') == 7 + 5  # 7 figures, the cells of 5 runs
+    assert page.count('<img class="figure"') == 8 + 5  # 8 figures, the cells of 5 runs
     assert "http://" not in page and "https://" not in page  # opens offline
-    for name in ("fig11_population", "fig12_new_individuals", "fig13_fitness", "diversity", "retrain", "lr"):
+    for name in ("fig11_population", "fig12_new_individuals", "fig13_fitness", "diversity", "retrain", "lr", "steps"):
         assert (out / f"{name}.png").exists() and (out / f"{name}.svg").exists()
     logs = {log.name: log for log in load_runs([real_runs])}
     assert logs["live"].status["status"] == "running"
@@ -307,7 +307,7 @@ def test_report_renders_in_chromium(real_runs, tmp_path):
     url = (out / "report.html").as_uri()
     flags = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", f"--user-data-dir={tmp_path / 'profile'}"]
     dom = subprocess.run([browser, *flags, "--dump-dom", url], capture_output=True, text=True, timeout=120).stdout
-    assert 'data-images-loaded="12/12"' in dom  # every figure decoded by the browser
+    assert 'data-images-loaded="13/13"' in dom  # every figure decoded by the browser
     shot = out / "screenshot.png"
     subprocess.run([browser, *flags, "--window-size=1400,9000", f"--screenshot={shot}", url], capture_output=True,
                    timeout=120)
@@ -409,3 +409,98 @@ def test_report_skips_bad_runs_with_a_note(tmp_path, monkeypatch, capsys):
         assert f"Skipped {root / name}" in page, name
         assert reason in page, reason
     assert "skipped" in capsys.readouterr().err
+
+
+@needs_gnas
+def test_step_rows_and_new_epoch_columns_are_read(real_runs):
+    """The /step rows and the epoch columns added with them come through load(); a column the
+    reader does not list is kept too (the log is the source of its columns)."""
+    log = load(real_runs / "seed1")
+    assert log.steps is not None
+    assert list(log.steps["step"]) == list(range(1, 9))  # 4 steps per epoch, a row every step, 2 epochs
+    assert list(log.steps["epoch"]) == [1, 1, 1, 1, 2, 2, 2, 2]
+    assert np.all(log.steps["img_s"] > 0)
+    np.testing.assert_allclose(log.epoch["train_time_s"] + log.epoch["eval_time_s"], log.epoch["time_s"], rtol=1e-12)
+    assert np.all(np.isfinite(log.epoch["best_full_val_loss"])) and np.all(np.isnan(log.epoch["test_loss"]))
+    retrain = load(real_runs / "retrain")
+    assert np.all(np.isfinite(retrain.epoch["test_loss"])) and np.all(np.isnan(retrain.epoch["best_full_val_loss"]))
+    assert np.all(np.isnan(log.epoch["peak_mem_mib"]))  # a CPU run
+
+
+@needs_gnas
+def test_tensorboard_events_read_back(real_runs, tmp_path):
+    pytest.importorskip("tensorboard", reason="PyPI's tensorboard is not installed here (scripts/bootstrap puts it "
+                                              "into .venv-analysis/)")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    out = tmp_path / "tb"
+    assert main(["tensorboard", str(real_runs / "seed1"), str(real_runs / "retrain"), "--out", str(out)]) == 0
+    assert main(["tensorboard", str(real_runs / "seed1"), "--out", str(out)]) == 0  # again: replaced, not doubled
+    log = load(real_runs / "seed1")
+    acc = EventAccumulator(str(out / "seed1"))
+    acc.Reload()
+    tags = set(acc.Tags()["scalars"])
+    assert {"step/train_loss", "step/img_per_s", "epoch/train_loss", "search/best_fitness", "time/train_s"} <= tags
+    assert "retrain/test_acc" not in tags and "gpu/peak_mem_mib" not in tags  # NaN columns are left out
+    loss = acc.Scalars("step/train_loss")
+    assert [e.step for e in loss] == list(log.steps["step"])
+    assert [e.value for e in loss] == [float(np.float32(v)) for v in log.steps["loss"]]
+    fitness = acc.Scalars("search/best_fitness")
+    assert [e.step for e in fitness] == [4, 8]  # each epoch at its last step
+    assert [e.value for e in fitness] == [float(np.float32(v)) for v in log.epoch["best_fitness"]]
+    retrain = EventAccumulator(str(out / "retrain"))
+    retrain.Reload()
+    assert [e.value for e in retrain.Scalars("retrain/test_acc")] == \
+        [float(np.float32(v)) for v in load(real_runs / "retrain").epoch["test_acc"]]
+
+
+def test_tensorboard_missing_package_is_named(tmp_path, monkeypatch, capsys):
+    write_fixture(tmp_path / "log.h5", fmt=2)
+    monkeypatch.setitem(sys.modules, "tensorboard", None)  # as if it were not installed
+    for name in [m for m in sys.modules if m.startswith("tensorboard.")]:
+        monkeypatch.setitem(sys.modules, name, None)
+    assert main(["tensorboard", str(tmp_path), "--out", str(tmp_path / "tb")]) == 1
+    err = capsys.readouterr().err
+    assert "needs PyPI's tensorboard package" in err and "scripts/bootstrap" in err
+    assert not (tmp_path / "tb").exists()
+
+
+@needs_gnas
+def test_report_watch_rewrites_until_every_run_has_ended(tmp_path):
+    """--watch: the page reloads itself while a run goes on; when the run ends (here: SIGTERM, so it
+    stops with a checkpoint) the loop writes a last page without reloading and exits."""
+    run = tmp_path / "live"
+    live = subprocess.Popen([os.environ["GNAS_EXE"], "search", "--out", str(run), "--train.epochs", "300", *TINY, *GA],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and not (run / "log.h5").exists():
+            time.sleep(0.1)
+        out = tmp_path / "report"
+        code = ("import sys; sys.path.insert(0, %r); from gnas_analysis.cli import main; "
+                "sys.exit(main(['report', %r, '--out', %r, '--watch', '1']))"
+                % (str(Path(__file__).resolve().parents[1]), str(run), str(out)))
+        watcher = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                   text=True)
+        page = out / "report.html"
+        while time.time() < deadline and not (page.exists() and "http-equiv='refresh'" in page.read_text()):
+            time.sleep(0.2)
+        assert "http-equiv='refresh' content='1'" in page.read_text()
+        assert watcher.poll() is None, "the watcher ended while the run goes on"
+        live.terminate()
+        assert live.wait(timeout=120) == 3
+        output, _ = watcher.communicate(timeout=120)
+        assert watcher.returncode == 0, output
+        assert "1 running: live" in output and output.strip().splitlines()[-1].endswith("(1 run)")
+        assert "http-equiv" not in page.read_text()
+    finally:
+        if live.poll() is None:
+            live.kill()
+
+
+def test_report_watch_bad_value(tmp_path, capsys):
+    write_fixture(tmp_path / "log.h5", fmt=2)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["report", str(tmp_path), "--out", str(tmp_path / "r"), "--watch", "0"])
+    assert exit_info.value.code == 2
+    assert "--watch must be in [1, 86400] seconds" in capsys.readouterr().err

@@ -71,6 +71,9 @@ po::options_description config_options(train::RunConfig& c, Strings& s, RunComma
        "INFO lines from every rank (default: rank 0 only)")
       ("log.progress_seconds", po::value(&c.dist.log_progress_seconds)->default_value(c.dist.log_progress_seconds, "30"),
        "off a terminal (job files, pipes), a progress line at least this often, besides every tenth of an epoch")
+      ("log.every_steps", po::value(&c.log.every_steps)->default_value(c.log.every_steps),
+       "a row of training loss, accuracy, lr and img/s in the log's /step group every N steps (and at each "
+       "epoch's last step); 0: every tenth of an epoch")
       ("dist.timeout", po::value(&c.dist.timeout)->default_value(c.dist.timeout, "0"),
        "seconds a collective may wait for the other ranks before the job is ended with a report (a stopped or "
        "dead rank); 0 waits forever. Set it well above the longest end-of-epoch pause (GA rounds, checkpoint)");
@@ -297,6 +300,8 @@ void validate(const train::RunConfig& c) {
   need(c.dist.timeout >= 0 && c.dist.timeout <= 1e7, "dist.timeout", "in [0, 1e7] seconds", c.dist.timeout);
   need(c.dist.log_progress_seconds > 0 && c.dist.log_progress_seconds <= 1e6, "log.progress_seconds",
        "in (0, 1e6] seconds", c.dist.log_progress_seconds);
+  need(c.log.every_steps >= 0 && c.log.every_steps <= 1000000000, "log.every_steps", "in [0, 1e9] steps",
+       c.log.every_steps);
   need(c.net.channels >= 1 && c.net.channels <= 4096, "net.channels", "in [1, 4096]", c.net.channels);
   need(c.net.cells >= 1 && c.net.cells <= 64, "net.cells", "in [1, 64]", c.net.cells);
   need(c.net.blocks >= 1 && c.net.blocks <= 16, "net.blocks", "in [1, 16]", c.net.blocks);

@@ -272,7 +272,7 @@ Hdf5Log::Hdf5Log(const std::string& path, const LogAttributes& attrs, int genome
   write_status_attrs(m.file, attrs.status, path);
 
   // Every dataset of the schema (the /ga group only with_ga), with its units and description.
-  for (const char* g : {"/epoch", "/best"}) m.group(g);
+  for (const char* g : {"/epoch", "/step", "/best"}) m.group(g);
   if (with_ga) {
     m.group("/ga");
     m.group("/ga/generation");
@@ -356,6 +356,7 @@ std::unique_ptr<Hdf5Log> Hdf5Log::restore(const std::string& path, const LogCont
   const std::string tmp = path + ".restore";
   auto log = std::make_unique<Hdf5Log>(tmp, c.attrs, c.genome_length, c.n_g, c.n_p, c.with_ga, c.n_rank);
   for (const auto& r : c.epochs) log->append_epoch(r);
+  for (const auto& r : c.steps) log->append_step(r);
   const std::size_t gl = std::size_t(c.genome_length);
   for (std::size_t g = 0; g < c.generation_epoch.size(); ++g) {
     auto slice = [](const auto& v, std::size_t row, std::size_t n) {
@@ -416,6 +417,17 @@ void Hdf5Log::append_epoch(const EpochRecord& r) {
   }
   record.commit();
   content_.epochs.push_back(r);
+}
+
+void Hdf5Log::append_step(const StepRecord& r) {
+  Impl& m = *impl_;
+  RecordGuard<Impl> record(m);
+  for (const auto& d : log_schema()) {
+    if (d.step_f64) m.append(d.path, H5T_NATIVE_DOUBLE, &(r.*d.step_f64));
+    if (d.step_i32) m.append(d.path, H5T_NATIVE_INT, &(r.*d.step_i32));
+  }
+  record.commit();
+  content_.steps.push_back(r);
 }
 
 void Hdf5Log::append_generation(const std::vector<std::uint8_t>& generation, const std::vector<float>& generation_fitness,

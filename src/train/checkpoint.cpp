@@ -50,12 +50,55 @@ std::vector<T> vector_from(const torch::Tensor& t) {
   return v;
 }
 
-/// The archive key of an epoch column ("/epoch/lr" -> "log_epoch_lr").
-std::string epoch_column_key(const io::LogDataset& d) {
+/// The archive key of a record column ("/epoch/lr" -> "log_epoch_lr", "/step/loss" -> "log_step_loss").
+std::string column_key(const io::LogDataset& d) {
   std::string key = std::string("log") + d.path;
   for (auto& ch : key)
     if (ch == '/') ch = '_';
   return key;
+}
+
+/// A record table (the epoch rows, the step rows) as one tensor per column of the log's schema:
+/// a new record field is a new schema row, stored and restored here without another edit.
+/// `f64`/`i32` pick the schema's member pointers for the record type R.
+template <class R, class F, class I>
+void write_columns(torch::serialize::OutputArchive& a, const char* rows_key, const std::vector<R>& rows, F f64, I i32) {
+  a.write(rows_key, torch::tensor({int64_t(rows.size())}));
+  for (const auto& d : io::log_schema()) {
+    if (d.*f64) {
+      std::vector<double> column;
+      for (const auto& r : rows) column.push_back(r.*(d.*f64));
+      a.write(column_key(d), vector_tensor(column, torch::kFloat64));
+    } else if (d.*i32) {
+      std::vector<int32_t> column;
+      for (const auto& r : rows) column.push_back(r.*(d.*i32));
+      a.write(column_key(d), vector_tensor(column, torch::kInt32));
+    }
+  }
+}
+
+/// The rows written by write_columns; false when the archive has none (an older checkpoint). A
+/// column added after the checkpoint was written keeps the record's default.
+template <class R, class F, class I>
+bool read_columns(torch::serialize::InputArchive& a, const char* rows_key, std::vector<R>& rows, F f64, I i32) {
+  torch::Tensor rows_t;
+  if (!a.try_read(rows_key, rows_t)) return false;
+  rows.assign(std::size_t(rows_t.item<int64_t>()), R{});
+  for (const auto& d : io::log_schema()) {
+    if (!(d.*f64) && !(d.*i32)) continue;
+    torch::Tensor column;
+    if (!a.try_read(column_key(d), column)) continue;
+    GNAS_CHECK(column.numel() == int64_t(rows.size()), "checkpoint: ", d.path, " has ", column.numel(), " rows, not ",
+               rows.size());
+    if (d.*f64) {
+      const auto values = vector_from<double>(column);
+      for (std::size_t i = 0; i < values.size(); ++i) rows[i].*(d.*f64) = values[i];
+    } else {
+      const auto values = vector_from<int32_t>(column);
+      for (std::size_t i = 0; i < values.size(); ++i) rows[i].*(d.*i32) = values[i];
+    }
+  }
+  return true;
 }
 
 void write_log(torch::serialize::OutputArchive& a, const io::LogContent& c) {
@@ -68,20 +111,8 @@ void write_log(torch::serialize::OutputArchive& a, const io::LogContent& c) {
                                   {"log_resume_history", &at.resume_history}, {"log_strategy", &at.strategy},
                                   {"log_net_compat", &at.net_compat}, {"log_run_id", &at.run_id}})
     a.write(key, string_tensor(*text));
-  // The epoch rows, one tensor per column of the log's schema: a new EpochRecord field is a new
-  // schema row, stored and restored here without another edit.
-  a.write("log_epoch_rows", torch::tensor({int64_t(c.epochs.size())}));
-  for (const auto& d : io::log_schema()) {
-    if (d.f64) {
-      std::vector<double> column;
-      for (const auto& r : c.epochs) column.push_back(r.*d.f64);
-      a.write(epoch_column_key(d), vector_tensor(column, torch::kFloat64));
-    } else if (d.i32) {
-      std::vector<int32_t> column;
-      for (const auto& r : c.epochs) column.push_back(r.*d.i32);
-      a.write(epoch_column_key(d), vector_tensor(column, torch::kInt32));
-    }
-  }
+  write_columns(a, "log_epoch_rows", c.epochs, &io::LogDataset::f64, &io::LogDataset::i32);
+  write_columns(a, "log_step_rows", c.steps, &io::LogDataset::step_f64, &io::LogDataset::step_i32);
   a.write("log_population_rescored", vector_tensor(c.population_rescored, torch::kFloat32));
   a.write("log_rank_n", torch::tensor({int64_t(c.n_rank)}));
   a.write("log_rank_genomes", vector_tensor(c.rank_genomes, torch::kUInt8));
@@ -131,24 +162,8 @@ io::LogContent read_log(torch::serialize::InputArchive& a) {
   at.net_compat = a.try_read("log_net_compat", compat) ? string_from(compat) : "";
   torch::Tensor run_id;  // absent in checkpoints written before runs had an id
   at.run_id = a.try_read("log_run_id", run_id) ? string_from(run_id) : "";
-  torch::Tensor rows_t;
-  if (a.try_read("log_epoch_rows", rows_t)) {
-    c.epochs.assign(std::size_t(rows_t.item<int64_t>()), io::EpochRecord{});
-    for (const auto& d : io::log_schema()) {
-      if (!d.f64 && !d.i32) continue;
-      torch::Tensor column;  // a column added after the checkpoint was written keeps the record's default
-      if (!a.try_read(epoch_column_key(d), column)) continue;
-      GNAS_CHECK(column.numel() == int64_t(c.epochs.size()), "checkpoint: ", d.path, " has ", column.numel(),
-                 " rows, not ", c.epochs.size());
-      if (d.f64) {
-        const auto values = vector_from<double>(column);
-        for (std::size_t i = 0; i < values.size(); ++i) c.epochs[i].*d.f64 = values[i];
-      } else {
-        const auto values = vector_from<int32_t>(column);
-        for (std::size_t i = 0; i < values.size(); ++i) c.epochs[i].*d.i32 = values[i];
-      }
-    }
-  } else {  // checkpoints written before the columns: 7 doubles per row, then n_new
+  read_columns(a, "log_step_rows", c.steps, &io::LogDataset::step_f64, &io::LogDataset::step_i32);
+  if (!read_columns(a, "log_epoch_rows", c.epochs, &io::LogDataset::f64, &io::LogDataset::i32)) {  // checkpoints written before the columns: 7 doubles per row, then n_new
     t = get("log_epochs");
     const auto epochs = vector_from<double>(t);
     t = get("log_n_new");

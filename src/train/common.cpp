@@ -3,6 +3,7 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <ctime>
 #include <map>
@@ -17,6 +18,9 @@
 #include "gnas/io/ini.h"
 #include "gnas/train/common.h"
 #include "gnas/train/host_reads.h"
+#if GNAS_WITH_CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
+#endif
 
 namespace gnas::train {
 
@@ -47,6 +51,24 @@ std::string allocated_gpus_sign() {
   return "";
 }
 }  // namespace
+
+double peak_memory_mib(const torch::Device& device) {
+#if GNAS_WITH_CUDA
+  if (device.is_cuda()) {
+    const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(device.has_index() ? device.index() : 0);
+    return double(stats.allocated_bytes[0].peak) / (1024.0 * 1024.0);  // [0]: every pool (AGGREGATE)
+  }
+#endif
+  (void)device;
+  return std::nan("");
+}
+
+void reset_peak_memory(const torch::Device& device) {
+#if GNAS_WITH_CUDA
+  if (device.is_cuda()) c10::cuda::CUDACachingAllocator::resetPeakStats(device.has_index() ? device.index() : 0);
+#endif
+  (void)device;
+}
 
 torch::Device select_device(const DeviceSpec& spec, int local_rank) {
   const bool cuda = torch::cuda::is_available();
@@ -113,7 +135,7 @@ std::string check_resume_config(const std::string& stored, const std::string& no
     if (is_structural) {
       refused << (refused.tellp() > 0 ? ", " : "") << change;
       if (!c.before.empty()) own_values << " --" << c.key << " " << c.before;
-    } else if (c.key != "threads" && c.key != "device" && c.key != "dist.backend" && c.key != "log.all_ranks" && c.key != "log.progress_seconds" &&
+    } else if (c.key != "threads" && c.key != "device" && c.key != "dist.backend" && c.key != "log.all_ranks" && c.key != "log.progress_seconds" && c.key != "log.every_steps" &&
                c.key != "dist.timeout") {
       accepted << (accepted.tellp() > 0 ? ", " : "") << change;
     }
@@ -208,13 +230,14 @@ std::pair<torch::Tensor, torch::Tensor> make_batch_shard(const data::Split& spli
 }
 
 int64_t count_correct(nn::Supernet& net, const torch::Tensor& images_u8, const torch::Tensor& labels, int64_t batch,
-                      int64_t first, int64_t stride, int64_t* correct5) {
+                      int64_t first, int64_t stride, int64_t* correct5, double* loss_sum) {
   torch::NoGradGuard no_grad;
   const bool was_training = net->is_training();
   net->eval();
   const int64_t n = labels.size(0);
   auto correct = torch::zeros({}, torch::TensorOptions().dtype(torch::kInt64).device(labels.device()));
   auto top5 = correct.clone();
+  auto loss = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(labels.device()));
   for (int64_t k = first; k * batch < n; k += stride) {
     const int64_t i = k * batch, e = std::min(n, i + batch);
     auto logits = net->forward(data::normalize(images_u8.slice(0, i, e)));
@@ -222,9 +245,14 @@ int64_t count_correct(nn::Supernet& net, const torch::Tensor& images_u8, const t
     correct += logits.argmax(1).eq(y).sum();
     if (correct5)
       top5 += std::get<1>(logits.topk(std::min<int64_t>(5, logits.size(1)), 1)).eq(y.unsqueeze(1)).any(1).sum();
+    if (loss_sum)
+      loss += torch::nn::functional::cross_entropy(
+                  logits.to(torch::kFloat32), y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+                  .to(torch::kFloat64);
   }
   net->train(was_training);
   if (correct5) *correct5 = read_on_host<int64_t>(top5);
+  if (loss_sum) *loss_sum = read_on_host<double>(loss);
   return read_on_host<int64_t>(correct);
 }
 

@@ -121,10 +121,17 @@ int run_epochs(EpochLoop& loop) {
   bool diverged = false;
   double estimate_start = 0;  // seconds since t_run, at the end of this process's step kEstimateFrom
   const auto t_run = Clock::now();
+  // Rank 0's /step rows: every --log.every_steps steps (0: every tenth of an epoch) and at the
+  // epoch's last step. Each reads the loss and accuracy on the host, as a progress line does.
+  const int row_every = cfg.log.every_steps > 0 ? cfg.log.every_steps : std::max(1, steps / 10);
+  auto t_row = Clock::now();
+  int steps_since_row = 0;
 
   for (; st.epoch < cfg.train.epochs; ++st.epoch) {
     const int epoch = st.epoch;
     const auto t0 = Clock::now();
+    t_row = t0;  // a row's img/s counts training only, not the previous epoch's end
+    steps_since_row = 0;
     const double lr = lr_at(cfg.train, epoch);
     set_lr(loop.sgd, lr);
     net->train();
@@ -141,6 +148,7 @@ int run_epochs(EpochLoop& loop) {
     auto loss_sum = torch::full({}, carried_loss, f64);
     auto correct = torch::full({}, carried_correct, i64);
     Progress progress(root && cfg.progress, epoch, cfg.train.epochs, steps, st.step);
+    reset_peak_memory(device);
     for (; st.step < steps; ++st.step) {
       ++steps_this_process;
       if (steps_this_process == cfg.debug.stop_after_steps) std::raise(SIGTERM);
@@ -162,12 +170,25 @@ int run_epochs(EpochLoop& loop) {
           log_estimate(loop, (seconds_since(t_run) - estimate_start) / (kEstimateTo - kEstimateFrom), steps,
                        cfg.train.epochs - epoch, device.is_cpu());
       }
-      if (progress.due(st.step)) {  // this process's own steps (the carried totals are every rank's)
+      ++steps_since_row;
+      const bool row_due = root && loop.log && ((st.step + 1) % row_every == 0 || st.step + 1 == steps);
+      if (progress.due(st.step) || row_due) {  // this process's own steps (the carried totals are every rank's)
         const double seen = double(st.step + 1 - start_step) * double(shard_end - shard_begin);
         const double loss_now = (read_on_host<double>(loss_sum) - carried_loss) / seen;
+        const double acc_now = 100.0 * double(read_on_host<int64_t>(correct) - carried_correct) / seen;
         diverged = diverged || !std::isfinite(loss_now);
-        progress.draw(st.step, loss_now, 100.0 * double(read_on_host<int64_t>(correct) - carried_correct) / seen,
-                      double(batch));
+        if (progress.due(st.step)) progress.draw(st.step, loss_now, acc_now, double(batch));
+        if (row_due) {
+          io::StepRecord row;
+          row.global_step = epoch * steps + st.step + 1;
+          row.epoch = epoch + 1;
+          row.loss = loss_now, row.acc = acc_now, row.lr = lr;
+          row.img_s = double(steps_since_row) * double(batch) / std::max(1e-9, seconds_since(t_row));
+          loop.log->append_step(row);
+          loop.log->flush();  // a live reader (report --watch, tensorboard) sees it now
+          t_row = Clock::now();
+          steps_since_row = 0;
+        }
       }
       flags[0] = stop_requested() ? 1.f : 0.f;
       flags[1] = diverged ? 1.f : 0.f;
@@ -235,6 +256,9 @@ int run_epochs(EpochLoop& loop) {
     rec.train_loss = train_loss;
     rec.train_acc = train_acc;
     rec.time_s = st.epoch_seconds + seconds_since(t0);
+    rec.train_time_s = train_seconds;
+    rec.eval_time_s = rec.time_s - train_seconds;
+    rec.peak_mem_mib = peak_memory_mib(device);
     st.clear_epoch_progress();
     if (!root) continue;
     if (loop.log) {

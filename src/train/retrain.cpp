@@ -73,10 +73,14 @@ struct Retrain : CommandRun {
   EpochEnd test(Progress& progress) {
     progress.stage("evaluating on the test split");
     const auto autocast = eval_autocast(cfg.train.precision, device);
-    int64_t hits = count_correct(net, ds.test.images, ds.test.labels, cfg.data.eval_batch, comm.rank(), comm.size());
-    auto total = torch::tensor({hits}, torch::kInt64);
+    double loss_sum = 0;
+    const int64_t hits = count_correct(net, ds.test.images, ds.test.labels, cfg.data.eval_batch, comm.rank(),
+                                       comm.size(), nullptr, &loss_sum);
+    auto total = torch::tensor({double(hits), loss_sum}, torch::kFloat64);  // counts below 2^53: exact
     comm.allreduce_sum_(total);
-    const double test_acc = 100.0 * total.item<int64_t>() / std::max<int64_t>(1, ds.test.size());
+    const double n_test = double(std::max<int64_t>(1, ds.test.size()));
+    const double test_acc = 100.0 * total[0].item<double>() / n_test;
+    const double test_loss = total[1].item<double>() / n_test;
     if (root) {
       save_model(cfg.out + "/model_last.pt", net, ds.name, cfg.train.precision, cfg.data);
       if (test_acc > st.best_metric)  // optimistic
@@ -87,6 +91,7 @@ struct Retrain : CommandRun {
     end.record.best_fitness = std::nan("");
     end.record.best_full_val_acc = std::nan("");
     end.record.test_acc = test_acc;
+    end.record.test_loss = test_loss;
     std::ostringstream summary;
     summary << std::fixed << std::setprecision(1) << "test_acc " << test_acc << "%";
     end.summary = summary.str();

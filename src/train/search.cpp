@@ -209,10 +209,14 @@ struct Search : CommandRun {
     progress.stage("scoring the best genome on the whole validation split");
     const ga::Member best = st.population.front();
     net->set_genome(best.genome);
-    auto full = torch::tensor(
-        {count_correct(net, ds.val.images, ds.val.labels, cfg.data.eval_batch, comm.rank(), comm.size())}, torch::kInt64);
+    double loss_sum = 0;
+    const int64_t hits =
+        count_correct(net, ds.val.images, ds.val.labels, cfg.data.eval_batch, comm.rank(), comm.size(), nullptr, &loss_sum);
+    auto full = torch::tensor({double(hits), loss_sum}, torch::kFloat64);  // counts below 2^53: exact
     comm.allreduce_sum_(full);
-    const double full_val = 100.0 * full.item<int64_t>() / std::max<int64_t>(1, ds.val.size());
+    const double n_val = double(std::max<int64_t>(1, ds.val.size()));
+    const double full_val = 100.0 * full[0].item<double>() / n_val;
+    const double full_val_loss = full[1].item<double>() / n_val;
     if (root) write_genomes(best, full_val);
     EpochEnd end;
     std::ostringstream truth;  // the ground truth, for the epoch line
@@ -259,6 +263,7 @@ struct Search : CommandRun {
     }
     end.record.best_fitness = best.fitness;
     end.record.best_full_val_acc = full_val;
+    end.record.best_full_val_loss = full_val_loss;
     end.record.test_acc = std::nan("");
     end.record.n_new = n_new;
     std::ostringstream summary;

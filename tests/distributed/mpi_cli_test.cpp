@@ -77,6 +77,7 @@ TEST(MpiDefaultRunTest, WholeDefaultSearchRunsToTheEnd) {
   shape.population = 20;
   shape.generation = 20;
   shape.world_size = np;
+  shape.steps_per_epoch = 46;  // 3,000 images in batches of 64; a /step row every 4 steps and at step 46
   gnas::testing::check_search_log(out + "/log.h5", shape);
   // Rank 0 recorded the end: finished, on np ranks.
   const Result listed = run(gnas() + " runs --csv " + out);
@@ -109,6 +110,7 @@ TEST(MpiDefaultNb201RunTest, WholeDefaultNb201SearchRunsToTheEnd) {
   shape.genome_length = 6;
   shape.n_rank = 100;
   shape.rankings = 1;
+  shape.steps_per_epoch = 46;
   gnas::testing::check_search_log(out + "/log.h5", shape);
   const H5 h(out + "/log.h5");
   for (double v : h.read<double>("/epoch/gt_chosen_test", H5T_NATIVE_DOUBLE)) EXPECT_TRUE(v >= 10 && v <= 95) << v;

@@ -49,7 +49,9 @@ TEST(SearchEndToEndTest, TinySearchWritesAConsistentLog) {
   EXPECT_NE(hint[1].str(), "gnas");
   EXPECT_TRUE(std::ifstream(hint[1].str()).good()) << hint[1].str() << " is not a file here";
 
-  const auto final_population = gnas::testing::check_search_log(dir + "/log.h5", {});
+  gnas::testing::SearchLogShape tiny;
+  tiny.steps_per_epoch = 8;  // 256 images in batches of 32; a /step row every step (a tenth rounds up to 1)
+  const auto final_population = gnas::testing::check_search_log(dir + "/log.h5", tiny);
   std::vector<uint8_t> pop, best;
   std::vector<float> pop_fit;
   {
@@ -151,7 +153,8 @@ const char* kGenome = "'0 1 3 4 2 0 0 1 0 0 1 2 0 0 0 0 0 1 2 1 | 0 1 0 1 0 1 1 
 
 TEST(RetrainEndToEndTest, RetrainEvaluateAndResume) {
   const std::string base = temp_dir();
-  const Result a = run("retrain --genome " + std::string(kGenome) + " --out " + base + "/a" + kTinyRetrain);
+  const Result a = run("retrain --genome " + std::string(kGenome) + " --out " + base + "/a --log.every_steps 3" +
+                       kTinyRetrain);
   ASSERT_EQ(a.exit_code, 0) << a.output;
   EXPECT_CONTAINS(a.output, "test_acc");
   EXPECT_CONTAINS(a.output, "(model_best_test.pt) was chosen on the test set and is optimistic");
@@ -168,8 +171,8 @@ TEST(RetrainEndToEndTest, RetrainEvaluateAndResume) {
   EXPECT_CONTAINS(ev.output, "test top-1 " + final_acc[1].str() + "%");
 
   // Interrupted in epoch 2 and resumed: the same losses and test accuracies.
-  Result b = run("retrain --genome " + std::string(kGenome) + " --out " + base + "/b --debug.stop_after_steps 10" +
-                 kTinyRetrain);
+  Result b = run("retrain --genome " + std::string(kGenome) + " --out " + base +
+                 "/b --log.every_steps 3 --debug.stop_after_steps 10" + kTinyRetrain);
   ASSERT_EQ(b.exit_code, 3) << b.output;
   b = run("retrain --out " + base + "/b --resume --no-progress");
   ASSERT_EQ(b.exit_code, 0) << b.output;
@@ -177,6 +180,14 @@ TEST(RetrainEndToEndTest, RetrainEvaluateAndResume) {
   EXPECT_EQ(ha.read<double>("/epoch/train_loss", H5T_NATIVE_DOUBLE), hb.read<double>("/epoch/train_loss", H5T_NATIVE_DOUBLE));
   EXPECT_EQ(ha.read<double>("/epoch/test_acc", H5T_NATIVE_DOUBLE), hb.read<double>("/epoch/test_acc", H5T_NATIVE_DOUBLE));
   EXPECT_EQ(ha.shape("/ga/generation/genome"), std::vector<hsize_t>{});  // retrain logs have no /ga
+  // Step rows at steps 3, 6 and 8 of each epoch, and the time split and test loss; the resumed run
+  // has the same rows (those before the stop came back from the checkpoint: the first is equal; a
+  // row after the resume averages the resumed process's steps only) and the same test loss.
+  gnas::testing::check_step_rows(ha, 2, 8, 3, false);
+  gnas::testing::check_step_rows(hb, 2, 8, 3, false);
+  EXPECT_EQ(ha.read<int>("/step/step", H5T_NATIVE_INT), hb.read<int>("/step/step", H5T_NATIVE_INT));
+  EXPECT_EQ(ha.read<double>("/step/loss", H5T_NATIVE_DOUBLE).front(), hb.read<double>("/step/loss", H5T_NATIVE_DOUBLE).front());
+  EXPECT_EQ(ha.read<double>("/epoch/test_loss", H5T_NATIVE_DOUBLE), hb.read<double>("/epoch/test_loss", H5T_NATIVE_DOUBLE));
 
   // Bad model files and options.
   std::ofstream(base + "/junk.pt") << "junk";
@@ -241,7 +252,10 @@ TEST(SearchEndToEndTest, DivergenceStopsWithAClearError) {
   const std::string dir = temp_dir() + "/nan";
   const Result r = run("search --out " + dir + " --train.lr 1e5" + std::string(kTiny));
   EXPECT_EQ(r.exit_code, 1) << r.output;
-  EXPECT_CONTAINS(r.output, "epoch 1: the training loss is not finite");
+  // Seen at the first host read of the loss: a /step row or a progress line ("epoch 1 step 4: ..."),
+  // or the epoch's end ("epoch 1: ...").
+  EXPECT_TRUE(std::regex_search(r.output, std::regex("epoch 1( step [0-9]+)?: the training loss is not finite")))
+      << r.output;
   EXPECT_CONTAINS(r.output, "lower --train.lr");
   EXPECT_FALSE(std::ifstream(dir + "/checkpoints/latest.pt").good()) << "no checkpoint of a diverged epoch";
 }

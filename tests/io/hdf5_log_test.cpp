@@ -79,6 +79,7 @@ TEST(Hdf5LogTest, WhatIsAppendedIsWhatAReaderFinds) {
   {
     Hdf5Log log(path, attributes(), kLength, kNg, kNp, true);
     for (int e = 0; e < 3; ++e) log.append_epoch(epoch_record(e));
+    for (int s = 1; s <= 4; ++s) log.append_step({s * 5, 1 + s / 3, 2.5 - 0.1 * s, 10.0 * s, 0.1, 100.0 + s});
     for (int g = 0; g < 4; ++g) append_generation(log, g);
     log.set_best(genomes(1, 9), 0.75f);
     log.flush();
@@ -94,6 +95,10 @@ TEST(Hdf5LogTest, WhatIsAppendedIsWhatAReaderFinds) {
   EXPECT_EQ(h.read<double>("/epoch/lr", H5T_NATIVE_DOUBLE), lr);
   EXPECT_EQ(h.read<int>("/epoch/n_new", H5T_NATIVE_INT), (std::vector<int>{0, 1, 2}));
   EXPECT_EQ(h.read<int>("/epoch/epoch", H5T_NATIVE_INT), (std::vector<int>{1, 2, 3}));
+  EXPECT_EQ(h.read<int>("/step/step", H5T_NATIVE_INT), (std::vector<int>{5, 10, 15, 20}));
+  EXPECT_EQ(h.read<int>("/step/epoch", H5T_NATIVE_INT), (std::vector<int>{1, 1, 2, 2}));
+  EXPECT_EQ(h.read<double>("/step/acc", H5T_NATIVE_DOUBLE), (std::vector<double>{10, 20, 30, 40}));
+  EXPECT_EQ(h.read<double>("/step/img_s", H5T_NATIVE_DOUBLE), (std::vector<double>{101, 102, 103, 104}));
   std::vector<std::uint8_t> all_genomes;
   std::vector<float> all_fitness;
   for (int g = 0; g < 4; ++g) {
@@ -154,6 +159,7 @@ TEST(Hdf5LogTest, RestoredLogEqualsTheContentItWasBuiltFrom) {
   {
     Hdf5Log log(path, attributes(), kLength, kNg, kNp, true);
     log.append_epoch(epoch_record(0));
+    log.append_step({3, 1, 2.0, 20.0, 0.1, 50.0});
     append_generation(log, 0);
     append_generation(log, 1);
     log.set_best(genomes(1, 3), 0.5f);
@@ -166,6 +172,7 @@ TEST(Hdf5LogTest, RestoredLogEqualsTheContentItWasBuiltFrom) {
   const H5 h(path);
   ASSERT_GE(h.file, 0);
   EXPECT_EQ(h.read<double>("/epoch/train_loss", H5T_NATIVE_DOUBLE), std::vector<double>{epoch_record(0).train_loss});
+  EXPECT_EQ(h.read<int>("/step/step", H5T_NATIVE_INT), std::vector<int>{3});
   EXPECT_EQ(h.shape("/ga/population/genome").at(0), 2u);
   EXPECT_EQ(h.read<std::uint8_t>("/ga/population/genome", H5T_NATIVE_UINT8),
             std::vector<std::uint8_t>(before.begin(), before.begin() + 2 * kNp * kLength));

@@ -25,7 +25,56 @@ struct SearchLogShape {
   int genome_length = 60;
   int n_rank = 0;    ///< cells of the nb201 ranking set (0: the log has no /nb201 group)
   int rankings = 0;  ///< scorings of the ranking set
+  /// Training steps per epoch and --log.every_steps (0: a tenth of an epoch): the /step rows' count
+  /// is checked when steps_per_epoch > 0, their consistency always.
+  int steps_per_epoch = 0, every_steps = 0;
 };
+
+/// The /step rows of a run of `epochs` epochs of `steps` steps, one every `every` (0: a tenth of an
+/// epoch) and at each epoch's last step; and the /epoch time split and evaluation losses.
+inline void check_step_rows(const H5& h, int epochs, int steps, int every, bool search) {
+  const auto global = h.read<int>("/step/step", H5T_NATIVE_INT);
+  const auto epoch = h.read<int>("/step/epoch", H5T_NATIVE_INT);
+  const auto loss = h.read<double>("/step/loss", H5T_NATIVE_DOUBLE);
+  const auto acc = h.read<double>("/step/acc", H5T_NATIVE_DOUBLE);
+  const auto lr = h.read<double>("/step/lr", H5T_NATIVE_DOUBLE);
+  const auto img_s = h.read<double>("/step/img_s", H5T_NATIVE_DOUBLE);
+  const auto epoch_lr = h.read<double>("/epoch/lr", H5T_NATIVE_DOUBLE);
+  ASSERT_FALSE(global.empty()) << "no /step rows";
+  for (const auto* column : {&loss, &acc, &lr, &img_s}) ASSERT_EQ(column->size(), global.size());
+  ASSERT_EQ(epoch.size(), global.size());
+  EXPECT_EQ(epoch.back(), epochs);
+  const int per_epoch = global.back() / epochs;  // the steps of an epoch, from the last row
+  if (steps > 0) {
+    EXPECT_EQ(per_epoch, steps);
+    const int k = every > 0 ? every : std::max(1, steps / 10);
+    const int rows_per_epoch = steps / k + (steps % k != 0);
+    EXPECT_EQ(global.size(), std::size_t(epochs * rows_per_epoch)) << "every " << k << " of " << steps << " steps";
+  }
+  for (std::size_t i = 0; i < global.size(); ++i) {
+    if (i > 0) EXPECT_GT(global[i], global[i - 1]) << "row " << i;
+    EXPECT_EQ(epoch[i], (global[i] - 1) / per_epoch + 1) << "row " << i;
+    EXPECT_TRUE(loss[i] > 0 && loss[i] < 100) << "row " << i << ": loss " << loss[i];
+    EXPECT_TRUE(acc[i] >= 0 && acc[i] <= 100) << "row " << i << ": acc " << acc[i];
+    EXPECT_EQ(lr[i], epoch_lr.at(std::size_t(epoch[i] - 1))) << "row " << i;
+    EXPECT_GT(img_s[i], 0) << "row " << i;
+    const bool last = i + 1 == global.size() || epoch[i + 1] != epoch[i];
+    if (last) EXPECT_EQ(global[i], epoch[i] * per_epoch) << "an epoch's last step has a row";
+  }
+  const auto time = h.read<double>("/epoch/time_s", H5T_NATIVE_DOUBLE);
+  const auto train = h.read<double>("/epoch/train_time_s", H5T_NATIVE_DOUBLE);
+  const auto eval = h.read<double>("/epoch/eval_time_s", H5T_NATIVE_DOUBLE);
+  const auto val_loss = h.read<double>("/epoch/best_full_val_loss", H5T_NATIVE_DOUBLE);
+  const auto test_loss = h.read<double>("/epoch/test_loss", H5T_NATIVE_DOUBLE);
+  for (std::size_t e = 0; e < time.size(); ++e) {
+    EXPECT_GT(train[e], 0) << "epoch " << e + 1;
+    EXPECT_GT(eval[e], 0) << "epoch " << e + 1;
+    EXPECT_NEAR(train[e] + eval[e], time[e], 1e-9 * time[e]) << "epoch " << e + 1;
+    EXPECT_EQ(std::isfinite(val_loss[e]), search) << "epoch " << e + 1;
+    EXPECT_EQ(std::isfinite(test_loss[e]), !search) << "epoch " << e + 1;
+    EXPECT_GT(search ? val_loss[e] : test_loss[e], 0) << "epoch " << e + 1;
+  }
+}
 
 /// Checks the search log at `path`; returns the final population (genome, fitness), best first.
 inline std::vector<std::pair<std::vector<uint8_t>, float>> check_search_log(const std::string& path,
@@ -59,8 +108,12 @@ inline std::vector<std::pair<std::vector<uint8_t>, float>> check_search_log(cons
   for (const auto& d : io::log_schema()) {
     if (io::log_in_nb201(d) && s.n_rank == 0) continue;
     std::vector<hsize_t> shape;
+    const auto step_rows = h.shape("/step/step").empty() ? hsize_t(0) : h.shape("/step/step")[0];
     if (d.rows != io::LogRows::kFixed)
-      shape.push_back(d.rows == io::LogRows::kEpoch ? epochs : d.rows == io::LogRows::kRanking ? hsize_t(s.rankings) : rows);
+      shape.push_back(d.rows == io::LogRows::kEpoch    ? epochs
+                      : d.rows == io::LogRows::kRanking ? hsize_t(s.rankings)
+                      : d.rows == io::LogRows::kStep    ? step_rows  // counted by check_step_rows
+                                                        : rows);
     for (auto n : io::log_inner_dims(d.inner, s.genome_length, s.generation, s.population, s.n_rank))
       shape.push_back(n);
     EXPECT_EQ(h.shape(d.path), shape) << d.path;
@@ -71,13 +124,14 @@ inline std::vector<std::pair<std::vector<uint8_t>, float>> check_search_log(cons
     std::string dim;
     for (unsigned axis = 0; !io::log_is_scale(d) && dims >> dim; ++axis)
       EXPECT_EQ(h.dimension_name(d.path, axis), dim) << d.path << " axis " << axis;
-    if (io::log_is_scale(d)) {
+    if (io::log_is_scale(d) && d.rows != io::LogRows::kStep) {  // /step/step: global step numbers
       const auto values = h.read<int>(d.path, H5T_NATIVE_INT);
       const int first = d.rows == io::LogRows::kFixed ? 0 : 1;
       for (std::size_t i = 0; i < values.size(); ++i) EXPECT_EQ(values[i], first + int(i)) << d.path;
     }
   }
   if (::testing::Test::HasFailure()) return previous;
+  check_step_rows(h, s.epochs, s.steps_per_epoch, s.every_steps, true);
 
   const auto gen = h.read<uint8_t>("/ga/generation/genome", H5T_NATIVE_UINT8);
   const auto gen_fit = h.read<float>("/ga/generation/fitness", H5T_NATIVE_FLOAT);

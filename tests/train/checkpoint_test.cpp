@@ -41,6 +41,15 @@ io::LogContent filled_log() {
     }
     c.epochs.push_back(r);
   }
+  for (int s = 0; s < 5; ++s) {  // the /step rows, the same way
+    io::StepRecord r;
+    int k = 0;
+    for (const auto& d : io::log_schema()) {
+      if (d.step_f64) r.*d.step_f64 = 10.0 * s + ++k + 0.5;
+      if (d.step_i32) r.*d.step_i32 = 10 * s + ++k;
+    }
+    c.steps.push_back(r);
+  }
   for (int g = 0; g < 2; ++g) {
     for (int i = 0; i < 12; ++i) c.generation_genomes.push_back(std::uint8_t((g + i) % 5));
     c.generation_fitness.insert(c.generation_fitness.end(), {10.f + g, 20.f + g});
@@ -110,6 +119,16 @@ TEST(CheckpointUnitTest, EveryLogColumnAndTheRunStateRoundTrip) {
       }
       if (d.i32) {
         EXPECT_EQ(b.epochs[e].*d.i32, a.epochs[e].*d.i32) << d.path << " epoch " << e;
+      }
+    }
+  ASSERT_EQ(b.steps.size(), a.steps.size());
+  for (const auto& d : io::log_schema())
+    for (std::size_t s = 0; s < a.steps.size(); ++s) {
+      if (d.step_f64) {
+        EXPECT_EQ(b.steps[s].*d.step_f64, a.steps[s].*d.step_f64) << d.path << " row " << s;
+      }
+      if (d.step_i32) {
+        EXPECT_EQ(b.steps[s].*d.step_i32, a.steps[s].*d.step_i32) << d.path << " row " << s;
       }
     }
   EXPECT_EQ(b.generation_genomes, a.generation_genomes);

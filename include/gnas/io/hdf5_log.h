@@ -60,6 +60,22 @@ struct EpochRecord {
   double gt_best_test = NAN, gt_best_valid = NAN, gt_mean_test = NAN, gt_mean_valid = NAN;
   double gt_chosen_test = NAN, gt_chosen_valid = NAN;
   int n_new = -1;  ///< search: members inserted into the population, summed over the epoch's generations
+  /// The evaluation's mean cross-entropy: search, the best member on the whole validation split;
+  /// retrain, the test split. NaN in the other command.
+  double best_full_val_loss = NAN, test_loss = NAN;
+  /// time_s split: the training steps, and the end of the epoch (GA rounds, validation, ranking or
+  /// test evaluation, and the files written).
+  double train_time_s = NAN, eval_time_s = NAN;
+  double peak_mem_mib = NAN;  ///< CUDA: the largest memory allocated on rank 0's GPU during the epoch; NaN on a CPU
+};
+
+/// One row of /step/*: rank 0's training figures every --log.every_steps steps (its own shard's
+/// loss and accuracy since the start of the epoch, or of the resume in a resumed epoch; the learning
+/// rate; the images per second of the whole job since the previous row).
+struct StepRecord {
+  int global_step = 0;  ///< 1-based over the whole run: epoch * steps per epoch + step
+  int epoch = 0;        ///< 1-based
+  double loss = 0, acc = 0, lr = 0, img_s = 0;
 };
 
 /// Everything a log holds, mirrored in memory by Hdf5Log and stored in every checkpoint, so that a
@@ -70,6 +86,7 @@ struct LogContent {
   int genome_length = 0, n_g = 0, n_p = 0;
   bool with_ga = false;
   std::vector<EpochRecord> epochs;
+  std::vector<StepRecord> steps;
   std::vector<std::uint8_t> generation_genomes;
   std::vector<float> generation_fitness;
   std::vector<int> generation_epoch;  ///< one per generation row
@@ -111,6 +128,7 @@ class Hdf5Log {
   Hdf5Log& operator=(const Hdf5Log&) = delete;
 
   void append_epoch(const EpochRecord& r);
+  void append_step(const StepRecord& r);
   /// Appends one row to /ga/generation/* and /ga/population/* (the population right after
   /// replacement with this generation; n_new: how many of its members this replacement inserted).
   /// genomes are flat: n_g*L and n_p*L bytes. `rescored`: the incoming population re-scored on this

@@ -15,6 +15,7 @@ enum class LogType { kF64, kF32, kI32, kU8 };
 /// How a dataset's first axis grows.
 enum class LogRows {
   kEpoch,       ///< one row per epoch
+  kStep,        ///< one row per --log.every_steps training steps (the /step group)
   kGeneration,  ///< one row per evaluated generation (search only: the /ga group)
   kRanking,     ///< one row per scoring of the ranking set (search with --nb201.table: the /nb201 group)
   kFixed,       ///< not extendible: written whole (/best)
@@ -45,6 +46,8 @@ struct LogDataset {
   const char* dims;
   double EpochRecord::*f64 = nullptr;  ///< kEpoch f64 rows: the record field written
   int EpochRecord::*i32 = nullptr;     ///< kEpoch i32 rows
+  double StepRecord::*step_f64 = nullptr;  ///< kStep f64 rows
+  int StepRecord::*step_i32 = nullptr;     ///< kStep i32 rows
 };
 
 inline const std::vector<LogDataset>& log_schema() {
@@ -86,6 +89,34 @@ inline const std::vector<LogDataset>& log_schema() {
       {"/epoch/n_new", LogType::kI32, LogRows::kEpoch, LogInner::kNone, "members",
        "search: members inserted into the population, summed over the epoch's generations; -1 in retrain", "epoch", nullptr,
        &EpochRecord::n_new},
+      {"/epoch/best_full_val_loss", LogType::kF64, LogRows::kEpoch, LogInner::kNone, "nat",
+       "search: the best member's mean cross-entropy on the whole validation split; NaN in retrain", "epoch",
+       &EpochRecord::best_full_val_loss},
+      {"/epoch/test_loss", LogType::kF64, LogRows::kEpoch, LogInner::kNone, "nat",
+       "retrain: mean cross-entropy on the test split after the epoch; NaN in search", "epoch", &EpochRecord::test_loss},
+      {"/epoch/train_time_s", LogType::kF64, LogRows::kEpoch, LogInner::kNone, "s",
+       "the part of time_s spent in the training steps", "epoch", &EpochRecord::train_time_s},
+      {"/epoch/eval_time_s", LogType::kF64, LogRows::kEpoch, LogInner::kNone, "s",
+       "the part of time_s spent after them: GA rounds, validation and ranking (search) or the test evaluation "
+       "(retrain), and the files written", "epoch", &EpochRecord::eval_time_s},
+      {"/epoch/peak_mem_mib", LogType::kF64, LogRows::kEpoch, LogInner::kNone, "MiB",
+       "CUDA: the most memory allocated on rank 0's GPU during the epoch; NaN on a CPU", "epoch",
+       &EpochRecord::peak_mem_mib},
+      {"/step/epoch", LogType::kI32, LogRows::kStep, LogInner::kNone, "epoch", "1-based epoch of the row", "step",
+       nullptr, nullptr, nullptr, &StepRecord::epoch},
+      {"/step/loss", LogType::kF64, LogRows::kStep, LogInner::kNone, "nat",
+       "rank 0's mean training cross-entropy over its steps since the start of the epoch (or of the resume)",
+       "step", nullptr, nullptr,
+       &StepRecord::loss},
+      {"/step/acc", LogType::kF64, LogRows::kStep, LogInner::kNone, "%",
+       "rank 0's top-1 on its training batches since the start of the epoch (or of the resume)", "step", nullptr,
+       nullptr,
+       &StepRecord::acc},
+      {"/step/lr", LogType::kF64, LogRows::kStep, LogInner::kNone, "1", "learning rate", "step", nullptr, nullptr,
+       &StepRecord::lr},
+      {"/step/img_s", LogType::kF64, LogRows::kStep, LogInner::kNone, "images/s",
+       "training images per second of the whole job since the previous row", "step", nullptr, nullptr,
+       &StepRecord::img_s},
       {"/ga/generation/genome", LogType::kU8, LogRows::kGeneration, LogInner::kGenerationGenome, "",
        "every evaluated generation's genomes", "generation member gene"},
       {"/ga/generation/fitness", LogType::kF32, LogRows::kGeneration, LogInner::kGeneration, "%",
@@ -123,6 +154,9 @@ inline const std::vector<LogDataset>& log_schema() {
       {"/best/fitness", LogType::kF32, LogRows::kFixed, LogInner::kNone, "%", "that member's fitness (NaN in retrain)", ""},
       // Dimension scales (their own only dimension): xarray/netCDF readers name the axes by them.
       {"/epoch/epoch", LogType::kI32, LogRows::kEpoch, LogInner::kNone, "epoch", "epoch number (1-based)", "epoch"},
+      {"/step/step", LogType::kI32, LogRows::kStep, LogInner::kNone, "step",
+       "global training step (1-based over the run: epochs before times steps per epoch, plus the step)", "step",
+       nullptr, nullptr, nullptr, &StepRecord::global_step},
       {"/ga/generation/generation", LogType::kI32, LogRows::kGeneration, LogInner::kNone, "generation",
        "generation number (1-based, over the whole run)", "generation"},
       {"/ga/generation/member", LogType::kI32, LogRows::kFixed, LogInner::kGeneration, "",

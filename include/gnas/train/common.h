@@ -23,6 +23,10 @@ torch::Device select_device(const DeviceSpec& spec, int local_rank = 0);
 void apply_threads(int threads);
 /// CPUs this process may run on (its affinity mask).
 int usable_cpus();
+/// CUDA: the most memory the caching allocator had allocated on `device` since the last
+/// reset_peak_memory, in MiB; NaN on a CPU.
+double peak_memory_mib(const torch::Device& device);
+void reset_peak_memory(const torch::Device& device);
 
 /// The network of a run's [net] options: the supernet, or the fixed network of `fixed`.
 nn::NetworkOptions network_options(const nn::NetOptions& net, int64_t num_classes,
@@ -63,9 +67,9 @@ double evaluate_accuracy(nn::Supernet& net, const torch::Tensor& images_u8, cons
 /// Number of correct top-1 predictions over the chunks k * batch (k = first, first + stride, ...)
 /// of images/labels: with first = rank and stride = size, ranks split an evaluation exactly as one
 /// process would batch it (batch-statistics BN sees the same batches). correct5 (optional) receives
-/// the number of top-5 hits. Eval mode, no gradients.
+/// the number of top-5 hits, loss_sum (optional) the summed cross-entropy. Eval mode, no gradients.
 int64_t count_correct(nn::Supernet& net, const torch::Tensor& images_u8, const torch::Tensor& labels, int64_t batch,
-                      int64_t first, int64_t stride, int64_t* correct5 = nullptr);
+                      int64_t first, int64_t stride, int64_t* correct5 = nullptr, double* loss_sum = nullptr);
 
 /// Fitness (top-1 % on images/labels) of every genome of `generation`. The genomes are split among
 /// the ranks of `comm` as evenly as possible (any count over any number of ranks); each scores its

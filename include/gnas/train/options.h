@@ -58,6 +58,11 @@ struct DebugOptions {
   int fail_after_steps = 1;
 };
 
+/// [log]: what the run log records beyond the epoch rows.
+struct LogOptions {
+  int every_steps = 0;  ///< a /step row every this many training steps; 0: every tenth of an epoch
+};
+
 struct RunConfig {
   std::uint64_t seed = 1;
   int threads = 0;               ///< torch intra-op threads (0 = libtorch's default)
@@ -71,6 +76,7 @@ struct RunConfig {
   bool resume = false;           ///< continue the run in `out` from its latest checkpoint
   distributed::DistOptions dist;
   DebugOptions debug;
+  LogOptions log;
   bool progress = true;          ///< step progress indicator on a terminal
   std::string config_text;       ///< the resolved configuration as INI text
 };
