@@ -9,6 +9,8 @@ import datetime
 import html
 from pathlib import Path
 
+import numpy as np
+
 from . import ablation, figures, runs
 from .logs import LogError, RunLog
 
@@ -69,14 +71,33 @@ def _img(path: Path, name: str, caption: str) -> str:
             f"{html.escape(path.with_suffix('.svg').name)})</figcaption></figure>")
 
 
+def _search_of(log, logs):
+    """The listed search run `log` (a retrain) was trained from, or None."""
+    source = str(log.attrs.get("source_run", ""))
+    if not source:
+        return None
+    return next((r for r in logs if r.is_search and str(r.run_dir.resolve()) == source), None)
+
+
+def _grouped(logs) -> list:
+    """`logs` with each retrain right after the listed search it came from."""
+    order = []
+    for log in logs:
+        if _search_of(log, logs) is None:
+            order.append(log)
+            order += [r for r in logs if r is not log and _search_of(r, logs) is log]
+    return order
+
+
 def _run_table(logs, colours) -> str:
-    rows, keys = runs.table(logs)
+    rows, keys = runs.table(_grouped(logs))
     table_column = runs.with_table(rows)
+    source = runs.sources(rows)
     head = ["run", "command", "status", "epochs", "seed", "strategy", *keys, "best fitness [%]",
             "best full val [%]", "final test [%]", *(["NAS-Bench-201 table test [%]"] if table_column else []),
-            "wall", "best genome"]
+            *(["from search (epoch)"] if source else []), "wall", "best genome"]
     out = ['<div class="scroll"><table><tr>' + "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr>"]
-    for r in rows:
+    for i, r in enumerate(rows):
         status = html.escape(r["status"]) + (f"<br><small>{html.escape(r['reason'])}</small>" if r["reason"] else "")
         swatch = f'<span class="swatch" style="background:{colours.get(r["run"], "#999")}"></span>'
         cells = [swatch + html.escape(r["run"]), html.escape(r["command"]), status,
@@ -84,6 +105,7 @@ def _run_table(logs, colours) -> str:
                  *[html.escape(r["config"].get(k, "-")) for k in keys],
                  runs._fixed(r["best_fitness"], 2), runs._fixed(r["best_val"], 2), runs._fixed(r["test_acc"], 2),
                  *([runs._fixed(r["table_test"], 2)] if table_column else []),
+                 *([html.escape(source[i])] if source else []),
                  runs.duration(r["wall_s"])]
         genome = html.escape(r["best_genome"])
         # Collapsed: the genome's start, the whole of it on a click (a 60-gene genome made the table unreadable).
@@ -145,6 +167,12 @@ def write(logs: list, out: Path, refresh_seconds: float | None = None) -> Path:
     parts.append("<h2>Cells</h2>")
     drawn = 0
     for log in logs:
+        search = _search_of(log, logs)
+        if search is not None and np.array_equal(search.best_genome, log.best_genome):
+            parts.append(f"<p>{html.escape(log.name)} retrains the cell of {html.escape(search.name)}"
+                         f"{' (chosen after epoch ' + str(log.attrs.get('source_epoch')) + ')' if log.attrs.get('source_epoch') else ''}"
+                         ", drawn in this section.</p>")
+            continue
         text = figures.cell_dot(log, figures.cell_title(log))
         if text is None:
             parts.append(f"<p>{html.escape(log.name)}: no cells.dot yet (a search writes it after its first "

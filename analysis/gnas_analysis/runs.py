@@ -10,6 +10,7 @@ import math
 import os
 import socket
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -130,7 +131,20 @@ def row(log: RunLog, now: float | None = None, stale_after_s: float | None = Non
         "table_test": _last_finite(log.epoch["gt_chosen_test"]),
         "best_genome": log.genome_text(log.best_genome) if genome_set and len(log.best_genome) else "",
         "config": config,
+        # A retrain's search (its absolute directory) and the epoch that chose the genome (0: not recorded).
+        "source_run": str(log.attrs.get("source_run", "")),
+        "source_epoch": int(log.attrs.get("source_epoch", 0) or 0),
     }
+
+
+def sources(rows) -> list | None:
+    """The "from" column (as gnas runs): each retrain's search, by its name in this table when it is
+    listed, else by its path, with the epoch that chose the genome ("seed1@2"); None when no row has one."""
+    if not any(r["source_run"] for r in rows):
+        return None
+    names = {str(Path(r["path"]).resolve()): r["run"] for r in rows}
+    return [(names.get(r["source_run"], r["source_run"]) + (f"@{r['source_epoch']}" if r["source_epoch"] > 0 else ""))
+            if r["source_run"] else "" for r in rows]
 
 
 def table(logs, now: float | None = None, stale_after_s: float | None = None) -> tuple:
@@ -148,16 +162,18 @@ def to_csv(rows, keys) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     table_column = with_table(rows)
+    source = sources(rows)
     writer.writerow(["run", "path", "command", "status", "reason", "epochs_done", "epochs_planned", "seed",
                      "strategy", *keys, "best_fitness", "best_val", "test_acc",
-                     *(["table_test"] if table_column else []), "wall_s", "best_genome"])
-    for r in rows:
+                     *(["table_test"] if table_column else []), *(["from"] if source else []), "wall_s",
+                     "best_genome"])
+    for i, r in enumerate(rows):
         writer.writerow([r["run"], r["path"], r["command"], r["status"], r["reason"], r["epochs_done"],
                          r["epochs_planned"], r["seed"], r["strategy"],
                          *[r["config"].get(k, "-") for k in keys],
                          _fixed(r["best_fitness"], 2), _fixed(r["best_val"], 2), _fixed(r["test_acc"], 2),
                          *([_fixed(r["table_test"], 2)] if table_column else []),
-                         _fixed(r["wall_s"], 0), r["best_genome"]])
+                         *([source[i]] if source else []), _fixed(r["wall_s"], 0), r["best_genome"]])
     return out.getvalue()
 
 

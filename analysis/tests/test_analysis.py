@@ -274,7 +274,9 @@ def test_real_runs_report(real_runs, tmp_path):
     page = (out / "report.html").read_text()
     for name in ("seed1", "seed2", "stopped", "retrain", "live"):
         assert f"> {name}</td>" in page or f">{name}</td>" in page or name in page
-    assert page.count('<img class="figure"') == 8 + 5  # 8 figures, the cells of 5 runs
+    # 8 figures, the cells of 4 runs: the retrain trains seed1's cell, drawn once
+    assert page.count('<img class="figure"') == 8 + 4
+    assert "retrain retrains the cell of seed1 (chosen after epoch " in page
     assert "http://" not in page and "https://" not in page  # opens offline
     for name in ("fig11_population", "fig12_new_individuals", "fig13_fitness", "diversity", "retrain", "lr", "steps"):
         assert (out / f"{name}.png").exists() and (out / f"{name}.svg").exists()
@@ -296,6 +298,13 @@ def test_python_table_equals_gnas_runs(real_runs):
     assert ours == theirs
     last = ours.splitlines()[-1]
     assert last.startswith("copied,") and ",finished," in last
+    # The retrain names its search and the epoch whose genome it trains (the best full validation).
+    seed1 = load(real_runs / "seed1")
+    epoch = int(np.argmax(seed1.epoch["best_full_val_acc"])) + 1
+    header = ours.splitlines()[0].split(",")
+    retrain = next(line.split(",") for line in ours.splitlines() if line.startswith("retrain,"))
+    assert retrain[header.index("from")] == f"seed1@{epoch}"
+    assert load(real_runs / "retrain").attrs["source_run"] == str((real_runs / "seed1").resolve())
 
 
 def test_report_renders_in_chromium(real_runs, tmp_path):
@@ -307,7 +316,7 @@ def test_report_renders_in_chromium(real_runs, tmp_path):
     url = (out / "report.html").as_uri()
     flags = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", f"--user-data-dir={tmp_path / 'profile'}"]
     dom = subprocess.run([browser, *flags, "--dump-dom", url], capture_output=True, text=True, timeout=120).stdout
-    assert 'data-images-loaded="13/13"' in dom  # every figure decoded by the browser
+    assert 'data-images-loaded="12/12"' in dom  # every figure decoded by the browser
     shot = out / "screenshot.png"
     subprocess.run([browser, *flags, "--window-size=1400,9000", f"--screenshot={shot}", url], capture_output=True,
                    timeout=120)

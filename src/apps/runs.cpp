@@ -77,6 +77,8 @@ struct Row {
   int epochs_done = 0, epochs_planned = 0;
   double best_fitness = NAN, best_val = NAN, test_acc = NAN, wall_s = NAN;
   double table_test = NAN;  ///< nb201 with --nb201.table: the chosen cell's table test accuracy
+  std::string source_run;   ///< retrain: the search its genome came from (absolute path)
+  int source_epoch = 0;
   std::map<std::string, std::string> config;
   bool unreadable = false;
   std::string unreadable_why;
@@ -170,6 +172,8 @@ Row read_row(const fs::path& dir, double stale_after_min, std::int64_t now) {
   r.strategy = log && !log->strategy.empty() ? log->strategy : r.command == "search" ? cfg("ga.strategy") : "";
   if (log) {
     r.dataset = log->dataset;
+    r.source_run = log->source_run;
+    r.source_epoch = log->source_epoch;
     r.epochs_done = int(log->time_s.size());
     if (r.command == "search") {
       r.best_fitness = max_finite(log->best_fitness);
@@ -300,6 +304,18 @@ int run_runs(const cli::RunsArgs& args) {
   const bool with_table = std::any_of(rows.begin(), rows.end(), [](const Row& r) { return std::isfinite(r.table_test); });
   for (const char* h : {"best_fitness", "best_val", "test_acc"}) header.push_back(h);
   if (with_table) header.push_back("table_test");
+  // A retrain's search: "from" names it as this table does when it is listed, else by its path;
+  // with the epoch that chose the genome ("seed1@2").
+  const bool with_source = std::any_of(rows.begin(), rows.end(), [](const Row& r) { return !r.source_run.empty(); });
+  std::map<std::string, std::string> name_of_dir;
+  for (const auto& r : rows) name_of_dir[fs::weakly_canonical(fs::absolute(r.path)).string()] = r.name;
+  auto source_text = [&](const Row& r) {
+    if (r.source_run.empty()) return std::string();
+    const auto listed = name_of_dir.find(r.source_run);
+    return (listed != name_of_dir.end() ? listed->second : r.source_run) +
+           (r.source_epoch > 0 ? "@" + std::to_string(r.source_epoch) : "");
+  };
+  if (with_source) header.push_back("from");
   for (const char* h : {"wall", "best_genome"}) header.push_back(h);
   std::vector<std::vector<std::string>> table;
   for (const auto& r : rows) {
@@ -311,6 +327,7 @@ int run_runs(const cli::RunsArgs& args) {
     line.push_back(fixed(r.best_val, 2));
     line.push_back(fixed(r.test_acc, 2));
     if (with_table) line.push_back(fixed(r.table_test, 2));
+    if (with_source) line.push_back(source_text(r));
     line.push_back(args.csv ? fixed(r.wall_s, 0) : duration(r.wall_s));
     line.push_back(r.genome);
     table.push_back(line);

@@ -265,6 +265,11 @@ Hdf5Log::Hdf5Log(const std::string& path, const LogAttributes& attrs, int genome
   if (!attrs.strategy.empty()) m.attr_string("strategy", attrs.strategy);
   if (!attrs.net_compat.empty()) m.attr_string("net_compat", attrs.net_compat);
   if (!attrs.run_id.empty()) m.attr_string("run_id", attrs.run_id);
+  if (!attrs.source_run.empty()) {
+    m.attr_string("source_run", attrs.source_run);
+    m.attr_string("source_run_id", attrs.source_run_id);
+    m.attr_number("source_epoch", H5T_NATIVE_INT, attrs.source_epoch);
+  }
   if (!attrs.op_names.empty()) m.string_array_attr("op_names", attrs.op_names);
   if (!attrs.genome_layout.empty()) m.attr_string("genome_layout", attrs.genome_layout);
   if (!attrs.genome_layout_json.empty()) m.attr_string("genome_layout_json", attrs.genome_layout_json);

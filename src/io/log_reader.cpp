@@ -105,6 +105,8 @@ LogSummary read_log_summary(const std::string& path) {
   s.command = text_attr(id, "command");
   s.dataset = text_attr(id, "dataset");
   s.strategy = text_attr(id, "strategy");
+  s.source_run = text_attr(id, "source_run");
+  s.source_epoch = number_attr<int>(id, "source_epoch", H5T_NATIVE_INT, 0);
   s.space = text_attr(id, "space");
   s.config = text_attr(id, "config");
   s.has_seed = H5Aexists(id, "seed") > 0;

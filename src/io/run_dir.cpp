@@ -9,8 +9,12 @@
 #include <filesystem>
 #include <fstream>
 
+#include <nlohmann/json.hpp>
+
 #include "gnas/core/error.h"
 #include "gnas/core/log.h"
+#include "gnas/io/files.h"
+#include "gnas/io/run_status.h"
 
 namespace gnas::io {
 namespace fs = std::filesystem;
@@ -99,6 +103,44 @@ RunDirLock::RunDirLock(const std::string& dir, bool clear_old_run) {
 
 RunDirLock::~RunDirLock() {
   if (fd_ >= 0) ::close(fd_);  // closing releases the flock
+}
+
+std::string with_genome_provenance(const std::string& json, const std::string& run_id, int epoch) {
+  const std::size_t open = json.find('{');
+  if (open == std::string::npos) return json;
+  const std::string entry = "\n  \"run\": {\"run_id\": " + nlohmann::json(run_id).dump() +
+                            ", \"epoch\": " + std::to_string(epoch) + "},";
+  const std::size_t eol = json.find('\n', open);
+  return json.substr(0, open + 1) + entry + (eol == open + 1 ? json.substr(eol) : "\n" + json.substr(open + 1));
+}
+
+GenomeSource genome_source(const std::string& genome_arg) {
+  GenomeSource s;
+  std::error_code ec;
+  if (genome_arg.empty() || !fs::exists(genome_arg, ec)) return s;  // genome text
+  const bool dir = fs::is_directory(genome_arg, ec);
+  const fs::path file = dir ? fs::path(genome_arg) / "best_genome.json" : fs::path(genome_arg);
+  const fs::path run = dir ? fs::path(genome_arg) : file.parent_path().empty() ? fs::path(".") : file.parent_path();
+  const bool in_a_run = fs::exists(run / "status.json", ec) || fs::exists(run / "log.h5", ec);
+  if (!in_a_run) return s;
+  s.run_dir = fs::weakly_canonical(fs::absolute(run, ec), ec).string();
+  try {
+    const auto doc = nlohmann::json::parse(read_file(file.string(), std::uint64_t(1) << 20));
+    const auto entry = doc.find("run");
+    if (entry != doc.end() && entry->is_object()) {
+      s.run_id = entry->value("run_id", std::string());
+      s.epoch = entry->value("epoch", 0);
+    }
+  } catch (const std::exception&) {  // a text genome file, or one written before the entry existed
+  }
+  if (s.run_id.empty()) {
+    try {
+      const auto status = read_run_status(run.string());
+      if (status) s.run_id = status->run_id;
+    } catch (const std::exception&) {
+    }
+  }
+  return s;
 }
 
 }  // namespace gnas::io

@@ -109,8 +109,10 @@ void write_log(torch::serialize::OutputArchive& a, const io::LogContent& c) {
                                   {"log_config", &at.config}, {"log_version", &at.version},
                                   {"log_dataset", &at.dataset}, {"log_started_at", &at.started_at},
                                   {"log_resume_history", &at.resume_history}, {"log_strategy", &at.strategy},
-                                  {"log_net_compat", &at.net_compat}, {"log_run_id", &at.run_id}})
+                                  {"log_net_compat", &at.net_compat}, {"log_run_id", &at.run_id},
+                                  {"log_source_run", &at.source_run}, {"log_source_run_id", &at.source_run_id}})
     a.write(key, string_tensor(*text));
+  a.write("log_source_epoch", torch::tensor({int64_t(at.source_epoch)}));
   write_columns(a, "log_epoch_rows", c.epochs, &io::LogDataset::f64, &io::LogDataset::i32);
   write_columns(a, "log_step_rows", c.steps, &io::LogDataset::step_f64, &io::LogDataset::step_i32);
   a.write("log_population_rescored", vector_tensor(c.population_rescored, torch::kFloat32));
@@ -162,6 +164,12 @@ io::LogContent read_log(torch::serialize::InputArchive& a) {
   at.net_compat = a.try_read("log_net_compat", compat) ? string_from(compat) : "";
   torch::Tensor run_id;  // absent in checkpoints written before runs had an id
   at.run_id = a.try_read("log_run_id", run_id) ? string_from(run_id) : "";
+  torch::Tensor source;  // absent in checkpoints written before retrains recorded their search
+  at.source_run = a.try_read("log_source_run", source) ? string_from(source) : "";
+  source = torch::Tensor();
+  at.source_run_id = a.try_read("log_source_run_id", source) ? string_from(source) : "";
+  source = torch::Tensor();
+  at.source_epoch = a.try_read("log_source_epoch", source) ? int(source.item<int64_t>()) : 0;
   read_columns(a, "log_step_rows", c.steps, &io::LogDataset::step_f64, &io::LogDataset::step_i32);
   if (!read_columns(a, "log_epoch_rows", c.epochs, &io::LogDataset::f64, &io::LogDataset::i32)) {  // checkpoints written before the columns: 7 doubles per row, then n_new
     t = get("log_epochs");

@@ -23,10 +23,12 @@ namespace {
 struct Retrain : CommandRun {
   using CommandRun::CommandRun;
   search::Genome genome;
+  std::string genome_arg;  ///< --genome as given (its source run is recorded)
 
   /// Every rank: the genome (given, or on --resume the one the run recorded), checks, data, the
   /// fixed network, and the checkpoint on --resume. Writes nothing.
-  void set_up(const std::string& genome_arg) {
+  void set_up(const std::string& genome_given) {
+    genome_arg = genome_given;
     space = search::make_space(cfg.net.space, cfg.net.blocks);
     const std::string source = genome_arg.empty() && cfg.resume ? cfg.out + "/genome.json" : genome_arg;
     GNAS_CHECK_AS(ConfigError, !source.empty(), "--genome is required (text, a genome JSON file or a search run "
@@ -59,8 +61,13 @@ struct Retrain : CommandRun {
   void write_run() {
     if (!cfg.resume) {
       // The lock (taken by open_log) comes first: a --force run clears the old outputs under it.
-      open_log(cfg, run_attributes(cfg, "retrain", ds.name, comm.size()), *space, LogShape{}, comm.size(), device, st,
-               run);
+      io::LogAttributes attrs = run_attributes(cfg, "retrain", ds.name, comm.size());
+      const io::GenomeSource from = io::genome_source(genome_arg);
+      attrs.source_run = from.run_dir, attrs.source_run_id = from.run_id, attrs.source_epoch = from.epoch;
+      open_log(cfg, attrs, *space, LogShape{}, comm.size(), device, st, run);
+      if (!from.run_dir.empty())
+        GNAS_LOG(INFO) << "the genome of " << from.run_dir
+                       << (from.epoch > 0 ? detail::concat(" (chosen after epoch ", from.epoch, ")") : std::string());
       io::write_file_atomic(cfg.out + "/genome.json", space->to_json(genome, -1.0, cfg.net.compat));
       io::write_file_atomic(cfg.out + "/cells.dot", space->to_dot(genome, cfg.net.compat));
       run.log->set_best(genome, std::nanf(""));

@@ -280,12 +280,16 @@ struct Search : CommandRun {
     double best_val_so_far = -1;
     for (const auto& e : run.log->content().epochs) best_val_so_far = std::max(best_val_so_far, e.best_full_val_acc);
     const auto compat = cfg.net.compat;
+    // The files say which run and epoch chose them: a retrain records it (gnas runs, the report).
+    const int epoch = int(run.log->content().epochs.size()) + 1;
+    const std::string json = io::with_genome_provenance(space->to_json(best.genome, best.fitness, compat),
+                                                        run.log->content().attrs.run_id, epoch);
     if (full_val > best_val_so_far) {
       run.log->set_best(best.genome, best.fitness);
-      io::write_file_atomic(cfg.out + "/best_genome.json", space->to_json(best.genome, best.fitness, compat));
+      io::write_file_atomic(cfg.out + "/best_genome.json", json);
       io::write_file_atomic(cfg.out + "/cells.dot", space->to_dot(best.genome, compat));
     }
-    io::write_file_atomic(cfg.out + "/last_genome.json", space->to_json(best.genome, best.fitness, compat));
+    io::write_file_atomic(cfg.out + "/last_genome.json", json);
   }
 
   /// Rank 0: the best genome, what was written, and the command that retrains it.

@@ -202,6 +202,41 @@ TEST(RetrainEndToEndTest, RetrainEvaluateAndResume) {
   EXPECT_CONTAINS(bad.output, "--genome is required");
 }
 
+// A retrain records the search its genome came from (run directory, run id, the epoch that chose
+// it), and gnas runs shows it; genome text, or a genome file outside a run, records nothing.
+TEST(RetrainEndToEndTest, RecordsTheSearchItCameFrom) {
+  const std::string base = temp_dir();
+  ASSERT_EQ(run("search --out " + base + "/search" + kTiny).exit_code, 0);
+  std::string best_epoch;
+  {
+    const H5 h(base + "/search/log.h5");
+    const auto val = h.read<double>("/epoch/best_full_val_acc", H5T_NATIVE_DOUBLE);
+    best_epoch = std::to_string(std::max_element(val.begin(), val.end()) - val.begin() + 1);
+  }
+  const std::string one_epoch = std::string(kTinyRetrain).replace(std::string(kTinyRetrain).find("--train.epochs 2"),
+                                                                  16, "--train.epochs 1");
+  const Result a = run("retrain --genome " + base + "/search --out " + base + "/retrain" + one_epoch);
+  ASSERT_EQ(a.exit_code, 0) << a.output;
+  EXPECT_CONTAINS(a.output, "the genome of " + base + "/search (chosen after epoch " + best_epoch + ")");
+  {
+    const H5 h(base + "/retrain/log.h5"), s(base + "/search/log.h5");
+    EXPECT_EQ(h.attr_string("source_run"), base + "/search");
+    EXPECT_EQ(h.attr_string("source_run_id"), s.attr_string("run_id"));
+    EXPECT_EQ(std::to_string(h.attr_int("source_epoch")), best_epoch);
+  }
+  const Result listed = run("runs --csv " + base);
+  EXPECT_CONTAINS(listed.output, ",from,wall_s,");
+  EXPECT_CONTAINS(listed.output, ",search@" + best_epoch + ",");
+  // The same genome as text, and as a file copied out of the run: no source.
+  ASSERT_EQ(std::system(("cp " + base + "/search/best_genome.json " + base + "/loose.json").c_str()), 0);
+  const Result b = run("retrain --genome " + base + "/loose.json --out " + base + "/loose" + one_epoch);
+  ASSERT_EQ(b.exit_code, 0) << b.output;
+  EXPECT_FALSE(H5(base + "/loose/log.h5").has_attr("source_run"));
+  const Result c = run("retrain --genome " + std::string(kGenome) + " --out " + base + "/text" + one_epoch);
+  ASSERT_EQ(c.exit_code, 0) << c.output;
+  EXPECT_FALSE(H5(base + "/text/log.h5").has_attr("source_run"));
+}
+
 /// The paper's CIFAR-10 cell, shipped as a file, retrains in the authors' network (net.compat =
 /// reference) and evaluates from its model file alone; resume refuses a change of compat.
 TEST(RetrainEndToEndTest, ReferenceCompatRetrainsThePaperCell) {

@@ -39,6 +39,9 @@ struct LogAttributes {
   /// Made when the run is created (new_run_id) and kept by every resume; status.json and the run's
   /// checkpoints carry it too, so that a checkpoint resumes only its own run. "": a run made before.
   std::string run_id;
+  /// retrain: the search run its genome came from (io::GenomeSource); "" and 0 when not known.
+  std::string source_run, source_run_id;
+  int source_epoch = 0;
   // format_version 2. Not stored in checkpoints: open_log fills them for each process.
   std::vector<std::string> op_names;  ///< op code -> name (the genome's op genes)
   std::string genome_layout;          ///< what each gene position means

@@ -13,6 +13,8 @@ namespace gnas::io {
 struct LogSummary {
   int format_version = 0;
   std::string command, dataset, strategy, config;  ///< text attributes ("" when absent)
+  std::string source_run;  ///< retrain: the search run its genome came from ("" when not recorded)
+  int source_epoch = 0;    ///< its 1-based epoch that chose the genome (0: not recorded)
   std::string space;  ///< the search space ("" in logs written before there were two: the paper's)
   std::uint64_t seed = 0;
   int world_size = 0;

@@ -38,4 +38,18 @@ class RunDirLock {
 /// This machine's host name.
 std::string host_name();
 
+/// Where a retrain's genome came from: the search run that wrote it, when --genome names a run
+/// directory or a genome file inside one.
+struct GenomeSource {
+  std::string run_dir;  ///< absolute and normalised; "" when the genome was text or a file outside a run
+  std::string run_id;   ///< the search's run id (its genome file's "run" entry, else its status.json)
+  int epoch = 0;        ///< 1-based epoch of the search that chose the genome; 0: not recorded
+};
+/// The source of `genome_arg` (text, a genome file, a run directory). Never throws: what cannot be
+/// read is left empty (the genome itself was read and checked before).
+GenomeSource genome_source(const std::string& genome_arg);
+/// `json` (a genome file, as search::Space::to_json writes it) with its provenance added: a "run"
+/// entry with the search's run id and the 1-based epoch that chose the genome.
+std::string with_genome_provenance(const std::string& json, const std::string& run_id, int epoch);
+
 }  // namespace gnas::io
