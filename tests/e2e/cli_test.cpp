@@ -9,8 +9,9 @@
 #include <iterator>
 #include <map>
 #include <memory>
-#include <set>
 #include <regex>
+#include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -260,27 +261,61 @@ TEST(RetrainEndToEndTest, ReferenceCompatRetrainsThePaperCell) {
   EXPECT_CONTAINS(changed.output, "--net.compat reference -> paper");
 }
 
-TEST(RealDataEndToEndTest, SearchRetrainEvaluateOnCifar10) {
-  // CTest runs from the source root; the real CIFAR-10 copy lives in ../shared beside it.
-  const std::string data = "../shared/data/cifar-10-batches-bin";
+/// The README's real-data example (the ```sh block that sets CIFAR10), run as printed: its
+/// `build/gnas` lines with $CIFAR10 the data directory (the environment's CIFAR10, else the shared
+/// copy beside this checkout) and runs/ a fresh directory. The figures the README quotes for this
+/// build (the last search epoch's best_fitness and best_val, evaluate's top-1 and top-5) must be
+/// what it prints, to the printed digits.
+TEST(RealDataEndToEndTest, ReadmeExampleRunsAsPrintedAndPrintsItsFigures) {
+  const char* env = std::getenv("CIFAR10");
+  const std::string data = env && *env ? env : "../shared/data/cifar-10-batches-bin";
   if (!std::ifstream(data + "/data_batch_1.bin").good())
-    GTEST_SKIP() << "../shared/data/cifar-10-batches-bin is absent: the real-data run needs the shared CIFAR-10 copy";
+    GTEST_SKIP() << data << " holds no CIFAR-10: set CIFAR10 to the binary version's directory to run the README's "
+                    "real-data example";
+  std::ifstream in("README.md");
+  ASSERT_TRUE(in.good()) << "tests run in the source root, where README.md is";
+  const std::string readme((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::smatch block;
+  ASSERT_TRUE(std::regex_search(readme, block, std::regex("```sh\nexport CIFAR10=[^\n]*\n((build/gnas [^\n]*\n)+)```")))
+      << "README.md no longer has the real-data example (a ```sh block: export CIFAR10=..., then build/gnas lines)";
   const std::string base = temp_dir();
-  const std::string limit = " --data " + data + " --data.train_limit 5000 --threads 1 --no-progress";
-  const Result s = run("search --out " + base + "/s --train.epochs 2 --data.val_size 1000" + limit);
-  ASSERT_EQ(s.exit_code, 0) << s.output;
-  EXPECT_CONTAINS(s.output, "cifar10 (4000 train / 1000 val images");
-  const Result r = run("retrain --genome " + base + "/s --out " + base + "/r --net.channels 8 --net.cells 1"
-                       " --train.epochs 2 --train.schedule cosine" + limit);
-  ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_CONTAINS(r.output, "fewer than the official 10000");  // the shared test file has 1,000 records
-  const Result e = run("evaluate --model " + base + "/r --data " + data + " --threads 1");
-  ASSERT_EQ(e.exit_code, 0) << e.output;
-  const auto at = e.output.find("test top-1 ");
-  ASSERT_NE(at, std::string::npos) << e.output;
-  const double top1 = std::stod(e.output.substr(at + 11));
-  std::printf("real CIFAR-10 end to end: test top-1 %.2f%%\n", top1);
-  EXPECT_GT(top1, 20.0) << "chance is 10%";
+  std::istringstream lines(block[1].str());
+  std::string line, search_out, evaluate_out;
+  while (std::getline(lines, line)) {
+    auto replace_all = [&](const std::string& from, const std::string& to) {
+      for (std::size_t at = line.find(from); at != std::string::npos; at = line.find(from, at + to.size()))
+        line.replace(at, from.size(), to);
+    };
+    replace_all("$CIFAR10", data);
+    replace_all("runs/", base + "/");
+    line.replace(0, std::string("build/gnas").size(), gnas::testing::gnas_exe());
+    const bool trains = line.find(" search ") != std::string::npos || line.find(" retrain ") != std::string::npos;
+    const Result r = gnas::testing::run_shell(line + (trains ? " --no-progress" : ""));
+    ASSERT_EQ(r.exit_code, 0) << line << "\n" << r.output;
+    if (line.find(" search ") != std::string::npos) search_out = r.output;
+    if (line.find(" evaluate ") != std::string::npos) evaluate_out = r.output;
+    if (line.find(" retrain ") != std::string::npos && data.find("shared") != std::string::npos) {
+      EXPECT_CONTAINS(r.output, "fewer than the official 10000");  // the shared test file has 1,000 records
+    }
+  }
+  EXPECT_CONTAINS(search_out, "cifar10 (4000 train / 1000 val images");
+  std::smatch last, top;
+  ASSERT_TRUE(std::regex_search(search_out, last, std::regex("epoch 2/2 .*(best_fitness [0-9.]+%  best_val [0-9.]+%)")))
+      << search_out;
+  ASSERT_TRUE(std::regex_search(evaluate_out, top, std::regex("(test top-1 [0-9.]+%  top-5 [0-9.]+%)"))) << evaluate_out;
+  std::printf("real CIFAR-10 example: %s; %s\n", last[1].str().c_str(), top[1].str().c_str());
+  EXPECT_GT(std::stod(top[1].str().substr(11)), 20.0) << "chance is 10%";
+#if GNAS_WITH_CUDA
+  const std::string build = "The CUDA build prints";
+#else
+  const std::string build = "The default build prints";
+#endif
+  std::smatch quoted;
+  ASSERT_TRUE(std::regex_search(readme, quoted, std::regex(build + "\\s+`(best_fitness [^`]*)`\\s+after\\s+the\\s+"
+                                                           "search\\s+and\\s+`(test top-1 [^`]*)`")))
+      << "README.md no longer quotes the real-data figures after '" << build << "'";
+  EXPECT_EQ(last[1].str(), quoted[1].str()) << "README.md quotes other search figures than this build prints";
+  EXPECT_EQ(top[1].str(), quoted[2].str()) << "README.md quotes another test accuracy than this build prints";
 }
 
 TEST(SearchEndToEndTest, DivergenceStopsWithAClearError) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The Slurm lifecycle of the job scripts on a real Slurm: starts a private munged, slurmctld and
-# slurmd (one node, 2 CPUs, no GPUs) in a temporary directory, submits the jobs the way README's
+# slurmd (one node, 4 CPUs configured, no GPUs) in a temporary directory, submits the jobs the way README's
 # "Slurm" section says, and checks:
 #   A  search.sbatch, scancel --signal=USR1 --batch (the time-limit warning): gnas checkpoints and
 #      exits 3, the script requeues the job, the restart (Restarts=1) resumes and finishes;
@@ -13,6 +13,7 @@
 #   S  sweep.sbatch as a 2-task array: one run directory per seed, with that seed;
 #   C  search.sbatch with --cpus-per-task=2 (Slurm 22.05's srun does not take it from the batch job):
 #      the step gets 2 CPUs for its task, gnas runs 2 threads, and GNAS_ENV is sourced first;
+#   C2 the same with 2 tasks x 2 CPUs: the step gets 4 CPUs for its 2 tasks, both ranks run 2 threads;
 #   X  ablation.sbatch as a 2-task array (ga.p_m 0.02 and 0.3, one seed): one run directory per value,
 #      with that value, drawn by gnas-analysis ablation; an array of the wrong size is refused;
 #   E  preemption (PreemptMode=REQUEUE, GraceTime=5) by a job in a higher partition: gnas
@@ -177,7 +178,9 @@ AccountingStorageType=accounting_storage/none
 JobCompType=jobcomp/none
 JobAcctGatherType=jobacct_gather/none
 SlurmdParameters=config_overrides
-NodeName=$host NodeAddr=127.0.0.1 CPUs=2 RealMemory=500 State=UNKNOWN
+# 4 CPUs on a 2-core machine (config_overrides, task/none: no binding), so that a job of 2 tasks x 2
+# CPUs fits on the one node.
+NodeName=$host NodeAddr=127.0.0.1 CPUs=4 RealMemory=500 State=UNKNOWN
 # A job in "urgent" preempts jobs in "test" (5 s grace time), and Slurm requeues them.
 PreemptType=preempt/partition_prio
 PreemptMode=REQUEUE
@@ -213,7 +216,7 @@ wait_up node_idle 2 || skip "slurmd exited or did not register node $host as idl
   rm -rf "$state"
 ) > /dev/null 2>&1 &
 watchdog=$!
-say "cluster up: slurmctld on port $port, node $host (2 CPUs), state in $state"
+say "cluster up: slurmctld on port $port, node $host (4 CPUs), state in $state"
 
 # ---- helpers ---------------------------------------------------------------------------------------
 field() { timeout 10 scontrol -o show job "$1" 2>/dev/null | grep -oE "(^| )$2=[^ ]*" | head -1 | cut -d= -f2-; }
@@ -432,6 +435,23 @@ expect_grep "$state/jobs/C.out" "2 thread(s) on 2 CPU(s)" "C: gnas runs 2 thread
 expect_grep "$state/jobs/C.out" "site hook sourced on" "C: GNAS_ENV was sourced"
 grep -q "WARN: 2 torch threads" "$state/jobs/C.out" && fail "C: gnas warned of too few CPUs"
 
+# ---- C2: 2 tasks x 2 CPUs: the step gets 4 CPUs, and each rank follows with 2 threads ----------------
+C2=$(submit C2 CONFIG="$one" OUT="$state/runC2" ARGS="--log.all_ranks true" -- --gpus-per-task=0 --ntasks=2 \
+  --ntasks-per-node=2 --cpus-per-task=2 jobs/slurm/search.sbatch) || fail "sbatch for job C2 failed"
+say "submitted C2=$C2 (2 tasks x 2 CPUs)"
+wait_until 60 "job C2 to start training" started_training "$state/jobs/C2.out"
+timeout 10 scontrol -o show step "$C2.0" > "$state/stepC2.txt" 2>&1
+wait_until 180 "job C2 to finish" ended "$C2"
+expect_eq "$(field "$C2" JobState)" COMPLETED "C2's final state"
+say "C2's step: $(grep -oE "(Tasks|CPUs|TRES)=[^ ]+" "$state/stepC2.txt" | tr '\n' ' ')"
+grep -qE "(TRES=cpu=4|CPUs=4)([, ]|$)" "$state/stepC2.txt" || fail "C2: the step did not get 4 CPUs: $(cat "$state/stepC2.txt")"
+grep -qE "Tasks=2( |$)" "$state/stepC2.txt" || fail "C2: the step did not run 2 tasks: $(cat "$state/stepC2.txt")"
+expect_grep "$state/jobs/C2.out" "--threads 2" "C2: gnas was asked for 2 threads per rank"
+for r in 0 1; do
+  expect_grep "$state/jobs/C2.out" "\[$r/2\] gnas search: .* x 2 ranks .* 2 thread(s) on " "C2: rank $r runs 2 threads"
+done
+grep -q "\"world_size\": 2" "$state/runC2/status.json" || fail "C2: status.json does not record 2 ranks"
+
 # ---- E: preemption with PreemptMode=REQUEUE and a grace time ----------------------------------------
 # The tasks get SIGTERM at once, the batch shell only when the grace time is over (slurmctld checks
 # that every 30 s): the script must wait for it, or the job would end FAILED and never come back.
@@ -440,8 +460,8 @@ E=$(submit E CONFIG="$one" OUT="$state/runE" -- "${cpu[@]}" jobs/slurm/search.sb
 say "submitted E=$E (to be preempted)"
 wait_until 60 "job E to start training" started_training "$state/jobs/E.out"
 sleep 1
-U=$(submit U -- -p urgent -n 2 --wrap "sleep 1") || fail "sbatch for job U failed"
-say "submitted U=$U to partition urgent (both CPUs; E's partition has GraceTime=5): preempts E"
+U=$(submit U -- -p urgent -n 4 --wrap "sleep 1") || fail "sbatch for job U failed"
+say "submitted U=$U to partition urgent (all 4 CPUs; E's partition has GraceTime=5): preempts E"
 wait_until 90 "job E to be requeued by the preemption" restarts_is "$E" 1
 wait_until 120 "job E to finish after its preemption" ended "$E"
 say "E ended: $(field "$E" JobState), Restarts $(field "$E" Restarts)"

@@ -52,14 +52,18 @@ inline void check_step_rows(const H5& h, int epochs, int steps, int every, bool 
     EXPECT_EQ(global.size(), std::size_t(epochs * rows_per_epoch)) << "every " << k << " of " << steps << " steps";
   }
   for (std::size_t i = 0; i < global.size(); ++i) {
-    if (i > 0) EXPECT_GT(global[i], global[i - 1]) << "row " << i;
+    if (i > 0) {
+      EXPECT_GT(global[i], global[i - 1]) << "row " << i;
+    }
     EXPECT_EQ(epoch[i], (global[i] - 1) / per_epoch + 1) << "row " << i;
     EXPECT_TRUE(loss[i] > 0 && loss[i] < 100) << "row " << i << ": loss " << loss[i];
     EXPECT_TRUE(acc[i] >= 0 && acc[i] <= 100) << "row " << i << ": acc " << acc[i];
     EXPECT_EQ(lr[i], epoch_lr.at(std::size_t(epoch[i] - 1))) << "row " << i;
     EXPECT_GT(img_s[i], 0) << "row " << i;
     const bool last = i + 1 == global.size() || epoch[i + 1] != epoch[i];
-    if (last) EXPECT_EQ(global[i], epoch[i] * per_epoch) << "an epoch's last step has a row";
+    if (last) {
+      EXPECT_EQ(global[i], epoch[i] * per_epoch) << "an epoch's last step has a row";
+    }
   }
   const auto time = h.read<double>("/epoch/time_s", H5T_NATIVE_DOUBLE);
   const auto train = h.read<double>("/epoch/train_time_s", H5T_NATIVE_DOUBLE);
