@@ -18,10 +18,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 import numpy as np  # noqa: E402
 
-from .logs import CELL_KINDS, RunLog  # noqa: E402
+from .logs import CELL_KINDS, RunLog, config_keys  # noqa: E402
 
-# Config keys that do not make two runs different experiments (besides the seed).
-NOT_AN_EXPERIMENT = {"seed", "threads", "device", "log.all_ranks", "dist.backend", "dist.timeout"}
 
 
 @dataclass
@@ -37,9 +35,11 @@ PALETTE = plt.get_cmap("tab10").colors + plt.get_cmap("Dark2").colors
 
 def _grouped(logs: list) -> list:
     """Lists of runs: those of one experiment with distinct seeds together, every other run alone."""
+    # Not an experiment's: the seed, and the keys of how a run was executed (the logs say which).
+    not_an_experiment = {"seed"} | config_keys(logs, "operational")
     keyed = {}
     for log in logs:
-        key = (log.command, tuple(sorted((k, v) for k, v in log.config.items() if k not in NOT_AN_EXPERIMENT)))
+        key = (log.command, tuple(sorted((k, v) for k, v in log.config.items() if k not in not_an_experiment)))
         keyed.setdefault(key, []).append(log)
     out = []
     for runs in keyed.values():

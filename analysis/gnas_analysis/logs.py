@@ -39,6 +39,25 @@ def paper_layout(length: int, op_names) -> dict:
             "op_names": list(op_names), "genes": genes}
 
 
+# What the configuration's keys mean, for logs written before they carried it (their `config_keys`
+# attribute, written from gnas's one list, io/config_keys.h, is read whenever it is there).
+CONFIG_KEYS_BEFORE_THE_ATTRIBUTE = {
+    "operational": ["threads", "device", "dist.backend", "dist.timeout", "log.all_ranks", "log.progress_seconds"],
+    "own_column": ["seed", "ga.strategy", "train.epochs"],
+}
+
+
+def config_keys(logs, role: str) -> set:
+    """The keys of `role` ("operational", "own_column", "structural", ...) as the logs record them
+    (their union, so that runs of two gnas versions compare alike)."""
+    out = set()
+    for log in logs:
+        text = log.attrs.get("config_keys")
+        roles = json.loads(text) if text else CONFIG_KEYS_BEFORE_THE_ATTRIBUTE
+        out.update(roles.get(role, []))
+    return out
+
+
 class LogError(Exception):
     """The file is missing, not a gnas log, or of an unsupported format version."""
 

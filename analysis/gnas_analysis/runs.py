@@ -14,11 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import logs
+from . import logs as logs_module  # `logs` names the runs passed to table()
 from .logs import RunLog
 
-# Keys with their own column, or that say nothing about a run's result (as in `gnas runs`).
-OWN_COLUMN = {"seed", "ga.strategy", "train.epochs", "threads", "log.all_ranks"}
 
 
 def parse_utc(text: str) -> float | None:
@@ -54,21 +52,28 @@ def view_status(status: dict | None, longest_epoch_s: float = 0.0, now: float | 
         pid = int(last.get("pid", 0) or 0)
         if last.get("host") == this_host and pid > 0 and _pid_gone(pid):
             return "running or died", f"its process (pid {pid} on {last.get('host')}) is gone"
-    stale = stale_after_s if stale_after_s else max(1800.0, 3.0 * longest_epoch_s)
+    # The writer's rule, from status.json (gnas's RunStatus); files written before it carry gnas's
+    # defaults of the time.
+    rule = status.get("stale_rule") or {"min_s": 1800.0, "longest_epochs": 3.0}
+    stale = stale_after_s if stale_after_s else max(float(rule["min_s"]), float(rule["longest_epochs"]) * longest_epoch_s)
     updated = parse_utc(status.get("updated_at", ""))
     if updated is not None and now - updated > stale:
         return "running or died", f"nothing logged for {int((now - updated) // 60)} min"
     return "running", ""
 
 
-def differing_keys(configs) -> list:
+def differing_keys(configs, hidden=None) -> list:
     """The config keys whose values differ between the runs that have them (a key a run lacks, such
-    as [ga] in a retrain, does not count), less those with their own column."""
+    as [ga] in a retrain, does not count), less `hidden`: those with their own column and the
+    operational ones (as `gnas runs`; logs.config_keys reads them from the logs)."""
+    if hidden is None:
+        hidden = set(logs_module.CONFIG_KEYS_BEFORE_THE_ATTRIBUTE["own_column"]) | set(
+            logs_module.CONFIG_KEYS_BEFORE_THE_ATTRIBUTE["operational"])
     values = {}
     for config in configs:
         for key, value in config.items():
             values.setdefault(key, set()).add(value)
-    return sorted(k for k, v in values.items() if len(v) > 1 and k not in OWN_COLUMN)
+    return sorted(k for k, v in values.items() if len(v) > 1 and k not in hidden)
 
 
 def _max_finite(values) -> float:
@@ -150,7 +155,8 @@ def sources(rows) -> list | None:
 def table(logs, now: float | None = None, stale_after_s: float | None = None) -> tuple:
     """(rows, differing keys) for the runs `logs`."""
     rows = [row(log, now, stale_after_s) for log in logs]
-    return rows, differing_keys([r["config"] for r in rows])
+    hidden = logs_module.config_keys(logs, "own_column") | logs_module.config_keys(logs, "operational")
+    return rows, differing_keys([r["config"] for r in rows], hidden)
 
 
 def _fixed(value: float, digits: int) -> str:

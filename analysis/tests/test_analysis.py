@@ -513,3 +513,36 @@ def test_report_watch_bad_value(tmp_path, capsys):
         main(["report", str(tmp_path), "--out", str(tmp_path / "r"), "--watch", "0"])
     assert exit_info.value.code == 2
     assert "--watch must be in [1, 86400] seconds" in capsys.readouterr().err
+
+
+def test_stale_rule_is_the_status_files(tmp_path):
+    """view_status applies the rule status.json carries (gnas writes its own): 10 minutes of silence
+    is "running" under 30 minutes, "running or died" under 5; a file without the rule gets 30."""
+    now = 1_800_000_000.0
+    status = {"status": "running", "segments": [{"host": "elsewhere", "pid": 1}],
+              "updated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 600))}
+    assert runs.view_status(status, 0.0, now)[0] == "running"
+    status["stale_rule"] = {"min_s": 300.0, "longest_epochs": 3.0}
+    assert runs.view_status(status, 0.0, now) == ("running or died", "nothing logged for 10 min")
+    status["stale_rule"] = {"min_s": 300.0, "longest_epochs": 2.0}
+    assert runs.view_status(status, 400.0, now)[0] == "running"  # 2 x a 400 s epoch is longer
+
+
+def test_experiment_keys_come_from_the_log(tmp_path):
+    """Runs that differ only in a key the logs call operational are one experiment; the key the
+    logs do not list splits them (the list is gnas's, written into every log)."""
+    paths = []
+    for i, threads in enumerate(("1", "2")):
+        run = tmp_path / f"r{i}"
+        run.mkdir()
+        write_fixture(run / "log.h5", fmt=2, seed=i + 1)
+        (run / "config.ini").write_text(f"seed = {i + 1}\nthreads = {threads}\nnew.knob = {threads}\n")
+        paths.append(run)
+    logs = load_runs(paths)
+    assert len(figures.groups(logs)) == 2  # new.knob differs, and older logs do not call it operational
+    for run in paths:
+        with h5py.File(run / "log.h5", "a") as f:
+            f.attrs["config_keys"] = json.dumps({"operational": ["threads", "new.knob"], "own_column": ["seed"]})
+    logs = load_runs(paths)
+    assert len(figures.groups(logs)) == 1
+    assert runs.table(logs)[1] == []  # neither key is a differing column

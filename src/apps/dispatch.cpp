@@ -69,11 +69,11 @@ int run_collective(cli::RunCommand kind, const std::vector<std::string>& args) {
   set_log_settings(log);
   const char* name = kind == cli::RunCommand::kSearch ? "search" : kind == cli::RunCommand::kRetrain ? "retrain" : "bench";
   cli::ParsedRun run;
-  // Rank 0 records how a search or retrain ended in its run directory (a no-op when this process
-  // never began the run's status, e.g. an error before the directory was opened).
+  // Rank 0 records how a search or retrain ended in its run directory: the command fills `begun`
+  // when it begins the run's status (nothing is recorded after an error before that).
+  train::BegunSegment begun;
   auto record_end = [&](const std::string& status, const std::string& reason) {
-    if (kind != cli::RunCommand::kBench && comm->rank() == 0 && !run.config.out.empty())
-      train::record_run_end(run.config.out, status, reason);
+    if (comm->rank() == 0) train::record_run_end(begun, status, reason);
   };
   try {
     std::exception_ptr parse_error;
@@ -110,8 +110,8 @@ int run_collective(cli::RunCommand kind, const std::vector<std::string>& args) {
     log.progress_seconds = run.config.dist.log_progress_seconds;
     set_log_settings(log);
     if (kind == cli::RunCommand::kBench) return train::run_bench(run.config, run.extras, *comm);
-    const int code = kind == cli::RunCommand::kSearch ? train::run_search(run.config, *comm)
-                                                      : train::run_retrain(run.config, run.extras.genome, *comm);
+    const int code = kind == cli::RunCommand::kSearch ? train::run_search(run.config, *comm, begun)
+                                                      : train::run_retrain(run.config, run.extras.genome, *comm, begun);
     if (code == kExitOk) record_end("finished", "");
     if (code == kExitRequeue)
       record_end("stopped", detail::concat(signal_name(stop_requested() ? stop_requested() : SIGTERM),

@@ -15,6 +15,7 @@
 #include "gnas/core/error.h"
 #include "gnas/core/log.h"
 #include "gnas/core/progress.h"
+#include "gnas/io/config_keys.h"
 #include "gnas/io/files.h"
 #include "gnas/io/ini.h"
 #include "gnas/io/log_reader.h"
@@ -26,8 +27,12 @@ namespace gnas::app {
 namespace {
 namespace fs = std::filesystem;
 
-/// Keys with their own column, or that say nothing about the run's result.
-const std::set<std::string> kOwnColumn = {"seed", "ga.strategy", "train.epochs", "threads", "log.all_ranks"};
+/// Not among the differing keys: those with their own column, and the operational ones (how a run
+/// was executed, not what it computed): io/config_keys.h, the list the log also carries.
+bool hidden_key(const std::string& key) {
+  const auto& own = io::own_column_keys();
+  return io::is_operational_key(key) || std::find(own.begin(), own.end(), key) != own.end();
+}
 
 /// A directory that could not be searched (its permissions, an I/O error): named, not skipped.
 struct Unreadable {
@@ -206,7 +211,7 @@ Row read_row(const fs::path& dir, double stale_after_min, std::int64_t now) {
     double longest = 0;
     if (log)
       for (double t : log->time_s) longest = std::max(longest, t);
-    const double stale = stale_after_min > 0 ? 60 * stale_after_min : std::max(1800.0, 3 * longest);
+    const double stale = stale_after_min > 0 ? 60 * stale_after_min : io::stale_after_s(*status, longest);
     const io::StatusView view = io::view_status(*status, now, stale, io::host_name());
     r.status = view.label;
     r.reason = view.reason;
@@ -257,7 +262,7 @@ std::vector<std::string> differing_keys(const std::vector<std::map<std::string, 
     for (const auto& [k, v] : c) values[k].insert(v);
   std::vector<std::string> out;
   for (const auto& [k, v] : values)
-    if (v.size() > 1 && !kOwnColumn.count(k)) out.push_back(k);
+    if (v.size() > 1 && !hidden_key(k)) out.push_back(k);
   return out;
 }
 

@@ -302,13 +302,7 @@ void validate(const train::RunConfig& c) {
        "in (0, 1e6] seconds", c.dist.log_progress_seconds);
   need(c.log.every_steps >= 0 && c.log.every_steps <= 1000000000, "log.every_steps", "in [0, 1e9] steps",
        c.log.every_steps);
-  need(c.net.channels >= 1 && c.net.channels <= 4096, "net.channels", "in [1, 4096]", c.net.channels);
-  need(c.net.cells >= 1 && c.net.cells <= 64, "net.cells", "in [1, 64]", c.net.cells);
-  need(c.net.blocks >= 1 && c.net.blocks <= 16, "net.blocks", "in [1, 16]", c.net.blocks);
-  need(c.net.dropout >= 0 && c.net.dropout < 1, "net.dropout", "in [0, 1)", c.net.dropout);
-  need(c.net.drop_path_keep > 0 && c.net.drop_path_keep <= 1, "net.drop_path_keep", "in (0, 1]",
-       c.net.drop_path_keep);
-  need(c.net.drop_path_from >= 0, "net.drop_path_from", ">= 0", c.net.drop_path_from);
+  c.net.validate();  // the [net] bounds live with their struct (nn/options.h)
   need(c.train.epochs > 0, "train.epochs", "> 0", c.train.epochs);
   need(c.train.batch > 0, "train.batch", "> 0", c.train.batch);
   need(c.train.lr > 0 && c.train.lr <= 1e6, "train.lr", "in (0, 1e6]", c.train.lr);
@@ -334,7 +328,6 @@ void validate(const train::RunConfig& c) {
   need(c.data.eval_batch >= 1, "data.eval_batch", ">= 1", c.data.eval_batch);
   need(c.train.grad_clip >= 0 && c.train.grad_clip <= 1e6, "train.grad_clip", "in [0, 1e6] (0 = off)",
        c.train.grad_clip);
-  need(c.net.space == "paper" || c.net.space == "nb201", "space", "paper or nb201", "'" + c.net.space + "'");
   const auto& nb = c.search.nb201;
   need(nb.rank_every >= 0, "nb201.rank_every", ">= 0", nb.rank_every);
   need(nb.rank_cells >= 0 && nb.rank_cells <= 15625, "nb201.rank_cells", "in [0, 15625]", nb.rank_cells);

@@ -12,6 +12,7 @@
 #include <type_traits>
 
 #include "gnas/core/error.h"
+#include "gnas/io/config_keys.h"
 #include "gnas/io/files.h"
 #include "gnas/io/log_schema.h"
 #include "gnas/core/log.h"
@@ -19,9 +20,26 @@
 namespace gnas::io {
 namespace {
 
-/// Runs an HDF5 call and throws IoError naming the action when it fails.
+/// Why the last HDF5 call failed: the deepest message of HDF5's error stack (the system's, when a
+/// write or flush failed), and " (the disk is full)" when that is the reason.
+std::string hdf5_failure() {
+  std::vector<std::string> messages;
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD,
+           [](unsigned, const H5E_error2_t* e, void* data) -> herr_t {
+             if (e->desc && *e->desc) static_cast<std::vector<std::string>*>(data)->push_back(e->desc);
+             return 0;
+           },
+           &messages);
+  if (messages.empty()) return "";
+  bool full = false;
+  for (const auto& m : messages)
+    full = full || m.find("No space left on device") != std::string::npos || m.find("errno = 28,") != std::string::npos;
+  return ": " + messages.back() + (full ? " (the disk is full)" : "");
+}
+
+/// Runs an HDF5 call and throws IoError naming the action, and HDF5's reason, when it fails.
 hid_t h5(hid_t id, const std::string& what, const std::string& path) {
-  GNAS_CHECK_AS(IoError, id >= 0, "HDF5: cannot ", what, " in '", path, "'");
+  if (id < 0) throw IoError(detail::concat("HDF5: cannot ", what, " in '", path, "'", hdf5_failure()));
   return id;
 }
 
@@ -265,6 +283,7 @@ Hdf5Log::Hdf5Log(const std::string& path, const LogAttributes& attrs, int genome
   if (!attrs.strategy.empty()) m.attr_string("strategy", attrs.strategy);
   if (!attrs.net_compat.empty()) m.attr_string("net_compat", attrs.net_compat);
   if (!attrs.run_id.empty()) m.attr_string("run_id", attrs.run_id);
+  m.attr_string("config_keys", config_keys_json());  // what the config's keys mean, for gnas-analysis
   if (!attrs.source_run.empty()) {
     m.attr_string("source_run", attrs.source_run);
     m.attr_string("source_run_id", attrs.source_run_id);

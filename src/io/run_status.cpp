@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -61,6 +62,7 @@ std::string to_json(const RunStatus& s) {
             {"epochs_done", s.epochs_done},
             {"epochs_planned", s.epochs_planned},
             {"updated_at", s.updated_at},
+            {"stale_rule", {{"min_s", s.stale_min_s}, {"longest_epochs", s.stale_epochs}}},
             {"segments", json::parse(segments_json(s))}};
   return j.dump(2) + "\n";
 }
@@ -78,6 +80,11 @@ RunStatus run_status_from_json(const std::string& text, const std::string& where
     s.epochs_done = get_or<int>(j, "epochs_done", 0);
     s.epochs_planned = get_or<int>(j, "epochs_planned", 0);
     s.updated_at = get_or<std::string>(j, "updated_at", "");
+    const auto rule = j.find("stale_rule");  // absent in status files written before it: the defaults
+    if (rule != j.end() && rule->is_object()) {
+      s.stale_min_s = get_or<double>(*rule, "min_s", s.stale_min_s);
+      s.stale_epochs = get_or<double>(*rule, "longest_epochs", s.stale_epochs);
+    }
     for (const auto& g : j.at("segments")) {
       RunSegment r;
       r.started_at = get_or<std::string>(g, "started_at", "");
@@ -145,6 +152,10 @@ std::int64_t parse_utc(const std::string& iso) {
   const char* end = ::strptime(iso.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm);
   if (end == nullptr || *end != '\0') return -1;
   return std::int64_t(::timegm(&tm));
+}
+
+double stale_after_s(const RunStatus& s, double longest_epoch_s) {
+  return std::max(s.stale_min_s, s.stale_epochs * longest_epoch_s);
 }
 
 StatusView view_status(const RunStatus& s, std::int64_t now, double stale_after_s, const std::string& this_host) {

@@ -143,8 +143,8 @@ void CellImpl::append_active_parameters(const CellSpec& spec, std::vector<torch:
 }
 
 PaperNetworkImpl::PaperNetworkImpl(NetworkOptions options) : options_(std::move(options)) {
-  space_.n_blocks = options_.n_blocks;
-  space_iface_ = search::make_space("paper", options_.n_blocks);
+  space_.n_blocks = options_.blocks;
+  space_iface_ = search::make_space("paper", options_.blocks);
   const int64_t c = options_.channels;
   GNAS_CHECK(c >= 1 && options_.cells >= 1 && options_.num_classes >= 2, "Network: bad options (channels ", c,
              ", cells ", options_.cells, ", classes ", options_.num_classes, ")");
@@ -161,7 +161,7 @@ PaperNetworkImpl::PaperNetworkImpl(NetworkOptions options) : options_(std::move(
   auto add_cell = [&](int64_t ch, CellKind kind) {
     const CellSpec* spec = options_.fixed ? &fixed_specs[static_cast<int>(kind)] : nullptr;
     cells_.push_back(register_module("cell" + std::to_string(cells_.size()),
-                                     Cell(ch, options_.n_blocks, kind, spec, cell_options)));
+                                     Cell(ch, options_.blocks, kind, spec, cell_options)));
     kinds_.push_back(kind);
   };
   add_cell(c, CellKind::kInput);

@@ -14,7 +14,11 @@
 #include "gnas/distributed/collectives.h"
 #include "gnas/ga/operators.h"
 #include "gnas/train/entry_points.h"
-#include "gnas/train/common.h"
+#include "gnas/train/batches.h"
+#include "gnas/train/device.h"
+#include "gnas/train/evaluation.h"
+#include "gnas/train/optim.h"
+#include "gnas/train/resume_config.h"
 #include "gnas/train/host_reads.h"
 #include "gnas/train/step.h"
 
@@ -46,7 +50,7 @@ Figures measure(const RunConfig& cfg, int steps, int warmup, bool profile, const
   split.labels = torch::randint(0, 10, {pool}, torch::kInt64).to(device);
   const auto space = search::make_space(cfg.net.space, cfg.net.blocks);
   Rng ga_rng(cfg.seed, 1);
-  nn::Supernet net = nn::make_network(network_options(cfg.net, 10, fixed));
+  nn::Supernet net = nn::make_network(nn::NetworkOptions(cfg.net, 10, fixed));
   net->to(device);
   if (cfg.train.channels_last) to_channels_last(net);
   if (fixed) net->set_drop_path_keep(cfg.net.drop_path_keep);

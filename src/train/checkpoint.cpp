@@ -393,7 +393,7 @@ void save_model(const std::string& path, nn::Supernet& net, const std::string& d
   torch::serialize::OutputArchive archive, weights;
   const auto& o = net->options();
   archive.write("gnas_format", torch::tensor({int64_t{2}}));
-  archive.write("gnas_shape", torch::tensor({o.channels, o.cells, int64_t(o.n_blocks), o.num_classes}));
+  archive.write("gnas_shape", torch::tensor({o.channels, o.cells, int64_t(o.blocks), o.num_classes}));
   // How the genome is built: without it (files of gnas before net.compat) a model is paper/per-slot.
   archive.write("gnas_net", torch::tensor({int64_t(o.compat), int64_t(o.share_slots)}));
   archive.write("gnas_precision", string_tensor(precision_name(precision)));
@@ -459,12 +459,15 @@ LoadedModel load_model(const std::string& path_or_dir, const torch::Device& devi
                   "': unknown precision '", string_from(precision_text), "' in its header");
   o.channels = shape[0].item<int64_t>();
   o.cells = shape[1].item<int64_t>();
-  o.n_blocks = static_cast<int>(shape[2].item<int64_t>());
+  o.blocks = static_cast<int>(shape[2].item<int64_t>());
   o.num_classes = shape[3].item<int64_t>();
-  GNAS_CHECK_AS(IoError, o.channels >= 1 && o.channels <= 4096 && o.cells >= 1 && o.cells <= 64 && o.n_blocks >= 1 &&
-                             o.n_blocks <= 16 && o.num_classes >= 2 && o.num_classes <= 100000,
-                "--model '", path, "': impossible shape header (C=", o.channels, " N_cell=", o.cells, " N_b=",
-                o.n_blocks, " classes=", o.num_classes, ")");
+  try {  // the bounds of the options the network was made from
+    o.validate();
+  } catch (const ConfigError& e) {
+    throw IoError(detail::concat("--model '", path, "': impossible shape header (", e.what(), ")"));
+  }
+  GNAS_CHECK_AS(IoError, o.num_classes >= 2 && o.num_classes <= 100000, "--model '", path,
+                "': impossible shape header (classes=", o.num_classes, ")");
   search::Genome g;
   for (int64_t i = 0; i < genes.numel(); ++i) {
     const int64_t v = genes[i].item<int64_t>();
@@ -479,12 +482,12 @@ LoadedModel load_model(const std::string& path_or_dir, const torch::Device& devi
     m.net = nn::make_network(o);
     load_weights_checked(m.net, weights, "--model '" + path + "'");
   } catch (const IoError& e) {
-    throw IoError(detail::concat(e.what(), " (header: space ", o.space, ", C=", o.channels, " N_cell=", o.cells, " N_b=", o.n_blocks,
+    throw IoError(detail::concat(e.what(), " (header: space ", o.space, ", C=", o.channels, " N_cell=", o.cells, " N_b=", o.blocks,
                                  " classes=", o.num_classes, ")"));
   } catch (const std::exception& e) {
     const auto* ce = dynamic_cast<const c10::Error*>(&e);
     throw IoError(detail::concat("--model '", path, "': its weights do not fit its header (space ", o.space, ", C=", o.channels,
-                                 " N_cell=", o.cells, " N_b=", o.n_blocks, " classes=", o.num_classes,
+                                 " N_cell=", o.cells, " N_b=", o.blocks, " classes=", o.num_classes,
                                  "): ", ce ? ce->what_without_backtrace() : e.what()));
   }
   m.net->to(device);

@@ -8,7 +8,11 @@
 #include "gnas/train/checkpoint.h"
 #include "gnas/train/entry_points.h"
 #include "gnas/core/log.h"
-#include "gnas/train/common.h"
+#include "gnas/train/batches.h"
+#include "gnas/train/device.h"
+#include "gnas/train/evaluation.h"
+#include "gnas/train/optim.h"
+#include "gnas/train/resume_config.h"
 #include "gnas/train/step.h"
 
 namespace gnas::train {

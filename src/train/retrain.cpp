@@ -9,9 +9,14 @@
 #include "gnas/config.h"
 #include "gnas/core/error.h"
 #include "gnas/core/log.h"
+#include "gnas/io/config_keys.h"
 #include "gnas/io/files.h"
 #include "gnas/train/entry_points.h"
-#include "gnas/train/common.h"
+#include "gnas/train/batches.h"
+#include "gnas/train/device.h"
+#include "gnas/train/evaluation.h"
+#include "gnas/train/optim.h"
+#include "gnas/train/resume_config.h"
 #include "gnas/train/epoch_loop.h"
 #include "gnas/train/run_setup.h"
 #include "gnas/train/step.h"
@@ -51,10 +56,10 @@ struct Retrain : CommandRun {
     GNAS_CHECK_AS(ConfigError, cfg.train.batch <= ds.train.size(), "--train.batch ", cfg.train.batch,
                   " is larger than the training split (", ds.train.size(), " images)");
     ds.to(device);
-    build_network(network_options(cfg.net, ds.num_classes, genome));
+    build_network(nn::NetworkOptions(cfg.net, ds.num_classes, genome));
     net->set_bn_batch_stats_in_eval(false);  // the fixed network uses running statistics
     st.data_rng = Rng(cfg.seed, 2);
-    if (cfg.resume) resume_from_checkpoint(cfg, kStructuralKeys, ds.name, root, net, *sgd, st, run);
+    if (cfg.resume) resume_from_checkpoint(cfg, io::structural_keys(), ds.name, root, net, *sgd, st, run);
   }
 
   /// Rank 0, once every rank is set up: the genome, the config and the log.
@@ -118,9 +123,10 @@ struct Retrain : CommandRun {
 
 }  // namespace
 
-int run_retrain(const RunConfig& cfg, const std::string& genome_arg, distributed::Communicator& comm) {
+int run_retrain(const RunConfig& cfg, const std::string& genome_arg, distributed::Communicator& comm,
+                BegunSegment& begun) {
   apply_threads(cfg.threads > 0 ? cfg.threads : (comm.size() > 1 ? 1 : 0));
-  Retrain r(cfg, comm);
+  Retrain r(cfg, comm, begun);
   collective_setup(comm, [&] { r.set_up(genome_arg); }, [&] { r.write_run(); });
   r.open_channel();
   replicate_from_root(comm, r.net);  // identical replicas

@@ -13,18 +13,6 @@
 namespace gnas::train {
 namespace {
 
-/// The segment this process began (note_segment_begun), so that only it records the run's end. The
-/// one piece of process state between set-up and the dispatch's failure policy: a process runs
-/// one command.
-struct BegunSegment {
-  std::string dir, started_at, host;
-  long pid = 0;
-};
-BegunSegment& begun_segment() {
-  static BegunSegment b;
-  return b;
-}
-
 std::string utc_now() {
   std::time_t t = std::time(nullptr);
   char buf[32];
@@ -49,13 +37,13 @@ io::RunStatusAttributes status_attributes(const io::RunStatus& s) {
   return a;
 }
 
-void note_segment_begun(const std::string& dir, const io::RunSegment& segment) {
-  begun_segment() = {dir, segment.started_at, segment.host, segment.pid};
+BegunSegment begun_segment(const std::string& dir, const io::RunSegment& segment) {
+  return {dir, segment.started_at, segment.host, segment.pid};
 }
 
-void record_run_end(const std::string& dir, const std::string& status, const std::string& reason) {
-  const BegunSegment& me = begun_segment();
-  if (me.dir.empty() || me.dir != dir) return;  // this process never began a run there
+void record_run_end(const BegunSegment& me, const std::string& status, const std::string& reason) {
+  if (me.dir.empty()) return;  // this process never began a run
+  const std::string& dir = me.dir;
   try {
     // The command's lock is gone with its objects: take it again, so a resume or --force that
     // started meanwhile is not overwritten (it holds the lock: nothing is recorded).

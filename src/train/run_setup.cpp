@@ -15,7 +15,11 @@
 #include "gnas/search/space.h"
 #include "gnas/train/entry_points.h"
 #include "gnas/train/run_end.h"
-#include "gnas/train/common.h"
+#include "gnas/train/batches.h"
+#include "gnas/train/device.h"
+#include "gnas/train/evaluation.h"
+#include "gnas/train/optim.h"
+#include "gnas/train/resume_config.h"
 #include "gnas/train/step.h"
 
 namespace gnas::train {
@@ -151,7 +155,7 @@ void open_log(const RunConfig& cfg, const io::LogAttributes& attrs, const search
   status.run_id = cfg.resume ? st.log.attrs.run_id : attrs.run_id;
   io::write_run_status(cfg.out, status);
   const auto& mine = status.segments.back();
-  note_segment_begun(cfg.out, mine);
+  if (run.begun) *run.begun = begun_segment(cfg.out, mine);
   if (!cfg.resume) {
     io::LogAttributes first = attrs;
     first.status = status_attributes(status);

@@ -10,6 +10,7 @@
 #include "gnas/config.h"
 #include "gnas/core/error.h"
 #include "gnas/core/log.h"
+#include "gnas/io/config_keys.h"
 #include "gnas/core/stats.h"
 #include "gnas/distributed/collectives.h"
 #include "gnas/ga/operators.h"
@@ -18,7 +19,11 @@
 #include "gnas/search/nb201.h"
 #include "gnas/train/checkpoint.h"
 #include "gnas/train/entry_points.h"
-#include "gnas/train/common.h"
+#include "gnas/train/batches.h"
+#include "gnas/train/device.h"
+#include "gnas/train/evaluation.h"
+#include "gnas/train/optim.h"
+#include "gnas/train/resume_config.h"
 #include "gnas/train/epoch_loop.h"
 #include "gnas/train/run_setup.h"
 #include "gnas/train/step.h"
@@ -109,15 +114,15 @@ struct Search : CommandRun {
     ds.to(device);
     space = search::make_space(cfg.net.space, cfg.net.blocks);
     if (!cfg.search.nb201.table.empty()) table = search::nb201::load_table(cfg.search.nb201.table);  // before --out
-    build_network(network_options(cfg.net, ds.num_classes));
+    build_network(nn::NetworkOptions(cfg.net, ds.num_classes));
     net->set_bn_batch_stats_in_eval(cfg.search.bn_eval == ga::BnEval::kBatch);
     st.ga_rng = Rng(cfg.seed, 1);
     st.data_rng = Rng(cfg.seed, 2);
     const auto& ga_opt = cfg.search.ga;
     if (cfg.resume) {
-      std::vector<std::string> structural = kStructuralKeys;
-      structural.insert(structural.end(), {"ga.population", "ga.generation", "ga.strategy", "ga.rescore",
-                                           "nb201.table", "nb201.rank_cells"});
+      std::vector<std::string> structural = io::structural_keys();
+      const auto& own = io::search_structural_keys();
+      structural.insert(structural.end(), own.begin(), own.end());
       resume_from_checkpoint(cfg, structural, ds.name, root, net, *sgd, st, run);
     } else {
       st.generation = ga::random_generation(space->genes(), ga_opt.generation, st.ga_rng);
@@ -338,9 +343,9 @@ struct Search : CommandRun {
 
 }  // namespace
 
-int run_search(const RunConfig& cfg, distributed::Communicator& comm) {
+int run_search(const RunConfig& cfg, distributed::Communicator& comm, BegunSegment& begun) {
   apply_threads(cfg.threads > 0 ? cfg.threads : (comm.size() > 1 ? 1 : 0));
-  Search s(cfg, comm);
+  Search s(cfg, comm, begun);
   collective_setup(comm, [&] { s.set_up(); }, [&] {
     io::LogAttributes attrs = run_attributes(cfg, "search", s.ds.name, comm.size());
     attrs.strategy = s.random_search() ? "random" : "ga";

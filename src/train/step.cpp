@@ -6,7 +6,11 @@
 #include <chrono>
 
 #include "gnas/core/error.h"
-#include "gnas/train/common.h"
+#include "gnas/train/batches.h"
+#include "gnas/train/device.h"
+#include "gnas/train/evaluation.h"
+#include "gnas/train/optim.h"
+#include "gnas/train/resume_config.h"
 #include "gnas/train/host_reads.h"
 #include "gnas/train/torch_compat.h"
 

@@ -10,7 +10,11 @@
 #include "gnas/data/augment.h"
 #include "gnas/data/dataset.h"
 #include "gnas/nn/supernet.h"
-#include "gnas/train/common.h"
+#include "gnas/train/batches.h"
+#include "gnas/train/device.h"
+#include "gnas/train/evaluation.h"
+#include "gnas/train/optim.h"
+#include "gnas/train/resume_config.h"
 
 namespace gnas::data {
 namespace {

@@ -13,7 +13,11 @@
 #include "gnas/data/augment.h"
 #include "gnas/data/dataset.h"
 #include "gnas/nn/layers.h"
-#include "gnas/train/common.h"
+#include "gnas/train/batches.h"
+#include "gnas/train/device.h"
+#include "gnas/train/evaluation.h"
+#include "gnas/train/optim.h"
+#include "gnas/train/resume_config.h"
 #include "gnas/train/epoch_loop.h"
 
 namespace gnas::distributed {
@@ -197,7 +201,7 @@ TEST(EpochLoopTest, RetrainOnAllRanksEqualsOneRank) {
 
     auto run = [&](Communicator& c, double keep) {
       torch::manual_seed(3);
-      nn::Supernet net = nn::make_network(train::network_options(cfg.net, 10, genome));
+      nn::Supernet net = nn::make_network(nn::NetworkOptions(cfg.net, 10, genome));
       net->to(torch::kFloat64);
       {  // Running statistics of the training images (BN momentum 0.1: 40 passes), the same everywhere.
         torch::NoGradGuard no_grad;
@@ -251,7 +255,7 @@ TEST(EpochLoopTest, RanksHoldOneNetworkWhenAnEpochEnds) {
   const auto genome = ga::random_genome(search::paper_gene_space(space), genome_rng);
   const auto data = data::make_synthetic(21, 1, 1, 5);
   torch::manual_seed(3);
-  nn::Supernet net = nn::make_network(train::network_options(cfg.net, 10, genome));
+  nn::Supernet net = nn::make_network(nn::NetworkOptions(cfg.net, 10, genome));
   auto sgd = train::make_sgd(net->parameters(), cfg.train);
   train::RunState st;
   st.data_rng = Rng(cfg.seed, 2);

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -353,6 +354,21 @@ TEST(RunStatusTest, SilentRunOnAnotherHostReadsRunningOrDied) {
   r = run("runs --stale-after 100000000 " + d);
   EXPECT_EQ(r.output.find("running or died"), std::string::npos) << r.output;
   EXPECT_CONTAINS(r.output, "running");
+  // The rule is the writer's, from status.json: 10 minutes of silence is "running" under gnas's
+  // 30-minute rule, and "running or died" under a rule of 5 minutes.
+  char ten_min_ago[32];
+  const std::time_t t = std::time(nullptr) - 600;
+  std::strftime(ten_min_ago, sizeof ten_min_ago, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  set("updated_at", ten_min_ago);
+  EXPECT_CONTAINS(st, "\"stale_rule\": {\n    \"longest_epochs\": 3.0,\n    \"min_s\": 1800.0\n  }");
+  std::ofstream(d + "/status.json") << st;
+  r = run("runs --csv " + d);
+  EXPECT_CONTAINS(r.output, ",search,running,,");
+  const std::string from = "\"min_s\": 1800.0";
+  st.replace(st.find(from), from.size(), "\"min_s\": 300.0");
+  std::ofstream(d + "/status.json") << st;
+  r = run("runs --csv " + d);
+  EXPECT_CONTAINS(r.output, ",search,running or died,nothing logged for 10 min,");
 }
 
 // gnas runs: unique names for same-named directories, the differing keys, and bad input.

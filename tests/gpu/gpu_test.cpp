@@ -14,7 +14,11 @@
 #include "gnas/distributed/grad_reducer.h"
 #include "gnas/ga/operators.h"
 #include "gnas/train/checkpoint.h"
-#include "gnas/train/common.h"
+#include "gnas/train/batches.h"
+#include "gnas/train/device.h"
+#include "gnas/train/evaluation.h"
+#include "gnas/train/optim.h"
+#include "gnas/train/resume_config.h"
 #include "gnas/train/step.h"
 #include "support/process.h"
 #if GNAS_WITH_CUDA
@@ -45,7 +49,7 @@ struct StepRig {
   static nn::Supernet make_net(const torch::Device& device, double dropout) {
     nn::NetOptions o;
     o.dropout = dropout;
-    nn::Supernet n = nn::make_network(network_options(o, 10));
+    nn::Supernet n = nn::make_network(nn::NetworkOptions(o, 10));
     n->to(device);
     return n;
   }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "gnas/core/error.h"
+#include "gnas/io/config_keys.h"
 #include "gnas/io/hdf5_log.h"
 #include "gnas/io/log_reader.h"
 #include "support/h5_reader.h"
@@ -89,6 +90,10 @@ TEST(Hdf5LogTest, WhatIsAppendedIsWhatAReaderFinds) {
   EXPECT_EQ(h.attr_string("command"), "search");
   EXPECT_EQ(h.attr_string("space"), "nb201");
   EXPECT_EQ(h.attr_string("strategy"), "ga");
+  // What the config's keys mean, for gnas-analysis: gnas's one list.
+  EXPECT_EQ(h.attr_string("config_keys"), config_keys_json());
+  EXPECT_NE(h.attr_string("config_keys").find("\"operational\":[\"threads\""), std::string::npos)
+      << h.attr_string("config_keys");
   std::vector<double> loss, lr;
   for (int e = 0; e < 3; ++e) loss.push_back(epoch_record(e).train_loss), lr.push_back(epoch_record(e).lr);
   EXPECT_EQ(h.read<double>("/epoch/train_loss", H5T_NATIVE_DOUBLE), loss);

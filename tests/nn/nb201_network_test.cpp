@@ -11,7 +11,11 @@
 #include "gnas/core/error.h"
 #include "gnas/ga/operators.h"
 #include "gnas/search/nb201.h"
-#include "gnas/train/common.h"
+#include "gnas/train/batches.h"
+#include "gnas/train/device.h"
+#include "gnas/train/evaluation.h"
+#include "gnas/train/optim.h"
+#include "gnas/train/resume_config.h"
 
 namespace gnas::nn {
 namespace {

@@ -12,7 +12,11 @@
 #include "gnas/io/log_schema.h"
 #include "gnas/nn/supernet.h"
 #include "gnas/search/nb201.h"
-#include "gnas/train/common.h"
+#include "gnas/train/batches.h"
+#include "gnas/train/device.h"
+#include "gnas/train/evaluation.h"
+#include "gnas/train/optim.h"
+#include "gnas/train/resume_config.h"
 
 namespace gnas::train {
 namespace {

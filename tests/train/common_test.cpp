@@ -1,4 +1,8 @@
-#include "gnas/train/common.h"
+#include "gnas/train/batches.h"
+#include "gnas/train/device.h"
+#include "gnas/train/evaluation.h"
+#include "gnas/train/optim.h"
+#include "gnas/train/resume_config.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -9,6 +13,7 @@
 #include <torch/torch.h>
 
 #include "gnas/core/error.h"
+#include "gnas/io/config_keys.h"
 #include "gnas/ga/operators.h"
 #include "gnas/train/checkpoint.h"
 
@@ -170,18 +175,18 @@ namespace {
 /// runs had then (net.compat paper, net.share_slots false), so old run directories still resume.
 TEST(ResumeConfigTest, StructuralChangesAndKeysOlderRunsLack) {
   const std::string stored = "seed = 1\n[net]\nchannels = 8\n[train]\nlr = 0.1\n";
-  EXPECT_EQ(check_resume_config(stored, "seed = 1\n[net]\nchannels = 8\n[train]\nlr = 0.05\n", kStructuralKeys),
+  EXPECT_EQ(check_resume_config(stored, "seed = 1\n[net]\nchannels = 8\n[train]\nlr = 0.05\n", io::structural_keys()),
             "--train.lr 0.1 -> 0.05");
-  EXPECT_THAT([&] { check_resume_config(stored, "seed = 1\n[net]\nchannels = 16\n[train]\nlr = 0.1\n", kStructuralKeys); },
+  EXPECT_THAT([&] { check_resume_config(stored, "seed = 1\n[net]\nchannels = 16\n[train]\nlr = 0.1\n", io::structural_keys()); },
               ::testing::ThrowsMessage<ConfigError>(::testing::HasSubstr(
                   "--net.channels 8 -> 16. Resume with the run's own values (give --net.channels 8)")));
   // A run written before net.compat / net.share_slots: paper, one weight set per slot.
   const std::string old_defaults = "seed = 1\n[net]\nchannels = 8\ncompat = paper\nshare_slots = true\n[train]\nlr = 0.1\n";
-  EXPECT_THAT([&] { check_resume_config(stored, old_defaults, kStructuralKeys); },
+  EXPECT_THAT([&] { check_resume_config(stored, old_defaults, io::structural_keys()); },
               ::testing::ThrowsMessage<ConfigError>(::testing::HasSubstr(
                   "--net.share_slots false -> true. Resume with the run's own values (give --net.share_slots false)")));
   const std::string old_values = "seed = 1\n[net]\nchannels = 8\ncompat = paper\nshare_slots = false\n[train]\nlr = 0.1\n";
-  EXPECT_EQ(check_resume_config(stored, old_values, kStructuralKeys), "");
+  EXPECT_EQ(check_resume_config(stored, old_values, io::structural_keys()), "");
 }
 
 }  // namespace

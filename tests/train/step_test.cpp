@@ -10,7 +10,11 @@
 #include "gnas/core/error.h"
 #include "gnas/distributed/communicator.h"
 #include "gnas/ga/operators.h"
-#include "gnas/train/common.h"
+#include "gnas/train/batches.h"
+#include "gnas/train/device.h"
+#include "gnas/train/evaluation.h"
+#include "gnas/train/optim.h"
+#include "gnas/train/resume_config.h"
 #include "gnas/train/host_reads.h"
 
 namespace gnas::train {
@@ -29,7 +33,7 @@ struct Run {
 Run search_steps(const TrainOptions& options, int steps, torch::ScalarType dtype = torch::kFloat32) {
   torch::manual_seed(3);
   nn::NetOptions net_options;  // the built-in defaults
-  nn::Supernet net = nn::make_network(network_options(net_options, 10));
+  nn::Supernet net = nn::make_network(nn::NetworkOptions(net_options, 10));
   net->to(dtype);
   if (options.channels_last) to_channels_last(net);
   auto sgd = make_sgd(net->parameters(), options);
@@ -63,7 +67,7 @@ TEST(StepTest, TheStepReadsNothingOnTheHost) {
     EXPECT_EQ(search_steps(t, 3).host_reads_in_loop, 0) << precision_name(precision);
   }
   // The counter works: an evaluation reads its counts.
-  nn::Supernet net = nn::make_network(network_options(nn::NetOptions{}, 10));
+  nn::Supernet net = nn::make_network(nn::NetworkOptions(nn::NetOptions{}, 10));
   search::SearchSpace space;
   Rng rng(1);
   net->set_genome(ga::random_genome(search::paper_gene_space(space), rng));

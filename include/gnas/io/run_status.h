@@ -27,6 +27,10 @@ struct RunStatus {
   std::string reason;   ///< why it ended ("" while running)
   int epochs_done = 0, epochs_planned = 0;
   std::string updated_at;  ///< the last sign of life: start, every epoch's end, the end
+  /// The rule by which a reader calls a silent "running" run "running or died": nothing logged for
+  /// max(stale_min_s, stale_epochs x its longest epoch). Written into status.json, so that every
+  /// reader (gnas runs, gnas-analysis) applies the writer's rule.
+  double stale_min_s = 1800, stale_epochs = 3;
   std::vector<RunSegment> segments;
 };
 
@@ -60,6 +64,9 @@ struct StatusView {
   std::string reason;  ///< the run's reason, or why it is shown as running or died
 };
 StatusView view_status(const RunStatus& s, std::int64_t now_epoch_s, double stale_after_s, const std::string& this_host);
+/// The silence after which `s` reads "running or died": the status's own rule (stale_min_s,
+/// stale_epochs) applied to the run's longest epoch so far.
+double stale_after_s(const RunStatus& s, double longest_epoch_s);
 /// Seconds since 1970 of an ISO-8601 UTC time written by gnas ("YYYY-MM-DDTHH:MM:SSZ"); -1 if unparsable.
 std::int64_t parse_utc(const std::string& iso);
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "gnas/core/compat.h"
+#include "gnas/nn/options.h"
 #include "gnas/search/space.h"
 
 namespace gnas::nn {
@@ -21,17 +22,14 @@ using search::Genome;
 
 /// What a network is built from. `space` picks the implementation; the rest is its shape. Fields
 /// a space does not use are ignored by it (nb201 has no blocks, dropout, compat or slots).
-struct NetworkOptions {
-  std::string space = "paper";  ///< "paper" | "nb201" (search::make_space)
-  int64_t channels = 20;        ///< C of stage 1
-  int64_t cells = 2;            ///< cells per stage (paper: N_cell; nb201: N)
-  int n_blocks = 5;             ///< paper: N_b
+/// What a network is built from: the run's [net] options, its number of classes, and for a fixed
+/// network (retrain) its genome. One struct with the CLI's: a network option is one field.
+struct NetworkOptions : NetOptions {
   int64_t num_classes = 10;
-  double dropout = 0.2;         ///< paper: dropout before the classifier
-  /// paper, kReference: the authors' network (docs/fidelity.md); kPaper: the paper's text.
-  NetCompat compat = NetCompat::kPaper;
-  bool share_slots = true;      ///< paper: slots A and B of a block share weights per (input, op)
   std::optional<Genome> fixed;  ///< set: the fixed network of this genome (retrain); unset: supernet
+  NetworkOptions() = default;
+  NetworkOptions(const NetOptions& net, int64_t classes, std::optional<Genome> genome = std::nullopt)
+      : NetOptions(net), num_classes(classes), fixed(std::move(genome)) {}
 };
 
 class SupernetImpl : public torch::nn::Module {

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "gnas/train/options.h"
+#include "gnas/train/run_end.h"
 
 namespace gnas::distributed {
 class Communicator;
@@ -31,10 +32,13 @@ struct EvaluateRequest {
 
 /// `gnas search`: GeneticNAS search (Alg. 2), writing the run directory config.out (rank 0).
 /// Collective: every rank of `comm` calls it.
-int run_search(const RunConfig& config, distributed::Communicator& comm);
+/// `begun`: set when rank 0 has begun the run's status (status.json), for the caller's
+/// record_run_end.
+int run_search(const RunConfig& config, distributed::Communicator& comm, BegunSegment& begun);
 /// `gnas retrain`: trains the fixed network of `genome` from scratch, data-parallel over `comm`
 /// (rank 0 writes). Collective.
-int run_retrain(const RunConfig& config, const std::string& genome, distributed::Communicator& comm);
+int run_retrain(const RunConfig& config, const std::string& genome, distributed::Communicator& comm,
+                BegunSegment& begun);
 /// `gnas evaluate`: top-1/top-5 test accuracy of a retrained checkpoint.
 int run_evaluate(const EvaluateRequest& request);
 /// `gnas bench`: train/eval throughput of the supernet (or, with extras.bench_genome, of that

@@ -16,6 +16,7 @@
 #include "gnas/search/space.h"
 #include "gnas/train/checkpoint.h"
 #include "gnas/train/options.h"
+#include "gnas/train/run_end.h"
 
 namespace gnas::train {
 
@@ -23,6 +24,7 @@ namespace gnas::train {
 struct RunOpening {
   std::string resumed_from;  ///< --resume: the checkpoint that was loaded
   std::string changes;       ///< rank 0, --resume: the accepted option changes ("key a -> b, ...")
+  BegunSegment* begun = nullptr;         ///< the caller's record of the segment open_log begins (rank 0)
   std::unique_ptr<io::RunDirLock> lock;  ///< rank 0, after open_log: held for the whole run
   std::unique_ptr<io::Hdf5Log> log;      ///< rank 0, after open_log
   /// Rank 0, after open_log: disk space for closing the log and recording the run's end after a
@@ -32,8 +34,10 @@ struct RunOpening {
 
 /// What a command holds on every rank; search and retrain extend it with their own steps.
 struct CommandRun {
-  CommandRun(const RunConfig& config, distributed::Communicator& communicator)
-      : cfg(config), comm(communicator), root(communicator.rank() == 0) {}
+  CommandRun(const RunConfig& config, distributed::Communicator& communicator, BegunSegment& begun_segment)
+      : cfg(config), comm(communicator), root(communicator.rank() == 0) {
+    run.begun = &begun_segment;
+  }
   const RunConfig& cfg;
   distributed::Communicator& comm;
   bool root;

@@ -1,0 +1,118 @@
+// Device choice, CPU threads and GPU memory of a run (device.h).
+#include "gnas/train/device.h"
+
+#include <torch/torch.h>
+
+#include <sched.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <ctime>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include "gnas/config.h"
+#include "gnas/core/error.h"
+#include "gnas/core/log.h"
+#include "gnas/data/augment.h"
+#include "gnas/distributed/collectives.h"
+#include "gnas/io/config_keys.h"
+#include "gnas/io/ini.h"
+#include "gnas/train/host_reads.h"
+#if GNAS_WITH_CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
+#endif
+
+namespace gnas::train {
+
+namespace {
+/// Why no CUDA device can be used, and what to do: the build has no CUDA, or the driver sees none.
+std::string no_cuda_reason() {
+  if (!GNAS_WITH_CUDA)
+    return "this gnas is built against a CPU-only libtorch; build the CUDA variant with scripts/bootstrap --cuda "
+           "&& scripts/build --cuda (binary build-cuda/gnas)";
+  const char* visible = std::getenv("CUDA_VISIBLE_DEVICES");
+  return detail::concat("this gnas has CUDA, but the CUDA driver sees no device (CUDA_VISIBLE_DEVICES=",
+                        visible ? "'" + std::string(visible) + "'" : std::string("unset"),
+                        "); check nvidia-smi on this node and the job's GPU request");
+}
+
+/// The environment's sign that GPUs were allocated to this process, or "" when there is none.
+std::string allocated_gpus_sign() {
+  // Lists of GPU indices ("-1" and "NoDevFiles" mean none), then counts ("0" means none).
+  for (const char* v : {"CUDA_VISIBLE_DEVICES", "SLURM_JOB_GPUS", "SLURM_STEP_GPUS"}) {
+    const char* value = std::getenv(v);
+    if (value && *value && std::string(value) != "-1" && std::string(value) != "NoDevFiles")
+      return detail::concat(v, "=", value);
+  }
+  for (const char* v : {"SLURM_GPUS", "SLURM_GPUS_ON_NODE", "SLURM_GPUS_PER_TASK", "SLURM_GPUS_PER_NODE"}) {
+    const char* value = std::getenv(v);
+    if (value && *value && std::string(value) != "0") return detail::concat(v, "=", value);
+  }
+  return "";
+}
+}  // namespace
+
+double peak_memory_mib(const torch::Device& device) {
+#if GNAS_WITH_CUDA
+  if (device.is_cuda()) {
+    const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(device.has_index() ? device.index() : 0);
+    return double(stats.allocated_bytes[0].peak) / (1024.0 * 1024.0);  // [0]: every pool (AGGREGATE)
+  }
+#endif
+  (void)device;
+  return std::nan("");
+}
+
+void reset_peak_memory(const torch::Device& device) {
+#if GNAS_WITH_CUDA
+  if (device.is_cuda()) c10::cuda::CUDACachingAllocator::resetPeakStats(device.has_index() ? device.index() : 0);
+#endif
+  (void)device;
+}
+
+torch::Device select_device(const DeviceSpec& spec, int local_rank) {
+  const bool cuda = torch::cuda::is_available();
+  const auto local_gpu = [&] {
+    return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(local_rank % torch::cuda::device_count()));
+  };
+  switch (spec.kind) {
+    case DeviceSpec::Kind::kAuto: {
+      if (cuda) return local_gpu();
+      // GPUs were allocated (by Slurm, or CUDA_VISIBLE_DEVICES) but none can be used: running on the
+      // CPU instead would burn the allocation for hours at a fraction of the speed. Refuse.
+      const std::string sign = allocated_gpus_sign();
+      GNAS_CHECK_AS(ConfigError, sign.empty(), "--device auto: GPUs were allocated to this job (", sign,
+                    ") but none can be used: ", no_cuda_reason(), ". To run on the CPU anyway, give --device cpu");
+      return torch::Device(torch::kCPU);
+    }
+    case DeviceSpec::Kind::kCpu: return torch::Device(torch::kCPU);
+    case DeviceSpec::Kind::kCuda: break;
+  }
+  GNAS_CHECK_AS(ConfigError, cuda, "--device cuda", spec.index >= 0 ? ":" + std::to_string(spec.index) : "", ": ",
+                no_cuda_reason(), "; or use --device cpu");
+  if (spec.index < 0) return local_gpu();
+  GNAS_CHECK_AS(ConfigError, spec.index < static_cast<int>(torch::cuda::device_count()), "--device cuda:", spec.index,
+                ": this machine has ", torch::cuda::device_count(), " CUDA device(s)");
+  return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(spec.index));
+}
+
+int usable_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return int(std::thread::hardware_concurrency());
+  return CPU_COUNT(&set);
+}
+
+void apply_threads(int threads) {
+  if (threads > 0) torch::set_num_threads(threads);
+  const int cpus = usable_cpus();
+  if (cpus > 0 && torch::get_num_threads() > cpus)
+    GNAS_LOG(WARN) << torch::get_num_threads() << " torch threads, but this process may run on " << cpus
+                   << " CPU(s) only: the threads share them and every step waits. Under srun give each task its CPUs "
+                      "(--cpus-per-task, or SRUN_CPUS_PER_TASK, which the job scripts export), or lower --threads";
+}
+
+}  // namespace gnas::train
