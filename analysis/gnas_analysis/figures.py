@@ -214,7 +214,7 @@ def fig_lr(gs) -> plt.Figure:
         with _quiet():
             lr = np.nanmean(data, axis=0)
         x = np.arange(1, data.shape[1] + 2) - 0.5  # epoch k spans [k - 0.5, k + 0.5]
-        ax.stairs(lr, x, color=g.colour, label=g.label, linewidth=1.5)
+        ax.stairs(lr, x, baseline=None, color=g.colour, label=g.label, linewidth=1.5)  # no drop to 0 at the ends
     _epoch_axis(ax, _n_max(gs))
     ax.set_ylabel("learning rate")
     ax.set_title("Learning rate")
