@@ -300,37 +300,13 @@ void validate(const train::RunConfig& c) {
   need(c.dist.timeout >= 0 && c.dist.timeout <= 1e7, "dist.timeout", "in [0, 1e7] seconds", c.dist.timeout);
   need(c.dist.log_progress_seconds > 0 && c.dist.log_progress_seconds <= 1e6, "log.progress_seconds",
        "in (0, 1e6] seconds", c.dist.log_progress_seconds);
-  need(c.log.every_steps >= 0 && c.log.every_steps <= 1000000000, "log.every_steps", "in [0, 1e9] steps",
-       c.log.every_steps);
-  c.net.validate();  // the [net] bounds live with their struct (nn/options.h)
-  need(c.train.epochs > 0, "train.epochs", "> 0", c.train.epochs);
-  need(c.train.batch > 0, "train.batch", "> 0", c.train.batch);
-  need(c.train.lr > 0 && c.train.lr <= 1e6, "train.lr", "in (0, 1e6]", c.train.lr);
-  need(c.train.lr_min >= 0 && c.train.lr_min <= c.train.lr, "train.lr_min", "in [0, --train.lr]", c.train.lr_min);
-  need(c.train.momentum >= 0 && c.train.momentum < 1, "train.momentum", "in [0, 1)", c.train.momentum);
-  need(!c.train.nesterov || c.train.momentum > 0, "train.momentum", "> 0 when --train.nesterov is true",
-       c.train.momentum);
-  need(c.train.weight_decay >= 0 && c.train.weight_decay < 1, "train.weight_decay", "in [0, 1)", c.train.weight_decay);
-  const auto& ga = c.search.ga;
-  need(ga.population >= 2, "ga.population", ">= 2", ga.population);
-  need(ga.generation >= ga.population, "ga.generation", ">= --ga.population (" + std::to_string(ga.population) + ")",
-       ga.generation);
-  need(ga.p_m >= 0 && ga.p_m <= 1, "ga.p_m", "in [0, 1]", ga.p_m);
-  need(ga.p_c >= 0 && ga.p_c <= 1, "ga.p_c", "in [0, 1]", ga.p_c);
-  need(c.search.n_v >= 1, "ga.n_v", ">= 1", c.search.n_v);
-  need(c.search.generations_per_epoch >= 1, "ga.generations_per_epoch", ">= 1", c.search.generations_per_epoch);
-  need(c.data.val_size >= 0, "data.val_size", ">= 0", c.data.val_size);
-  need(c.data.train_limit >= 0, "data.train_limit", ">= 0", c.data.train_limit);
-  need(c.data.synthetic_train >= 1, "data.synthetic_train", ">= 1", c.data.synthetic_train);
-  need(c.data.synthetic_val >= 1, "data.synthetic_val", ">= 1", c.data.synthetic_val);
-  need(c.data.synthetic_test >= 1, "data.synthetic_test", ">= 1", c.data.synthetic_test);
-  need(c.data.cutout >= 0 && c.data.cutout <= 32, "data.cutout", "in [0, 32]", c.data.cutout);
-  need(c.data.eval_batch >= 1, "data.eval_batch", ">= 1", c.data.eval_batch);
-  need(c.train.grad_clip >= 0 && c.train.grad_clip <= 1e6, "train.grad_clip", "in [0, 1e6] (0 = off)",
-       c.train.grad_clip);
+  // Each section's bounds live with its struct; the CLI only maps flags onto them.
+  c.log.validate();
+  c.net.validate();
+  c.train.validate();
+  c.search.validate();
+  c.data.validate();
   const auto& nb = c.search.nb201;
-  need(nb.rank_every >= 0, "nb201.rank_every", ">= 0", nb.rank_every);
-  need(nb.rank_cells >= 0 && nb.rank_cells <= 15625, "nb201.rank_cells", "in [0, 15625]", nb.rank_cells);
   const ga::Nb201Options d;
   GNAS_CHECK_AS(ConfigError, c.net.space == "nb201" || (nb.table.empty() && nb.rank_every == d.rank_every &&
                                                         nb.rank_cells == d.rank_cells),
@@ -442,9 +418,7 @@ ParsedRun parse_run_command(RunCommand command, const std::vector<std::string>& 
   c.seed = static_cast<std::uint64_t>(s.seed);
   r.config.progress = vm.count("no-progress") == 0;
 
-  GNAS_CHECK_AS(ConfigError, s.crossover == "block" || s.crossover == "uniform",
-                "--ga.crossover must be block or uniform, got ", s.crossover);
-  c.search.ga.crossover = s.crossover == "block" ? ga::CrossoverKind::kBlock : ga::CrossoverKind::kUniform;
+  c.search.ga.crossover = ga::parse_crossover(s.crossover);
   GNAS_CHECK_AS(ConfigError, s.strategy == "ga" || s.strategy == "random", "--ga.strategy must be ga or random, got ",
                 s.strategy);
   c.search.strategy = s.strategy == "ga" ? ga::Strategy::kGa : ga::Strategy::kRandom;
@@ -577,7 +551,9 @@ ExportArgs parse_export_command(const std::vector<std::string>& args) {
                 "--format must be json, dot, text or arch, got ", a.format);
   GNAS_CHECK_AS(ConfigError, a.space.empty() || a.space == "paper" || a.space == "nb201",
                 "--space must be paper or nb201, got ", a.space);
-  GNAS_CHECK_AS(ConfigError, a.blocks >= 1 && a.blocks <= 16, "--net.blocks must be in [1, 16], got ", a.blocks);
+  nn::NetOptions net;  // net.blocks's bound is NetOptions's
+  net.blocks = a.blocks;
+  net.validate();
   GNAS_CHECK_AS(ConfigError, parse_compat(compat, a.compat), "--net.compat must be paper or reference, got ", compat);
   return a;
 }
@@ -657,9 +633,7 @@ TabularArgs parse_tabular_command(const std::vector<std::string>& args) {
   GNAS_CHECK_AS(ConfigError, a.runs >= 1 && a.runs <= 1000000, "--runs must be in [1, 1000000], got ", a.runs);
   GNAS_CHECK_AS(ConfigError, seed >= 0, "--seed must be >= 0, got ", seed);
   a.seed = std::uint64_t(seed);
-  GNAS_CHECK_AS(ConfigError, crossover == "block" || crossover == "uniform", "--ga.crossover must be block or uniform, got ",
-                crossover);
-  a.ga.crossover = crossover == "block" ? ga::CrossoverKind::kBlock : ga::CrossoverKind::kUniform;
+  a.ga.crossover = ga::parse_crossover(crossover);
   GNAS_CHECK_AS(ConfigError, a.ga.population >= 2 && a.ga.generation >= a.ga.population,
                 "--ga.population must be >= 2 and --ga.generation >= it, got ", a.ga.population, " and ", a.ga.generation);
   GNAS_CHECK_AS(ConfigError, a.ga.p_m >= 0 && a.ga.p_m <= 1 && a.ga.p_c >= 0 && a.ga.p_c <= 1,

@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <string>
 
+#include "gnas/core/option_check.h"
+
 namespace gnas::data {
 
 struct DataOptions {
@@ -16,6 +18,15 @@ struct DataOptions {
   bool augment = true;           ///< pad-4 crop, flip, cutout on training batches
   int cutout = 16;               ///< cutout hole side (0 = off)
   int eval_batch = 250;          ///< batch size for evaluation passes
+  void validate() const {
+    check_option(val_size >= 0, "data.val_size", ">= 0", val_size);
+    check_option(train_limit >= 0, "data.train_limit", ">= 0", train_limit);
+    check_option(synthetic_train >= 1, "data.synthetic_train", ">= 1", synthetic_train);
+    check_option(synthetic_val >= 1, "data.synthetic_val", ">= 1", synthetic_val);
+    check_option(synthetic_test >= 1, "data.synthetic_test", ">= 1", synthetic_test);
+    check_option(cutout >= 0 && cutout <= 32, "data.cutout", "in [0, 32]", cutout);
+    check_option(eval_batch >= 1, "data.eval_batch", ">= 1", eval_batch);
+  }
 };
 
 }  // namespace gnas::data

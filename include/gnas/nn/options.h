@@ -4,7 +4,7 @@
 #include <string>
 
 #include "gnas/core/compat.h"
-#include "gnas/core/error.h"
+#include "gnas/core/option_check.h"
 
 namespace gnas::nn {
 
@@ -24,8 +24,8 @@ struct NetOptions {
   /// Throws ConfigError naming the first option out of its bounds, as the command line spells it
   /// ("--net.channels must be in [1, 4096], got 0").
   void validate() const {
-    auto need = [](bool ok, const char* flag, const char* rule, const auto& got) {
-      GNAS_CHECK_AS(ConfigError, ok, "--", flag, " must be ", rule, ", got ", got);
+    const auto need = [](bool ok, const char* flag, const char* rule, const auto& got) {
+      check_option(ok, flag, rule, got);
     };
     need(space == "paper" || space == "nb201", "space", "paper or nb201", "'" + space + "'");
     need(channels >= 1 && channels <= 4096, "net.channels", "in [1, 4096]", channels);

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "gnas/core/option_check.h"
 #include "gnas/data/options.h"
 #include "gnas/distributed/options.h"
 #include "gnas/ga/options.h"
@@ -42,6 +43,16 @@ struct TrainOptions {
   Precision precision = Precision::kFp32;  ///< autocast dtype of forward/backward (fp16: with loss scaling)
   bool channels_last = false;              ///< NHWC memory format for activations and conv weights
   double grad_clip = 0;                    ///< max L2 norm of the gradients (0 = no clipping)
+  void validate() const {
+    check_option(epochs > 0, "train.epochs", "> 0", epochs);
+    check_option(batch > 0, "train.batch", "> 0", batch);
+    check_option(lr > 0 && lr <= 1e6, "train.lr", "in (0, 1e6]", lr);
+    check_option(lr_min >= 0 && lr_min <= lr, "train.lr_min", "in [0, --train.lr]", lr_min);
+    check_option(momentum >= 0 && momentum < 1, "train.momentum", "in [0, 1)", momentum);
+    check_option(!nesterov || momentum > 0, "train.momentum", "> 0 when --train.nesterov is true", momentum);
+    check_option(weight_decay >= 0 && weight_decay < 1, "train.weight_decay", "in [0, 1)", weight_decay);
+    check_option(grad_clip >= 0 && grad_clip <= 1e6, "train.grad_clip", "in [0, 1e6] (0 = off)", grad_clip);
+  }
 };
 
 /// Where tensors live: "auto" | "cpu" | "cuda" | "cuda:N" at the CLI.
@@ -61,6 +72,9 @@ struct DebugOptions {
 /// [log]: what the run log records beyond the epoch rows.
 struct LogOptions {
   int every_steps = 0;  ///< a /step row every this many training steps; 0: every tenth of an epoch
+  void validate() const {
+    check_option(every_steps >= 0 && every_steps <= 1000000000, "log.every_steps", "in [0, 1e9] steps", every_steps);
+  }
 };
 
 struct RunConfig {
