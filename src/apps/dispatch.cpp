@@ -11,7 +11,7 @@
 #include "gnas/distributed/collectives.h"
 #include "gnas/distributed/communicator.h"
 #include "gnas/io/files.h"
-#include "gnas/search/space.h"
+#include "gnas/space/space.h"
 #include "gnas/train/entry_points.h"
 #include "gnas/train/run_end.h"
 
@@ -35,13 +35,13 @@ int export_genome(const cli::ExportArgs& a) {
     space_name = "paper";
     if (io::path_exists(file) && !io::is_directory(file)) {
       const std::string body = io::read_file(file);
-      if (body.find('{') != std::string::npos) space_name = search::json_space(body);
+      if (body.find('{') != std::string::npos) space_name = space::json_space(body);
     } else if (a.genome.find('~') != std::string::npos) {
       space_name = "nb201";  // the benchmark's cell string
     }
   }
-  const auto space = search::make_space(space_name, a.blocks);
-  const search::Genome g = search::load_genome(*space, a.genome);
+  const auto space = space::make_space(space_name, a.blocks);
+  const space::Genome g = space::load_genome(*space, a.genome);
   GNAS_CHECK_AS(ConfigError, a.format != "arch" || !space->benchmark_string(g).empty(),
                 "--format arch: the ", space->name(), " space has no benchmark cell string (nb201 has)");
   std::string body = a.format == "json"  ? space->to_json(g, -1.0, a.compat)

@@ -21,7 +21,7 @@
 #include "gnas/io/log_reader.h"
 #include "gnas/io/run_dir.h"
 #include "gnas/io/run_status.h"
-#include "gnas/search/space.h"
+#include "gnas/space/space.h"
 
 namespace gnas::app {
 namespace {
@@ -191,9 +191,9 @@ Row read_row(const fs::path& dir, double stale_after_min, std::int64_t now) {
     if (genome_set && !log->best_genome.empty()) {
       // The log names its space (logs before there were two spaces: the paper's, N_b from the length).
       const std::string space_name = log->space.empty() ? "paper" : log->space;
-      const int n_blocks = int(log->best_genome.size()) / (3 * search::kGenesPerBlock);
+      const int n_blocks = int(log->best_genome.size()) / (3 * space::kGenesPerBlock);
       try {
-        const auto space = search::make_space(space_name, std::max(1, n_blocks));
+        const auto space = space::make_space(space_name, std::max(1, n_blocks));
         r.genome = space->to_text(log->best_genome);
         if (!space->benchmark_string(log->best_genome).empty()) r.genome = space->benchmark_string(log->best_genome);
       } catch (const ConfigError&) {

@@ -3,11 +3,11 @@
 #include <torch/torch.h>
 
 #include "gnas/core/error.h"
-#include "gnas/search/nb201.h"
+#include "gnas/space/nb201.h"
 
 namespace gnas::nn {
 
-namespace nb = search::nb201;
+namespace nb = space::nb201;
 
 ReluConvBnImpl::ReluConvBnImpl(int64_t in, int64_t out, int64_t kernel, int64_t stride, bool affine) {
   conv_ = register_module(
@@ -79,7 +79,7 @@ void Nb201CellImpl::append_active_parameters(const Genome& g, std::vector<torch:
 }
 
 Nb201NetworkImpl::Nb201NetworkImpl(NetworkOptions options)
-    : options_(std::move(options)), space_(search::make_space("nb201", 0)) {
+    : options_(std::move(options)), space_(space::make_space("nb201", 0)) {
   const int64_t c = options_.channels;
   GNAS_CHECK(c >= 1 && options_.cells >= 1 && options_.num_classes >= 2, "Nb201Network: bad options (channels ", c,
              ", cells ", options_.cells, ", classes ", options_.num_classes, ")");

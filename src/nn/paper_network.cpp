@@ -8,8 +8,8 @@ namespace gnas::nn {
 
 namespace {
 constexpr int kSeRatio = 8;
-using search::OpKind;
-using search::op_info;
+using space::OpKind;
+using space::op_info;
 
 /// Position of `op` among the ops with weights (the separable convolutions), and their number.
 int param_op_index(int op) {
@@ -17,7 +17,7 @@ int param_op_index(int op) {
   for (int o = 0; o < op; ++o) k += op_info(o).has_params;
   return k;
 }
-int num_param_ops() { return param_op_index(search::kNumOps); }
+int num_param_ops() { return param_op_index(space::kNumOps); }
 }  // namespace
 
 CellImpl::CellImpl(int64_t channels, int n_blocks, CellKind kind, const CellSpec* fixed, CellOptions options)
@@ -45,7 +45,7 @@ CellImpl::CellImpl(int64_t channels, int n_blocks, CellKind kind, const CellSpec
     } else {
       for (int slot = 0; slot < 2; ++slot)
         for (int in = 0; in < k + offset; ++in)
-          for (int op = 0; op < search::kNumOps; ++op) build(k, slot, in, op);
+          for (int op = 0; op < space::kNumOps; ++op) build(k, slot, in, op);
     }
   }
   auto wants_concat = [&](int k) {
@@ -144,19 +144,19 @@ void CellImpl::append_active_parameters(const CellSpec& spec, std::vector<torch:
 
 PaperNetworkImpl::PaperNetworkImpl(NetworkOptions options) : options_(std::move(options)) {
   space_.n_blocks = options_.blocks;
-  space_iface_ = search::make_space("paper", options_.blocks);
+  space_iface_ = space::make_space("paper", options_.blocks);
   const int64_t c = options_.channels;
   GNAS_CHECK(c >= 1 && options_.cells >= 1 && options_.num_classes >= 2, "Network: bad options (channels ", c,
              ", cells ", options_.cells, ", classes ", options_.num_classes, ")");
-  if (options_.fixed) search::validate(space_, *options_.fixed);
+  if (options_.fixed) space::validate(space_, *options_.fixed);
   stem_conv_ = register_module("stem_conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(3, c, 3).padding(1).bias(false)));
   stem_bn_ = register_module("stem_bn", BatchNorm(c));
 
   std::vector<CellSpec> fixed_specs;
   if (options_.fixed)
-    for (int k = 0; k < search::kNumCellKinds; ++k)
+    for (int k = 0; k < space::kNumCellKinds; ++k)
       fixed_specs.push_back(
-          search::decode_cell(space_, *options_.fixed, static_cast<CellKind>(k), options_.compat));
+          space::decode_cell(space_, *options_.fixed, static_cast<CellKind>(k), options_.compat));
   const CellOptions cell_options{options_.compat, options_.share_slots};
   auto add_cell = [&](int64_t ch, CellKind kind) {
     const CellSpec* spec = options_.fixed ? &fixed_specs[static_cast<int>(kind)] : nullptr;
@@ -194,12 +194,12 @@ void PaperNetworkImpl::set_genome(const Genome& g) {
   if (options_.fixed) {
     GNAS_CHECK(g == *options_.fixed, "Network: a fixed network only runs its own genome");
   } else {
-    search::validate(space_, g);
+    space::validate(space_, g);
   }
   genome_ = g;
   specs_.clear();
-  for (int k = 0; k < search::kNumCellKinds; ++k)
-    specs_.push_back(search::decode_cell(space_, g, static_cast<CellKind>(k), options_.compat));
+  for (int k = 0; k < space::kNumCellKinds; ++k)
+    specs_.push_back(space::decode_cell(space_, g, static_cast<CellKind>(k), options_.compat));
 }
 
 torch::Tensor PaperNetworkImpl::features(const torch::Tensor& x, std::vector<torch::Tensor>* stages) {

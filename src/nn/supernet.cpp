@@ -16,7 +16,7 @@ void SupernetImpl::set_bn_batch_stats_in_eval(bool on) {
 }
 
 Supernet make_network(const NetworkOptions& options) {
-  const auto space = search::make_space(options.space, options.blocks);  // a ConfigError for an unknown one
+  const auto space = space::make_space(options.space, options.blocks);  // a ConfigError for an unknown one
   if (options.fixed) space->validate(*options.fixed);
   if (options.space == "nb201") return Supernet(std::make_shared<Nb201NetworkImpl>(options));
   return Supernet(std::make_shared<PaperNetworkImpl>(options));

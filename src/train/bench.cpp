@@ -39,7 +39,7 @@ double now_s() { return std::chrono::duration<double>(std::chrono::steady_clock:
 /// passes of `eval_n` images per rank. With `profile`, every phase boundary waits for the device
 /// and the phases' seconds are added up; a GA round (a generation of N_g genomes scored on N_v
 /// images) is timed once too.
-Figures measure(const RunConfig& cfg, int steps, int warmup, bool profile, const std::optional<search::Genome>& fixed,
+Figures measure(const RunConfig& cfg, int steps, int warmup, bool profile, const std::optional<space::Genome>& fixed,
                 distributed::Communicator& comm, const torch::Device& device) {
   torch::manual_seed(cfg.seed);
   const int64_t batch = cfg.train.batch;
@@ -48,7 +48,7 @@ Figures measure(const RunConfig& cfg, int steps, int warmup, bool profile, const
   const int64_t pool = std::max<int64_t>({batch, eval_n, int64_t(cfg.search.n_v)}) * 2;
   split.images = torch::randint(0, 256, {pool, 3, 32, 32}, torch::kUInt8).to(device);
   split.labels = torch::randint(0, 10, {pool}, torch::kInt64).to(device);
-  const auto space = search::make_space(cfg.net.space, cfg.net.blocks);
+  const auto space = space::make_space(cfg.net.space, cfg.net.blocks);
   Rng ga_rng(cfg.seed, 1);
   nn::Supernet net = nn::make_network(nn::NetworkOptions(cfg.net, 10, fixed));
   net->to(device);
@@ -141,9 +141,9 @@ Figures measure(const RunConfig& cfg, int steps, int warmup, bool profile, const
 
 int run_bench(const RunConfig& cfg, const CommandExtras& extras, distributed::Communicator& comm) {
   const int world = comm.size(), steps = extras.bench_steps, warmup = extras.bench_warmup;
-  const auto space = search::make_space(cfg.net.space, cfg.net.blocks);
-  std::optional<search::Genome> fixed;
-  if (!extras.bench_genome.empty()) fixed = search::load_genome(*space, extras.bench_genome);
+  const auto space = space::make_space(cfg.net.space, cfg.net.blocks);
+  std::optional<space::Genome> fixed;
+  if (!extras.bench_genome.empty()) fixed = space::load_genome(*space, extras.bench_genome);
   apply_threads(cfg.threads > 0 ? cfg.threads : (world > 1 ? 1 : 0));
   const torch::Device device = select_device(cfg.device, comm.local_rank());
   check_precision(cfg.train.precision, device);

@@ -468,7 +468,7 @@ LoadedModel load_model(const std::string& path_or_dir, const torch::Device& devi
   }
   GNAS_CHECK_AS(IoError, o.num_classes >= 2 && o.num_classes <= 100000, "--model '", path,
                 "': impossible shape header (classes=", o.num_classes, ")");
-  search::Genome g;
+  space::Genome g;
   for (int64_t i = 0; i < genes.numel(); ++i) {
     const int64_t v = genes[i].item<int64_t>();
     GNAS_CHECK_AS(IoError, v >= 0 && v < 256, "--model '", path, "': gene ", i, " is ", v);

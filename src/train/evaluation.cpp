@@ -63,7 +63,7 @@ double evaluate_accuracy(nn::Supernet& net, const torch::Tensor& images_u8, cons
   return 100.0 * correct / n;
 }
 
-std::vector<float> evaluate_generation(nn::Supernet& net, const std::vector<search::Genome>& generation,
+std::vector<float> evaluate_generation(nn::Supernet& net, const std::vector<space::Genome>& generation,
                                        const torch::Tensor& images_u8, const torch::Tensor& labels, int64_t batch,
                                        distributed::Communicator& comm) {
   const int64_t n = static_cast<int64_t>(generation.size());

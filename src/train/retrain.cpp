@@ -27,20 +27,20 @@ namespace {
 /// Everything a retrain needs, built on every rank.
 struct Retrain : CommandRun {
   using CommandRun::CommandRun;
-  search::Genome genome;
+  space::Genome genome;
   std::string genome_arg;  ///< --genome as given (its source run is recorded)
 
   /// Every rank: the genome (given, or on --resume the one the run recorded), checks, data, the
   /// fixed network, and the checkpoint on --resume. Writes nothing.
   void set_up(const std::string& genome_given) {
     genome_arg = genome_given;
-    space = search::make_space(cfg.net.space, cfg.net.blocks);
+    space = space::make_space(cfg.net.space, cfg.net.blocks);
     const std::string source = genome_arg.empty() && cfg.resume ? cfg.out + "/genome.json" : genome_arg;
     GNAS_CHECK_AS(ConfigError, !source.empty(), "--genome is required (text, a genome JSON file or a search run "
                   "directory)");
-    genome = search::load_genome(*space, source);  // before touching --out
+    genome = space::load_genome(*space, source);  // before touching --out
     if (cfg.resume && !genome_arg.empty()) {
-      const search::Genome recorded = search::load_genome(*space, cfg.out + "/genome.json");
+      const space::Genome recorded = space::load_genome(*space, cfg.out + "/genome.json");
       GNAS_CHECK_AS(ConfigError, recorded == genome, "--resume --genome: '", cfg.out, "' trains ",
                     space->to_text(recorded), ", not ", space->to_text(genome),
                     "; drop --genome to continue that run, or start a new run with --out");

@@ -12,7 +12,7 @@
 #include "gnas/core/log.h"
 #include "gnas/io/files.h"
 #include "gnas/io/run_status.h"
-#include "gnas/search/space.h"
+#include "gnas/space/space.h"
 #include "gnas/train/entry_points.h"
 #include "gnas/train/run_end.h"
 #include "gnas/train/batches.h"
@@ -111,7 +111,7 @@ constexpr const char* kDiskReserveName = ".gnas.reserve";
 constexpr std::size_t kDiskReserveBytes = std::size_t(1) << 20;
 
 /// The space, its op table and its gene layout, for the log's readers.
-void describe_genome(io::LogAttributes& attrs, const search::Space& space) {
+void describe_genome(io::LogAttributes& attrs, const space::Space& space) {
   attrs.space = space.name();
   attrs.op_names = space.op_names();
   attrs.genome_layout = space.layout_text();
@@ -134,7 +134,7 @@ io::LogAttributes run_attributes(const RunConfig& cfg, const std::string& comman
   return a;
 }
 
-void open_log(const RunConfig& cfg, const io::LogAttributes& attrs, const search::Space& space, const LogShape& shape,
+void open_log(const RunConfig& cfg, const io::LogAttributes& attrs, const space::Space& space, const LogShape& shape,
               int world, const torch::Device& device, RunState& st, RunOpening& run) {
   const int genome_length = space.length();
   // One writer per run directory, from here to the end of the process.

@@ -16,7 +16,7 @@
 #include "gnas/ga/operators.h"
 #include "gnas/io/files.h"
 #include "gnas/io/hdf5_log.h"
-#include "gnas/search/nb201.h"
+#include "gnas/space/nb201.h"
 #include "gnas/train/checkpoint.h"
 #include "gnas/train/entry_points.h"
 #include "gnas/train/batches.h"
@@ -49,7 +49,7 @@ int64_t population_hash(const std::vector<ga::Member>& members) {
     const auto* p = reinterpret_cast<const std::uint8_t*>(&f);
     bytes.insert(bytes.end(), p, p + sizeof f);
   }
-  return static_cast<int64_t>(search::genome_hash(bytes));
+  return static_cast<int64_t>(space::genome_hash(bytes));
 }
 
 /// The GA state that rank 0 broadcasts after every replacement: population, fitness, next
@@ -94,8 +94,8 @@ void unpack_ga(const std::vector<uint8_t>& bytes, std::size_t length, std::vecto
 struct Search : CommandRun {
   using CommandRun::CommandRun;
   int64_t sync_checks = 0;
-  std::optional<search::nb201::Table> table;  ///< --nb201.table: the ground truth
-  std::vector<search::Genome> rank_set;        ///< the ranking set (with a table and --nb201.rank_cells > 0)
+  std::optional<space::nb201::Table> table;  ///< --nb201.table: the ground truth
+  std::vector<space::Genome> rank_set;        ///< the ranking set (with a table and --nb201.rank_cells > 0)
 
   bool random_search() const { return cfg.search.strategy == ga::Strategy::kRandom; }
 
@@ -112,8 +112,8 @@ struct Search : CommandRun {
     GNAS_CHECK_AS(ConfigError, cfg.train.batch <= ds.train.size(), "--train.batch ", cfg.train.batch,
                   " is larger than the training split (", ds.train.size(), " images)");
     ds.to(device);
-    space = search::make_space(cfg.net.space, cfg.net.blocks);
-    if (!cfg.search.nb201.table.empty()) table = search::nb201::load_table(cfg.search.nb201.table);  // before --out
+    space = space::make_space(cfg.net.space, cfg.net.blocks);
+    if (!cfg.search.nb201.table.empty()) table = space::nb201::load_table(cfg.search.nb201.table);  // before --out
     build_network(nn::NetworkOptions(cfg.net, ds.num_classes));
     net->set_bn_batch_stats_in_eval(cfg.search.bn_eval == ga::BnEval::kBatch);
     st.ga_rng = Rng(cfg.seed, 1);
@@ -135,8 +135,8 @@ struct Search : CommandRun {
           rank_set.emplace_back(logged.begin() + long(i), logged.begin() + long(i + len));
       } else {
         Rng rank_rng(cfg.seed, 3);
-        for (int code : search::nb201::ranking_set(*table, cfg.search.nb201.rank_cells, rank_rng))
-          rank_set.push_back(search::nb201::decode(code));
+        for (int code : space::nb201::ranking_set(*table, cfg.search.nb201.rank_cells, rank_rng))
+          rank_set.push_back(space::nb201::decode(code));
       }
     }
     GNAS_CHECK_AS(ConfigError,
@@ -161,7 +161,7 @@ struct Search : CommandRun {
     const ga::Genome genome = random_search() ? ga::random_genome(genes, st.ga_rng)
                                               : ga::sample_for_batch(genes, cfg.search.ga, st.population, st.ga_rng);
     if (cfg.debug.check_sync)
-      check_same(static_cast<int64_t>(search::genome_hash(genome)),
+      check_same(static_cast<int64_t>(space::genome_hash(genome)),
                  detail::concat("the genome of epoch ", epoch + 1, " step ", step));
     net->set_genome(genome);
   }
@@ -185,7 +185,7 @@ struct Search : CommandRun {
       // supernet, so that they compete with the new generation on equal terms.
       std::vector<float> rescored;
       if (cfg.search.rescore == ga::Rescore::kPopulation && !st.population.empty()) {
-        std::vector<search::Genome> incumbents;
+        std::vector<space::Genome> incumbents;
         for (const auto& m : st.population) incumbents.push_back(m.genome);
         rescored = evaluate_generation(net, incumbents, images, labels, cfg.data.eval_batch, comm);
         for (std::size_t i = 0; i < rescored.size(); ++i) st.population[i].fitness = rescored[i];
@@ -253,7 +253,7 @@ struct Search : CommandRun {
           y.push_back(table->test_of(g));
           test.push_back(table->test_of(g));
           valid.push_back(table->valid_of(g));
-          index.push_back(table->index[std::size_t(search::nb201::encode(g))]);
+          index.push_back(table->index[std::size_t(space::nb201::encode(g))]);
         }
         if (run.log->content().rank_index.empty()) {
           std::vector<std::uint8_t> genomes;
@@ -311,7 +311,7 @@ struct Search : CommandRun {
       if (!space->benchmark_string(c.best_genome).empty()) line << " = " << space->benchmark_string(c.best_genome);
       GNAS_LOG(INFO) << line.str();
       if (table) {
-        const auto code = std::size_t(search::nb201::encode(c.best_genome));
+        const auto code = std::size_t(space::nb201::encode(c.best_genome));
         const auto& opt = *table;
         GNAS_LOG(INFO) << std::fixed << std::setprecision(2) << "NAS-Bench-201 table: the found cell (index "
                        << opt.index[code] << ") has test_acc " << opt.test[code] << "%, valid_acc " << opt.valid[code]

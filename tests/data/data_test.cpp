@@ -51,9 +51,9 @@ TEST(SyntheticTest, ASmallConvnetLearnsItWellAboveChance) {
   o.channels = 4;
   o.cells = 1;
   o.dropout = 0;
-  search::SearchSpace s;
+  space::SearchSpace s;
   // A fixed all-separable-conv genome: every block is sep3 + sep5 on the cell inputs.
-  search::Genome g(60);
+  space::Genome g(60);
   for (int i = 0; i < 60; ++i) g[i] = (i % 4 == 2) ? 3 : (i % 4 == 3) ? 4 : 0;
   o.fixed = g;
   nn::Supernet net = nn::make_network(o);

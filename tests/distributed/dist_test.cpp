@@ -89,10 +89,10 @@ TEST(GradReducerTest, DataParallelStepsEqualOneRankSteps) {
   torch::manual_seed(7);
   const auto images = torch::randn({k, global_batch, 3, 32, 32});
   const auto labels = torch::randint(0, 10, {k, global_batch});
-  search::SearchSpace space;
+  space::SearchSpace space;
   Rng rng(5);
-  std::vector<search::Genome> genomes;
-  for (int i = 0; i < k; ++i) genomes.push_back(ga::random_genome(search::paper_gene_space(space), rng));
+  std::vector<space::Genome> genomes;
+  for (int i = 0; i < k; ++i) genomes.push_back(ga::random_genome(space::paper_gene_space(space), rng));
 
   auto run = [&](Communicator& c) {
     nn::Supernet net = make_net();
@@ -138,9 +138,9 @@ TEST(EvaluationTest, SplitEvaluationEqualsOneRankEvaluationExactly) {
   torch::manual_seed(9);
   const auto images = torch::randint(0, 256, {64, 3, 32, 32}, torch::kUInt8);
   const auto labels = torch::randint(0, 10, {64});
-  search::SearchSpace space;
+  space::SearchSpace space;
   Rng rng(11);
-  const auto generation = ga::random_generation(search::paper_gene_space(space), 20, rng);
+  const auto generation = ga::random_generation(space::paper_gene_space(space), 20, rng);
   auto serial = make_communicator(Backend::kSerial, false);
   const auto one = train::evaluate_generation(net, generation, images, labels, 32, *serial);
   const auto split = train::evaluate_generation(net, generation, images, labels, 32, comm());
@@ -193,10 +193,10 @@ TEST(EpochLoopTest, RetrainOnAllRanksEqualsOneRank) {
   cfg.net.dropout = 0.5;
   cfg.net.drop_path_keep = 0.7;
   cfg.train.lr = 0.05;
-  search::SearchSpace space;
+  space::SearchSpace space;
   for (const std::uint64_t genome_seed : {21, 22}) {
     Rng genome_rng(genome_seed);
-    const auto genome = ga::random_genome(search::paper_gene_space(space), genome_rng);
+    const auto genome = ga::random_genome(space::paper_gene_space(space), genome_rng);
     const auto data = data::make_synthetic(21, 1, 1, 5);  // 3 steps of 7
 
     auto run = [&](Communicator& c, double keep) {
@@ -250,9 +250,9 @@ TEST(EpochLoopTest, RetrainOnAllRanksEqualsOneRank) {
 /// scores and the checkpoint all see the model that rank 0 saves.
 TEST(EpochLoopTest, RanksHoldOneNetworkWhenAnEpochEnds) {
   const train::RunConfig cfg = tiny_loop_config();
-  search::SearchSpace space;
+  space::SearchSpace space;
   Rng genome_rng(5);
-  const auto genome = ga::random_genome(search::paper_gene_space(space), genome_rng);
+  const auto genome = ga::random_genome(space::paper_gene_space(space), genome_rng);
   const auto data = data::make_synthetic(21, 1, 1, 5);
   torch::manual_seed(3);
   nn::Supernet net = nn::make_network(nn::NetworkOptions(cfg.net, 10, genome));

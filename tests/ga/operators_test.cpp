@@ -11,7 +11,7 @@ namespace gnas::ga {
 namespace {
 
 SearchSpace space() { return SearchSpace{}; }
-GeneSpace genes(const SearchSpace& s) { return search::paper_gene_space(s); }
+GeneSpace genes(const SearchSpace& s) { return space::paper_gene_space(s); }
 
 Genome filled(int value_mod) {  // a valid genome: every gene = value_mod mod its range
   const SearchSpace s;
@@ -177,7 +177,7 @@ TEST(GenerationTest, DedupAndRefillRemovesDuplicatesAndPopulationMembers) {
   std::set<Genome> unique(out.begin(), out.end());
   EXPECT_EQ(unique.size(), 5u);
   EXPECT_EQ(unique.count(filled(0)), 0u);
-  for (const auto& g : out) EXPECT_NO_THROW(search::validate(space(), g));
+  for (const auto& g : out) EXPECT_NO_THROW(space::validate(space(), g));
 }
 
 TEST(GenerationTest, NextGenerationIsUniqueValidAndDisjointFromPopulation) {
@@ -190,7 +190,7 @@ TEST(GenerationTest, NextGenerationIsUniqueValidAndDisjointFromPopulation) {
   std::set<Genome> seen;
   for (const auto& p : pop) seen.insert(p.genome);
   for (const auto& g : next) {
-    EXPECT_NO_THROW(search::validate(space(), g));
+    EXPECT_NO_THROW(space::validate(space(), g));
     EXPECT_TRUE(seen.insert(g).second);
   }
 }

@@ -68,13 +68,13 @@ struct StepRig {
 nn::Supernet supernet_steps(const torch::Device& device, int steps) {
   torch::manual_seed(3);
   StepRig rig(device, {}, /*dropout=*/0.0);  // dropout masks come from each device's own generator
-  search::SearchSpace space;
+  space::SearchSpace space;
   Rng rng(4);
   torch::manual_seed(5);
   const auto images = torch::randn({steps, 32, 3, 32, 32});
   const auto labels = torch::randint(0, 10, {steps, 32});
   for (int i = 0; i < steps; ++i) {
-    rig.net->set_genome(ga::random_genome(search::paper_gene_space(space), rng));
+    rig.net->set_genome(ga::random_genome(space::paper_gene_space(space), rng));
     rig.run(images[i].to(device), labels[i].to(device));
   }
   return rig.net;
@@ -146,11 +146,11 @@ TEST(GpuTest, TrainingStepsNeverWaitForTheDevice) {
   StepRig rig(kCuda);
   data::Split split{torch::randint(0, 256, {256, 3, 32, 32}, torch::kUInt8).to(kCuda),
                     torch::randint(0, 10, {256}, torch::kInt64).to(kCuda)};
-  search::SearchSpace space;
+  space::SearchSpace space;
   Rng rng(2);
   auto loss_sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(kCuda));
   auto one_step = [&] {
-    rig.net->set_genome(ga::random_genome(search::paper_gene_space(space), rng));
+    rig.net->set_genome(ga::random_genome(space::paper_gene_space(space), rng));
     const auto idx = sample_without_replacement(256, 64, rng);
     auto [x, y] = make_batch_shard(split, idx, 0, 64, true, 16, rng);
     loss_sum += rig.run(x, y).loss;
@@ -179,9 +179,9 @@ TEST(GpuTest, Fp16LossScalingSkipsOverflowsAndAdaptsTheScale) {
   StepRig rig(kCuda, t, /*dropout=*/0.0);
   auto& net = rig.net;
   auto& step = rig.step;
-  search::SearchSpace space;
+  space::SearchSpace space;
   Rng rng(2);
-  net->set_genome(ga::random_genome(search::paper_gene_space(space), rng));
+  net->set_genome(ga::random_genome(space::paper_gene_space(space), rng));
   const auto x = torch::randn({32, 3, 32, 32}).to(kCuda), y = torch::randint(0, 10, {32}).to(kCuda);
   // A scale of 3e38 overflows the scaled loss: the step is skipped, the scale halves.
   step.set_scaler_state(torch::tensor({3e38, 0.0}, torch::kFloat64));

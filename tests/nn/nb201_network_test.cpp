@@ -10,7 +10,7 @@
 
 #include "gnas/core/error.h"
 #include "gnas/ga/operators.h"
-#include "gnas/search/nb201.h"
+#include "gnas/space/nb201.h"
 #include "gnas/train/batches.h"
 #include "gnas/train/device.h"
 #include "gnas/train/evaluation.h"
@@ -20,7 +20,7 @@
 namespace gnas::nn {
 namespace {
 
-namespace nb = search::nb201;
+namespace nb = space::nb201;
 
 /// The table the project ships (tests run in the source root).
 const nb::Table& table() {

@@ -17,7 +17,7 @@
 namespace gnas::nn {
 namespace {
 
-using search::SearchSpace;
+using space::SearchSpace;
 
 NetworkOptions tiny(std::optional<Genome> fixed = std::nullopt, bool share_slots = false,
                     NetCompat compat = NetCompat::kPaper) {
@@ -56,12 +56,12 @@ const char* kGenome =
 std::set<std::string> expected_genome_params(const SearchSpace& s, const Genome& g, int cells, bool share = false) {
   std::set<std::string> names;
   // Cell order for N_cell = 1: input, reduction, normal, reduction, normal.
-  const std::vector<search::CellKind> kinds = {search::CellKind::kInput, search::CellKind::kReduction,
-                                               search::CellKind::kNormal, search::CellKind::kReduction,
-                                               search::CellKind::kNormal};
+  const std::vector<space::CellKind> kinds = {space::CellKind::kInput, space::CellKind::kReduction,
+                                               space::CellKind::kNormal, space::CellKind::kReduction,
+                                               space::CellKind::kNormal};
   EXPECT_EQ(cells, 1);
   for (std::size_t c = 0; c < kinds.size(); ++c) {
-    const auto spec = search::decode_cell(s, g, kinds[c]);
+    const auto spec = space::decode_cell(s, g, kinds[c]);
     const std::string cell = "cell" + std::to_string(c) + ".";
     for (int k = 0; k < s.n_blocks; ++k) {
       const auto& b = spec.blocks[k];
@@ -96,20 +96,20 @@ TEST_F(NetworkTest, OutputShapesForSeveralGenomes) {
   Rng r(0);
   SearchSpace s;
   for (int i = 0; i < 3; ++i) {
-    net->set_genome(ga::random_genome(search::paper_gene_space(s), r));
+    net->set_genome(ga::random_genome(space::paper_gene_space(s), r));
     EXPECT_EQ(net->forward(torch::randn({2, 3, 32, 32})).sizes(), torch::IntArrayRef({2, 10}));
   }
   NetworkOptions o = tiny();
   o.cells = 2;
   o.num_classes = 100;
   PaperNetwork wide(o);
-  wide->set_genome(search::parse_text(s, kGenome));
+  wide->set_genome(space::parse_text(s, kGenome));
   EXPECT_EQ(wide->forward(torch::randn({3, 3, 32, 32})).sizes(), torch::IntArrayRef({3, 100}));
 }
 
 TEST_F(NetworkTest, ExactlyTheActiveParametersGetGradients) {
   SearchSpace s;
-  const Genome g = search::parse_text(s, kGenome);
+  const Genome g = space::parse_text(s, kGenome);
   PaperNetwork net(tiny());
   net->set_genome(g);
   torch::cross_entropy_loss(net->forward(torch::randn({2, 3, 32, 32})), torch::tensor({1, 2})).backward();
@@ -140,11 +140,11 @@ TEST_F(NetworkTest, ExactlyTheActiveParametersGetGradients) {
 }
 
 /// Rewrites every in_A/in_B of the `kind` chromosome that reads state `index` to read state 0.
-Genome without_input(const SearchSpace& s, Genome g, search::CellKind kind, int index) {
+Genome without_input(const SearchSpace& s, Genome g, space::CellKind kind, int index) {
   const int base = static_cast<int>(kind) * s.genes_per_cell();
   for (int k = 0; k < s.n_blocks; ++k)
     for (int slot = 0; slot < 2; ++slot) {
-      auto& gene = g[base + k * search::kGenesPerBlock + slot];
+      auto& gene = g[base + k * space::kGenesPerBlock + slot];
       if (gene == index) gene = 0;
     }
   return g;
@@ -164,21 +164,21 @@ TEST_F(NetworkTest, ActiveSetEqualsGradientSetOverManyGenomes) {
       opt.cells = cells;
       PaperNetwork net(opt);
       for (int i = 0; i < 60; ++i) {
-        Genome g = ga::random_genome(search::paper_gene_space(s), r);
-        if (i % 3 >= 1) g = without_input(s, g, search::CellKind::kReduction, 1);
-        if (i % 3 == 2) g = without_input(s, g, search::CellKind::kNormal, 1);
+        Genome g = ga::random_genome(space::paper_gene_space(s), r);
+        if (i % 3 >= 1) g = without_input(s, g, space::CellKind::kReduction, 1);
+        if (i % 3 == 2) g = without_input(s, g, space::CellKind::kNormal, 1);
         // Block 0 of the input cell read by no block: dead under kReference (never concatenated).
-        if (i % 4 == 0) g = without_input(s, g, search::CellKind::kInput, 1);
+        if (i % 4 == 0) g = without_input(s, g, space::CellKind::kInput, 1);
         // Both slots of every normal-cell block on the same (input, op): one shared module.
         if (i % 5 == 0)
           for (int k = 0; k < s.n_blocks; ++k) {
-            auto* b = &g[s.genes_per_cell() * int(search::CellKind::kNormal) + k * search::kGenesPerBlock];
+            auto* b = &g[s.genes_per_cell() * int(space::CellKind::kNormal) + k * space::kGenesPerBlock];
             b[1] = b[0];
             b[3] = b[2];
             same_slots += b[2] >= 3;
           }
-        ignoring_prev += !search::decode_cell(s, g, search::CellKind::kReduction).uses_state(1);
-        const auto input_cell = search::decode_cell(s, g, search::CellKind::kInput, v.compat);
+        ignoring_prev += !space::decode_cell(s, g, space::CellKind::kReduction).uses_state(1);
+        const auto input_cell = space::decode_cell(s, g, space::CellKind::kInput, v.compat);
         dead_blocks += !input_cell.live[0];
         net->set_genome(g);
         train::clear_grads(net->parameters());
@@ -188,7 +188,7 @@ TEST_F(NetworkTest, ActiveSetEqualsGradientSetOverManyGenomes) {
         ASSERT_EQ(active.size(), net->active_parameters().size()) << "a parameter is listed twice (" << describe(v) << ")";
         for (const auto& item : net->named_parameters())
           ASSERT_EQ(item.value().grad().defined(), active.count(item.value().unsafeGetTensorImpl()) == 1)
-              << item.key() << " for genome " << search::to_text(s, g) << " (N_cell " << cells << ", " << describe(v)
+              << item.key() << " for genome " << space::to_text(s, g) << " (N_cell " << cells << ", " << describe(v)
               << ")";
         ++genomes;
       }
@@ -206,18 +206,18 @@ TEST_F(NetworkTest, FixedNetworkTrainsEveryParameter) {
   Rng r(12);
   for (const auto& v : kVariants)
     for (int i = 0; i < 12; ++i) {
-      Genome g = ga::random_genome(search::paper_gene_space(s), r);
-      if (i % 2) g = without_input(s, g, search::CellKind::kReduction, 1);
-      if (i % 3 == 0) g = without_input(s, g, search::CellKind::kInput, 1);  // a dead block 0 under kReference
+      Genome g = ga::random_genome(space::paper_gene_space(s), r);
+      if (i % 2) g = without_input(s, g, space::CellKind::kReduction, 1);
+      if (i % 3 == 0) g = without_input(s, g, space::CellKind::kInput, 1);  // a dead block 0 under kReference
       PaperNetwork fixed(tiny(g, v.share, v.compat));
       torch::cross_entropy_loss(fixed->forward(torch::randn({2, 3, 8, 8})), torch::tensor({1, 2})).backward();
       bool has_prev_path = false;
       for (const auto& item : fixed->named_parameters()) {
-        EXPECT_TRUE(item.value().grad().defined()) << item.key() << " of " << search::to_text(s, g) << " ("
+        EXPECT_TRUE(item.value().grad().defined()) << item.key() << " of " << space::to_text(s, g) << " ("
                                                    << describe(v) << ")";
         has_prev_path |= item.key().find("_prev.") != std::string::npos;
       }
-      EXPECT_EQ(has_prev_path, search::decode_cell(s, g, search::CellKind::kReduction).uses_state(1));
+      EXPECT_EQ(has_prev_path, space::decode_cell(s, g, space::CellKind::kReduction).uses_state(1));
     }
 }
 
@@ -229,8 +229,8 @@ TEST_F(NetworkTest, SgdStepLeavesInactiveParametersBitIdentical) {
   Rng r(1);
   // Two steps on one genome (builds momentum), then one on another: the first genome's own
   // parameters that the second does not use must not move at all.
-  const Genome g1 = search::parse_text(s, kGenome);
-  const Genome g2 = ga::random_genome(search::paper_gene_space(s), r);
+  const Genome g1 = space::parse_text(s, kGenome);
+  const Genome g2 = ga::random_genome(space::paper_gene_space(s), r);
   auto step = [&](const Genome& g) {
     net->set_genome(g);
     torch::cross_entropy_loss(net->forward(torch::randn({2, 3, 32, 32})), torch::tensor({3, 4})).backward();
@@ -273,7 +273,7 @@ TEST_F(NetworkTest, SameSeedSameGenomesAndLoss) {
     auto x = torch::randn({4, 3, 32, 32});
     auto y = torch::tensor({0, 1, 2, 3});
     for (int i = 0; i < 3; ++i) {
-      genomes.push_back(ga::sample_for_batch(search::paper_gene_space(s), o, {}, r));
+      genomes.push_back(ga::sample_for_batch(space::paper_gene_space(s), o, {}, r));
       net->set_genome(genomes.back());
       auto loss = torch::cross_entropy_loss(net->forward(x), y);
       loss.backward();
@@ -291,7 +291,7 @@ TEST_F(NetworkTest, SameSeedSameGenomesAndLoss) {
 TEST_F(NetworkTest, BatchStatisticEvaluationLeavesRunningStatisticsAlone) {
   SearchSpace s;
   PaperNetwork net(tiny());
-  net->set_genome(search::parse_text(s, kGenome));
+  net->set_genome(space::parse_text(s, kGenome));
   net->set_bn_batch_stats_in_eval(true);
   std::map<std::string, torch::Tensor> before;
   for (const auto& b : net->named_buffers()) before[b.key()] = b.value().clone();
@@ -307,7 +307,7 @@ TEST_F(NetworkTest, BatchStatisticEvaluationLeavesRunningStatisticsAlone) {
 
 TEST_F(NetworkTest, FixedNetworkHoldsOnlyTheGenomesOps) {
   SearchSpace s;
-  const Genome g = search::parse_text(s, kGenome);
+  const Genome g = space::parse_text(s, kGenome);
   PaperNetwork fixed(tiny(g));
   const auto expected = expected_genome_params(s, g, 1);
   std::set<std::string> hit;
@@ -322,7 +322,7 @@ TEST_F(NetworkTest, FixedNetworkHoldsOnlyTheGenomesOps) {
   PaperNetwork super(tiny());
   EXPECT_LT(fixed->parameters().size(), super->parameters().size());
   Rng r(3);
-  EXPECT_THROW(fixed->set_genome(ga::random_genome(search::paper_gene_space(s), r)), gnas::Error);
+  EXPECT_THROW(fixed->set_genome(ga::random_genome(space::paper_gene_space(s), r)), gnas::Error);
 }
 
 TEST_F(NetworkTest, DropPathIdentityAtKeepOneAndMeanPreserving) {
@@ -357,7 +357,7 @@ int64_t count_params(PaperNetwork& net) {
 /// reference's quirks add no parameters.
 TEST_F(NetworkTest, PaperCifar10CellHasTheReferenceParameterCount) {
   SearchSpace s;
-  const Genome g = search::parse_text(s, kPaperCifar10);
+  const Genome g = space::parse_text(s, kPaperCifar10);
   for (const auto& v : kVariants) {
     NetworkOptions o = tiny(g, v.share, v.compat);
     o.channels = 48;
@@ -397,7 +397,7 @@ TEST_F(NetworkTest, SlotSharingSupernetParameterCounts) {
 /// convolutions with padding 1 after the 2x2 average pool).
 TEST_F(NetworkTest, StageShapesUnderEachCompat) {
   SearchSpace s;
-  const Genome g = search::parse_text(s, kPaperCifar10);
+  const Genome g = space::parse_text(s, kPaperCifar10);
   for (const bool fixed : {false, true})
     for (const auto& [compat, sizes] : std::vector<std::pair<NetCompat, std::vector<int64_t>>>{
              {NetCompat::kPaper, {32, 16, 8}}, {NetCompat::kReference, {32, 18, 11}}}) {
@@ -416,7 +416,7 @@ TEST_F(NetworkTest, StageShapesUnderEachCompat) {
 /// against the classifier's own weights in eval mode (dropout off).
 TEST_F(NetworkTest, ReferenceHeadAppliesReluBeforeTheClassifier) {
   SearchSpace s;
-  const Genome g = search::parse_text(s, kPaperCifar10);
+  const Genome g = space::parse_text(s, kPaperCifar10);
   for (const auto compat : {NetCompat::kPaper, NetCompat::kReference}) {
     PaperNetwork net(tiny(g, true, compat));
     net->eval();

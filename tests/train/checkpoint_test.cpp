@@ -11,7 +11,7 @@
 
 #include "gnas/io/log_schema.h"
 #include "gnas/nn/supernet.h"
-#include "gnas/search/nb201.h"
+#include "gnas/space/nb201.h"
 #include "gnas/train/batches.h"
 #include "gnas/train/device.h"
 #include "gnas/train/evaluation.h"
@@ -88,7 +88,7 @@ TEST(CheckpointUnitTest, EveryLogColumnAndTheRunStateRoundTrip) {
   const std::string dir = ::testing::TempDir() + "gnas_ckpt_unit";
   std::filesystem::remove_all(dir);
   nn::Supernet net = tiny_net();
-  net->set_genome(search::nb201::decode(777));
+  net->set_genome(space::nb201::decode(777));
   auto sgd = make_sgd(net->parameters(), TrainOptions{});
   RunState st;
   st.epoch = 2, st.step = 5, st.loss_sum = 1.5, st.correct = 42, st.best_metric = 12.5;

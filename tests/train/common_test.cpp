@@ -87,12 +87,12 @@ void expect_io_error(const std::string& path, const std::string& phrase) {
 /// gives an IoError naming the file instead of a libtorch backtrace.
 TEST(ModelFileTest, RoundTripAndBadFilesNameTheProblem) {
   torch::manual_seed(0);
-  search::SearchSpace space;
+  space::SearchSpace space;
   Rng rng(5);
   nn::NetworkOptions o;
   o.channels = 4;
   o.cells = 1;
-  o.fixed = ga::random_genome(search::paper_gene_space(space), rng);
+  o.fixed = ga::random_genome(space::paper_gene_space(space), rng);
   nn::Supernet net = nn::make_network(o);
   const std::string dir = ::testing::TempDir();
   save_model(dir + "model.pt", net, "cifar10");
@@ -126,7 +126,7 @@ TEST(ModelFileTest, RoundTripAndBadFilesNameTheProblem) {
 /// network; a file written before they existed (no gnas_net entry) is read as paper, per-slot.
 TEST(ModelFileTest, CompatAndSlotSharingRoundTripAndOldFilesStillLoad) {
   torch::manual_seed(0);
-  search::SearchSpace space;
+  space::SearchSpace space;
   Rng rng(9);
   const std::string dir = ::testing::TempDir();
   const auto x = torch::randn({2, 3, 32, 32});
@@ -137,7 +137,7 @@ TEST(ModelFileTest, CompatAndSlotSharingRoundTripAndOldFilesStillLoad) {
       o.cells = 1;
       o.compat = compat;
       o.share_slots = share;
-      o.fixed = ga::random_genome(search::paper_gene_space(space), rng);
+      o.fixed = ga::random_genome(space::paper_gene_space(space), rng);
       nn::Supernet net = nn::make_network(o);
       save_model(dir + "flags.pt", net, "cifar10");
       LoadedModel m = load_model(dir + "flags.pt", torch::kCPU);
@@ -152,7 +152,7 @@ TEST(ModelFileTest, CompatAndSlotSharingRoundTripAndOldFilesStillLoad) {
   o.channels = 4;
   o.cells = 1;
   o.share_slots = false;
-  o.fixed = search::parse_text(space, "0 1 3 3 0 2 3 1 2 1 2 4 4 0 1 4 4 1 4 4 | 0 1 1 4 2 2 2 1 0 0 2 1 3 4 4 2 3 1 0 2 | "
+  o.fixed = space::parse_text(space, "0 1 3 3 0 2 3 1 2 1 2 4 4 0 1 4 4 1 4 4 | 0 1 1 4 2 2 2 1 0 0 2 1 3 4 4 2 3 1 0 2 | "
                                       "0 0 3 1 1 1 3 1 0 2 3 2 0 0 2 1 1 1 1 3");
   nn::Supernet old_net = nn::make_network(o);
   write_model_file(dir + "old.pt", old_net, {4, 1, 5, 10}, {});

@@ -17,7 +17,7 @@
 #include "gnas/distributed/communicator.h"
 #include "gnas/io/hdf5_log.h"
 #include "gnas/nn/supernet.h"
-#include "gnas/search/space.h"
+#include "gnas/space/space.h"
 #include "gnas/train/checkpoint.h"
 #include "gnas/train/epoch_loop.h"
 #include "gnas/train/optim.h"
@@ -30,27 +30,27 @@ namespace {
 /// one of them active whatever the genome (a 6-gene nb201 genome, so the log has a space).
 class StandInImpl : public nn::SupernetImpl {
  public:
-  StandInImpl() : space_(search::make_space("nb201", 5)), genome_(6, 0) {
+  StandInImpl() : space_(space::make_space("nb201", 5)), genome_(6, 0) {
     options_.space = "nb201";
     options_.channels = 1;
     options_.cells = 1;
     options_.num_classes = 10;
     linear_ = register_module("linear", torch::nn::Linear(3 * 4 * 4, 10));
   }
-  void set_genome(const search::Genome& g) override { genome_ = g; }
-  const search::Genome& genome() const override { return genome_; }
+  void set_genome(const space::Genome& g) override { genome_ = g; }
+  const space::Genome& genome() const override { return genome_; }
   torch::Tensor forward(const torch::Tensor& x) override {
     return linear_->forward(torch::adaptive_avg_pool2d(x, {4, 4}).flatten(1));
   }
   std::vector<torch::Tensor> active_parameters() const override { return parameters(); }
   void set_drop_path_keep(double) override {}
   void set_batch_shard(int64_t, int64_t) override {}
-  const search::Space& space() const override { return *space_; }
+  const space::Space& space() const override { return *space_; }
   const nn::NetworkOptions& options() const override { return options_; }
 
  private:
-  std::unique_ptr<search::Space> space_;
-  search::Genome genome_;
+  std::unique_ptr<space::Space> space_;
+  space::Genome genome_;
   nn::NetworkOptions options_;
   torch::nn::Linear linear_{nullptr};
 };

@@ -40,7 +40,7 @@ Run search_steps(const TrainOptions& options, int steps, torch::ScalarType dtype
   auto serial = distributed::make_communicator(Backend::kSerial, false);
   auto channel = distributed::make_data_channel(Backend::kSerial, *serial, torch::Device(torch::kCPU));
   TrainStep step(options, *sgd, *channel, torch::Device(torch::kCPU), 1.0);
-  search::SearchSpace space;
+  space::SearchSpace space;
   Rng rng(4);
   torch::manual_seed(5);
   const auto images = torch::randn({steps, int64_t(options.batch), 3, 32, 32}, dtype);
@@ -49,7 +49,7 @@ Run search_steps(const TrainOptions& options, int steps, torch::ScalarType dtype
   Run run;
   const int64_t before = host_reads();
   for (int i = 0; i < steps; ++i) {
-    net->set_genome(ga::random_genome(search::paper_gene_space(space), rng));
+    net->set_genome(ga::random_genome(space::paper_gene_space(space), rng));
     losses.push_back(step.run(net, step.input(images[i], dtype), labels[i], net->active_parameters()).loss);
   }
   run.host_reads_in_loop = host_reads() - before;
@@ -68,9 +68,9 @@ TEST(StepTest, TheStepReadsNothingOnTheHost) {
   }
   // The counter works: an evaluation reads its counts.
   nn::Supernet net = nn::make_network(nn::NetworkOptions(nn::NetOptions{}, 10));
-  search::SearchSpace space;
+  space::SearchSpace space;
   Rng rng(1);
-  net->set_genome(ga::random_genome(search::paper_gene_space(space), rng));
+  net->set_genome(ga::random_genome(space::paper_gene_space(space), rng));
   const int64_t before = host_reads();
   count_correct(net, torch::zeros({4, 3, 32, 32}, torch::kUInt8), torch::zeros({4}, torch::kInt64), 4, 0, 1);
   EXPECT_EQ(host_reads() - before, 1);

@@ -7,15 +7,15 @@
 
 #include "gnas/core/rng.h"
 #include "gnas/ga/options.h"
-#include "gnas/search/genome.h"
-#include "gnas/search/space.h"
+#include "gnas/space/genome.h"
+#include "gnas/space/space.h"
 
 namespace gnas::ga {
 
-using search::Genome;
-using search::SearchSpace;
+using space::Genome;
+using space::SearchSpace;
 
-using search::GeneSpace;  // the gene space of any search space (search/space.h)
+using space::GeneSpace;  // the gene space of any search space (search/space.h)
 
 /// A genome with its fitness (top-1 accuracy in %, on N_v validation images).
 struct Member {

@@ -9,20 +9,20 @@
 
 #include "gnas/core/rng.h"
 #include "gnas/ga/operators.h"
-#include "gnas/search/nb201.h"
+#include "gnas/space/nb201.h"
 
 namespace gnas::ga::nb201 {
 
-using search::nb201::arch_string;
-using search::nb201::decode;
-using search::nb201::encode;
-using search::nb201::gene_space;
-using search::nb201::kCells;
-using search::nb201::kEdges;
-using search::nb201::kOpNames;
-using search::nb201::kOps;
-using search::nb201::load_table;
-using search::nb201::Table;
+using space::nb201::arch_string;
+using space::nb201::decode;
+using space::nb201::encode;
+using space::nb201::gene_space;
+using space::nb201::kCells;
+using space::nb201::kEdges;
+using space::nb201::kOpNames;
+using space::nb201::kOps;
+using space::nb201::load_table;
+using space::nb201::Table;
 
 /// One run's best-so-far curve: entry k is the cell with the best valid_acc among the first k + 1
 /// distinct cells looked up (ties keep the earlier one).

@@ -45,7 +45,7 @@ struct LogAttributes {
   // format_version 2. Not stored in checkpoints: open_log fills them for each process.
   std::vector<std::string> op_names;  ///< op code -> name (the genome's op genes)
   std::string genome_layout;          ///< what each gene position means
-  std::string genome_layout_json;     ///< the same for programs (search::Space::layout_json)
+  std::string genome_layout_json;     ///< the same for programs (space::Space::layout_json)
   std::string space;                  ///< the search space: "paper" | "nb201"
   RunStatusAttributes status;
 };

@@ -48,7 +48,7 @@ struct GenomeSource {
 /// The source of `genome_arg` (text, a genome file, a run directory). Never throws: what cannot be
 /// read is left empty (the genome itself was read and checked before).
 GenomeSource genome_source(const std::string& genome_arg);
-/// `json` (a genome file, as search::Space::to_json writes it) with its provenance added: a "run"
+/// `json` (a genome file, as space::Space::to_json writes it) with its provenance added: a "run"
 /// entry with the search's run id and the 1-based epoch that chose the genome.
 std::string with_genome_provenance(const std::string& json, const std::string& run_id, int epoch);
 

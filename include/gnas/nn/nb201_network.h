@@ -66,12 +66,12 @@ class Nb201NetworkImpl : public SupernetImpl {
   std::vector<torch::Tensor> active_parameters() const override;
   void set_drop_path_keep(double keep) override { drop_path_keep_ = keep; }
   void set_batch_shard(int64_t global, int64_t begin) override { shard_ = {global, begin}; }
-  const search::Space& space() const override { return *space_; }
+  const space::Space& space() const override { return *space_; }
   const NetworkOptions& options() const override { return options_; }
 
  private:
   NetworkOptions options_;
-  std::unique_ptr<search::Space> space_;
+  std::unique_ptr<space::Space> space_;
   Genome genome_;
   double drop_path_keep_ = 1.0;
   BatchShard shard_;

@@ -11,7 +11,7 @@ namespace gnas::nn {
 /// The network's shape and how it is built: the defaults here are the CLI's, and validate() holds
 /// the bounds that the CLI, a checkpoint and a model file all check (one place per fact).
 struct NetOptions {
-  std::string space = "paper";  ///< --space: paper | nb201 (search::make_space)
+  std::string space = "paper";  ///< --space: paper | nb201 (space::make_space)
   int64_t channels = 8;    ///< C: channels of stage 1 (paper search: 20, retrain: 48)
   int64_t cells = 1;       ///< N_cell (paper search: 2, retrain: 4; nb201: N)
   int blocks = 5;          ///< N_b blocks per cell (paper space)

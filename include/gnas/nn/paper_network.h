@@ -13,13 +13,13 @@
 
 #include "gnas/nn/layers.h"
 #include "gnas/nn/supernet.h"
-#include "gnas/search/genome.h"
+#include "gnas/space/genome.h"
 
 namespace gnas::nn {
 
-using search::CellKind;
-using search::CellSpec;
-using search::Genome;
+using space::CellKind;
+using space::CellSpec;
+using space::Genome;
 
 /// A parameter-free op of the table (identity, ReLU -> 3x3 max-pool, ReLU -> 3x3 average pool), stride
 /// 1, same size. kReference: the average pool counts the zero padding (count_include_pad).
@@ -78,7 +78,7 @@ class PaperNetworkImpl : public SupernetImpl {
   void set_batch_shard(int64_t global, int64_t begin) override { shard_ = {global, begin}; }
   std::vector<torch::Tensor> active_parameters() const override;
   const NetworkOptions& options() const override { return options_; }
-  const search::Space& space() const override { return *space_iface_; }
+  const space::Space& space() const override { return *space_iface_; }
 
  private:
   /// True when the current genome's reduction cell reads h_{n-1} (its input 1).
@@ -87,8 +87,8 @@ class PaperNetworkImpl : public SupernetImpl {
   torch::Tensor features(const torch::Tensor& x, std::vector<torch::Tensor>* stages);
 
   NetworkOptions options_;
-  search::SearchSpace space_;
-  std::unique_ptr<search::Space> space_iface_;
+  space::SearchSpace space_;
+  std::unique_ptr<space::Space> space_iface_;
   Genome genome_;
   std::vector<CellSpec> specs_;   // decoded genome, indexed by CellKind
   double drop_path_keep_ = 1.0;

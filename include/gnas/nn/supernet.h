@@ -14,11 +14,11 @@
 
 #include "gnas/core/compat.h"
 #include "gnas/nn/options.h"
-#include "gnas/search/space.h"
+#include "gnas/space/space.h"
 
 namespace gnas::nn {
 
-using search::Genome;
+using space::Genome;
 
 /// What a network is built from. `space` picks the implementation; the rest is its shape. Fields
 /// a space does not use are ignored by it (nb201 has no blocks, dropout, compat or slots).
@@ -48,7 +48,7 @@ class SupernetImpl : public torch::nn::Module {
   /// Training batches are rows [begin, begin + N) of a global batch of `global` (data parallelism):
   /// random masks are drawn for the global batch. global = 0: each batch is whole.
   virtual void set_batch_shard(int64_t global, int64_t begin) = 0;
-  virtual const search::Space& space() const = 0;
+  virtual const space::Space& space() const = 0;
   virtual const NetworkOptions& options() const = 0;
   bool is_fixed() const { return options().fixed.has_value(); }
   /// In eval mode, every BN uses the batch's statistics (true) or the running ones (false).

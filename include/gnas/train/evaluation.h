@@ -6,7 +6,7 @@
 
 #include "gnas/distributed/communicator.h"
 #include "gnas/nn/supernet.h"
-#include "gnas/search/genome.h"
+#include "gnas/space/genome.h"
 
 namespace gnas::train {
 
@@ -26,7 +26,7 @@ int64_t count_correct(nn::Supernet& net, const torch::Tensor& images_u8, const t
 /// the ranks of `comm` as evenly as possible (any count over any number of ranks); each scores its
 /// share and the list is summed over ranks, so every rank returns the same list, equal to a one-rank
 /// evaluation. Collective.
-std::vector<float> evaluate_generation(nn::Supernet& net, const std::vector<search::Genome>& generation,
+std::vector<float> evaluate_generation(nn::Supernet& net, const std::vector<space::Genome>& generation,
                                        const torch::Tensor& images_u8, const torch::Tensor& labels, int64_t batch,
                                        distributed::Communicator& comm);
 

@@ -13,7 +13,7 @@
 #include "gnas/io/hdf5_log.h"
 #include "gnas/io/run_dir.h"
 #include "gnas/nn/supernet.h"
-#include "gnas/search/space.h"
+#include "gnas/space/space.h"
 #include "gnas/train/checkpoint.h"
 #include "gnas/train/options.h"
 #include "gnas/train/run_end.h"
@@ -41,7 +41,7 @@ struct CommandRun {
   const RunConfig& cfg;
   distributed::Communicator& comm;
   bool root;
-  std::unique_ptr<search::Space> space;  ///< the run's search space (--space)
+  std::unique_ptr<space::Space> space;  ///< the run's search space (--space)
   data::Dataset ds;
   nn::Supernet net{nullptr};
   std::unique_ptr<torch::optim::SGD> sgd;
@@ -86,7 +86,7 @@ struct LogShape {
 /// world size, dataset, start time and net.compat (the command adds its own, e.g. the strategy).
 io::LogAttributes run_attributes(const RunConfig& cfg, const std::string& command, const std::string& dataset,
                                  int world);
-void open_log(const RunConfig& cfg, const io::LogAttributes& attrs, const search::Space& space, const LogShape& shape,
+void open_log(const RunConfig& cfg, const io::LogAttributes& attrs, const space::Space& space, const LogShape& shape,
               int world, const torch::Device& device, RunState& st, RunOpening& run);
 
 /// Rank 0, after an epoch is logged and checkpointed: status.json's epochs done and last sign of

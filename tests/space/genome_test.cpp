@@ -1,5 +1,5 @@
-#include "gnas/search/genome.h"
-#include "gnas/search/space.h"
+#include "gnas/space/genome.h"
+#include "gnas/space/space.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -10,7 +10,7 @@
 
 #include "gnas/core/error.h"
 
-namespace gnas::search {
+namespace gnas::space {
 namespace {
 
 // A hand-made genome: normal | reduction | input, 5 blocks of [in_A, in_B, op_A, op_B].
@@ -294,4 +294,4 @@ TEST(GenomeTest, HashDiffersForDifferentGenomes) {
 }
 
 }  // namespace
-}  // namespace gnas::search
+}  // namespace gnas::space

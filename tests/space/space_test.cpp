@@ -1,6 +1,6 @@
 // The search-space interface: both spaces through it, the nb201 encoding and ranking set, and the
 // rank correlations that score a supernet.
-#include "gnas/search/space.h"
+#include "gnas/space/space.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -13,9 +13,9 @@
 #include "gnas/core/error.h"
 #include "gnas/core/stats.h"
 #include "gnas/ga/operators.h"
-#include "gnas/search/nb201.h"
+#include "gnas/space/nb201.h"
 
-namespace gnas::search {
+namespace gnas::space {
 namespace {
 
 namespace nb = nb201;
@@ -130,4 +130,4 @@ TEST(RankCorrelationTest, KendallTauBAndSpearmanRho) {
 }
 
 }  // namespace
-}  // namespace gnas::search
+}  // namespace gnas::space

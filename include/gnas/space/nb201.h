@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "gnas/core/rng.h"
-#include "gnas/search/space.h"
+#include "gnas/space/space.h"
 
-namespace gnas::search::nb201 {
+namespace gnas::space::nb201 {
 
 constexpr int kEdges = 6;
 constexpr int kOps = 5;
@@ -76,4 +76,4 @@ class Nb201Space : public Space {
   GeneSpace genes_;
 };
 
-}  // namespace gnas::search::nb201
+}  // namespace gnas::space::nb201

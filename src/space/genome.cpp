@@ -1,4 +1,4 @@
-#include "gnas/search/genome.h"
+#include "gnas/space/genome.h"
 
 #include <filesystem>
 
@@ -10,7 +10,7 @@
 #include "gnas/core/hash.h"
 #include "gnas/core/error.h"
 
-namespace gnas::search {
+namespace gnas::space {
 
 const char* cell_kind_name(CellKind kind) {
   switch (kind) {
@@ -248,4 +248,4 @@ std::string to_dot(const SearchSpace& space, const Genome& g, NetCompat compat) 
 
 std::uint64_t genome_hash(const Genome& g) { return fnv1a64(g.data(), g.size()); }
 
-}  // namespace gnas::search
+}  // namespace gnas::space

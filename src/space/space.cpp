@@ -1,5 +1,5 @@
 // The search-space interface (space.h) and the paper's space behind it.
-#include "gnas/search/space.h"
+#include "gnas/space/space.h"
 
 #include <filesystem>
 #include <fstream>
@@ -7,9 +7,9 @@
 #include <sstream>
 
 #include "gnas/core/error.h"
-#include "gnas/search/nb201.h"
+#include "gnas/space/nb201.h"
 
-namespace gnas::search {
+namespace gnas::space {
 
 GeneSpace::GeneSpace(std::vector<int> gene_ranges, std::vector<int> blocks)
     : ranges(std::move(gene_ranges)), block_starts(std::move(blocks)) {
@@ -63,13 +63,13 @@ class PaperSpace : public Space {
                           {"genes", genes}};
     return doc.dump();
   }
-  void validate(const Genome& g) const override { search::validate(s_, g); }
-  std::string to_text(const Genome& g) const override { return search::to_text(s_, g); }
-  Genome parse_text(const std::string& text) const override { return search::parse_text(s_, text); }
+  void validate(const Genome& g) const override { space::validate(s_, g); }
+  std::string to_text(const Genome& g) const override { return space::to_text(s_, g); }
+  Genome parse_text(const std::string& text) const override { return space::parse_text(s_, text); }
   std::string to_json(const Genome& g, double fitness, NetCompat compat) const override {
-    return search::to_json(s_, g, fitness, compat);
+    return space::to_json(s_, g, fitness, compat);
   }
-  std::string to_dot(const Genome& g, NetCompat compat) const override { return search::to_dot(s_, g, compat); }
+  std::string to_dot(const Genome& g, NetCompat compat) const override { return space::to_dot(s_, g, compat); }
 
  private:
   SearchSpace s_;
@@ -154,4 +154,4 @@ Genome load_genome(const Space& space, const std::string& text_or_path) {
   }
 }
 
-}  // namespace gnas::search
+}  // namespace gnas::space

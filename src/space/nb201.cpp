@@ -1,5 +1,5 @@
 // The NAS-Bench-201 space: its encoding, its cell string, its table and its Space (nb201.h).
-#include "gnas/search/nb201.h"
+#include "gnas/space/nb201.h"
 
 #include <algorithm>
 #include <cctype>
@@ -13,7 +13,7 @@
 
 #include "gnas/core/error.h"
 
-namespace gnas::search::nb201 {
+namespace gnas::space::nb201 {
 
 const char* const kOpNames[kOps] = {"none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3"};
 
@@ -282,4 +282,4 @@ std::string Nb201Space::to_dot(const Genome& g, NetCompat) const {
   return out.str();
 }
 
-}  // namespace gnas::search::nb201
+}  // namespace gnas::space::nb201

@@ -7,7 +7,7 @@
 
 #include "gnas/core/compat.h"
 
-namespace gnas::search {
+namespace gnas::space {
 
 /// Chromosome order inside a genome.
 enum class CellKind : int { kNormal = 0, kReduction = 1, kInput = 2 };
@@ -95,4 +95,4 @@ std::string to_dot(const SearchSpace& space, const Genome& g, NetCompat compat =
 /// 64-bit FNV-1a hash of the genes (identical on every platform).
 std::uint64_t genome_hash(const Genome& g);
 
-}  // namespace gnas::search
+}  // namespace gnas::space

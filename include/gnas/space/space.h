@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "gnas/core/compat.h"
-#include "gnas/search/genome.h"
+#include "gnas/space/genome.h"
 
-namespace gnas::search {
+namespace gnas::space {
 
 /// What the GA needs to know of a space: the number of genes, each gene's range, and the blocks
 /// that block crossover swaps whole. The operators (ga/operators.h) run unchanged on any space.
@@ -73,4 +73,4 @@ Genome load_genome(const Space& space, const std::string& text_or_path);
 /// there were two spaces).
 std::string json_space(const std::string& json);
 
-}  // namespace gnas::search
+}  // namespace gnas::space
