@@ -10,22 +10,22 @@ from pathlib import Path
 
 import numpy as np
 
-from .logs import LogError, RunLog
+from .logs import LogError, RunLog, config_keys
 from .quality import t_interval
 
-# Keys that may differ between the runs of an ablation: the seed, and how a run was executed.
-IGNORED_KEYS = {"seed", "threads", "device", "dist.backend", "dist.timeout", "log.all_ranks",
-                "log.progress_seconds"}
 METRICS = (("final_fitness", "final best fitness [%]"), ("best_val", "best full-validation accuracy [%]"),
            ("table_test", "found cell: NAS-Bench-201 table test accuracy [%]"))
 
 
 def _differing(logs) -> dict:
+    """The keys whose values differ, less those that may differ between the runs of an ablation:
+    the seed, and how a run was executed (the operational keys the logs list)."""
+    ignored = {"seed"} | config_keys(logs, "operational")
     values: dict = {}
     for log in logs:
         for key, value in log.config.items():
             values.setdefault(key, set()).add(value)
-    return {k: v for k, v in values.items() if len(v) > 1 and k not in IGNORED_KEYS}
+    return {k: v for k, v in values.items() if len(v) > 1 and k not in ignored}
 
 
 def _determined_by(logs, key: str, other: str) -> bool:

@@ -42,7 +42,8 @@ def paper_layout(length: int, op_names) -> dict:
 # What the configuration's keys mean, for logs written before they carried it (their `config_keys`
 # attribute, written from gnas's one list, io/config_keys.h, is read whenever it is there).
 CONFIG_KEYS_BEFORE_THE_ATTRIBUTE = {
-    "operational": ["threads", "device", "dist.backend", "dist.timeout", "log.all_ranks", "log.progress_seconds"],
+    "operational": ["threads", "device", "dist.backend", "dist.timeout", "log.all_ranks", "log.progress_seconds",
+                    "log.every_steps"],
     "own_column": ["seed", "ga.strategy", "train.epochs"],
 }
 

@@ -54,8 +54,10 @@ def view_status(status: dict | None, longest_epoch_s: float = 0.0, now: float | 
             return "running or died", f"its process (pid {pid} on {last.get('host')}) is gone"
     # The writer's rule, from status.json (gnas's RunStatus); files written before it carry gnas's
     # defaults of the time.
-    rule = status.get("stale_rule") or {"min_s": 1800.0, "longest_epochs": 3.0}
-    stale = stale_after_s if stale_after_s else max(float(rule["min_s"]), float(rule["longest_epochs"]) * longest_epoch_s)
+    rule = status.get("stale_rule")
+    rule = rule if isinstance(rule, dict) else {}
+    min_s, epochs = float(rule.get("min_s", 1800.0)), float(rule.get("longest_epochs", 3.0))
+    stale = stale_after_s if stale_after_s else max(min_s, epochs * longest_epoch_s)
     updated = parse_utc(status.get("updated_at", ""))
     if updated is not None and now - updated > stale:
         return "running or died", f"nothing logged for {int((now - updated) // 60)} min"

@@ -34,7 +34,13 @@ std::string hdf5_failure() {
   bool full = false;
   for (const auto& m : messages)
     full = full || m.find("No space left on device") != std::string::npos || m.find("errno = 28,") != std::string::npos;
-  return ": " + messages.back() + (full ? " (the disk is full)" : "");
+  // A system error ("file write failed: time = ..., errno = 28, error message = 'No space left on
+  // device', buf = ...") is shortened to what it says: "file write failed: No space left on device".
+  std::string why = messages.back();
+  const std::string key = "error message = '";
+  const std::size_t at = why.find(key), end = at == std::string::npos ? at : why.find('\'', at + key.size());
+  if (end != std::string::npos) why = why.substr(0, why.find(':')) + ": " + why.substr(at + key.size(), end - at - key.size());
+  return ": " + why + (full ? " (the disk is full)" : "");
 }
 
 /// Runs an HDF5 call and throws IoError naming the action, and HDF5's reason, when it fails.

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -121,8 +122,13 @@ GenomeSource genome_source(const std::string& genome_arg) {
   const bool dir = fs::is_directory(genome_arg, ec);
   const fs::path file = dir ? fs::path(genome_arg) / "best_genome.json" : fs::path(genome_arg);
   const fs::path run = dir ? fs::path(genome_arg) : file.parent_path().empty() ? fs::path(".") : file.parent_path();
-  const bool in_a_run = fs::exists(run / "status.json", ec) || fs::exists(run / "log.h5", ec);
-  if (!in_a_run) return s;
+  // A search's run directory only (a retrain's genome.json names no search).
+  std::optional<RunStatus> status;
+  try {
+    status = read_run_status(run.string());
+  } catch (const std::exception&) {
+  }
+  if (!status || status->command != "search") return s;
   s.run_dir = fs::weakly_canonical(fs::absolute(run, ec), ec).string();
   try {
     const auto doc = nlohmann::json::parse(read_file(file.string(), std::uint64_t(1) << 20));
@@ -133,13 +139,7 @@ GenomeSource genome_source(const std::string& genome_arg) {
     }
   } catch (const std::exception&) {  // a text genome file, or one written before the entry existed
   }
-  if (s.run_id.empty()) {
-    try {
-      const auto status = read_run_status(run.string());
-      if (status) s.run_id = status->run_id;
-    } catch (const std::exception&) {
-    }
-  }
+  if (s.run_id.empty()) s.run_id = status->run_id;
   return s;
 }
 

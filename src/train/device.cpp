@@ -5,22 +5,14 @@
 
 #include <sched.h>
 
-#include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <ctime>
-#include <map>
-#include <sstream>
+#include <string>
 #include <thread>
 
 #include "gnas/config.h"
 #include "gnas/core/error.h"
 #include "gnas/core/log.h"
-#include "gnas/data/augment.h"
-#include "gnas/distributed/collectives.h"
-#include "gnas/io/config_keys.h"
-#include "gnas/io/ini.h"
-#include "gnas/train/host_reads.h"
 #if GNAS_WITH_CUDA
 #include <c10/cuda/CUDACachingAllocator.h>
 #endif

@@ -567,15 +567,15 @@ TEST(RunStatusTest, DiskFullMidRunFailsCleanly) {
   const std::string mnt = temp_dir();
   const Result m = gnas::testing::run_shell("mount -t tmpfs -o size=24m tmpfs " + mnt);
   if (m.exit_code != 0) GTEST_SKIP() << "cannot mount a small tmpfs here (needs root): " << m.output;
-  // The run's reserve appears once its log exists (open_log); then the disk is filled to the last
-  // byte while the first epoch still trains (3,000 images: several seconds).
-  std::string args = kTiny;
+  // The disk is filled to the last byte once the first epoch is logged (its GA rows written),
+  // while the second trains (3,000 images: several seconds an epoch).
+  std::string args = tiny_epochs(3);
   const std::string from = "--data.synthetic_train 256";
   args.replace(args.find(from), from.size(), "--data.synthetic_train 3000");
   const Result r = gnas::testing::run_shell(
       "(" + gnas() + " search --out " + mnt + "/run" + args + " 2>&1; echo \"rc=$?\") & "
-      "for i in $(seq 1 600); do [ -f " + mnt + "/run/.gnas.reserve ] && break; sleep 0.05; done; "
-      "dd if=/dev/zero of=" + mnt + "/fill bs=64k 2>/dev/null; wait");
+      "for i in $(seq 1 1200); do grep -q '\"epochs_done\": 1' " + mnt + "/run/status.json 2>/dev/null && break; "
+      "sleep 0.05; done; dd if=/dev/zero of=" + mnt + "/fill bs=64k 2>/dev/null; wait");
   const std::string status = slurp(mnt + "/run/status.json");
   const Result files = gnas::testing::run_shell("ls -a " + mnt + "/run");
   std::vector<std::vector<hsize_t>> shapes;
@@ -600,6 +600,7 @@ TEST(RunStatusTest, DiskFullMidRunFailsCleanly) {
     ASSERT_FALSE(s.empty());
     EXPECT_EQ(s[0], shapes[0][0]) << "GA datasets of unequal lengths";
   }
+  EXPECT_GE(shapes[0][0], 2u) << "the first epoch's two generations are in the log";
 }
 
 // srun without a PMI plugin starts N tasks that each see an MPI world of 1: refused, nothing written.

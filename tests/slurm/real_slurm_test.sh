@@ -478,5 +478,5 @@ expect_grep "$state/jobs/E.out" "epoch 1/1" "E: the run finished"
 say "PASS: USR1 -> checkpoint, exit 3, requeue, resume, finish; scancel -> checkpoint, CANCELLED, not" \
   "requeued, resubmission resumes; requeue before the first checkpoint -> --force, fresh run;" \
   "pipeline (2 ranks via pmix, world_size 2) -> retrain -> evaluate; seed sweep; ablation array drawn;" \
-  "wrong ablation array refused; 2 CPUs per task reach the step; preemption with" \
+  "wrong ablation array refused; 2 CPUs per task reach the step (1 task, and 2 tasks whose ranks run 2 threads each); preemption with" \
   "a grace time -> checkpoint, Slurm requeues, resume"

@@ -111,7 +111,8 @@ TEST(RunEpochsTest, LogsEveryEpochAndStepRowWithTheHooksFields) {
     EXPECT_EQ(r.test_acc, 10.0 * (e + 1));  // the hook's field
     EXPECT_EQ(r.lr, lr_at(f.cfg.train, e));
     EXPECT_TRUE(std::isfinite(r.train_loss) && r.train_loss > 0);
-    EXPECT_DOUBLE_EQ(r.train_time_s + r.eval_time_s, r.time_s);
+    EXPECT_GT(r.train_time_s, 0);
+    EXPECT_GE(r.eval_time_s, 0);
     EXPECT_TRUE(std::isnan(r.peak_mem_mib));  // a CPU
   }
   std::vector<int> steps;

@@ -38,8 +38,8 @@ class RunDirLock {
 /// This machine's host name.
 std::string host_name();
 
-/// Where a retrain's genome came from: the search run that wrote it, when --genome names a run
-/// directory or a genome file inside one.
+/// Where a retrain's genome came from: the search run that wrote it, when --genome names a search's
+/// run directory or a genome file inside one (its status.json says "search").
 struct GenomeSource {
   std::string run_dir;  ///< absolute and normalised; "" when the genome was text or a file outside a run
   std::string run_id;   ///< the search's run id (its genome file's "run" entry, else its status.json)
