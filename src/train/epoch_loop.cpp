@@ -176,12 +176,13 @@ int run_epochs(EpochLoop& loop) {
       }
       ++steps_since_row;
       const bool row_due = root && loop.log && ((st.step + 1) % row_every == 0 || st.step + 1 == steps);
-      if (progress.due(st.step) || row_due) {  // this process's own steps (the carried totals are every rank's)
+      const bool show = progress.due(st.step);  // once a step: due() restarts its clock when it says yes
+      if (show || row_due) {  // this process's own steps (the carried totals are every rank's)
         const double seen = double(st.step + 1 - start_step) * double(shard_end - shard_begin);
         const double loss_now = (read_on_host<double>(loss_sum) - carried_loss) / seen;
         const double acc_now = 100.0 * double(read_on_host<int64_t>(correct) - carried_correct) / seen;
         diverged = diverged || !std::isfinite(loss_now);
-        if (progress.due(st.step)) progress.draw(st.step, loss_now, acc_now, double(batch));
+        if (show) progress.draw(st.step, loss_now, acc_now, double(batch));
         if (row_due) {
           io::StepRecord row;
           row.global_step = epoch * steps + st.step + 1;

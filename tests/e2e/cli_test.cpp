@@ -603,9 +603,11 @@ TEST(ProgressTest, PlainProgressLinesByStepsAndByTheClock) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const int by_steps = count_of(r.output, "  epoch 1/1  step ");
   EXPECT_EQ(by_steps, 10) << r.output;
-  r = run("search --out " + dir + "/b --log.progress_seconds 0.000001" + sizes);
+  // A period of 5 ms, below a step's time here (tens of ms) but far above the microseconds between
+  // two reads of the clock in one step: every step but the last has a line.
+  r = run("search --out " + dir + "/b --log.progress_seconds 0.005" + sizes);
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_EQ(count_of(r.output, "  epoch 1/1  step "), 31) << r.output;  // every step but the last
+  EXPECT_EQ(count_of(r.output, "  epoch 1/1  step "), 31) << r.output;
   r = run("search --out " + dir + "/c --log.progress_seconds 0" + sizes);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_CONTAINS(r.output, "--log.progress_seconds must be in (0, 1e6] seconds");
