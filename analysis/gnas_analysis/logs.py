@@ -44,8 +44,22 @@ def paper_layout(length: int, op_names) -> dict:
 CONFIG_KEYS_BEFORE_THE_ATTRIBUTE = {
     "operational": ["threads", "device", "dist.backend", "dist.timeout", "log.all_ranks", "log.progress_seconds",
                     "log.every_steps"],
-    "own_column": ["seed", "ga.strategy", "train.epochs"],
+    "own_column": ["seed", "search.strategy", "train.epochs"],
+    # Logs written before the attribute named these keys as [ga]'s; parse_config reads them under
+    # their current names (the attribute's "renamed" list, for logs that carry it).
+    "renamed": [["ga.strategy", "search.strategy"], ["ga.n_v", "search.n_v"],
+                ["ga.generations_per_epoch", "search.generations_per_epoch"], ["ga.bn_eval", "search.bn_eval"],
+                ["ga.rescore", "search.rescore"]],
 }
+
+
+def renamed_keys(attrs) -> dict:
+    """{old key: current key} for a log's configuration: its `config_keys` attribute's list, else the
+    list of the gnas that wrote logs without one."""
+    text = attrs.get("config_keys")
+    roles = json.loads(text) if text else {}
+    pairs = roles.get("renamed", CONFIG_KEYS_BEFORE_THE_ATTRIBUTE["renamed"])
+    return {old: new for old, new in pairs}
 
 
 def config_keys(logs, role: str) -> set:
@@ -74,9 +88,10 @@ def _attr(value):
     return value
 
 
-def parse_config(text: str) -> dict:
+def parse_config(text: str, renamed: dict | None = None) -> dict:
     """The stored configuration as {"section.key": value}; keys outside a section (config.ini and
-    format_version 1 logs) and those of [run] (format_version 2) are plain "key"."""
+    format_version 1 logs) and those of [run] (format_version 2) are plain "key". A key of `renamed`
+    ({old: current}) is read under its current name."""
     parser = configparser.ConfigParser(interpolation=None, strict=False)
     parser.optionxform = str
     body = text or ""
@@ -90,7 +105,8 @@ def parse_config(text: str) -> dict:
     out = {}
     for section in parser.sections():
         for key, value in parser.items(section):
-            out[key if section == "run" else f"{section}.{key}"] = value
+            name = key if section == "run" else f"{section}.{key}"
+            out[(renamed or {}).get(name, name)] = value
     return out
 
 
@@ -335,7 +351,8 @@ def load(path: str | Path) -> RunLog:
         raise LogError(f"{path}: damaged: {exc}") from exc
     log.status = read_status(path.parent) or _status_from_attrs(log.attrs)
     config_file = path.parent / "config.ini"
-    log.config = parse_config(read_text(config_file) if config_file.exists() else log.attrs.get("config", ""))
+    log.config = parse_config(read_text(config_file) if config_file.exists() else log.attrs.get("config", ""),
+                              renamed_keys(log.attrs))
     return log
 
 

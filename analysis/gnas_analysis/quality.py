@@ -191,7 +191,7 @@ def nb201_rows(experiment: Path) -> list:
         if log.space != "nb201" or not log.has_ground_truth:
             continue
         strategy = str(log.attrs.get("strategy", "ga"))
-        if log.config.get("ga.rescore", "none") == "population":
+        if log.config.get("search.rescore", "none") == "population":
             strategy += "+rescore"
         last = lambda name: float(log.epoch[name][np.isfinite(log.epoch[name])][-1])  # noqa: E731
         rk = log.ranking

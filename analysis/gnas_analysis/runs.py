@@ -129,7 +129,7 @@ def row(log: RunLog, now: float | None = None, stale_after_s: float | None = Non
         "epochs_done": log.n_epochs,
         "epochs_planned": int(planned),
         "seed": log.config.get("seed") or (str(log.attrs["seed"]) if "seed" in log.attrs else ""),
-        "strategy": (log.attrs.get("strategy") or log.config.get("ga.strategy", "")) if is_search else "",
+        "strategy": (log.attrs.get("strategy") or log.config.get("search.strategy", "")) if is_search else "",
         "best_fitness": _max_finite(log.epoch["best_fitness"]) if is_search else float("nan"),
         "best_val": _max_finite(log.epoch["best_full_val_acc"]) if is_search else float("nan"),
         "test_acc": float(test[-1]) if len(test) and np.isfinite(test[-1]) else float("nan"),

@@ -234,7 +234,7 @@ def test_missing_graphviz_is_said_in_the_report(tmp_path, monkeypatch):
 
 TINY = ["--net.channels", "4", "--net.cells", "1", "--train.batch", "32", "--data.synthetic_train", "128",
         "--data.synthetic_val", "60", "--data.synthetic_test", "50", "--threads", "1", "--no-progress"]
-GA = ["--ga.n_v", "30", "--ga.population", "3", "--ga.generation", "4"]
+GA = ["--search.n_v", "30", "--ga.population", "3", "--ga.generation", "4"]
 needs_gnas = pytest.mark.skipif("GNAS_EXE" not in os.environ, reason="needs the gnas executable (set by CTest)")
 
 

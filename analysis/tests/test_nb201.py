@@ -19,7 +19,7 @@ from gnas_analysis.cli import main  # noqa: E402
 TABLE = Path(__file__).resolve().parents[2] / "data" / "nasbench201" / "nasbench201_cifar10.csv"
 TINY = ["--space", "nb201", "--net.channels", "4", "--net.cells", "1", "--train.batch", "32", "--train.epochs", "2",
         "--data.synthetic_train", "128", "--data.synthetic_val", "60", "--threads", "1", "--no-progress",
-        "--ga.n_v", "30", "--ga.population", "3", "--ga.generation", "4", "--nb201.table", str(TABLE),
+        "--search.n_v", "30", "--ga.population", "3", "--ga.generation", "4", "--nb201.table", str(TABLE),
         "--nb201.rank_cells", "10"]
 
 
@@ -35,8 +35,8 @@ def study(tmp_path_factory):
     root = tmp_path_factory.mktemp("nb201")
     gnas("search", "--out", root / "ga-seed1", *TINY)
     gnas("search", "--out", root / "ga-seed2", "--seed", 2, *TINY)
-    gnas("search", "--out", root / "ga-rescore-seed1", "--ga.rescore", "population", *TINY)
-    gnas("search", "--out", root / "random-seed1", "--ga.strategy", "random", *TINY)
+    gnas("search", "--out", root / "ga-rescore-seed1", "--search.rescore", "population", *TINY)
+    gnas("search", "--out", root / "random-seed1", "--search.strategy", "random", *TINY)
     return root
 
 

@@ -106,8 +106,8 @@ int run_collective(cli::RunCommand kind, const std::vector<std::string>& args) {
     }
     distributed::agree_on_failure(*comm, mismatch);
     comm->set_collective_timeout(run.config.dist.timeout);
-    log.all_ranks = run.config.dist.log_all_ranks;
-    log.progress_seconds = run.config.dist.log_progress_seconds;
+    log.all_ranks = run.config.log.all_ranks;
+    log.progress_seconds = run.config.log.progress_seconds;
     set_log_settings(log);
     if (kind == cli::RunCommand::kBench) return train::run_bench(run.config, run.extras, *comm);
     const int code = kind == cli::RunCommand::kSearch ? train::run_search(run.config, *comm, begun)

@@ -174,7 +174,7 @@ Row read_row(const fs::path& dir, double stale_after_min, std::int64_t now) {
   if (!status && log && log->status) status = log->status;  // a log copied without its status.json
   r.seed = !cfg("seed").empty() ? cfg("seed") : log && log->has_seed ? std::to_string(log->seed) : "";
   r.command = status ? status->command : log ? log->command : "";
-  r.strategy = log && !log->strategy.empty() ? log->strategy : r.command == "search" ? cfg("ga.strategy") : "";
+  r.strategy = log && !log->strategy.empty() ? log->strategy : r.command == "search" ? cfg("search.strategy") : "";
   if (log) {
     r.dataset = log->dataset;
     r.source_run = log->source_run;

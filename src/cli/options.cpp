@@ -1,230 +1,163 @@
 #include "gnas/cli/options.h"
 
+#include <algorithm>
 #include <boost/program_options.hpp>
 #include <cstdlib>
+#include <deque>
 #include <fstream>
-#include <algorithm>
 #include <map>
-#include <thread>
+#include <memory>
 #include <sstream>
+#include <type_traits>
 
 #include "gnas/core/error.h"
 #include "gnas/core/log.h"
 #include "gnas/ga/tabular.h"
+#include "gnas/io/config_keys.h"
 
 namespace po = boost::program_options;
 
 namespace gnas::cli {
 namespace {
 
-struct Strings {  // options converted and checked after parsing
-  std::string crossover = "block";
-  std::string strategy = "ga";
-  std::string compat = "paper";
-  std::string device = "auto";
-  std::string backend = "auto";
-  std::string schedule = "step";
-  std::string bn_eval = "batch";
-  std::string precision = "fp32";
-  std::string rescore = "none";
-  std::int64_t seed = 1;  // parsed signed: "-1" must be an error, not 18446744073709551615
-};
-
-}  // namespace
-
-train::DeviceSpec parse_device(const std::string& text) {
-  train::DeviceSpec d;
-  if (text == "auto") return d;
-  if (text == "cpu") {
-    d.kind = train::DeviceSpec::Kind::kCpu;
-    return d;
+/// Boost.Program_options flags (and INI keys) for every option a command takes, walked from
+/// RunConfig::visit_options: the option's name, its help, its field as the storage and the field's
+/// default as the default. Values that are not plain numbers or words (an enum, a device, an
+/// unsigned) are read as text and converted when the values are notified, with the option's own
+/// error. Groups follow the name's section, in the order the list first names them.
+class FlagVisitor {
+ public:
+  explicit FlagVisitor(RunCommand command) : command_(command) {}
+  bool includes(OptionUse use) const {
+    return use == OptionUse::kSearch ? command_ == RunCommand::kSearch : command_ != RunCommand::kSearch;
   }
-  d.kind = train::DeviceSpec::Kind::kCuda;
-  if (text == "cuda") return d;
-  const std::string digits = text.rfind("cuda:", 0) == 0 ? text.substr(5) : "";
-  GNAS_CHECK_AS(ConfigError,
-                !digits.empty() && digits.size() <= 3 && digits.find_first_not_of("0123456789") == std::string::npos,
-                "--device must be auto, cpu, cuda or cuda:N, got ", text);
-  d.index = std::stoi(digits);
-  return d;
-}
+  template <class T>
+  void option(const char* name, T& value, const char* help, const Bound& bound = {}) {
+    const std::string text = bound.rule.empty() ? help : std::string(help) + "; must be " + bound.rule;
+    group(name).add_options()(name, po::value(&value)->default_value(value, shown(value)), text.c_str());
+  }
+  void option(const char* name, std::uint64_t& value, const char* help, const Bound& = {}) {
+    // Read as text: boost would take "-1" for 18446744073709551615.
+    add_text(name, std::to_string(value), help, [&value, name](const std::string& t) {
+      GNAS_CHECK_AS(ConfigError, !t.empty() && t.size() <= 20 && t.find_first_not_of("0123456789") == std::string::npos,
+                    "--", name, " must be a whole number >= 0, got ", t);
+      try {
+        value = std::stoull(t);
+      } catch (const std::out_of_range&) {
+        throw ConfigError(detail::concat("--", name, " must be below 2^64, got ", t));
+      }
+    });
+  }
+  template <class E>
+  void choice(const char* name, E& value, const char* help, const Choices<E>& choices) {
+    add_text(name, choice_name(choices, value), help,
+             [&value, &choices, name](const std::string& t) { value = parse_choice(choices, name, t); });
+  }
+  template <class T, class Parse, class Print>
+  void text(const char* name, T& value, const char* help, Parse parse, Print print) {
+    add_text(name, print(value), help, [&value, parse](const std::string& t) { value = parse(t); });
+  }
 
-namespace {
+  /// Every group, in order.
+  po::options_description all() const {
+    po::options_description out;
+    for (const auto& g : groups_) out.add(*g);
+    return out;
+  }
 
-/// Every key that may appear in an INI file; `[section] key` == `--section.key`.
-po::options_description config_options(train::RunConfig& c, Strings& s, RunCommand command) {
-  po::options_description general("General");
-  general.add_options()
-      ("seed", po::value(&s.seed)->default_value(s.seed), "seed of every random stream (GA, data, torch), >= 0")
-      ("threads", po::value(&c.threads)->default_value(c.threads),
-       "torch intra-op threads; 0 keeps libtorch's default (use 1 per MPI rank)")
-      ("space", po::value(&c.net.space)->default_value(c.net.space),
-       "search space: paper (the GeneticNAS cells) | nb201 (the NAS-Bench-201 cell: 6 edges of 5 ops; "
-       "--net.channels and --net.cells are its C and N, the benchmark's 16 and 5; docs/search-quality.md)")
-      ("device", po::value(&s.device)->default_value(s.device),
-       "auto | cpu | cuda | cuda:N (under MPI, auto picks cuda:<node-local rank>)")
-      ("dist.backend", po::value(&s.backend)->default_value(s.backend),
-       "what carries the gradients: auto (NCCL on CUDA in a build with NCCL under mpirun/srun, else MPI "
-       "there, else nothing) | serial | mpi | nccl (the CUDA build; a CUDA device). Control messages always go "
-       "over MPI under mpirun/srun")
-      ("log.all_ranks", po::value(&c.dist.log_all_ranks)->default_value(c.dist.log_all_ranks, "false"),
-       "INFO lines from every rank (default: rank 0 only)")
-      ("log.progress_seconds", po::value(&c.dist.log_progress_seconds)->default_value(c.dist.log_progress_seconds, "30"),
-       "off a terminal (job files, pipes), a progress line at least this often, besides every tenth of an epoch")
-      ("log.every_steps", po::value(&c.log.every_steps)->default_value(c.log.every_steps),
-       "a row of training loss, accuracy, lr and img/s in the log's /step group every N steps (and at each "
-       "epoch's last step); 0: every tenth of an epoch")
-      ("dist.timeout", po::value(&c.dist.timeout)->default_value(c.dist.timeout, "0"),
-       "seconds a collective may wait for the other ranks before the job is ended with a report (a stopped or "
-       "dead rank); 0 waits forever. Set it well above the longest end-of-epoch pause (GA rounds, checkpoint)");
-
-  po::options_description net("Network [net]");
-  net.add_options()
-      ("net.channels", po::value(&c.net.channels)->default_value(c.net.channels),
-       "C, channels of stage 1 (doubled at each reduction). Paper: 20 search, 48 retrain; NAS-Bench-201: 16")
-      ("net.cells", po::value(&c.net.cells)->default_value(c.net.cells),
-       "N_cell, cells per stage. Paper: 2 search, 4 retrain; NAS-Bench-201: 5")
-      ("net.blocks", po::value(&c.net.blocks)->default_value(c.net.blocks), "N_b, blocks per cell. Paper: 5 (paper space only)")
-      ("net.dropout", po::value(&c.net.dropout)->default_value(c.net.dropout, "0.2"),
-       "dropout before the classifier, in [0, 1). Paper: 0.2 (paper space only)")
-      ("net.compat", po::value(&s.compat)->default_value(s.compat),
-       "paper (the network of the paper's text) | reference (the network the authors' code trained: 18x18 and "
-       "11x11 stages, a ReLU before the classifier, ...; docs/fidelity.md)")
-      ("net.share_slots", po::value(&c.net.share_slots)->default_value(c.net.share_slots, "true"),
-       "slots A and B of a block share one weight set per (input, op), as the authors' code does; false: one "
-       "set per slot (about twice the supernet's separable-conv weights)");
-  if (command != RunCommand::kSearch)
-    net.add_options()
-        ("net.drop_path_keep", po::value(&c.net.drop_path_keep)->default_value(c.net.drop_path_keep, "0.9"),
-         "per-sample drop-path keep probability in (0, 1]. Paper: 0.9")
-        ("net.drop_path_from", po::value(&c.net.drop_path_from)->default_value(c.net.drop_path_from),
-         "first epoch (0-based) with drop-path on");
-
-  po::options_description train("Training [train]");
-  train.add_options()
-      ("train.epochs", po::value(&c.train.epochs)->default_value(c.train.epochs),
-       "epochs. Paper: 310 search, 630 retrain")
-      ("train.batch", po::value(&c.train.batch)->default_value(c.train.batch), "global batch size. Paper: 128")
-      ("train.lr", po::value(&c.train.lr)->default_value(c.train.lr, "0.1"), "initial learning rate. Paper: 0.1")
-      ("train.lr_min", po::value(&c.train.lr_min)->default_value(c.train.lr_min, "0"),
-       "cosine schedule: the learning rate it anneals to. NAS-Bench-201's search protocol: 0.001")
-      ("train.momentum", po::value(&c.train.momentum)->default_value(c.train.momentum, "0.9"),
-       "SGD momentum. Paper: 0.9")
-      ("train.nesterov", po::value(&c.train.nesterov)->default_value(c.train.nesterov, "true"),
-       "Nesterov momentum. Paper: true")
-      ("train.weight_decay", po::value(&c.train.weight_decay)->default_value(c.train.weight_decay, "0.0001"),
-       "weight decay. Paper: 1e-4")
-      ("train.schedule", po::value(&s.schedule)->default_value(s.schedule),
-       "step (lr/10 at 50% and 75% of the epochs; paper) | cosine")
-      ("train.precision", po::value(&s.precision)->default_value(s.precision),
-       "compute precision of training and evaluation: fp32 | bf16 (autocast; the CPU too) | fp16 (autocast with "
-       "loss scaling; CUDA only). Parameters stay float32")
-      ("train.channels_last", po::value(&c.train.channels_last)->default_value(c.train.channels_last, "false"),
-       "channels-last (NHWC) memory format for convolutions (faster with tensor cores)")
-      ("train.grad_clip", po::value(&c.train.grad_clip)->default_value(c.train.grad_clip, "0"),
-       "clip the gradients' joint L2 norm to this (0 = off). NAS-Bench-201's search protocol: 5");
-
-  po::options_description ga("Genetic algorithm [ga]");
-  if (command == RunCommand::kSearch)
-    ga.add_options()
-        ("ga.population", po::value(&c.search.ga.population)->default_value(c.search.ga.population),
-         "N_p, population size (>= 2). Paper: 20")
-        ("ga.generation", po::value(&c.search.ga.generation)->default_value(c.search.ga.generation),
-         "N_g, generation size (>= N_p). Paper: 20")
-        ("ga.p_m", po::value(&c.search.ga.p_m)->default_value(c.search.ga.p_m, "0.02"),
-         "per-gene mutation probability in [0, 1]. Paper: 0.02")
-        ("ga.p_c", po::value(&c.search.ga.p_c)->default_value(c.search.ga.p_c, "1"),
-         "crossover probability in [0, 1]. Paper: 1")
-        ("ga.crossover", po::value(&s.crossover)->default_value(s.crossover), "block (paper) | uniform")
-        ("ga.strategy", po::value(&s.strategy)->default_value(s.strategy),
-         "ga (the paper's GA) | random (random search with weight sharing at the same cost: a uniform genome "
-         "per batch, N_g uniform genomes per round, the same replacement)")
-        ("ga.n_v", po::value(&c.search.n_v)->default_value(c.search.n_v),
-         "validation images per fitness evaluation. Paper: 1000")
-        ("ga.generations_per_epoch",
-         po::value(&c.search.generations_per_epoch)->default_value(c.search.generations_per_epoch),
-         "evaluate-and-replace rounds after each epoch. Reference: 2")
-        ("ga.bn_eval", po::value(&s.bn_eval)->default_value(s.bn_eval),
-         "BN statistics when scoring candidates: batch (default) | running (the reference)")
-        ("ga.rescore", po::value(&s.rescore)->default_value(s.rescore),
-         "none (the paper's Alg. 2: a member keeps the fitness it was first scored with) | population (each "
-         "round also re-scores the population on the new generation's N_v images before the replacement; "
-         "one more population's evaluation per round)");
-  po::options_description nb201("NAS-Bench-201 ground truth [nb201] (--space nb201)");
-  if (command == RunCommand::kSearch)
-    nb201.add_options()
-        ("nb201.table", po::value(&c.search.nb201.table)->default_value(c.search.nb201.table),
-         "the benchmark's CIFAR-10 table (CSV: index,arch,params_m,valid_acc,test_acc; the project ships "
-         "data/nasbench201/nasbench201_cifar10.csv): the log then holds the ground truth of the population's best, "
-         "its mean and the chosen cell every epoch, and the supernet's ranking quality")
-        ("nb201.rank_every", po::value(&c.search.nb201.rank_every)->default_value(c.search.nb201.rank_every),
-         "with --nb201.table: score the ranking set with the supernet every K epochs (0: after the last epoch "
-         "only), and log Kendall tau and Spearman rho against the table")
-        ("nb201.rank_cells", po::value(&c.search.nb201.rank_cells)->default_value(c.search.nb201.rank_cells),
-         "with --nb201.table: cells in the ranking set, drawn by --seed and spread over the table's accuracy "
-         "range, each scored on the whole validation split (0: no ranking)");
-
-  po::options_description data("Data [data]");
-  data.add_options()
-      ("data.dir", po::value(&c.data.dir)->default_value(c.data.dir),
-       "CIFAR-10/100 binary directory; empty: the embedded synthetic data")
-      ("data.val_size", po::value(&c.data.val_size)->default_value(c.data.val_size),
-       "CIFAR: the last N training images form the validation split. Paper design: 5000")
-      ("data.train_limit", po::value(&c.data.train_limit)->default_value(c.data.train_limit),
-       "CIFAR: use only the first N training images before the split (0 = all)")
-      ("data.synthetic_train", po::value(&c.data.synthetic_train)->default_value(c.data.synthetic_train),
-       "synthetic data: training images")
-      ("data.synthetic_val", po::value(&c.data.synthetic_val)->default_value(c.data.synthetic_val),
-       "synthetic data: validation images")
-      ("data.synthetic_test", po::value(&c.data.synthetic_test)->default_value(c.data.synthetic_test),
-       "synthetic data: test images")
-      ("data.synthetic_seed", po::value(&c.data.synthetic_seed)->default_value(c.data.synthetic_seed),
-       "synthetic data: generator seed (independent of --seed)")
-      ("data.augment", po::value(&c.data.augment)->default_value(c.data.augment, "true"),
-       "pad-4 random crop + horizontal flip + cutout on training batches")
-      ("data.cutout", po::value(&c.data.cutout)->default_value(c.data.cutout),
-       "cutout hole side in pixels (0 = off). Paper: 16")
-      ("data.eval_batch", po::value(&c.data.eval_batch)->default_value(c.data.eval_batch),
-       "batch size of evaluation passes");
-
-  po::options_description all;
-  all.add(general).add(net).add(train);
-  if (command == RunCommand::kSearch) all.add(ga).add(nb201);
-  all.add(data);
-  return all;
-}
-
-std::string format_value(const boost::any& v) {
-  std::ostringstream out;
-  out.precision(15);
-  if (auto pi = boost::any_cast<int>(&v)) out << *pi;
-  else if (auto pd = boost::any_cast<double>(&v)) out << *pd;
-  else if (auto pb = boost::any_cast<bool>(&v)) out << (*pb ? "true" : "false");
-  else if (auto ps = boost::any_cast<std::string>(&v)) out << *ps;
-  else if (auto pu = boost::any_cast<std::uint64_t>(&v)) out << *pu;
-  else if (auto pl = boost::any_cast<std::int64_t>(&v)) out << *pl;
-  else out << "?";
-  return out.str();
-}
-
-/// The resolved values as INI text, top-level keys first, then one [section] per prefix.
-std::string to_ini(const po::options_description& desc, const po::variables_map& vm, const std::string& header) {
-  std::map<std::string, std::vector<std::pair<std::string, std::string>>> sections;
-  for (const auto& opt : desc.options()) {
-    const std::string name = opt->long_name();
-    if (!vm.count(name)) continue;
+ private:
+  template <class T>
+  static std::string shown(const T& v) {
+    std::ostringstream out;
+    if constexpr (std::is_same_v<T, bool>) out << (v ? "true" : "false");
+    else out << v;
+    return out.str();
+  }
+  template <class F>
+  void add_text(const char* name, const std::string& initial, const char* help, F convert) {
+    texts_.push_back(initial);
+    group(name).add_options()(name, po::value(&texts_.back())->default_value(initial)->notifier(convert), help);
+  }
+  po::options_description& group(const std::string& name) {
     const auto dot = name.find('.');
     const std::string section = dot == std::string::npos ? "" : name.substr(0, dot);
-    const std::string key = dot == std::string::npos ? name : name.substr(dot + 1);
-    sections[section].emplace_back(key, format_value(vm[name].value()));
+    for (std::size_t i = 0; i < sections_.size(); ++i)
+      if (sections_[i] == section) return *groups_[i];
+    sections_.push_back(section);
+    groups_.push_back(std::make_unique<po::options_description>(title(section)));
+    return *groups_.back();
   }
-  std::ostringstream out;
-  out << header;
-  for (const auto& [section, keys] : sections) {  // "" sorts first: top-level keys precede sections
-    if (!section.empty()) out << "\n[" << section << "]\n";
-    for (const auto& [k, v] : keys) out << k << " = " << v << "\n";
+  static std::string title(const std::string& section) {
+    static const std::map<std::string, std::string> titles = {
+        {"", "General"},
+        {"net", "Network [net]"},
+        {"train", "Training [train]"},
+        {"ga", "Genetic algorithm [ga]"},
+        {"search", "Search [search]"},
+        {"nb201", "NAS-Bench-201 ground truth [nb201] (--space nb201)"},
+        {"data", "Data [data]"},
+        {"log", "Logging [log]"},
+        {"dist", "Distributed [dist]"}};
+    const auto t = titles.find(section);
+    return t != titles.end() ? t->second : "[" + section + "]";
   }
-  return out.str();
+
+  RunCommand command_;
+  std::deque<std::string> texts_;  // storage of the text-read options; a deque keeps their addresses
+  std::vector<std::string> sections_;
+  std::vector<std::unique_ptr<po::options_description>> groups_;
+};
+
+/// The resolved configuration as INI text, from the same list: top-level keys first, then one
+/// [section] per prefix, in name order, each key in the list's order.
+class IniWriter {
+ public:
+  explicit IniWriter(RunCommand command) : flags_(command) {}
+  bool includes(OptionUse use) const { return flags_.includes(use); }
+  template <class T>
+  void option(const char* name, const T& value, const char*, const Bound& = {}) {
+    std::ostringstream out;
+    out.precision(15);
+    if constexpr (std::is_same_v<T, bool>) out << (value ? "true" : "false");
+    else out << value;
+    add(name, out.str());
+  }
+  template <class E>
+  void choice(const char* name, const E& value, const char*, const Choices<E>& choices) {
+    add(name, choice_name(choices, value));
+  }
+  template <class T, class Parse, class Print>
+  void text(const char* name, const T& value, const char*, Parse, Print print) {
+    add(name, print(value));
+  }
+  std::string ini(const std::string& header) const {
+    std::ostringstream out;
+    out << header;
+    for (const auto& [section, keys] : sections_) {  // "" sorts first: top-level keys precede sections
+      if (!section.empty()) out << "\n[" << section << "]\n";
+      for (const auto& [k, v] : keys) out << k << " = " << v << "\n";
+    }
+    return out.str();
+  }
+
+ private:
+  void add(const std::string& name, const std::string& value) {
+    const auto dot = name.find('.');
+    if (dot == std::string::npos) sections_[""].emplace_back(name, value);
+    else sections_[name.substr(0, dot)].emplace_back(name.substr(dot + 1), value);
+  }
+  FlagVisitor flags_;  // only for includes()
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> sections_;
+};
+
+/// A renamed option's current name, with a warning when `name` is its old one (an INI key of a
+/// run written before the rename, or an old command line).
+std::string renamed_option(const std::string& name, const std::string& where) {
+  const std::string now = io::current_key(name);
+  if (now != name)
+    GNAS_LOG(WARN) << where << "--" << name << " is now --" << now << " ([" << now.substr(0, now.find('.'))
+                   << "] " << now.substr(now.find('.') + 1) << " in an INI file); read as that";
+  return now;
 }
 
 const char* command_name(RunCommand c) {
@@ -289,36 +222,12 @@ constexpr int kCommandLineStyle = po::command_line_style::default_style & ~po::c
 
 }  // namespace
 
-void validate(const train::RunConfig& c) {
-  auto need = [](bool ok, const std::string& flag, const std::string& rule, const auto& got) {
-    GNAS_CHECK_AS(ConfigError, ok, "--", flag, " must be ", rule, ", got ", got);
-  };
-  const unsigned hw = std::thread::hardware_concurrency();
-  const int max_threads = hw > 0 ? static_cast<int>(hw) : 1024;
-  need(c.threads >= 0 && c.threads <= max_threads, "threads",
-       "in [0, " + std::to_string(max_threads) + "] (this machine's hardware threads)", c.threads);
-  need(c.dist.timeout >= 0 && c.dist.timeout <= 1e7, "dist.timeout", "in [0, 1e7] seconds", c.dist.timeout);
-  need(c.dist.log_progress_seconds > 0 && c.dist.log_progress_seconds <= 1e6, "log.progress_seconds",
-       "in (0, 1e6] seconds", c.dist.log_progress_seconds);
-  // Each section's bounds live with its struct; the CLI only maps flags onto them.
-  c.log.validate();
-  c.net.validate();
-  c.train.validate();
-  c.search.validate();
-  c.data.validate();
-  const auto& nb = c.search.nb201;
-  const ga::Nb201Options d;
-  GNAS_CHECK_AS(ConfigError, c.net.space == "nb201" || (nb.table.empty() && nb.rank_every == d.rank_every &&
-                                                        nb.rank_cells == d.rank_cells),
-                "--nb201.table, --nb201.rank_every and --nb201.rank_cells need --space nb201 (the space is ",
-                c.net.space, ")");
-}
-
 ParsedRun parse_run_command(RunCommand command, const std::vector<std::string>& args) {
   ParsedRun r;
   train::RunConfig& c = r.config;
-  Strings s;
-  po::options_description cfg = config_options(c, s, command);
+  FlagVisitor flags(command);
+  train::RunConfig::visit_options(c, flags);
+  const po::options_description cfg = flags.all();
 
   po::options_description cmd("Command");
   std::vector<std::string> config_files;
@@ -376,9 +285,14 @@ ParsedRun parse_run_command(RunCommand command, const std::vector<std::string>& 
   r.help_text = help.str();
 
   std::vector<std::string> argv = args;
-  for (auto& a : argv)  // accept --data as a short form of --data.dir
-    if (a == "--data") a = "--data.dir";
-    else if (a.rfind("--data=", 0) == 0) a = "--data.dir=" + a.substr(7);
+  for (auto& a : argv) {
+    if (a.rfind("--", 0) != 0) continue;
+    const auto eq = a.find('=');
+    std::string name = a.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
+    if (name == "data") name = "data.dir";  // --data: the short form of --data.dir
+    name = renamed_option(name, "");
+    a = "--" + name + (eq == std::string::npos ? "" : a.substr(eq));
+  }
 
   po::variables_map vm;
   translate_po_errors("", [&] {
@@ -410,38 +324,30 @@ ParsedRun parse_run_command(RunCommand command, const std::vector<std::string>& 
   for (auto file = files.rbegin(); file != files.rend(); ++file) {
     std::ifstream in(*file);
     GNAS_CHECK_AS(ConfigError, in.good(), "--config: cannot read '", *file, "'");
-    translate_po_errors("config file '" + *file + "': ",
-                        [&] { po::store(po::parse_config_file(in, cfg, false), vm); }, &cfg);
+    const std::string where = "config file '" + *file + "': ";
+    translate_po_errors(where, [&] {
+      // Unknown keys are let through to be told apart: a renamed key is taken under its new name,
+      // anything else is the unknown-option error it would have been.
+      auto parsed = po::parse_config_file(in, cfg, true);
+      for (auto& o : parsed.options) {
+        if (!o.unregistered) continue;
+        const std::string now = renamed_option(o.string_key, where);
+        if (now == o.string_key || !cfg.find_nothrow(now, false)) throw po::unknown_option(o.string_key);
+        o.string_key = now;
+        o.unregistered = false;
+      }
+      po::store(parsed, vm);
+    }, &cfg);
   }
   translate_po_errors("", [&] { po::notify(vm); });
-  GNAS_CHECK_AS(ConfigError, s.seed >= 0, "--seed must be >= 0, got ", s.seed);
-  c.seed = static_cast<std::uint64_t>(s.seed);
   r.config.progress = vm.count("no-progress") == 0;
-
-  c.search.ga.crossover = ga::parse_crossover(s.crossover);
-  GNAS_CHECK_AS(ConfigError, s.strategy == "ga" || s.strategy == "random", "--ga.strategy must be ga or random, got ",
-                s.strategy);
-  c.search.strategy = s.strategy == "ga" ? ga::Strategy::kGa : ga::Strategy::kRandom;
-  GNAS_CHECK_AS(ConfigError, s.rescore == "none" || s.rescore == "population",
-                "--ga.rescore must be none or population, got ", s.rescore);
-  c.search.rescore = s.rescore == "none" ? ga::Rescore::kNone : ga::Rescore::kPopulation;
-  GNAS_CHECK_AS(ConfigError, parse_compat(s.compat, c.net.compat), "--net.compat must be paper or reference, got ",
-                s.compat);
-  c.device = parse_device(s.device);
-  c.dist.backend = distributed::parse_backend(s.backend);
-  GNAS_CHECK_AS(ConfigError, s.schedule == "step" || s.schedule == "cosine", "--train.schedule must be step or cosine, got ",
-                s.schedule);
-  c.train.schedule = s.schedule == "step" ? train::Schedule::kStep : train::Schedule::kCosine;
-  GNAS_CHECK_AS(ConfigError, train::parse_precision(s.precision, c.train.precision),
-                "--train.precision must be fp32, bf16 or fp16, got ", s.precision);
-  GNAS_CHECK_AS(ConfigError, s.bn_eval == "batch" || s.bn_eval == "running", "--ga.bn_eval must be batch or running, got ",
-                s.bn_eval);
-  c.search.bn_eval = s.bn_eval == "batch" ? ga::BnEval::kBatch : ga::BnEval::kRunning;
   GNAS_CHECK_AS(ConfigError, !(c.resume && c.force), "--resume and --force exclude each other");
   GNAS_CHECK_AS(ConfigError, command != RunCommand::kRetrain || c.resume || !r.extras.genome.empty(),
                 "--genome is required (genome text, a genome JSON file, or a search run directory)");
-  validate(c);
-  c.config_text = to_ini(cfg, vm, detail::concat("# gnas ", command_name(command), ": resolved configuration\n"));
+  c.validate();
+  IniWriter ini(command);
+  train::RunConfig::visit_options(c, ini);
+  c.config_text = ini.ini(detail::concat("# gnas ", command_name(command), ": resolved configuration\n"));
   return r;
 }
 
@@ -549,12 +455,11 @@ ExportArgs parse_export_command(const std::vector<std::string>& args) {
   if (a.help) return a;
   GNAS_CHECK_AS(ConfigError, a.format == "json" || a.format == "dot" || a.format == "text" || a.format == "arch",
                 "--format must be json, dot, text or arch, got ", a.format);
-  GNAS_CHECK_AS(ConfigError, a.space.empty() || a.space == "paper" || a.space == "nb201",
-                "--space must be paper or nb201, got ", a.space);
+  if (!a.space.empty()) parse_choice(nn::kSpaces, "space", a.space);
   nn::NetOptions net;  // net.blocks's bound is NetOptions's
   net.blocks = a.blocks;
   net.validate();
-  GNAS_CHECK_AS(ConfigError, parse_compat(compat, a.compat), "--net.compat must be paper or reference, got ", compat);
+  a.compat = parse_choice(kNetCompats, "net.compat", compat);
   return a;
 }
 
@@ -570,7 +475,7 @@ std::vector<std::string> split_list(const std::string& text) {
 
 TabularArgs parse_tabular_command(const std::vector<std::string>& args) {
   TabularArgs a;
-  std::string strategies = "ga,random,rea", budgets = "100,200,500,1000", crossover = "block";
+  std::string strategies = "ga,random,rea", budgets = "100,200,500,1000";
   std::int64_t seed = 1;
   po::options_description d("Options");
   d.add_options()("help,h", "print this help and exit")(
@@ -583,14 +488,12 @@ TabularArgs parse_tabular_command(const std::vector<std::string>& args) {
       "out", po::value(&a.out), "write DIR/tabular.h5 with every run's best-so-far curves")(
       "force", po::bool_switch(&a.force), "replace the tabular.h5 of an earlier run in --out")(
       "json", po::bool_switch(&a.json), "one JSON object per strategy and budget instead of the table")(
-      "ga.population", po::value(&a.ga.population)->default_value(a.ga.population), "GA: N_p. Paper: 20")(
-      "ga.generation", po::value(&a.ga.generation)->default_value(a.ga.generation), "GA: N_g (>= N_p). Paper: 20")(
-      "ga.p_m", po::value(&a.ga.p_m)->default_value(a.ga.p_m, "0.02"), "GA: per-gene mutation probability. Paper: 0.02")(
-      "ga.p_c", po::value(&a.ga.p_c)->default_value(a.ga.p_c, "1"), "GA: crossover probability. Paper: 1")(
-      "ga.crossover", po::value(&crossover)->default_value(crossover), "GA: block (a node's edges) | uniform")(
       "rea.population", po::value(&a.rea_population)->default_value(a.rea_population),
       "REA: population (NAS-Bench-201: 10)")(
       "rea.sample", po::value(&a.rea_sample)->default_value(a.rea_sample), "REA: tournament size (NAS-Bench-201: 3)");
+  FlagVisitor ga_flags(RunCommand::kSearch);  // the GA's options as `gnas search` has them
+  ga::GaOptions::visit_options(a.ga, ga_flags);
+  d.add(ga_flags.all());
   a.help = parse_simple(args, d,
                         "Usage: gnas tabular --table FILE [--strategy ga,random,rea] [--budget 100,200,500,1000] "
                         "[--runs 500] [--json] [--out DIR [--force]]\n"
@@ -633,11 +536,7 @@ TabularArgs parse_tabular_command(const std::vector<std::string>& args) {
   GNAS_CHECK_AS(ConfigError, a.runs >= 1 && a.runs <= 1000000, "--runs must be in [1, 1000000], got ", a.runs);
   GNAS_CHECK_AS(ConfigError, seed >= 0, "--seed must be >= 0, got ", seed);
   a.seed = std::uint64_t(seed);
-  a.ga.crossover = ga::parse_crossover(crossover);
-  GNAS_CHECK_AS(ConfigError, a.ga.population >= 2 && a.ga.generation >= a.ga.population,
-                "--ga.population must be >= 2 and --ga.generation >= it, got ", a.ga.population, " and ", a.ga.generation);
-  GNAS_CHECK_AS(ConfigError, a.ga.p_m >= 0 && a.ga.p_m <= 1 && a.ga.p_c >= 0 && a.ga.p_c <= 1,
-                "--ga.p_m and --ga.p_c must be in [0, 1]");
+  a.ga.validate();
   GNAS_CHECK_AS(ConfigError, a.rea_population >= 1 && a.rea_sample >= 1, "--rea.population and --rea.sample must be >= 1");
   return a;
 }
@@ -660,7 +559,7 @@ EvaluateArgs parse_evaluate_command(const std::vector<std::string>& args) {
   if (a.help) return a;
   GNAS_CHECK_AS(ConfigError, q.batch >= 1, "--batch must be >= 1, got ", q.batch);
   GNAS_CHECK_AS(ConfigError, q.threads >= 0, "--threads must be >= 0, got ", q.threads);
-  q.device = parse_device(device);
+  q.device = train::parse_device(device);
   return a;
 }
 

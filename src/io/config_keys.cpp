@@ -22,14 +22,28 @@ const std::vector<std::string>& structural_keys() {
 }
 
 const std::vector<std::string>& search_structural_keys() {
-  static const std::vector<std::string> keys = {"ga.population", "ga.generation",  "ga.strategy",
-                                                "ga.rescore",    "nb201.table",    "nb201.rank_cells"};
+  static const std::vector<std::string> keys = {"ga.population",  "ga.generation", "search.strategy",
+                                                "search.rescore", "nb201.table",   "nb201.rank_cells"};
   return keys;
 }
 
 const std::vector<std::string>& own_column_keys() {
-  static const std::vector<std::string> keys = {"seed", "ga.strategy", "train.epochs"};
+  static const std::vector<std::string> keys = {"seed", "search.strategy", "train.epochs"};
   return keys;
+}
+
+const std::vector<std::pair<std::string, std::string>>& renamed_keys() {
+  static const std::vector<std::pair<std::string, std::string>> keys = {
+      {"ga.strategy", "search.strategy"}, {"ga.n_v", "search.n_v"},
+      {"ga.generations_per_epoch", "search.generations_per_epoch"}, {"ga.bn_eval", "search.bn_eval"},
+      {"ga.rescore", "search.rescore"}};
+  return keys;
+}
+
+std::string current_key(const std::string& key) {
+  for (const auto& [old_name, new_name] : renamed_keys())
+    if (key == old_name) return new_name;
+  return key;
 }
 
 bool is_operational_key(const std::string& key) {
@@ -41,7 +55,8 @@ std::string config_keys_json() {
   return nlohmann::json{{"operational", operational_keys()},
                         {"structural", structural_keys()},
                         {"search_structural", search_structural_keys()},
-                        {"own_column", own_column_keys()}}
+                        {"own_column", own_column_keys()},
+                        {"renamed", renamed_keys()}}
       .dump();
 }
 

@@ -3,6 +3,8 @@
 #include <set>
 #include <sstream>
 
+#include "gnas/io/config_keys.h"
+
 namespace gnas::io {
 namespace {
 std::string trim(const std::string& s) {
@@ -26,7 +28,7 @@ std::map<std::string, std::string> parse_ini(const std::string& text) {
     const auto eq = line.find('=');
     if (eq == std::string::npos) continue;
     const std::string key = trim(line.substr(0, eq));
-    out[section.empty() ? key : section + "." + key] = trim(line.substr(eq + 1));
+    out[current_key(section.empty() ? key : section + "." + key)] = trim(line.substr(eq + 1));
   }
   return out;
 }

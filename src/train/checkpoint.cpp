@@ -13,6 +13,7 @@
 #include "gnas/core/error.h"
 #include "gnas/core/hash.h"
 #include "gnas/core/log.h"
+#include "gnas/ga/state.h"
 #include "gnas/io/files.h"
 #include "gnas/io/log_schema.h"
 
@@ -20,8 +21,9 @@ namespace gnas::train {
 namespace {
 
 // 2: sealed (checksum), carries the log's rows; 3: also the CUDA generator of the run's device and
-// the fp16 loss scaler, when the run has them (format 2 files still load).
-constexpr int64_t kCheckpointFormat = 3;
+// the fp16 loss scaler, when the run has them; 4: the GA state as one `ga_state` in ga/state.h's
+// encoding (the one rank 0 broadcasts), not four tensors. Formats 2 and 3 still load.
+constexpr int64_t kCheckpointFormat = 4;
 constexpr char kSealMagic[8] = {'G', 'N', 'A', 'S', 'S', 'U', 'M', '1'};
 constexpr std::size_t kTrailer = 24;
 
@@ -249,12 +251,6 @@ Rng rng_from(const torch::Tensor& t) {
   r.set_state(s);
   return r;
 }
-torch::Tensor genomes_tensor(const std::vector<ga::Genome>& gs, int64_t length) {
-  auto t = torch::zeros({static_cast<int64_t>(gs.size()), length}, torch::kUInt8);
-  for (std::size_t i = 0; i < gs.size(); ++i)
-    std::memcpy(t[static_cast<int64_t>(i)].data_ptr<uint8_t>(), gs[i].data(), gs[i].size());
-  return t;
-}
 std::vector<ga::Genome> genomes_from(const torch::Tensor& t) {
   std::vector<ga::Genome> out;
   auto c = t.contiguous();
@@ -287,22 +283,53 @@ void load_weights_checked(nn::Supernet& net, torch::serialize::InputArchive& wei
   }
 }
 
+/// The GA state of a checkpoint: format 4's `ga_state` (ga/state.h), or formats 2-3's four tensors.
+ga::GaState read_ga_state(torch::serialize::InputArchive& a, int64_t version, const std::string& path,
+                          int64_t length) {
+  if (version >= 4) {
+    torch::Tensor t;
+    a.read("ga_state", t);
+    GNAS_CHECK_AS(IoError, t.scalar_type() == torch::kUInt8 && t.dim() == 1, path, ": malformed ga_state");
+    const auto c = t.contiguous();
+    const std::vector<std::uint8_t> bytes(c.data_ptr<uint8_t>(), c.data_ptr<uint8_t>() + c.numel());
+    const std::string what = path + ": ga_state";
+    ga::GaStateShape shape = ga::shape_of(bytes, what);
+    GNAS_CHECK_AS(IoError, shape.length == std::size_t(length), what, ": genomes of ", shape.length,
+                  " genes, the network's space has ", length);
+    return ga::decode_state(bytes, shape, what);
+  }
+  torch::Tensor pop, fit, gen, rng;
+  a.read("population", pop);
+  a.read("fitness", fit);
+  a.read("generation", gen);
+  a.read("ga_rng", rng);
+  GNAS_CHECK_AS(IoError, pop.dim() == 2 && gen.dim() == 2 && fit.numel() == pop.size(0) &&
+                             (pop.size(0) == 0 || pop.size(1) == length) && (gen.size(0) == 0 || gen.size(1) == length),
+                path, ": the GA state's tensors do not agree (population ", pop.sizes(), ", fitness ", fit.sizes(),
+                ", generation ", gen.sizes(), ", ", length, " genes)");
+  ga::GaState out;
+  const auto genomes = genomes_from(pop);
+  const auto f = fit.to(torch::kFloat32).contiguous();
+  for (std::size_t i = 0; i < genomes.size(); ++i) out.population.push_back({genomes[i], f.data_ptr<float>()[i]});
+  out.generation = genomes_from(gen);
+  out.rng = rng_from(rng).state();
+  return out;
+}
+
 void read_into(const std::string& path, nn::Supernet& net, torch::optim::SGD& sgd, RunState& s) {
   torch::serialize::InputArchive a;
   open_sealed_archive(path, a);
-  torch::Tensor format, scalars, doubles, pop, fit, gen, ga_rng, data_rng, data_start, torch_rng;
+  torch::Tensor format, scalars, doubles, data_rng, data_start, torch_rng;
   a.read("format", format);
-  GNAS_CHECK_AS(IoError, format.numel() == 1 && (format.item<int64_t>() == 2 || format.item<int64_t>() == 3), path,
-                ": unsupported checkpoint format ", format.numel() == 1 ? format.item<int64_t>() : -1);
+  const int64_t version = format.numel() == 1 ? format.item<int64_t>() : -1;
+  GNAS_CHECK_AS(IoError, version >= 2 && version <= kCheckpointFormat, path, ": unsupported checkpoint format ",
+                version, " (this gnas reads 2 to ", kCheckpointFormat, ")");
   torch::Tensor cuda_rng, scaler;  // format 3, when the run has them
   a.try_read("cuda_rng", cuda_rng);
   a.try_read("scaler_state", scaler);
   a.read("scalars", scalars);
   a.read("doubles", doubles);
-  a.read("population", pop);
-  a.read("fitness", fit);
-  a.read("generation", gen);
-  a.read("ga_rng", ga_rng);
+  const ga::GaState ga_state = read_ga_state(a, version, path, net->space().length());
   a.read("data_rng", data_rng);
   a.read("data_rng_epoch_start", data_start);
   a.read("torch_rng", torch_rng);
@@ -323,11 +350,9 @@ void read_into(const std::string& path, nn::Supernet& net, torch::optim::SGD& sg
   s.loss_sum = doubles[0].item<double>();
   s.epoch_seconds = doubles[1].item<double>();
   s.best_metric = doubles[2].item<double>();
-  const auto genomes = genomes_from(pop);
-  s.population.clear();
-  for (std::size_t i = 0; i < genomes.size(); ++i) s.population.push_back({genomes[i], fit[int64_t(i)].item<float>()});
-  s.generation = genomes_from(gen);
-  s.ga_rng = rng_from(ga_rng);
+  s.population = ga_state.population;
+  s.generation = ga_state.generation;
+  s.ga_rng.set_state(ga_state.rng);
   s.data_rng = rng_from(data_rng);
   s.data_rng_epoch_start = rng_from(data_start);
   s.log = std::move(log);
@@ -353,16 +378,8 @@ void save_checkpoint(const std::string& dir, nn::Supernet& net, torch::optim::SG
   a.write("format", torch::tensor({kCheckpointFormat}));
   a.write("scalars", torch::tensor({int64_t(s.epoch), int64_t(s.step), s.correct}));
   a.write("doubles", torch::tensor({s.loss_sum, s.epoch_seconds, s.best_metric}, torch::kFloat64));
-  std::vector<ga::Genome> pop;
-  std::vector<float> fit;
-  for (const auto& m : s.population) {
-    pop.push_back(m.genome);
-    fit.push_back(m.fitness);
-  }
-  a.write("population", genomes_tensor(pop, length));
-  a.write("fitness", torch::tensor(fit, torch::kFloat32));
-  a.write("generation", genomes_tensor(s.generation, length));
-  a.write("ga_rng", rng_tensor(s.ga_rng));
+  const auto ga_state = ga::encode_state(s.population, s.generation, s.ga_rng, std::size_t(length));
+  a.write("ga_state", bytes_tensor(ga_state.data(), ga_state.size()));
   a.write("data_rng", rng_tensor(s.data_rng));
   a.write("data_rng_epoch_start", rng_tensor(s.data_rng_epoch_start));
   a.write("torch_rng", at::detail::getDefaultCPUGenerator().get_state());

@@ -17,7 +17,7 @@ std::string check_resume_config(const std::string& stored, const std::string& no
   // Keys added after runs were written: an old config.ini lacks them, and its run had this value.
   static const std::map<std::string, std::string> kValueBeforeTheKey = {
       {"space", "paper"}, {"net.compat", "paper"}, {"net.share_slots", "false"}, {"train.precision", "fp32"},
-      {"train.lr_min", "0"}, {"train.grad_clip", "0"}, {"ga.rescore", "none"}, {"nb201.table", ""},
+      {"train.lr_min", "0"}, {"train.grad_clip", "0"}, {"search.rescore", "none"}, {"nb201.table", ""},
       {"nb201.rank_every", "0"}, {"nb201.rank_cells", "100"},
       {"train.channels_last", "false"}};
   std::ostringstream refused, accepted, own_values;

@@ -14,6 +14,7 @@
 #include "gnas/core/stats.h"
 #include "gnas/distributed/collectives.h"
 #include "gnas/ga/operators.h"
+#include "gnas/ga/state.h"
 #include "gnas/io/files.h"
 #include "gnas/io/hdf5_log.h"
 #include "gnas/space/nb201.h"
@@ -52,44 +53,6 @@ int64_t population_hash(const std::vector<ga::Member>& members) {
   return static_cast<int64_t>(space::genome_hash(bytes));
 }
 
-/// The GA state that rank 0 broadcasts after every replacement: population, fitness, next
-/// generation and the GA generator, as bytes of a size every rank knows.
-std::vector<uint8_t> pack_ga(const std::vector<ga::Member>& pop, const std::vector<ga::Genome>& gen, const Rng& rng) {
-  std::vector<uint8_t> out = flatten(pop);
-  const auto fit = fitness_of(pop);
-  const auto* f = reinterpret_cast<const uint8_t*>(fit.data());
-  out.insert(out.end(), f, f + fit.size() * sizeof(float));
-  for (const auto& g : gen) out.insert(out.end(), g.begin(), g.end());
-  const auto* r = reinterpret_cast<const uint8_t*>(rng.state().data());
-  out.insert(out.end(), r, r + sizeof(Rng::State));
-  return out;
-}
-void unpack_ga(const std::vector<uint8_t>& bytes, std::size_t length, std::vector<ga::Member>& pop,
-               std::vector<ga::Genome>& gen, Rng& rng) {
-  // The sizes every rank knows: a message of another size (a rank with another N_p, N_g or space)
-  // is refused, never read past its end.
-  const std::size_t expected = pop.size() * (length + sizeof(float)) + gen.size() * length + sizeof(Rng::State);
-  GNAS_CHECK_AS(CommError, bytes.size() == expected, "the GA state from rank 0 has ", bytes.size(),
-                " bytes, this rank expects ", expected, " (N_p ", pop.size(), ", N_g ", gen.size(), ", ", length,
-                " genes): the ranks disagree on the run's shape");
-  std::size_t at = 0;
-  for (auto& m : pop) {
-    m.genome.assign(bytes.begin() + at, bytes.begin() + at + length);
-    at += length;
-  }
-  for (auto& m : pop) {
-    std::memcpy(&m.fitness, bytes.data() + at, sizeof(float));
-    at += sizeof(float);
-  }
-  for (auto& g : gen) {
-    g.assign(bytes.begin() + at, bytes.begin() + at + length);
-    at += length;
-  }
-  Rng::State s{};
-  std::memcpy(s.data(), bytes.data() + at, sizeof s);
-  rng.set_state(s);
-}
-
 /// Everything a search needs, built on every rank.
 struct Search : CommandRun {
   using CommandRun::CommandRun;
@@ -107,7 +70,7 @@ struct Search : CommandRun {
     choose_device();
     torch::manual_seed(cfg.seed);
     ds = data::load_dataset(cfg.data, /*need_test=*/false);
-    GNAS_CHECK_AS(ConfigError, cfg.search.n_v <= ds.val.size(), "--ga.n_v ", cfg.search.n_v,
+    GNAS_CHECK_AS(ConfigError, cfg.search.n_v <= ds.val.size(), "--search.n_v ", cfg.search.n_v,
                   " is larger than the validation split (", ds.val.size(), " images)");
     GNAS_CHECK_AS(ConfigError, cfg.train.batch <= ds.train.size(), "--train.batch ", cfg.train.batch,
                   " is larger than the training split (", ds.train.size(), " images)");
@@ -181,7 +144,7 @@ struct Search : CommandRun {
       auto index = torch::tensor(subset, torch::kInt64).to(device);
       auto images = ds.val.images.index_select(0, index), labels = ds.val.labels.index_select(0, index);
       const auto fitness = evaluate_generation(net, st.generation, images, labels, cfg.data.eval_batch, comm);
-      // --ga.rescore population: the incumbents are scored again on the same images by the same
+      // --search.rescore population: the incumbents are scored again on the same images by the same
       // supernet, so that they compete with the new generation on equal terms.
       std::vector<float> rescored;
       if (cfg.search.rescore == ga::Rescore::kPopulation && !st.population.empty()) {
@@ -202,9 +165,17 @@ struct Search : CommandRun {
                                         : ga::next_generation(genes, ga_opt, st.population, st.ga_rng);
       }
       if (comm.size() > 1) {
-        std::vector<uint8_t> bytes = pack_ga(st.population, st.generation, st.ga_rng);
+        // The GA state in the checkpoint's encoding, of the size every rank knows: a rank of another
+        // N_p, N_g or space is refused by the decoder, never read past the end.
+        const ga::GaStateShape shape{st.population.size(), st.generation.size(), std::size_t(space->length())};
+        std::vector<uint8_t> bytes =
+            root ? ga::encode_state(st.population, st.generation, st.ga_rng, shape.length)
+                 : std::vector<uint8_t>(ga::encoded_size(shape));
         distributed::broadcast_bytes(comm, bytes, 0);
-        unpack_ga(bytes, std::size_t(space->length()), st.population, st.generation, st.ga_rng);
+        ga::GaState from_root = ga::decode_state(bytes, shape, "the GA state from rank 0");
+        st.population = std::move(from_root.population);
+        st.generation = std::move(from_root.generation);
+        st.ga_rng.set_state(from_root.rng);
         // Each rank's own replacement must equal rank 0's, or the replicas would drift.
         if (cfg.debug.check_sync)
           check_same(population_hash(replaced.population),

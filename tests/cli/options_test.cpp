@@ -3,9 +3,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
+#include <limits>
+#include <optional>
 
 #include "gnas/core/error.h"
+#include "gnas/core/log.h"
+#include "gnas/io/ini.h"
 
 namespace gnas::cli {
 namespace {
@@ -69,7 +74,7 @@ TEST(OptionsTest, OutOfRangeValuesNameTheFlag) {
   expect_error({"--out", "x", "--ga.generation", "10"}, "--ga.generation must be >= --ga.population (20), got 10");
   expect_error({"--out", "x", "--train.batch", "-3"}, "--train.batch must be > 0");
   expect_error({"--out", "x", "--ga.crossover", "onepoint"}, "--ga.crossover must be block or uniform");
-  expect_error({"--out", "x", "--ga.bn_eval", "none"}, "--ga.bn_eval must be batch or running");
+  expect_error({"--out", "x", "--search.bn_eval", "none"}, "--search.bn_eval must be batch or running");
   expect_error({"--out", "x", "--train.schedule", "linear"}, "--train.schedule must be step or cosine");
   expect_error({"--out", "x", "--net.dropout", "1"}, "--net.dropout must be in [0, 1)");
   expect_error({"--out", "x", "--train.epochs", "three"}, "train.epochs");
@@ -102,11 +107,133 @@ TEST(OptionsTest, PrefixesAreRefusedWithASuggestion) {
 
 /// Values that used to be accepted silently or crash.
 TEST(OptionsTest, ImpossibleNumbersAreRefusedByName) {
-  expect_error({"--out", "x", "--seed", "-1"}, "--seed must be >= 0, got -1");
+  expect_error({"--out", "x", "--seed", "-1"}, "--seed must be a whole number >= 0, got -1");
   expect_error({"--out", "x", "--threads", "100000"}, "--threads must be in [0, ");
   expect_error({"--out", "x", "--train.lr", "1e300"}, "--train.lr must be in (0, 1e6], got 1e+300");
   expect_error({"--out", "x", "--train.lr", "1e999"}, "train.lr");
   expect_error({"--out", "x", "--net.channels", "99999999999"}, "net.channels");
+}
+
+/// The options a command takes, as RunConfig::visit_options lists them.
+struct NameCollector {
+  RunCommand command;
+  std::vector<std::string> names;
+  bool includes(OptionUse use) const {
+    return use == OptionUse::kSearch ? command == RunCommand::kSearch : command != RunCommand::kSearch;
+  }
+  template <class T>
+  void option(const char* n, T&, const char*, const Bound& = {}) { names.push_back(n); }
+  template <class E>
+  void choice(const char* n, E&, const char*, const Choices<E>&) { names.push_back(n); }
+  template <class T, class P, class Q>
+  void text(const char* n, T&, const char*, P, Q) { names.push_back(n); }
+};
+
+/// The one list is the whole configuration: each option it names is a flag in --help and a key of
+/// config.ini, and config.ini holds nothing else.
+TEST(OptionsTest, EveryListedOptionIsAFlagAndAKeyAndNothingElseIs) {
+  for (RunCommand command : {RunCommand::kSearch, RunCommand::kRetrain}) {
+    NameCollector names{command, {}};
+    train::RunConfig c;
+    train::RunConfig::visit_options(c, names);
+    std::vector<std::string> args = {"--out", "x"};
+    if (command == RunCommand::kRetrain) args.insert(args.end(), {"--genome", "g"});
+    const auto help = parse_run_command(command, {"--help"}).help_text;
+    const auto ini = io::parse_ini(parse_run_command(command, args).config.config_text);
+    ASSERT_GE(names.names.size(), 35u);
+    for (const auto& n : names.names) {
+      EXPECT_NE(help.find("--" + n + " "), std::string::npos) << n;
+      EXPECT_EQ(ini.count(n), 1u) << n;
+    }
+    EXPECT_EQ(ini.size(), names.names.size());
+    const bool search = command == RunCommand::kSearch;
+    EXPECT_EQ(ini.count("search.n_v"), search ? 1u : 0u);
+    EXPECT_EQ(ini.count("net.drop_path_keep"), search ? 0u : 1u);
+  }
+}
+
+/// A value that breaks `bound`, if one of a few candidates does.
+template <class T>
+std::optional<T> violating(const Bound& bound) {
+  for (double candidate : {-1e12, -1.0, 0.0, 0.5, 1.0, 1e5, 1e8, 1e12}) {
+    const double v = std::clamp(candidate, double(std::numeric_limits<T>::lowest()),
+                                std::min(1e12, double(std::numeric_limits<T>::max())));
+    if (!bound.holds(static_cast<T>(v))) return static_cast<T>(v);
+  }
+  return std::nullopt;
+}
+
+/// Sets the `target`-th bounded option of the list to a value its bound refuses.
+struct BreakOne {
+  int target;
+  int index = 0;
+  std::string name;
+  bool includes(OptionUse) const { return true; }
+  template <class T>
+  void option(const char* n, T& value, const char*, const Bound& bound = {}) {
+    if constexpr (std::is_arithmetic_v<T> && !std::is_same_v<T, bool>) {
+      if (!bound.ok || index++ != target) return;
+      const auto bad = violating<T>(bound);
+      ASSERT_TRUE(bad.has_value()) << n << ": no candidate breaks " << bound.rule;
+      value = *bad;
+      name = n;
+    }
+  }
+  template <class E>
+  void choice(const char*, E&, const char*, const Choices<E>&) {}
+  template <class T, class P, class Q>
+  void text(const char*, T&, const char*, P, Q) {}
+};
+
+/// Every bound of the list is checked by validate(), and its error names the option.
+TEST(OptionsTest, EveryBoundIsCheckedAndNamesItsOption) {
+  EXPECT_NO_THROW(train::RunConfig().validate());
+  int bounded = 0;
+  for (;; ++bounded) {
+    train::RunConfig c;
+    BreakOne breaker{bounded, 0, {}};
+    train::RunConfig::visit_options(c, breaker);
+    if (breaker.name.empty()) break;
+    EXPECT_THAT([&] { c.validate(); },
+                ::testing::ThrowsMessage<ConfigError>(::testing::HasSubstr("--" + breaker.name + " must be ")))
+        << breaker.name;
+  }
+  EXPECT_GE(bounded, 25);  // the list's bounded options were all visited
+}
+
+/// [ga] strategy, n_v, generations_per_epoch, bn_eval and rescore are [search]'s now. Their old
+/// names still work, with a warning, on a command line and in an INI file (an old run's config.ini
+/// on --resume); config.ini is written with the new ones; anything else unknown is still an error.
+TEST(OptionsTest, RenamedOptionsAreReadUnderTheirNewNames) {
+  const auto old_ini = write_ini("old.ini", "[ga]\npopulation = 6\nn_v = 60\nbn_eval = running\nrescore = population\n");
+  ::testing::internal::CaptureStderr();
+  const auto r = parse_run_command(RunCommand::kSearch,
+                                   {"--out", "x", "--config", old_ini, "--ga.strategy=random", "--ga.generations_per_epoch", "3"});
+  const std::string warnings = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(r.config.search.ga.population, 6);
+  EXPECT_EQ(r.config.search.n_v, 60);
+  EXPECT_EQ(r.config.search.bn_eval, ga::BnEval::kRunning);
+  EXPECT_EQ(r.config.search.rescore, ga::Rescore::kPopulation);
+  EXPECT_EQ(r.config.search.strategy, ga::Strategy::kRandom);
+  EXPECT_EQ(r.config.search.generations_per_epoch, 3);
+  EXPECT_THAT(warnings, ::testing::HasSubstr("--ga.strategy is now --search.strategy ([search] strategy in an INI file)"));
+  EXPECT_THAT(warnings, ::testing::HasSubstr("old.ini': --ga.n_v is now --search.n_v"));
+  const auto ini = io::parse_ini(r.config.config_text);
+  EXPECT_EQ(ini.at("search.n_v"), "60");
+  EXPECT_NE(r.config.config_text.find("[search]\nstrategy = random\nn_v = 60\n"), std::string::npos)
+      << r.config.config_text;
+  EXPECT_EQ(r.config.config_text.find("[ga]\nn_v"), std::string::npos);
+  const auto bogus = write_ini("bogus.ini", "[ga]\nn_vv = 60\n");
+  expect_error({"--out", "x", "--config", bogus}, "unknown option 'ga.n_vv'");
+  expect_error({"--out", "x", "--ga.n_v", "0"}, "--search.n_v must be >= 1, got 0");
+}
+
+/// Unsigned options are read as text: "-1" is refused, not wrapped to 2^64 - 1.
+TEST(OptionsTest, UnsignedOptionsRefuseNegativeValues) {
+  expect_error({"--out", "x", "--data.synthetic_seed", "-1"}, "--data.synthetic_seed must be a whole number >= 0, got -1");
+  expect_error({"--out", "x", "--seed", "18446744073709551616"}, "--seed must be below 2^64");
+  EXPECT_EQ(parse_run_command(RunCommand::kSearch, {"--out", "x", "--seed", "18446744073709551615"}).config.seed,
+            std::numeric_limits<std::uint64_t>::max());
 }
 
 TEST(OptionsTest, HelpListsEveryOption) {
@@ -116,7 +243,7 @@ TEST(OptionsTest, HelpListsEveryOption) {
                           "--net.cells", "--net.blocks", "--net.dropout", "--net.compat", "--net.share_slots", "--train.epochs", "--train.batch",
                           "--train.lr", "--train.momentum", "--train.nesterov", "--train.weight_decay",
                           "--train.schedule", "--ga.population", "--ga.generation", "--ga.p_m", "--ga.p_c",
-                          "--ga.crossover", "--ga.n_v", "--ga.generations_per_epoch", "--ga.bn_eval", "--data.dir",
+                          "--ga.crossover", "--search.n_v", "--search.generations_per_epoch", "--search.bn_eval", "--data.dir",
                           "--data.val_size", "--data.train_limit", "--data.synthetic_train", "--data.augment",
                           "--data.cutout", "--data.eval_batch", "--no-progress"})
     EXPECT_NE(r.help_text.find(opt), std::string::npos) << opt;

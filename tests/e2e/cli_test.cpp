@@ -373,7 +373,7 @@ TEST(CliTest, BadOptionsAndConfigKeysAreRejectedBeforeAnyWork) {
       {"--ga.p_m 2", "--ga.p_m must be in [0, 1], got 2"},
       {"--train.epochs 0", "--train.epochs must be > 0, got 0"},
       {"--train.epochs -1", "--train.epochs must be > 0"},
-      {"--ga.n_v 0", "--ga.n_v must be >= 1"},
+      {"--search.n_v 0", "--search.n_v must be >= 1"},
       {"--no-such-flag 1", "unknown option"},
   };
   for (const auto& c : cases) {
@@ -397,7 +397,7 @@ TEST(CliTest, UnwritableOutAndMissingDataFailClearly) {
   r = run("search --out " + dir + "/run --data " + dir + "/no-cifar-here" + kTiny);
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_CONTAINS(r.output, "no-cifar-here': no such directory");
-  r = run("search --out " + dir + "/run2 --ga.n_v 500 --data.synthetic_val 100 --net.channels 4 --threads 1");
+  r = run("search --out " + dir + "/run2 --search.n_v 500 --data.synthetic_val 100 --net.channels 4 --threads 1");
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_CONTAINS(r.output, "larger than the validation split");
 }
@@ -451,12 +451,12 @@ TEST(TabularCliTest, JsonLinesCurvesAndBadOptions) {
     EXPECT_EQ(h.shape(std::string("/") + strategy + "/best_test"), std::vector<hsize_t>({20, 100}));
 }
 
-// --ga.strategy random: random search with weight sharing at the GA's cost. Recorded in config.ini
+// --search.strategy random: random search with weight sharing at the GA's cost. Recorded in config.ini
 // and the log, scored and replaced the same way (the log passes the same checks), other genomes.
 TEST(SearchStrategyTest, RandomSearchIsRecordedAndUsesTheSameReplacement) {
   const std::string dir = temp_dir();
   const Result ga = run("search --out " + dir + "/ga" + kTiny);
-  const Result random = run("search --ga.strategy random --out " + dir + "/random" + kTiny);
+  const Result random = run("search --search.strategy random --out " + dir + "/random" + kTiny);
   ASSERT_EQ(ga.exit_code, 0) << ga.output;
   ASSERT_EQ(random.exit_code, 0) << random.output;
   gnas::testing::check_search_log(dir + "/random/log.h5", {});
@@ -472,12 +472,12 @@ TEST(SearchStrategyTest, RandomSearchIsRecordedAndUsesTheSameReplacement) {
   ASSERT_EQ(gg.size(), gr.size());
   EXPECT_TRUE(std::equal(gg.begin(), gg.begin() + 6 * 60, gr.begin()));
   EXPECT_NE(gg, gr);
-  const Result bad = run("search --ga.strategy bayes --out " + dir + "/bad" + kTiny);
+  const Result bad = run("search --search.strategy bayes --out " + dir + "/bad" + kTiny);
   EXPECT_EQ(bad.exit_code, 2);
-  EXPECT_CONTAINS(bad.output, "--ga.strategy must be ga or random, got bayes");
-  const Result resumed = run("search --resume --out " + dir + "/random --ga.strategy ga --train.epochs 3 --no-progress");
+  EXPECT_CONTAINS(bad.output, "--search.strategy must be ga or random, got bayes");
+  const Result resumed = run("search --resume --out " + dir + "/random --search.strategy ga --train.epochs 3 --no-progress");
   EXPECT_EQ(resumed.exit_code, 2);
-  EXPECT_CONTAINS(resumed.output, "--ga.strategy random -> ga");
+  EXPECT_CONTAINS(resumed.output, "--search.strategy random -> ga");
 }
 
 }  // namespace
@@ -585,7 +585,7 @@ TEST(ProgressTest, EstimateUpFrontAndAWarningForDaysOnTheCpu) {
   EXPECT_EQ(r.output.find("on the CPU: run it on a GPU"), std::string::npos);
   // A million epochs: days on the CPU, said before the first epoch ends (stopped at step 6).
   r = run("search --out " + dir + "/b --train.epochs 1000000 --debug.stop_after_steps 6 --net.channels 4 "
-          "--train.batch 32 --data.synthetic_train 256 --data.synthetic_val 100 --ga.n_v 50 --ga.population 4 "
+          "--train.batch 32 --data.synthetic_train 256 --data.synthetic_val 100 --search.n_v 50 --ga.population 4 "
           "--ga.generation 6 --threads 1 --no-progress");
   EXPECT_EQ(r.exit_code, 3) << r.output;
   EXPECT_TRUE(std::regex_search(r.output, std::regex("WARN: this run needs about [0-9]+h[0-9]+m \\([0-9.]+ days\\) on "
@@ -598,7 +598,7 @@ TEST(ProgressTest, PlainProgressLinesByStepsAndByTheClock) {
   const std::string dir = temp_dir();
   // 32 steps an epoch: a tenth is every 3 steps (10 lines); by a tiny clock period, every step.
   const std::string sizes = " --net.channels 4 --train.epochs 1 --train.batch 16 --data.synthetic_train 512"
-                            " --data.synthetic_val 100 --ga.n_v 50 --ga.population 4 --ga.generation 6 --threads 1";
+                            " --data.synthetic_val 100 --search.n_v 50 --ga.population 4 --ga.generation 6 --threads 1";
   Result r = run("search --out " + dir + "/a" + sizes);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const int by_steps = count_of(r.output, "  epoch 1/1  step ");

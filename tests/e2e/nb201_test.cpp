@@ -1,5 +1,5 @@
 // End-to-end: the weight-sharing search in the NAS-Bench-201 space, scored against the benchmark's
-// table, and --ga.rescore. Real processes, real logs; the table is read here independently of gnas.
+// table, and --search.rescore. Real processes, real logs; the table is read here independently of gnas.
 #include <gtest/gtest.h>
 #include <hdf5.h>
 
@@ -29,7 +29,7 @@ std::string temp_dir() { return gnas::testing::make_temp_dir("gnas_nb201"); }
 const std::string kTable = "data/nasbench201/nasbench201_cifar10.csv";  // tests run in the source root
 const char* const kTinyNb201 =
     " --space nb201 --net.channels 4 --net.cells 1 --train.epochs 2 --train.batch 32 --data.synthetic_train 256"
-    " --data.synthetic_val 100 --data.synthetic_test 50 --ga.n_v 50 --ga.population 4 --ga.generation 6"
+    " --data.synthetic_val 100 --data.synthetic_test 50 --search.n_v 50 --ga.population 4 --ga.generation 6"
     " --threads 1 --no-progress";
 
 /// One row of the table, read with nothing of gnas.
@@ -227,9 +227,9 @@ TEST(Nb201SearchTest, BadInputIsRefused) {
   r = run("search --out " + base + "/x --space darts --no-progress");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_CONTAINS(r.output, "--space must be paper or nb201, got 'darts'");
-  r = run("search --out " + base + "/x --ga.rescore sometimes --no-progress");
+  r = run("search --out " + base + "/x --search.rescore sometimes --no-progress");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_CONTAINS(r.output, "--ga.rescore must be none or population, got sometimes");
+  EXPECT_CONTAINS(r.output, "--search.rescore must be none or population, got sometimes");
   r = run("search --out " + base + "/x --train.grad_clip -1 --no-progress");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_CONTAINS(r.output, "--train.grad_clip must be in [0, 1e6] (0 = off), got -1");
@@ -250,7 +250,7 @@ TEST(Nb201SearchTest, BadInputIsRefused) {
   EXPECT_FALSE(std::ifstream(base + "/re/config.ini").good());
 }
 
-/// --ga.rescore population: with the whole validation split as N_v and running-statistics BN, every
+/// --search.rescore population: with the whole validation split as N_v and running-statistics BN, every
 /// round scores on the same images, and no training happens between an epoch's two rounds. So in
 /// the second round every incumbent must be re-scored to exactly the fitness it left the first round
 /// with (a fresh evaluation on the round's images), while after an epoch of training the scores move. Recorded in config.ini; a change on resume is refused.
@@ -259,7 +259,7 @@ TEST(RescoreTest, RescoredFitnessIsAFreshEvaluationAndIsRecorded) {
   const std::string opts =
       " --net.channels 4 --net.cells 1 --train.epochs 2 --train.batch 32 --data.synthetic_train 256"
       " --data.synthetic_val 100 --ga.population 4 --ga.generation 6 --threads 1 --no-progress"
-      " --ga.rescore population --ga.n_v 100 --ga.bn_eval running --data.eval_batch 100";
+      " --search.rescore population --search.n_v 100 --search.bn_eval running --data.eval_batch 100";
   const Result r = run("search --out " + dir + opts);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   gnas::testing::check_search_log(dir + "/log.h5", {});  // the replacement oracle with the re-scored fitness
@@ -285,9 +285,9 @@ TEST(RescoreTest, RescoredFitnessIsAFreshEvaluationAndIsRecorded) {
   const std::string dir2 = temp_dir() + "/stopped";
   Result s = run("search --out " + dir2 + " --debug.stop_after_steps 3" + opts);
   ASSERT_EQ(s.exit_code, 3) << s.output;
-  s = run("search --out " + dir2 + " --resume --ga.rescore none --no-progress");
+  s = run("search --out " + dir2 + " --resume --search.rescore none --no-progress");
   EXPECT_EQ(s.exit_code, 2) << s.output;
-  EXPECT_CONTAINS(s.output, "ga.rescore population -> none");
+  EXPECT_CONTAINS(s.output, "search.rescore population -> none");
 }
 
 }  // namespace

@@ -97,7 +97,7 @@ TEST(RunDirectoryTest, SecondWriterIsRefused) {
 // A start that fails a check (bad data, option or split) creates nothing at all.
 TEST(RunDirectoryTest, FailedStartCreatesNothing) {
   const std::string base = temp_dir();
-  for (const std::string& bad : {" --data " + base + "/missing", std::string(" --ga.n_v 500"),
+  for (const std::string& bad : {" --data " + base + "/missing", std::string(" --search.n_v 500"),
                                 std::string(" --train.batch 100000"), std::string(" --ga.population 1")}) {
     const Result r = run("search --out " + base + "/new/run" + kTiny + bad);
     EXPECT_NE(r.exit_code, 0) << bad;

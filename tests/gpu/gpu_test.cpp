@@ -229,7 +229,7 @@ TEST(GpuTest, TwoRankSearchOnOneGpu) {
   const auto r = gnas::testing::run_shell(
       mpiexec + " --allow-run-as-root --oversubscribe -np 2 " + gnas::testing::gnas_exe() +
       " search --device cuda --out " + out + " --train.epochs 2 --net.channels 4 --ga.population 4 "
-      "--ga.generation 6 --ga.n_v 64 --data.synthetic_train 512 --data.synthetic_val 128 --train.batch 32");
+      "--ga.generation 6 --search.n_v 64 --data.synthetic_train 512 --data.synthetic_val 128 --train.batch 32");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("epoch 2/2"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("on cuda:0 x 2 ranks"), std::string::npos) << r.output;

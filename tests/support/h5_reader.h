@@ -12,7 +12,7 @@ namespace gnas::testing {
 /// A tiny search: C=4, one cell per stage, 2 epochs of 8 steps, 4 population, 6 per generation.
 inline const char* const kTiny =
     " --net.channels 4 --net.cells 1 --train.epochs 2 --train.batch 32 --data.synthetic_train 256"
-    " --data.synthetic_val 100 --data.synthetic_test 50 --ga.n_v 50 --ga.population 4 --ga.generation 6"
+    " --data.synthetic_val 100 --data.synthetic_test 50 --search.n_v 50 --ga.population 4 --ga.generation 6"
     " --threads 1 --no-progress";
 
 struct H5 {

@@ -160,7 +160,7 @@ inline std::vector<std::pair<std::vector<uint8_t>, float>> check_search_log(cons
       EXPECT_TRUE(unique.insert(current.back().first).second) << "duplicate genome in population row " << g;
     }
     // Oracle: the top N_p of (previous population, then this generation), unique, incumbents first on
-    // ties. --ga.rescore population: the incumbents compete with their re-scored fitness.
+    // ties. --search.rescore population: the incumbents compete with their re-scored fitness.
     std::vector<std::pair<Genes, float>> pool = previous;
     for (std::size_t i = 0; i < pool.size(); ++i)
       if (!std::isnan(rescored[g * np + i])) pool[i].second = rescored[g * np + i];

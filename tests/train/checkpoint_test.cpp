@@ -2,12 +2,15 @@
 // a command around it (milliseconds, on a tiny nb201 network).
 #include "gnas/train/checkpoint.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
+#include <fstream>
 
 #include "gnas/io/log_schema.h"
 #include "gnas/nn/supernet.h"
@@ -166,6 +169,206 @@ TEST(CheckpointUnitTest, ACheckpointOfAnotherShapeIsRefused) {
   RunState back;
   EXPECT_THROW(load_checkpoint(dir, paper, *paper_sgd, back), IoError);
   std::filesystem::remove_all(dir);
+}
+
+/// A checkpoint written before format 4 (the GA state as four tensors: population, fitness,
+/// generation, ga_rng) still loads, into the same state; one whose tensors disagree is refused.
+TEST(CheckpointUnitTest, AFormat3CheckpointStillLoads) {
+  const std::string dir = ::testing::TempDir() + "gnas_ckpt_format3";
+  std::filesystem::remove_all(dir);
+  nn::Supernet net = tiny_net();
+  auto sgd = make_sgd(net->parameters(), TrainOptions{});
+  RunState st;
+  st.population = {{{1, 2, 3, 4, 0, 1}, 31.5f}, {{0, 1, 2, 3, 4, 0}, 24.25f}, {{4, 4, 0, 0, 1, 1}, 12.f}};
+  st.generation = {{4, 4, 4, 4, 4, 4}, {2, 2, 2, 2, 2, 2}, {0, 1, 0, 1, 0, 1}, {3, 3, 3, 3, 3, 3}};
+  st.ga_rng = Rng(9, 1);
+  st.log = filled_log();
+  save_checkpoint(dir, net, *sgd, st);
+
+  // Rewrite it as gnas wrote format 3: every entry but format and ga_state copied, the GA state as
+  // the four tensors of that format.
+  const auto rewrite = [&](torch::Tensor population, torch::Tensor fitness) {
+    torch::serialize::InputArchive in;
+    open_sealed_archive(dir + "/latest.pt", in);
+    torch::serialize::OutputArchive out;
+    for (const auto& key : in.keys()) {
+      if (key == "format" || key == "ga_state") continue;
+      torch::Tensor t;
+      torch::serialize::InputArchive sub;
+      if (in.try_read(key, t)) out.write(key, t);
+      else if (in.try_read(key, sub)) {
+        torch::serialize::OutputArchive copy;  // a nested archive (model, optimizer, log): entry by entry
+        std::function<void(torch::serialize::InputArchive&, torch::serialize::OutputArchive&)> deep =
+            [&](torch::serialize::InputArchive& i, torch::serialize::OutputArchive& o) {
+              for (const auto& k : i.keys()) {
+                torch::Tensor v;
+                torch::serialize::InputArchive n;
+                c10::IValue value;
+                if (i.try_read(k, v)) o.write(k, v);
+                else if (i.try_read(k, n)) {
+                  torch::serialize::OutputArchive m;
+                  deep(n, m);
+                  o.write(k, m);
+                } else if (i.try_read(k, value)) {
+                  o.write(k, value);  // the optimizer's counts
+                }
+              }
+            };
+        deep(sub, copy);
+        out.write(key, copy);
+      }
+    }
+    out.write("format", torch::tensor({int64_t{3}}));
+    out.write("population", population);
+    out.write("fitness", fitness);
+    auto gen = torch::zeros({4, 6}, torch::kUInt8);
+    for (int i = 0; i < 4; ++i)
+      for (int j = 0; j < 6; ++j) gen[i][j] = st.generation[std::size_t(i)][std::size_t(j)];
+    out.write("generation", gen);
+    std::vector<int64_t> words;
+    for (auto w : st.ga_rng.state()) words.push_back(static_cast<int64_t>(w));
+    out.write("ga_rng", torch::tensor(words, torch::kInt64));
+    const std::string sealed = seal_archive(out);
+    std::ofstream(dir + "/latest.pt", std::ios::binary | std::ios::trunc) << sealed;
+  };
+  auto pop = torch::zeros({3, 6}, torch::kUInt8);
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 6; ++j) pop[i][j] = st.population[std::size_t(i)].genome[std::size_t(j)];
+  const auto fit = torch::tensor({31.5f, 24.25f, 12.f}, torch::kFloat32);
+  rewrite(pop, fit);
+
+  nn::Supernet other = tiny_net();
+  auto other_sgd = make_sgd(other->parameters(), TrainOptions{});
+  RunState back;
+  load_checkpoint(dir, other, *other_sgd, back);
+  ASSERT_EQ(back.population.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(back.population[i].genome, st.population[i].genome) << i;
+    EXPECT_EQ(back.population[i].fitness, st.population[i].fitness) << i;
+  }
+  EXPECT_EQ(back.generation, st.generation);
+  EXPECT_EQ(back.ga_rng.state(), st.ga_rng.state());
+  EXPECT_EQ(back.log.population_fitness, st.log.population_fitness);
+  for (std::size_t i = 0; i < net->parameters().size(); ++i)
+    EXPECT_TRUE(torch::equal(net->parameters()[i], other->parameters()[i])) << "parameter " << i;
+
+  // Four tensors that disagree (a fitness missing) are refused with the file named.
+  std::filesystem::remove(dir + "/previous.pt");
+  rewrite(pop, torch::tensor({31.5f, 24.25f}, torch::kFloat32));
+  RunState bad;
+  EXPECT_THAT([&] { load_checkpoint(dir, other, *other_sgd, bad); },
+              ::testing::ThrowsMessage<IoError>(::testing::HasSubstr("the GA state's tensors do not agree")));
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace gnas::train
+
+// Model files (train/checkpoint.h: save_model, load_model).
+namespace gnas::train {
+namespace {
+
+
+/// A hand-made sealed model file: `net`'s weights under the given header (shape C, N_cell, N_b,
+/// classes; gnas_net = {compat, share_slots}, left out when empty, as in files of older gnas).
+void write_model_file(const std::string& path, nn::Supernet& net, std::vector<int64_t> shape,
+                      std::vector<int64_t> net_flags) {
+  torch::serialize::OutputArchive archive, weights;
+  archive.write("gnas_format", torch::tensor({int64_t{2}}));
+  archive.write("gnas_shape", torch::tensor(shape));
+  if (!net_flags.empty()) archive.write("gnas_net", torch::tensor(net_flags));
+  std::vector<int64_t> genes(net->genome().begin(), net->genome().end());
+  archive.write("gnas_genome", torch::tensor(genes));
+  archive.write("gnas_dataset", torch::zeros({1}, torch::kUInt8));
+  net->save(weights);
+  archive.write("model", weights);
+  std::ofstream(path, std::ios::binary) << seal_archive(archive);
+}
+
+void expect_io_error(const std::string& path, const std::string& phrase) {
+  EXPECT_THAT([&] { load_model(path, torch::kCPU); }, ::testing::ThrowsMessage<IoError>(::testing::HasSubstr(phrase)))
+      << path;
+}
+
+/// Model files are sealed: a damaged one, or one whose shape header does not fit its weights,
+/// gives an IoError naming the file instead of a libtorch backtrace.
+TEST(ModelFileTest, RoundTripAndBadFilesNameTheProblem) {
+  torch::manual_seed(0);
+  space::SearchSpace space;
+  Rng rng(5);
+  nn::NetworkOptions o;
+  o.channels = 4;
+  o.cells = 1;
+  o.fixed = ga::random_genome(space::paper_gene_space(space), rng);
+  nn::Supernet net = nn::make_network(o);
+  const std::string dir = ::testing::TempDir();
+  save_model(dir + "model.pt", net, "cifar10");
+  LoadedModel m = load_model(dir + "model.pt", torch::kCPU);
+  EXPECT_EQ(m.dataset, "cifar10");
+  EXPECT_EQ(m.net->genome(), *o.fixed);
+  const auto x = torch::randn({2, 3, 32, 32});
+  net->eval();
+  m.net->eval();
+  EXPECT_TRUE(torch::equal(net->forward(x), m.net->forward(x)));
+
+  // The same weights under a header that says C=6.
+  write_model_file(dir + "lying.pt", net, {6, 1, 5, 10}, {0, 1});
+  expect_io_error(dir + "lying.pt", "lying.pt': its weights do not fit the network: ");
+  expect_io_error(dir + "lying.pt", "stem_conv.weight is [4, 3, 3, 3] in the file, [6, 3, 3, 3] in the network (header: space paper, C=6 N_cell=1 N_b=5 classes=10)");
+
+  // A header with an impossible compat value.
+  write_model_file(dir + "bad_net.pt", net, {4, 1, 5, 10}, {7, 1});
+  expect_io_error(dir + "bad_net.pt", "bad_net.pt': impossible network header (gnas_net)");
+
+  // One changed byte anywhere: the checksum says so.
+  std::ifstream in(dir + "model.pt", std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  bytes[bytes.size() / 3] = char(bytes[bytes.size() / 3] ^ 1);
+  std::ofstream(dir + "flipped.pt", std::ios::binary) << bytes;
+  expect_io_error(dir + "flipped.pt", "flipped.pt: checksum mismatch, the file is damaged");
+  expect_io_error(dir + "missing.pt", "no such file");
+}
+
+/// The network's compat and slot sharing travel in the model file, so evaluate rebuilds the same
+/// network; a file written before they existed (no gnas_net entry) is read as paper, per-slot.
+TEST(ModelFileTest, CompatAndSlotSharingRoundTripAndOldFilesStillLoad) {
+  torch::manual_seed(0);
+  space::SearchSpace space;
+  Rng rng(9);
+  const std::string dir = ::testing::TempDir();
+  const auto x = torch::randn({2, 3, 32, 32});
+  for (const auto compat : {NetCompat::kPaper, NetCompat::kReference})
+    for (const bool share : {true, false}) {
+      nn::NetworkOptions o;
+      o.channels = 4;
+      o.cells = 1;
+      o.compat = compat;
+      o.share_slots = share;
+      o.fixed = ga::random_genome(space::paper_gene_space(space), rng);
+      nn::Supernet net = nn::make_network(o);
+      save_model(dir + "flags.pt", net, "cifar10");
+      LoadedModel m = load_model(dir + "flags.pt", torch::kCPU);
+      EXPECT_EQ(m.net->options().compat, compat);
+      EXPECT_EQ(m.net->options().share_slots, share);
+      net->eval();
+      m.net->eval();
+      EXPECT_TRUE(torch::equal(net->forward(x), m.net->forward(x)));
+    }
+  // An old file: per-slot weights and no gnas_net entry.
+  nn::NetworkOptions o;
+  o.channels = 4;
+  o.cells = 1;
+  o.share_slots = false;
+  o.fixed = space::parse_text(space, "0 1 3 3 0 2 3 1 2 1 2 4 4 0 1 4 4 1 4 4 | 0 1 1 4 2 2 2 1 0 0 2 1 3 4 4 2 3 1 0 2 | "
+                                      "0 0 3 1 1 1 3 1 0 2 3 2 0 0 2 1 1 1 1 3");
+  nn::Supernet old_net = nn::make_network(o);
+  write_model_file(dir + "old.pt", old_net, {4, 1, 5, 10}, {});
+  LoadedModel m = load_model(dir + "old.pt", torch::kCPU);
+  EXPECT_EQ(m.net->options().compat, NetCompat::kPaper);
+  EXPECT_FALSE(m.net->options().share_slots);
+  old_net->eval();
+  m.net->eval();
+  EXPECT_TRUE(torch::equal(old_net->forward(x), m.net->forward(x)));
 }
 
 }  // namespace

@@ -26,12 +26,8 @@ struct ParsedRun {
 /// Throws ConfigError on unknown options or keys, malformed values and out-of-range values.
 ParsedRun parse_run_command(RunCommand command, const std::vector<std::string>& args);
 
-/// Checks every bound of the configuration; the message names the flag, e.g.
-/// "--ga.population must be >= 2, got 1". Throws ConfigError.
-void validate(const train::RunConfig& config);
-
 /// "auto" | "cpu" | "cuda" | "cuda:N"; throws ConfigError naming --device otherwise.
-train::DeviceSpec parse_device(const std::string& text);
+using train::parse_device;
 
 /// True when this process was started by an MPI launcher (mpirun, srun with PMI/PMIx).
 bool launched_under_mpi();

@@ -1,7 +1,9 @@
 #pragma once
 /// Which network a genome is built into (docs/fidelity.md): the one the paper's text describes,
-/// or the one the authors' code trained. Plain C++, used by search (decoding), nn and the CLI.
+/// or the one the authors' code trained. Plain C++, used by space (decoding), nn and the CLI.
 #include <string>
+
+#include "gnas/core/option_spec.h"
 
 namespace gnas {
 
@@ -10,14 +12,9 @@ enum class NetCompat : int {
   kReference = 1,  ///< the authors' code: 18x18 / 11x11 stages, dropout -> ReLU -> linear head, ...
 };
 
-inline const char* compat_name(NetCompat c) { return c == NetCompat::kReference ? "reference" : "paper"; }
+/// --net.compat's names.
+inline const Choices<NetCompat> kNetCompats = {{"paper", NetCompat::kPaper}, {"reference", NetCompat::kReference}};
 
-/// "paper" | "reference"; false for anything else.
-inline bool parse_compat(const std::string& text, NetCompat& out) {
-  if (text == "paper") out = NetCompat::kPaper;
-  else if (text == "reference") out = NetCompat::kReference;
-  else return false;
-  return true;
-}
+inline const char* compat_name(NetCompat c) { return choice_name(kNetCompats, c); }
 
 }  // namespace gnas

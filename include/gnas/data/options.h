@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <string>
 
-#include "gnas/core/option_check.h"
+#include "gnas/core/option_spec.h"
 
 namespace gnas::data {
 
@@ -18,15 +18,23 @@ struct DataOptions {
   bool augment = true;           ///< pad-4 crop, flip, cutout on training batches
   int cutout = 16;               ///< cutout hole side (0 = off)
   int eval_batch = 250;          ///< batch size for evaluation passes
-  void validate() const {
-    check_option(val_size >= 0, "data.val_size", ">= 0", val_size);
-    check_option(train_limit >= 0, "data.train_limit", ">= 0", train_limit);
-    check_option(synthetic_train >= 1, "data.synthetic_train", ">= 1", synthetic_train);
-    check_option(synthetic_val >= 1, "data.synthetic_val", ">= 1", synthetic_val);
-    check_option(synthetic_test >= 1, "data.synthetic_test", ">= 1", synthetic_test);
-    check_option(cutout >= 0 && cutout <= 32, "data.cutout", "in [0, 32]", cutout);
-    check_option(eval_batch >= 1, "data.eval_batch", ">= 1", eval_batch);
+
+  template <class Self, class V>
+  static void visit_options(Self& o, V& v) {
+    v.option("data.dir", o.dir, "CIFAR-10/100 binary directory; empty: the embedded synthetic data");
+    v.option("data.val_size", o.val_size,
+             "CIFAR: the last N training images form the validation split. Paper design: 5000", at_least(0));
+    v.option("data.train_limit", o.train_limit, "CIFAR: use only the first N training images before the split (0 = all)",
+             at_least(0));
+    v.option("data.synthetic_train", o.synthetic_train, "synthetic data: training images", at_least(1));
+    v.option("data.synthetic_val", o.synthetic_val, "synthetic data: validation images", at_least(1));
+    v.option("data.synthetic_test", o.synthetic_test, "synthetic data: test images", at_least(1));
+    v.option("data.synthetic_seed", o.synthetic_seed, "synthetic data: generator seed (independent of --seed)");
+    v.option("data.augment", o.augment, "pad-4 random crop + horizontal flip + cutout on training batches");
+    v.option("data.cutout", o.cutout, "cutout hole side in pixels (0 = off). Paper: 16", in_closed(0, 32));
+    v.option("data.eval_batch", o.eval_batch, "batch size of evaluation passes", at_least(1));
   }
+  void validate() const { check_bounds(*this); }
 };
 
 }  // namespace gnas::data

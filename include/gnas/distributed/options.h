@@ -1,8 +1,10 @@
 #pragma once
-/// The launcher options of a run ([dist], log.all_ranks). Plain C++: the CLI parses them.
+/// The [dist] section of a run's configuration: what carries the gradients, and how long a
+/// collective may wait. Plain C++.
 #include <string>
 
 #include "gnas/core/error.h"
+#include "gnas/core/option_spec.h"
 
 namespace gnas::distributed {
 
@@ -11,23 +13,12 @@ namespace gnas::distributed {
 /// gradients and the broadcasts of CUDA tensors.
 enum class Backend { kAuto, kSerial, kMpi, kNccl };
 
+inline const Choices<Backend> kBackends = {
+    {"auto", Backend::kAuto}, {"serial", Backend::kSerial}, {"mpi", Backend::kMpi}, {"nccl", Backend::kNccl}};
+
 /// "auto" | "serial" | "mpi" | "nccl"; throws ConfigError naming --dist.backend otherwise.
-inline Backend parse_backend(const std::string& name) {
-  if (name == "auto") return Backend::kAuto;
-  if (name == "serial") return Backend::kSerial;
-  if (name == "mpi") return Backend::kMpi;
-  if (name == "nccl") return Backend::kNccl;
-  throw ConfigError("--dist.backend must be auto, serial, mpi or nccl, got " + name);
-}
-inline const char* backend_name(Backend b) {
-  switch (b) {
-    case Backend::kAuto: return "auto";
-    case Backend::kSerial: return "serial";
-    case Backend::kMpi: return "mpi";
-    case Backend::kNccl: return "nccl";
-  }
-  return "?";
-}
+inline Backend parse_backend(const std::string& name) { return parse_choice(kBackends, "dist.backend", name); }
+inline const char* backend_name(Backend b) { return choice_name(kBackends, b); }
 
 /// What a run uses: `control` is kSerial or kMpi; `gradients` is kSerial, kMpi or kNccl.
 struct BackendChoice {
@@ -79,9 +70,22 @@ inline BackendChoice resolve_backend(Backend requested, const BackendContext& c)
 
 struct DistOptions {
   Backend backend = Backend::kAuto;  ///< auto | serial | mpi | nccl (resolve_backend)
-  bool log_all_ranks = false;    ///< INFO lines from every rank, not only rank 0
-  double log_progress_seconds = 30;  ///< off a terminal, a progress line at least this often
   double timeout = 0;            ///< seconds a collective may wait for the other ranks (0 = forever)
+
+  template <class Self, class V>
+  static void visit_options(Self& o, V& v) {
+    v.choice("dist.backend", o.backend,
+             "what carries the gradients: auto (NCCL on CUDA in a build with NCCL under mpirun/srun, else MPI "
+             "there, else nothing) | serial | mpi | nccl (the CUDA build; a CUDA device). Control messages always "
+             "go over MPI under mpirun/srun",
+             kBackends);
+    v.option("dist.timeout", o.timeout,
+             "seconds a collective may wait for the other ranks before the job is ended with a report (a stopped "
+             "or dead rank); 0 waits forever. Set it well above the longest end-of-epoch pause (GA rounds, "
+             "checkpoint)",
+             in_closed(0, 1e7, " seconds"));
+  }
+  void validate() const { check_bounds(*this); }
 };
 
 }  // namespace gnas::distributed

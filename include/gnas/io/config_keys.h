@@ -3,6 +3,7 @@
 /// one list that gnas's resume check, `gnas runs` and (through the log's `config_keys` attribute)
 /// gnas-analysis all use. Plain C++.
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace gnas::io {
@@ -19,9 +20,17 @@ const std::vector<std::string>& search_structural_keys();
 /// the differing keys.
 const std::vector<std::string>& own_column_keys();
 
+/// Keys that were renamed, as (old, new) pairs: [ga] strategy, n_v, generations_per_epoch, bn_eval
+/// and rescore became [search]'s, since they are the search's, not the GA's (a random search has them
+/// too). Config files, command lines and the configs stored in old runs are read under the new names.
+const std::vector<std::pair<std::string, std::string>>& renamed_keys();
+/// `key`'s current name ("ga.n_v" -> "search.n_v"; any other key is itself).
+std::string current_key(const std::string& key);
+
 bool is_operational_key(const std::string& key);
 /// The lists as JSON ({"operational": [...], "structural": [...], "search_structural": [...],
-/// "own_column": [...]}): the log's `config_keys` attribute, which gnas-analysis reads.
+/// "own_column": [...], "renamed": [[old, new], ...]}): the log's `config_keys` attribute, which
+/// gnas-analysis reads.
 std::string config_keys_json();
 
 }  // namespace gnas::io

@@ -7,7 +7,8 @@
 namespace gnas::io {
 
 /// "section.key" (or "key" before any section) -> value, for INI text. Comments (#, ;) and blank
-/// lines are skipped; surrounding spaces are trimmed.
+/// lines are skipped; surrounding spaces are trimmed. A renamed key is read under its current name
+/// (io::current_key: an old run's "[ga] n_v" is "search.n_v").
 std::map<std::string, std::string> parse_ini(const std::string& text);
 
 struct IniChange {

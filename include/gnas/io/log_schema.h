@@ -130,7 +130,7 @@ inline const std::vector<LogDataset>& log_schema() {
       {"/ga/population/fitness", LogType::kF32, LogRows::kGeneration, LogInner::kPopulation, "%",
        "the population's fitness, best first", "generation member"},
       {"/ga/population/rescored_fitness", LogType::kF32, LogRows::kGeneration, LogInner::kPopulation, "%",
-       "--ga.rescore population: the incoming population (the previous row's, in its order) re-scored on this "
+       "--search.rescore population: the incoming population (the previous row's, in its order) re-scored on this "
        "generation's N_v images before the replacement; NaN when not re-scored", "generation member"},
       {"/nb201/ranking/epoch", LogType::kI32, LogRows::kRanking, LogInner::kNone, "epoch",
        "0-based epoch after which the supernet scored the ranking set", "ranking"},
