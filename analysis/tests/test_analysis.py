@@ -547,3 +547,24 @@ def test_experiment_keys_come_from_the_log(tmp_path):
     logs = load_runs(paths)
     assert len(figures.groups(logs)) == 1
     assert runs.table(logs)[1] == []  # neither key is a differing column
+
+
+def test_renamed_keys_are_read_under_their_new_names(tmp_path):
+    """[ga] strategy, n_v, ... became [search]'s: a log written before (no `config_keys`, or one
+    without a "renamed" list) is read under the new names, so old and new runs group alike; a log's
+    own "renamed" list is what is applied when it has one."""
+    old, new = tmp_path / "old", tmp_path / "new"
+    for i, run in enumerate((old, new)):
+        run.mkdir()
+        write_fixture(run / "log.h5", fmt=2, seed=i + 1)
+    (old / "config.ini").write_text("seed = 1\n[ga]\npopulation = 3\nstrategy = random\nn_v = 50\n")
+    (new / "config.ini").write_text("seed = 2\n[ga]\npopulation = 3\n[search]\nstrategy = random\nn_v = 50\n")
+    logs = load_runs([old, new])
+    for log in logs:
+        assert log.config["search.n_v"] == "50" and log.config["search.strategy"] == "random", log.config
+        assert "ga.n_v" not in log.config
+    assert len(figures.groups(logs)) == 1
+    with h5py.File(old / "log.h5", "a") as f:  # a log naming its own renames (here: none)
+        f.attrs["config_keys"] = json.dumps({"operational": ["threads"], "renamed": []})
+    assert load(old).config["ga.n_v"] == "50"
+    assert parse_config("[ga]\nn_v = 5\n", {"ga.n_v": "search.n_v"}) == {"search.n_v": "5"}

@@ -7,6 +7,8 @@
 #include <fstream>
 #include <limits>
 #include <optional>
+#include <regex>
+#include <sstream>
 
 #include "gnas/core/error.h"
 #include "gnas/core/log.h"
@@ -234,6 +236,59 @@ TEST(OptionsTest, UnsignedOptionsRefuseNegativeValues) {
   expect_error({"--out", "x", "--seed", "18446744073709551616"}, "--seed must be below 2^64");
   EXPECT_EQ(parse_run_command(RunCommand::kSearch, {"--out", "x", "--seed", "18446744073709551615"}).config.seed,
             std::numeric_limits<std::uint64_t>::max());
+}
+
+/// The README's table of options gives the program's own defaults (its "built-in default" column),
+/// and names only options that exist: a renamed option or a changed default fails here.
+TEST(OptionsTest, ReadmeTableGivesTheProgramsDefaults) {
+  std::ifstream in("README.md");
+  ASSERT_TRUE(in.good()) << "run from the source root";
+  const auto search = io::parse_ini(parse_run_command(RunCommand::kSearch, {"--out", "x"}).config.config_text);
+  const auto retrain =
+      io::parse_ini(parse_run_command(RunCommand::kRetrain, {"--out", "x", "--genome", "g"}).config.config_text);
+  const std::regex row(R"(^\| `([a-z_0-9.]+(/[a-z_0-9]+)*)` \| ([^|]*) \|)");
+  const auto normalized = [](std::string v) {
+    v = std::regex_replace(v, std::regex(R"( *\(.*\) *$)"), "");  // "0 (all)" -> "0"
+    if (v == "(synthetic)" || v.empty()) return std::string();
+    return v;
+  };
+  bool in_section = false;
+  int rows = 0;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("## ", 0) == 0) in_section = line == "## Configuration";
+    std::smatch m;
+    if (!in_section || !std::regex_search(line, m, row)) continue;
+    // "data.synthetic_train/val/test" with "3000 / 500 / 1000": one option per part.
+    std::vector<std::string> keys, values;
+    std::string key = m[1], cell = m[3];
+    const std::string stem = key.substr(0, key.rfind('_') + 1);
+    std::stringstream parts(key.substr(key.rfind('.') + 1)), cells(cell);
+    if (key.find('/') == std::string::npos) {
+      keys = {key}, values = {cell};
+    } else {
+      for (std::string part, value; std::getline(parts, part, '/') && std::getline(cells, value, '/');) {
+        // the first part is whole ("synthetic_train"), the others its suffix ("val")
+        keys.push_back(part.find('_') == std::string::npos ? stem + part : key.substr(0, key.rfind('.') + 1) + part);
+        values.push_back(value);
+      }
+    }
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      const auto& options = search.count(keys[i]) ? search : retrain;
+      const auto it = options.find(keys[i]);
+      ASSERT_NE(it, options.end()) << "the README names --" << keys[i] << ", which no command has";
+      std::string want = normalized(values[i]);
+      want.erase(0, want.find_first_not_of(' '));
+      want.erase(want.find_last_not_of(' ') + 1);
+      char* end = nullptr;
+      const double a = std::strtod(want.c_str(), &end);
+      if (!want.empty() && *end == '\0')
+        EXPECT_EQ(a, std::strtod(it->second.c_str(), nullptr)) << keys[i] << ": README " << want << ", program " << it->second;
+      else
+        EXPECT_EQ(want, it->second) << keys[i];
+      ++rows;
+    }
+  }
+  EXPECT_GE(rows, 35);
 }
 
 TEST(OptionsTest, HelpListsEveryOption) {

@@ -226,7 +226,7 @@ TEST(Nb201SearchTest, BadInputIsRefused) {
   EXPECT_CONTAINS(r.output, "--nb201.rank_cells must be in [0, 15625], got 20000");
   r = run("search --out " + base + "/x --space darts --no-progress");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_CONTAINS(r.output, "--space must be paper or nb201, got 'darts'");
+  EXPECT_CONTAINS(r.output, "--space must be paper or nb201, got darts");
   r = run("search --out " + base + "/x --search.rescore sometimes --no-progress");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_CONTAINS(r.output, "--search.rescore must be none or population, got sometimes");
