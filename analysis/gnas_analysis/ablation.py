@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .logs import LogError, RunLog, config_keys
+from .logs import LogError, RunLog, config_keys, current_key, old_names
 from .quality import t_interval
 
 METRICS = (("final_fitness", "final best fitness [%]"), ("best_val", "best full-validation accuracy [%]"),
@@ -46,7 +46,9 @@ def detect(logs):
         return None
     differing = _differing(searches)
     for key in sorted(differing):
-        if not all(r.run_dir.name.startswith(f"{key}-{r.config.get(key)}-seed") for r in searches):
+        names = {key} | old_names(key, searches)  # an ablation swept before its key was renamed
+        if not all(any(r.run_dir.name.startswith(f"{name}-{r.config.get(key)}-seed") for name in names)
+                   for r in searches):
             continue
         if all(_determined_by(searches, key, o) for o in differing if o != key):
             return key, [o for o in sorted(differing) if o != key]
@@ -72,6 +74,8 @@ def collect(logs, key: str, with_keys=(), allow_differences: bool = False) -> li
     searches = [r for r in logs if r.is_search]
     if not searches:
         raise LogError("no search runs given")
+    key = current_key(key, searches)  # --key ga.rescore: the key's old name
+    with_keys = [current_key(k, searches) for k in with_keys]
     missing = [str(r.run_dir) for r in searches if key not in r.config]
     if missing:
         raise LogError(f"--key {key}: not an option of these runs (missing in {', '.join(missing[:3])}); "

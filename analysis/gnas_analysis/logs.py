@@ -69,7 +69,25 @@ def config_keys(logs, role: str) -> set:
     for log in logs:
         text = log.attrs.get("config_keys")
         roles = json.loads(text) if text else CONFIG_KEYS_BEFORE_THE_ATTRIBUTE
-        out.update(roles.get(role, []))
+        renamed = renamed_keys(log.attrs)  # a list written before a rename names the key's old name
+        out.update(renamed.get(key, key) for key in roles.get(role, []))
+    return out
+
+
+def current_key(key: str, logs=()) -> str:
+    """A key's current name ("ga.n_v" -> "search.n_v"), as the logs (or this version) rename it."""
+    for log in logs:
+        renamed = renamed_keys(log.attrs)
+        if key in renamed:
+            return renamed[key]
+    return renamed_keys({}).get(key, key)
+
+
+def old_names(key: str, logs=()) -> set:
+    """The names `key` had before it was renamed ({"ga.n_v"} for "search.n_v"), as the logs say."""
+    out = set()
+    for attrs in [log.attrs for log in logs] + [{}]:
+        out.update(old for old, new in renamed_keys(attrs).items() if new == key)
     return out
 
 

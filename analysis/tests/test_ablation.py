@@ -4,6 +4,7 @@ key, a refused mixed set, a run still being written, and the report's Ablation s
 import csv
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -118,3 +119,21 @@ def test_the_report_has_an_ablation_section(sweeps, tmp_path):
     assert "<h2>Ablation: ga.crossover</h2>" in page
     assert 'alt="ablation"' in page
     assert ablation.detect(load_runs([sweeps / "crossover"])) == ("ga.crossover", [])
+
+
+def test_a_sweep_of_a_key_before_its_rename_is_still_an_ablation(sweeps, tmp_path):
+    """A sweep whose directories and --key use a key's old name (KEY=ga.rescore before it became
+    search.rescore) is found and drawn under the new name. Simulated on copies of the crossover
+    sweep whose logs say 'ga.cross' was renamed to 'ga.crossover'."""
+    root = tmp_path / "renamed"
+    for crossover in ("block", "uniform"):
+        run = root / f"ga.cross-{crossover}-seed1"
+        shutil.copytree(sweeps / "crossover" / f"ga.crossover-{crossover}-seed1", run)
+        with h5py.File(run / "log.h5", "a") as f:
+            keys = json.loads(f.attrs["config_keys"])
+            keys["renamed"] = keys.get("renamed", []) + [["ga.cross", "ga.crossover"]]
+            f.attrs["config_keys"] = json.dumps(keys)
+    logs = load_runs([root])
+    assert ablation.detect(logs) == ("ga.crossover", [])
+    rows = ablation.collect(logs, "ga.cross")
+    assert sorted(r["value"] for r in rows) == ["block", "uniform"]

@@ -17,7 +17,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from gnas_analysis import figures, load, load_runs, plot_all, report, runs  # noqa: E402
 from gnas_analysis.cli import main  # noqa: E402
-from gnas_analysis.logs import LogError, parse_config, unique_names  # noqa: E402
+from gnas_analysis.logs import LogError, config_keys, parse_config, unique_names  # noqa: E402
 
 CONFIG_V1 = "# gnas search: resolved configuration\nseed = 1\nthreads = 0\n\n[ga]\npopulation = 3\np_m = 0.02\n"
 CONFIG_V2 = "# gnas search: resolved configuration\n[run]\nseed = 1\nthreads = 0\n\n[ga]\npopulation = 3\np_m = 0.02\n"
@@ -564,6 +564,12 @@ def test_renamed_keys_are_read_under_their_new_names(tmp_path):
         assert log.config["search.n_v"] == "50" and log.config["search.strategy"] == "random", log.config
         assert "ga.n_v" not in log.config
     assert len(figures.groups(logs)) == 1
+    # A log of the gnas before the rename has the attribute, without a "renamed" list: its roles
+    # name the old key, which counts under the new one (no extra strategy column).
+    with h5py.File(old / "log.h5", "a") as f:
+        f.attrs["config_keys"] = json.dumps({"operational": ["threads"], "own_column": ["seed", "ga.strategy"]})
+    assert config_keys([load(old)], "own_column") == {"seed", "search.strategy"}
+    assert "search.strategy" not in runs.table(load_runs([old, new]))[1]
     with h5py.File(old / "log.h5", "a") as f:  # a log naming its own renames (here: none)
         f.attrs["config_keys"] = json.dumps({"operational": ["threads"], "renamed": []})
     assert load(old).config["ga.n_v"] == "50"

@@ -20,6 +20,12 @@ namespace po = boost::program_options;
 namespace gnas::cli {
 namespace {
 
+/// Whether `command` takes the options of `use`: the search's own (search only), the fixed
+/// network's (retrain and bench).
+bool takes(RunCommand command, OptionUse use) {
+  return use == OptionUse::kSearch ? command == RunCommand::kSearch : command != RunCommand::kSearch;
+}
+
 /// Boost.Program_options flags (and INI keys) for every option a command takes, walked from
 /// RunConfig::visit_options: the option's name, its help, its field as the storage and the field's
 /// default as the default. Values that are not plain numbers or words (an enum, a device, an
@@ -28,9 +34,7 @@ namespace {
 class FlagVisitor {
  public:
   explicit FlagVisitor(RunCommand command) : command_(command) {}
-  bool includes(OptionUse use) const {
-    return use == OptionUse::kSearch ? command_ == RunCommand::kSearch : command_ != RunCommand::kSearch;
-  }
+  bool includes(OptionUse use) const { return takes(command_, use); }
   template <class T>
   void option(const char* name, T& value, const char* help, const Bound& bound = {}) {
     const std::string text = bound.rule.empty() ? help : std::string(help) + "; must be " + bound.rule;
@@ -51,7 +55,7 @@ class FlagVisitor {
   template <class E>
   void choice(const char* name, E& value, const char* help, const Choices<E>& choices) {
     add_text(name, choice_name(choices, value), help,
-             [&value, &choices, name](const std::string& t) { value = parse_choice(choices, name, t); });
+             [&value, choices, name](const std::string& t) { value = parse_choice(choices, name, t); });
   }
   template <class T, class Parse, class Print>
   void text(const char* name, T& value, const char* help, Parse parse, Print print) {
@@ -112,8 +116,8 @@ class FlagVisitor {
 /// [section] per prefix, in name order, each key in the list's order.
 class IniWriter {
  public:
-  explicit IniWriter(RunCommand command) : flags_(command) {}
-  bool includes(OptionUse use) const { return flags_.includes(use); }
+  explicit IniWriter(RunCommand command) : command_(command) {}
+  bool includes(OptionUse use) const { return takes(command_, use); }
   template <class T>
   void option(const char* name, const T& value, const char*, const Bound& = {}) {
     std::ostringstream out;
@@ -146,17 +150,18 @@ class IniWriter {
     if (dot == std::string::npos) sections_[""].emplace_back(name, value);
     else sections_[name.substr(0, dot)].emplace_back(name.substr(dot + 1), value);
   }
-  FlagVisitor flags_;  // only for includes()
+  RunCommand command_;
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> sections_;
 };
 
-/// A renamed option's current name, with a warning when `name` is its old one (an INI key of a
-/// run written before the rename, or an old command line).
-std::string renamed_option(const std::string& name, const std::string& where) {
+/// A renamed option's current name, with a warning, when `name` is its old one and `desc` (the
+/// command's options) has the new one; otherwise `name` as it is, for the unknown-option error to
+/// name what was written (retrain never takes --ga.n_v, nor --search.n_v).
+std::string renamed_option(const std::string& name, const po::options_description& desc, const std::string& where) {
   const std::string now = io::current_key(name);
-  if (now != name)
-    GNAS_LOG(WARN) << where << "--" << name << " is now --" << now << " ([" << now.substr(0, now.find('.'))
-                   << "] " << now.substr(now.find('.') + 1) << " in an INI file); read as that";
+  if (now == name || !desc.find_nothrow(now, false)) return name;
+  GNAS_LOG(WARN) << where << "--" << name << " is now --" << now << " ([" << now.substr(0, now.find('.')) << "] "
+                 << now.substr(now.find('.') + 1) << " in an INI file); read as that";
   return now;
 }
 
@@ -290,7 +295,7 @@ ParsedRun parse_run_command(RunCommand command, const std::vector<std::string>& 
     const auto eq = a.find('=');
     std::string name = a.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
     if (name == "data") name = "data.dir";  // --data: the short form of --data.dir
-    name = renamed_option(name, "");
+    name = renamed_option(name, visible, "");
     a = "--" + name + (eq == std::string::npos ? "" : a.substr(eq));
   }
 
@@ -331,8 +336,8 @@ ParsedRun parse_run_command(RunCommand command, const std::vector<std::string>& 
       auto parsed = po::parse_config_file(in, cfg, true);
       for (auto& o : parsed.options) {
         if (!o.unregistered) continue;
-        const std::string now = renamed_option(o.string_key, where);
-        if (now == o.string_key || !cfg.find_nothrow(now, false)) throw po::unknown_option(o.string_key);
+        const std::string now = renamed_option(o.string_key, cfg, where);
+        if (now == o.string_key) throw po::unknown_option(o.string_key);
         o.string_key = now;
         o.unregistered = false;
       }

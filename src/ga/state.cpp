@@ -9,6 +9,7 @@ namespace {
 
 constexpr char kMagic[4] = {'G', 'A', 'S', '1'};
 constexpr std::size_t kHeader = 4 + 3 * 4;
+constexpr std::size_t kMaxLength = std::size_t(1) << 20, kMaxMembers = std::size_t(1) << 24;
 
 void put_u32(std::vector<std::uint8_t>& out, std::uint32_t v) {
   for (int i = 0; i < 4; ++i) out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
@@ -44,7 +45,7 @@ std::size_t encoded_size(const GaStateShape& s) {
 std::vector<std::uint8_t> encode_state(const std::vector<Member>& population, const std::vector<Genome>& generation,
                                        const Rng& rng, std::size_t length) {
   const GaStateShape shape{population.size(), generation.size(), length};
-  GNAS_CHECK(length < (1u << 20) && shape.population < (1u << 24) && shape.generation < (1u << 24),
+  GNAS_CHECK(length < kMaxLength && shape.population < kMaxMembers && shape.generation < kMaxMembers,
              "GA state too large to encode: ", describe(shape));
   std::vector<std::uint8_t> out(kMagic, kMagic + 4);
   out.reserve(encoded_size(shape));
@@ -68,6 +69,9 @@ GaStateShape shape_of(const std::vector<std::uint8_t>& bytes, const std::string&
   GNAS_CHECK_AS(IoError, bytes.size() >= kHeader && std::memcmp(bytes.data(), kMagic, 4) == 0, what,
                 ": not an encoded GA state (", bytes.size(), " bytes, no 'GAS1' header)");
   const GaStateShape s{get_le(bytes.data() + 4, 4), get_le(bytes.data() + 8, 4), get_le(bytes.data() + 12, 4)};
+  // The writer's own limits first: within them the size below cannot overflow.
+  GNAS_CHECK_AS(IoError, s.length < kMaxLength && s.population < kMaxMembers && s.generation < kMaxMembers, what,
+                ": the GA state's header declares ", describe(s), ", beyond what gnas writes");
   GNAS_CHECK_AS(IoError, bytes.size() == encoded_size(s), what, ": the GA state has ", bytes.size(),
                 " bytes, its header (", describe(s), ") needs ", encoded_size(s));
   return s;

@@ -3,7 +3,6 @@
 #include <torch/torch.h>
 
 #include <cmath>
-#include <cstring>
 #include <iomanip>
 #include <optional>
 
@@ -172,7 +171,12 @@ struct Search : CommandRun {
             root ? ga::encode_state(st.population, st.generation, st.ga_rng, shape.length)
                  : std::vector<uint8_t>(ga::encoded_size(shape));
         distributed::broadcast_bytes(comm, bytes, 0);
-        ga::GaState from_root = ga::decode_state(bytes, shape, "the GA state from rank 0");
+        ga::GaState from_root;
+        try {
+          from_root = ga::decode_state(bytes, shape, "the GA state from rank 0");
+        } catch (const IoError& e) {
+          throw CommError(detail::concat(e.what(), " (rank ", comm.rank(), "): the ranks disagree on the run's shape"));
+        }
         st.population = std::move(from_root.population);
         st.generation = std::move(from_root.generation);
         st.ga_rng.set_state(from_root.rng);

@@ -69,7 +69,7 @@ TEST(OptionsTest, UnknownKeysAndOptionsAreRejected) {
 }
 
 TEST(OptionsTest, OutOfRangeValuesNameTheFlag) {
-  expect_error({"--out", "x", "--ga.population", "1"}, "--ga.population must be >= 2, got 1");
+  expect_error({"--out", "x", "--ga.population", "1"}, "--ga.population must be in [2, 1e6], got 1");
   expect_error({"--out", "x", "--ga.p_m", "1.5"}, "--ga.p_m must be in [0, 1], got 1.5");
   expect_error({"--out", "x", "--ga.p_m", "-0.1"}, "--ga.p_m must be in [0, 1]");
   expect_error({"--out", "x", "--train.epochs", "0"}, "--train.epochs must be > 0, got 0");
@@ -228,6 +228,12 @@ TEST(OptionsTest, RenamedOptionsAreReadUnderTheirNewNames) {
   const auto bogus = write_ini("bogus.ini", "[ga]\nn_vv = 60\n");
   expect_error({"--out", "x", "--config", bogus}, "unknown option 'ga.n_vv'");
   expect_error({"--out", "x", "--ga.n_v", "0"}, "--search.n_v must be >= 1, got 0");
+  // A command without the option is told about the name that was written, with no rename warning.
+  ::testing::internal::CaptureStderr();
+  expect_error({"--out", "x", "--genome", "g", "--ga.n_v", "5"}, "unknown option '--ga.n_v'", RunCommand::kRetrain);
+  const auto retrain_ini = write_ini("retrain_old.ini", "[ga]\nn_v = 60\n");
+  expect_error({"--out", "x", "--genome", "g", "--config", retrain_ini}, "unknown option 'ga.n_v'", RunCommand::kRetrain);
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
 }
 
 /// Unsigned options are read as text: "-1" is refused, not wrapped to 2^64 - 1.

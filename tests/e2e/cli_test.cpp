@@ -369,7 +369,7 @@ TEST(CliTest, BadOptionsAndConfigKeysAreRejectedBeforeAnyWork) {
   struct Case {
     std::string args, phrase;
   } cases[] = {
-      {"--ga.population 1", "--ga.population must be >= 2, got 1"},
+      {"--ga.population 1", "--ga.population must be in [2, 1e6], got 1"},
       {"--ga.p_m 2", "--ga.p_m must be in [0, 1], got 2"},
       {"--train.epochs 0", "--train.epochs must be > 0, got 0"},
       {"--train.epochs -1", "--train.epochs must be > 0"},

@@ -100,6 +100,10 @@ TEST(GaStateTest, ReaderChecksEveryLengthAndNamesTheSource) {
   auto lying = bytes;
   lying[5] = 0x10;  // N_p 4 + 4096
   fails(lying, {4, 6, 60}, "its header (N_p 4100");
+  // Counts beyond the writer's limits (whose sizes could overflow) are refused from the header.
+  auto huge = bytes;
+  huge[7] = 0xff;  // N_p near 2^32
+  fails(huge, {4, 6, 60}, "beyond what gnas writes");
 }
 
 TEST(GaStateTest, WriterRefusesGenomesOfAnotherLength) {

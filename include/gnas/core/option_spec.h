@@ -1,24 +1,23 @@
 #pragma once
-/// One description per option. Each options struct lists its options once, in a static visit_options() member:
+/// One description per option. Each options struct lists its options once, in a static member
 ///
 ///   template <class Self, class V> static void visit_options(Self& o, V& v) {
-///     v.option("train.epochs", o.epochs, "epochs. Paper: 310 search, 630 retrain", at_least(1));
+///     v.option("train.epochs", o.epochs, "epochs. Paper: 310 search, 630 retrain", above(0));
 ///     v.choice("train.schedule", o.schedule, "step (the paper) | cosine", kSchedules);
 ///   }
 ///
-/// (static, over a `Self` that is the struct or a const one, so that one list serves the CLI, which
-/// writes the fields, and validate(), which reads them)
-///
 /// and every user walks that list: the CLI turns it into flags and INI keys (the name, with its
-/// help and the field's default), validate() checks each bound and names the option at fault
-/// ("--train.epochs must be >= 1, got 0"), and config.ini is written from the parsed values. Adding
-/// an option is its field and its line. A visitor may skip what its command does not take:
+/// help, its bound and the field's default), validate() checks each bound and names the option at
+/// fault ("--train.epochs must be > 0, got 0"), and config.ini is written from the parsed values.
+/// Adding an option is its field and its line. The member is static, over a `Self` that is the
+/// struct or a const one, so that one list serves the CLI, which writes the fields, and validate(),
+/// which reads them. A visitor may skip what its command does not take:
 /// `v.includes(OptionUse::kSearch)` is false in retrain's CLI, true when validating. Plain C++.
 #include <cmath>
 #include <cstdint>
 #include <functional>
-#include <type_traits>
 #include <sstream>
+#include <type_traits>
 #include <string>
 #include <utility>
 #include <vector>

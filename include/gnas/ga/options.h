@@ -10,8 +10,6 @@ namespace gnas::ga {
 enum class CrossoverKind { kBlock, kUniform };
 inline const Choices<CrossoverKind> kCrossovers = {{"block", CrossoverKind::kBlock},
                                                    {"uniform", CrossoverKind::kUniform}};
-/// "block" | "uniform" (--ga.crossover); a ConfigError naming the option otherwise.
-inline CrossoverKind parse_crossover(const std::string& s) { return parse_choice(kCrossovers, "ga.crossover", s); }
 
 /// The search strategy of `gnas search`: the paper's GA, or random search with weight sharing at the
 /// same cost (a uniform genome per batch, N_g uniform genomes per round, the same replacement).
@@ -65,8 +63,8 @@ struct GaOptions {
 
   template <class Self, class V>
   static void visit_options(Self& o, V& v) {
-    v.option("ga.population", o.population, "N_p, population size. Paper: 20", at_least(2));
-    v.option("ga.generation", o.generation, "N_g, generation size (>= N_p). Paper: 20", at_least(2));
+    v.option("ga.population", o.population, "N_p, population size. Paper: 20", in_closed(2, 1e6));
+    v.option("ga.generation", o.generation, "N_g, generation size (>= N_p). Paper: 20", in_closed(2, 1e6));
     v.option("ga.p_m", o.p_m, "per-gene mutation probability. Paper: 0.02", in_closed(0, 1));
     v.option("ga.p_c", o.p_c, "crossover probability. Paper: 1", in_closed(0, 1));
     v.choice("ga.crossover", o.crossover,
