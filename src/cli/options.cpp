@@ -154,12 +154,21 @@ class IniWriter {
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> sections_;
 };
 
+/// False on the ranks after the first of a job an MPI launcher or srun started (their rank, from
+/// the launcher's environment, is not 0).
+bool launcher_rank_is_zero() {
+  for (const char* v : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"})
+    if (const char* r = std::getenv(v)) return std::string(r) == "0";
+  return true;
+}
+
 /// A renamed option's current name, with a warning, when `name` is its old one and `desc` (the
 /// command's options) has the new one; otherwise `name` as it is, for the unknown-option error to
 /// name what was written (retrain never takes --ga.n_v, nor --search.n_v).
 std::string renamed_option(const std::string& name, const po::options_description& desc, const std::string& where) {
   const std::string now = io::current_key(name);
   if (now == name || !desc.find_nothrow(now, false)) return name;
+  if (!launcher_rank_is_zero()) return now;  // parsed before the rank prefixes: once per job, not per rank
   GNAS_LOG(WARN) << where << "--" << name << " is now --" << now << " ([" << now.substr(0, now.find('.')) << "] "
                  << now.substr(now.find('.') + 1) << " in an INI file); read as that";
   return now;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <limits>
 #include <optional>
@@ -234,6 +235,15 @@ TEST(OptionsTest, RenamedOptionsAreReadUnderTheirNewNames) {
   const auto retrain_ini = write_ini("retrain_old.ini", "[ga]\nn_v = 60\n");
   expect_error({"--out", "x", "--genome", "g", "--config", retrain_ini}, "unknown option 'ga.n_v'", RunCommand::kRetrain);
   EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+  // Under a launcher, only the first rank warns (the others parse the same line).
+  for (const char* rank : {"1", "0"}) {
+    ::setenv("OMPI_COMM_WORLD_RANK", rank, 1);
+    ::testing::internal::CaptureStderr();
+    EXPECT_EQ(parse_run_command(RunCommand::kSearch, {"--out", "x", "--ga.n_v", "7"}).config.search.n_v, 7);
+    const std::string said = ::testing::internal::GetCapturedStderr();
+    EXPECT_EQ(said.find("is now --search.n_v") != std::string::npos, std::string(rank) == "0") << rank << ": " << said;
+  }
+  ::unsetenv("OMPI_COMM_WORLD_RANK");
 }
 
 /// Unsigned options are read as text: "-1" is refused, not wrapped to 2^64 - 1.
