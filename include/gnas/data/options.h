@@ -34,7 +34,6 @@ struct DataOptions {
     v.option("data.cutout", o.cutout, "cutout hole side in pixels (0 = off). Paper: 16", in_closed(0, 32));
     v.option("data.eval_batch", o.eval_batch, "batch size of evaluation passes", at_least(1));
   }
-  void validate() const { check_bounds(*this); }
 };
 
 }  // namespace gnas::data

@@ -85,7 +85,6 @@ struct DistOptions {
              "checkpoint)",
              in_closed(0, 1e7, " seconds"));
   }
-  void validate() const { check_bounds(*this); }
 };
 
 }  // namespace gnas::distributed

@@ -45,7 +45,6 @@ struct Nb201Options {
              "range, each scored on the whole validation split (0: no ranking)",
              in_closed(0, 15625));
   }
-  void validate() const { check_bounds(*this); }
   /// Any option set away from its default (they need --space nb201).
   bool any_set() const {
     const Nb201Options d;

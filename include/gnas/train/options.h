@@ -129,7 +129,6 @@ struct LogOptions {
              "epoch's last step); 0: every tenth of an epoch",
              in_closed(0, 1e9, " steps"));
   }
-  void validate() const { check_bounds(*this); }
 };
 
 /// The most --threads this machine takes: its hardware threads.
@@ -170,7 +169,8 @@ struct RunConfig {
     LogOptions::visit_options(o.log, v);
     distributed::DistOptions::visit_options(o.dist, v);
   }
-  /// Every bound, and the checks that relate options of two sections.
+  /// Every bound of the list, each section's checks that relate two of its options, and the checks
+  /// that relate options of two sections.
   void validate() const {
     check_bounds(*this);
     net.validate();
