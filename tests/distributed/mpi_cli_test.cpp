@@ -21,7 +21,7 @@ using gnas::testing::run_shell;
 
 Result run(const std::string& command) { return run_shell(command); }
 std::string mpirun(int np) {
-  return env_or("GNAS_MPIEXEC", "mpirun") + " --allow-run-as-root --oversubscribe -np " + std::to_string(np) + " ";
+  return gnas::testing::mpiexec() + " --allow-run-as-root --oversubscribe -np " + std::to_string(np) + " ";
 }
 std::string gnas() { return gnas::testing::gnas_exe(); }
 std::string temp_dir() { return gnas::testing::make_temp_dir("gnas_mpi"); }
@@ -135,7 +135,7 @@ TEST(MpiFailureTest, DifferentConfigsOnDifferentRanksAreRefused) {
   for (const std::string& other :
        {" --out " + dir + "/run --data " + dir + "/missing", " --out " + dir + "/run --ga.p_m 0.05",
         " --out " + dir + "/other"}) {
-    const std::string cmd = env_or("GNAS_MPIEXEC", "mpirun") + " --allow-run-as-root --oversubscribe -np 1 " +
+    const std::string cmd = gnas::testing::mpiexec() + " --allow-run-as-root --oversubscribe -np 1 " +
                             gnas() + " search --out " + dir + "/run" + kTiny + " : -np 1 " + gnas() +
                             " search" + kTiny + other;
     const Result r = run(cmd);

@@ -221,8 +221,8 @@ TEST(GpuTest, NcclAllreduceOnOneRank) {
 
 TEST(GpuTest, TwoRankSearchOnOneGpu) {
   SKIP_WITHOUT_CUDA();
-  const std::string mpiexec = gnas::testing::env_or("GNAS_MPIEXEC", "");
-  if (mpiexec.empty()) GTEST_SKIP() << "GNAS_MPIEXEC is not set (a build without MPI)";
+  const std::string mpiexec = gnas::testing::mpiexec();
+  if (mpiexec.empty()) GTEST_SKIP() << "a build without MPI (GNAS_WITH_MPI=OFF) has no launcher to test";
   const std::string out = gnas::testing::make_temp_dir("gnas_gpu_np2") + "/run";
   // Two ranks share GPU 0: NCCL cannot put two ranks on one device, so auto stages the gradients
   // through MPI; with 2 GPUs each rank gets its own and NCCL carries them.

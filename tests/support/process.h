@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <string>
 
+#include "gnas/test_paths.h"  // generated: GNAS_TEST_EXE, GNAS_TEST_MPIEXEC
+
 namespace gnas::testing {
 
 struct Result {
@@ -35,8 +37,11 @@ inline std::string env_or(const char* name, const char* fallback) {
   return v ? v : fallback;
 }
 
-/// The gnas executable under test (CTest sets GNAS_EXE).
-inline std::string gnas_exe() { return env_or("GNAS_EXE", "gnas"); }
+/// The gnas executable under test: this build's, or GNAS_EXE when set (an installed gnas, say).
+inline std::string gnas_exe() { return env_or("GNAS_EXE", GNAS_TEST_EXE); }
+
+/// The MPI launcher this build found, or GNAS_MPIEXEC when set; empty in a build without MPI.
+inline std::string mpiexec() { return env_or("GNAS_MPIEXEC", GNAS_TEST_MPIEXEC); }
 
 /// A fresh directory under /tmp.
 inline std::string make_temp_dir(const char* prefix) {
