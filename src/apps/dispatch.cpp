@@ -154,6 +154,8 @@ int dispatch(const std::string& command, const std::vector<std::string>& args) {
   if (command == "export") return simple(cli::parse_export_command(args), export_genome);
   if (command == "tabular") return simple(cli::parse_tabular_command(args), run_tabular);
   if (command == "runs") return simple(cli::parse_runs_command(args), run_runs);
+  if (command == "score")
+    return simple(cli::parse_score_command(args), [](const cli::ScoreArgs& a) { return train::run_score(a.request); });
   if (command == "evaluate")
     return simple(cli::parse_evaluate_command(args), [](const cli::EvaluateArgs& a) { return train::run_evaluate(a.request); });
   throw ConfigError("unknown command '" + command + "'; run 'gnas --help' for the list");

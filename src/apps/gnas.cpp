@@ -26,6 +26,7 @@ const char* const kUsage =
     "  bench     supernet training/evaluation throughput, one JSON line\n"
     "  runs      one line per run directory: status, progress, differing config, results (--csv)\n"
     "  tabular   search strategies (GA, random, REA) on the tabulated NAS-Bench-201 space\n"
+    "  score     training-free scores of cells (NASWOT, synflow, parameters): a score table, cells/s, tau\n"
     "\n"
     "Exit codes: 0 ok, 1 error, 2 bad option or config, 3 stopped by a signal (requeue).\n";
 }

@@ -1,4 +1,5 @@
 #include "gnas/cli/options.h"
+#include "gnas/fitness/score_table.h"
 
 #include <algorithm>
 #include <boost/program_options.hpp>
@@ -504,7 +505,14 @@ TabularArgs parse_tabular_command(const std::vector<std::string>& args) {
       "json", po::bool_switch(&a.json), "one JSON object per strategy and budget instead of the table")(
       "rea.population", po::value(&a.rea_population)->default_value(a.rea_population),
       "REA: population (NAS-Bench-201: 10)")(
-      "rea.sample", po::value(&a.rea_sample)->default_value(a.rea_sample), "REA: tournament size (NAS-Bench-201: 3)");
+      "rea.sample", po::value(&a.rea_sample)->default_value(a.rea_sample), "REA: tournament size (NAS-Bench-201: 3)")(
+      "scores", po::value(&a.scores),
+      "a score table of NAS-Bench-201 cells (gnas score --out FILE): --fitness may then name its scores")(
+      "fitness", po::value(&a.fitness)->default_value(a.fitness),
+      "what the strategies maximise: valid (the table's valid_acc) | naswot | synflow | params (from --scores) | "
+      "several of these joined by '+' (a combined score: the sum of log-ranks over the scored cells, as AZ-NAS). "
+      "A run's result is always the table test_acc of its best cell by this fitness; random search with a score "
+      "is the score's best of N. Scores are not accuracies: --ga.selection auto then means rank selection");
   FlagVisitor ga_flags(RunCommand::kSearch);  // the GA's options as `gnas search` has them
   ga::GaOptions::visit_options(a.ga, ga_flags);
   d.add(ga_flags.all());
@@ -552,6 +560,95 @@ TabularArgs parse_tabular_command(const std::vector<std::string>& args) {
   a.seed = std::uint64_t(seed);
   a.ga.validate();
   GNAS_CHECK_AS(ConfigError, a.rea_population >= 1 && a.rea_sample >= 1, "--rea.population and --rea.sample must be >= 1");
+  if (a.fitness == "valid") {
+    GNAS_CHECK_AS(ConfigError, a.scores.empty(), "--scores is given but --fitness is valid: name the score to search "
+                  "(--fitness naswot, synflow, params or a combination such as naswot+synflow)");
+  } else {
+    fitness::parse_score_list(a.fitness, "fitness");  // the names, before the table is read
+    GNAS_CHECK_AS(ConfigError, !a.scores.empty(), "--fitness ", a.fitness,
+                  " needs --scores FILE, a score table written by gnas score");
+    GNAS_CHECK_AS(ConfigError, a.ga.selection != ga::Selection::kRoulette, "--ga.selection roulette needs an "
+                  "accuracy as the fitness; --fitness ", a.fitness, " is a training-free score: use rank (or auto)");
+  }
+  a.ga.selection = a.ga.resolved_selection(a.fitness == "valid");
+  return a;
+}
+
+ScoreArgs parse_score_command(const std::vector<std::string>& args) {
+  ScoreArgs a;
+  auto& q = a.request;
+  std::int64_t seed = 1;
+  bool no_progress = false;
+  po::options_description d("Options");
+  d.add_options()("help,h", "print this help and exit")(
+      "space", po::value(&q.space)->default_value(q.space), "search space of the cells: nb201 | paper")(
+      "cells", po::value(&q.cells)->default_value(q.cells),
+      "which cells: all (nb201: the 15,625 cells) | random:N (N cells drawn by --seed) | stratified:N (nb201: one "
+      "cell from each of N equal-count strata of --table by test_acc, as --nb201.rank_cells draws them) | FILE "
+      "(one genome per line: nb201 cell strings, or paper genome text)")(
+      "table", po::value(&q.table),
+      "nb201: the benchmark's CIFAR-10 table; needed by stratified:N, and then each score's Kendall tau and "
+      "Spearman rho against valid_acc and test_acc are printed")(
+      "score.channels", po::value(&q.channels)->default_value(q.channels),
+      "C of the scoring network (each cell's fixed network at initialisation). NAS-Bench-201: 16")(
+      "score.cells", po::value(&q.net_cells)->default_value(q.net_cells),
+      "N (nb201) or N_cell (paper) of the scoring network. NAS-Bench-201: 5")(
+      "score.blocks", po::value(&q.blocks)->default_value(q.blocks), "paper space: N_b, blocks per cell")(
+      "score.batch", po::value(&q.batch)->default_value(q.batch),
+      "NASWOT: training images in its one batch (unaugmented, drawn by --seed). Mellor et al.: 128")(
+      "scores", po::value(&q.scores)->default_value(q.scores),
+      "comma-separated: naswot, synflow (the parameter count is always written)")(
+      "data.dir", po::value(&q.data), "CIFAR-10/100 binary directory whose training images NASWOT sees; empty: the "
+                                      "embedded synthetic set")(
+      "seed", po::value(&seed)->default_value(seed),
+      "seeds the images and each cell's initialisation (a hash of seed and cell: a cell's scores do not depend "
+      "on the others)")(
+      "threads", po::value(&q.threads)->default_value(q.threads), "torch intra-op threads")(
+      "out", po::value(&q.out)->required(),
+      "the score table (CSV). Rows are appended as cells are scored; run the same command again to continue "
+      "after a crash (cells already scored are skipped)")(
+      "force", po::bool_switch(&q.force), "replace an --out scored with another setup")(
+      "no-progress", po::bool_switch(&no_progress), "no progress lines");
+  a.help = parse_simple(args, d,
+                        "Usage: gnas score --out FILE [--space nb201|paper] [--cells all|random:N|stratified:N|FILE] "
+                        "[--table CSV] [--data.dir DIR]\n"
+                        "Training-free scores of cells at initialisation (NASWOT, synflow, parameter count), one "
+                        "row per cell;\nprints cells/s and, with --table, how well each score ranks the cells. "
+                        "gnas tabular --scores FILE\nsearches the table it writes.\n",
+                        a.help_text);
+  if (a.help) return a;
+  GNAS_CHECK_AS(ConfigError, q.space == "nb201" || q.space == "paper", "--space must be nb201 or paper, got '",
+                q.space, "'");
+  GNAS_CHECK_AS(ConfigError, seed >= 0, "--seed must be >= 0, got ", seed);
+  q.seed = std::uint64_t(seed);
+  q.progress = !no_progress;
+  GNAS_CHECK_AS(ConfigError, q.channels >= 1 && q.channels <= 4096, "--score.channels must be in [1, 4096], got ",
+                q.channels);
+  GNAS_CHECK_AS(ConfigError, q.net_cells >= 1 && q.net_cells <= 64, "--score.cells must be in [1, 64], got ", q.net_cells);
+  GNAS_CHECK_AS(ConfigError, q.blocks >= 1 && q.blocks <= 16, "--score.blocks must be in [1, 16], got ", q.blocks);
+  GNAS_CHECK_AS(ConfigError, q.batch >= 2 && q.batch <= 4096, "--score.batch must be in [2, 4096], got ", q.batch);
+  GNAS_CHECK_AS(ConfigError, q.threads >= 1 && q.threads <= train::max_threads(), "--threads must be in [1, ",
+                train::max_threads(), "], got ", q.threads);
+  GNAS_CHECK_AS(ConfigError, q.space == "nb201" || q.table.empty(), "--table is NAS-Bench-201's: it needs --space nb201");
+  for (const auto& s : split_list(q.scores))
+    GNAS_CHECK_AS(ConfigError, s == "naswot" || s == "synflow", "--scores: unknown score '", s,
+                  "' (naswot, synflow; params is always written)");
+  const auto colon = q.cells.find(':');
+  const std::string kind = q.cells.substr(0, colon);
+  if (q.cells == "all") {
+    GNAS_CHECK_AS(ConfigError, q.space == "nb201", "--cells all: only NAS-Bench-201's space can be listed whole; "
+                  "use random:N for --space paper");
+  } else if (colon != std::string::npos && (kind == "random" || kind == "stratified")) {
+    const std::string n = q.cells.substr(colon + 1);
+    GNAS_CHECK_AS(ConfigError, !n.empty() && n.size() <= 6 && n.find_first_not_of("0123456789") == std::string::npos &&
+                  std::stol(n) >= 1, "--cells ", q.cells, ": N must be a whole number >= 1");
+    GNAS_CHECK_AS(ConfigError, kind == "random" || !q.table.empty(), "--cells ", q.cells,
+                  " draws from the table's strata: give --table");
+    GNAS_CHECK_AS(ConfigError, q.space == "nb201" || kind == "random", "--cells stratified:N needs --space nb201");
+  } else {
+    GNAS_CHECK_AS(ConfigError, std::ifstream(q.cells).good(), "--cells '", q.cells,
+                  "' is neither all, random:N, stratified:N nor a readable file of genomes");
+  }
   return a;
 }
 

@@ -1,10 +1,12 @@
 #include "gnas/ga/operators.h"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 #include <set>
 
 #include "gnas/core/error.h"
+#include "gnas/core/stats.h"
 
 namespace gnas::ga {
 
@@ -75,6 +77,18 @@ std::size_t roulette(const std::vector<float>& fitness, Rng& rng) {
   return fitness.size() - 1;
 }
 
+std::size_t select_parent(const std::vector<float>& fitness, Selection selection, Rng& rng) {
+  if (selection != Selection::kRank) return roulette(fitness, rng);
+  GNAS_CHECK(!fitness.empty(), "rank selection: empty population");
+  std::vector<double> values;
+  for (float f : fitness) {
+    GNAS_CHECK(!std::isnan(f), "rank selection: a NaN fitness");
+    values.push_back(double(f));
+  }
+  const std::vector<double> ranks = mean_ranks(values);
+  return roulette(std::vector<float>(ranks.begin(), ranks.end()), rng);
+}
+
 Replacement replace(const std::vector<Member>& population, const std::vector<Member>& generation, int n_p) {
   std::vector<Member> pool;
   std::set<Genome> seen;
@@ -119,8 +133,8 @@ std::vector<Genome> next_generation(const GeneSpace& space, const GaOptions& opt
   for (const auto& m : population) fitness.push_back(m.fitness);
   std::vector<Genome> offspring;
   while (static_cast<int>(offspring.size()) < opt.generation) {
-    const auto& a = population[roulette(fitness, rng)].genome;
-    const auto& b = population[roulette(fitness, rng)].genome;
+    const auto& a = population[select_parent(fitness, opt.selection, rng)].genome;
+    const auto& b = population[select_parent(fitness, opt.selection, rng)].genome;
     auto [x, y] = crossover(space, opt, a, b, rng);
     mutate(space, x, opt.p_m, rng);
     mutate(space, y, opt.p_m, rng);

@@ -8,6 +8,21 @@ namespace gnas::nn {
 
 namespace F = torch::nn::functional;
 
+namespace {
+thread_local const std::function<void(const torch::Tensor&)>* relu_observer = nullptr;
+}  // namespace
+
+torch::Tensor relu(const torch::Tensor& x) {
+  if (relu_observer) (*relu_observer)(x);
+  return torch::relu(x);
+}
+
+ReluTap::ReluTap(std::function<void(const torch::Tensor&)> observer) : observer_(std::move(observer)) {
+  GNAS_CHECK(relu_observer == nullptr, "ReluTap: a tap is already active on this thread");
+  relu_observer = &observer_;
+}
+ReluTap::~ReluTap() { relu_observer = nullptr; }
+
 BatchNormImpl::BatchNormImpl(int64_t channels, bool affine) {
   if (affine) {
     weight = register_parameter("weight", torch::ones({channels}));
@@ -19,6 +34,7 @@ BatchNormImpl::BatchNormImpl(int64_t channels, bool affine) {
 
 torch::Tensor BatchNormImpl::forward(const torch::Tensor& x) {
   constexpr double kMomentum = 0.1, kEps = 1e-5;
+  if (bypass) return x;
   if (is_training())
     return torch::batch_norm(x, weight, bias, running_mean, running_var, true, kMomentum, kEps, true);
   if (batch_stats_in_eval)  // batch statistics, running statistics untouched
@@ -44,8 +60,8 @@ SepConvImpl::SepConvImpl(int64_t c, int64_t k) {
 }
 
 torch::Tensor SepConvImpl::forward(const torch::Tensor& x) {
-  auto y = bn2_(pw1_(torch::relu(bn1_(dw1_(torch::relu(x))))));
-  return bn4_(pw2_(torch::relu(bn3_(dw2_(torch::relu(y))))));
+  auto y = bn2_(pw1_(nn::relu(bn1_(dw1_(nn::relu(x))))));
+  return bn4_(pw2_(nn::relu(bn3_(dw2_(nn::relu(y))))));
 }
 
 DownsampleImpl::DownsampleImpl(int64_t in, int64_t padding) {
@@ -64,7 +80,7 @@ SqueezeExciteImpl::SqueezeExciteImpl(int64_t c, int64_t ratio) {
 }
 
 torch::Tensor SqueezeExciteImpl::forward(const torch::Tensor& x) {
-  auto s = torch::sigmoid(fc2_(torch::relu(fc1_(x.mean({2, 3})))));
+  auto s = torch::sigmoid(fc2_(nn::relu(fc1_(x.mean({2, 3})))));
   return x * s.unsqueeze(-1).unsqueeze(-1);
 }
 

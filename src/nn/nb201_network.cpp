@@ -15,7 +15,7 @@ ReluConvBnImpl::ReluConvBnImpl(int64_t in, int64_t out, int64_t kernel, int64_t 
   bn_ = register_module("bn", BatchNorm(out, affine));
 }
 
-torch::Tensor ReluConvBnImpl::forward(const torch::Tensor& x) { return bn_(conv_(torch::relu(x))); }
+torch::Tensor ReluConvBnImpl::forward(const torch::Tensor& x) { return bn_(conv_(nn::relu(x))); }
 
 ResidualReductionImpl::ResidualReductionImpl(int64_t in, int64_t out) {
   conv_a_ = register_module("conv_a", ReluConvBn(in, out, 3, 2, true));
@@ -117,7 +117,7 @@ torch::Tensor Nb201NetworkImpl::forward(const torch::Tensor& x) {
     if (i > 0 && i % per_stage == 0) h = reductions_[i / per_stage - 1](h);
     h = cells_[i]->forward(h, genome_, drop_path_keep_, shard_);
   }
-  h = torch::relu(last_bn_(h));
+  h = nn::relu(last_bn_(h));
   return classifier_(h.mean({2, 3}));
 }
 

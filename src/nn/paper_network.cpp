@@ -74,9 +74,9 @@ torch::Tensor parameter_free_op(int op, const torch::Tensor& x, NetCompat compat
   const int64_t k = info.kernel, pad = info.kernel / 2;
   switch (info.kind) {
     case OpKind::kIdentity: return x;
-    case OpKind::kMaxPool: return torch::max_pool2d(torch::relu(x), {k, k}, {1, 1}, {pad, pad});
+    case OpKind::kMaxPool: return torch::max_pool2d(nn::relu(x), {k, k}, {1, 1}, {pad, pad});
     case OpKind::kAvgPool:  // the authors' code counts the zero padding in the border means
-      return torch::avg_pool2d(torch::relu(x), {k, k}, {1, 1}, {pad, pad}, false,
+      return torch::avg_pool2d(nn::relu(x), {k, k}, {1, 1}, {pad, pad}, false,
                                /*count_include_pad=*/compat == NetCompat::kReference);
     case OpKind::kSepConv: break;
   }
@@ -119,7 +119,7 @@ torch::Tensor CellImpl::forward(const torch::Tensor& h, const torch::Tensor& h_p
     GNAS_CHECK(concat_w_[k].defined(), "Cell: block ", k, " is not concatenated in this fixed network");
     weights.push_back(concat_w_[k]);
   }
-  auto y = torch::relu(outs.size() == 1 ? outs[0] : torch::cat(outs, 1));
+  auto y = nn::relu(outs.size() == 1 ? outs[0] : torch::cat(outs, 1));
   y = torch::conv2d(y, weights.size() == 1 ? weights[0] : torch::cat(weights, 1));
   y = se_(bn_(y));
   return y + h;
@@ -227,7 +227,7 @@ torch::Tensor PaperNetworkImpl::features(const torch::Tensor& x, std::vector<tor
 torch::Tensor PaperNetworkImpl::forward(const torch::Tensor& x) {
   auto pooled = features(x, nullptr).mean({2, 3});
   if (is_training()) pooled = dropout(pooled, options_.dropout, shard_);
-  if (options_.compat == NetCompat::kReference) pooled = torch::relu(pooled);  // the authors' head
+  if (options_.compat == NetCompat::kReference) pooled = nn::relu(pooled);  // the authors' head
   return classifier_(pooled);
 }
 

@@ -75,10 +75,20 @@ struct TabularArgs {
   bool json = false;
   ga::GaOptions ga;                                   ///< N_p, N_g, p_m, p_c, crossover
   int rea_population = 10, rea_sample = 3;
+  std::string scores;                                 ///< a score table (gnas score); empty: none
+  std::string fitness = "valid";                      ///< valid | a score of `scores`, or several joined by '+'
   bool help = false;
   std::string help_text;
 };
 TabularArgs parse_tabular_command(const std::vector<std::string>& args);
+
+/// Options of `gnas score`.
+struct ScoreArgs {
+  train::ScoreRequest request;
+  bool help = false;
+  std::string help_text;
+};
+ScoreArgs parse_score_command(const std::vector<std::string>& args);
 
 /// Options of `gnas evaluate`.
 struct EvaluateArgs {

@@ -42,6 +42,10 @@ int mutate(const GeneSpace& space, Genome& g, double p_m, Rng& rng);
 /// Fitness-proportional (roulette) index: p_i = f_i / sum f; uniform if sum f == 0.
 std::size_t roulette(const std::vector<float>& fitness, Rng& rng);
 
+/// A parent's index under `selection`: roulette (kAuto counts as roulette) over the fitness, or
+/// rank: roulette over the members' mean ranks (1 = the lowest fitness; -inf ranks lowest).
+std::size_t select_parent(const std::vector<float>& fitness, Selection selection, Rng& rng);
+
 /// Steady-state replacement without duplicates: the best N_p of P u G, unique by genome.
 /// Ties keep the incumbent (P before G, then original order). n_new counts members not in old P.
 struct Replacement {
@@ -58,7 +62,7 @@ std::vector<Genome> dedup_and_refill(const GeneSpace& space, std::vector<Genome>
 /// First generation: n_g unique random genomes.
 std::vector<Genome> random_generation(const GeneSpace& space, int n_g, Rng& rng);
 
-/// Next generation from P: N_g/2 roulette pairs, crossover, mutation of every offspring,
+/// Next generation from P: N_g/2 pairs drawn by opt.selection (roulette for kAuto), crossover, mutation of every offspring,
 /// then dedup-and-refill (DESIGN §4, step 3).
 std::vector<Genome> next_generation(const GeneSpace& space, const GaOptions& opt,
                                     const std::vector<Member>& population, Rng& rng);

@@ -11,6 +11,14 @@ enum class CrossoverKind { kBlock, kUniform };
 inline const Choices<CrossoverKind> kCrossovers = {{"block", CrossoverKind::kBlock},
                                                    {"uniform", CrossoverKind::kUniform}};
 
+/// How parents are drawn from the population: roulette (the paper: p_i = f_i / sum f, which needs
+/// accuracies in [0, 100]) or rank (linear ranking: the k-th worst of n members is drawn with
+/// probability k / (n (n + 1) / 2), for any real-valued score). auto: roulette when the fitness is
+/// an accuracy, rank otherwise (training-free scores).
+enum class Selection { kAuto, kRoulette, kRank };
+inline const Choices<Selection> kSelections = {
+    {"auto", Selection::kAuto}, {"roulette", Selection::kRoulette}, {"rank", Selection::kRank}};
+
 /// The search strategy of `gnas search`: the paper's GA, or random search with weight sharing at the
 /// same cost (a uniform genome per batch, N_g uniform genomes per round, the same replacement).
 enum class Strategy { kGa, kRandom };
@@ -59,6 +67,7 @@ struct GaOptions {
   double p_m = 0.02;             ///< per-gene mutation probability, in [0, 1]
   double p_c = 1.0;              ///< crossover probability, in [0, 1]
   CrossoverKind crossover = CrossoverKind::kBlock;
+  Selection selection = Selection::kAuto;
 
   template <class Self, class V>
   static void visit_options(Self& o, V& v) {
@@ -69,6 +78,16 @@ struct GaOptions {
     v.choice("ga.crossover", o.crossover,
              "block (the paper: a block's genes, or in nb201 a node's edges, travel together) | uniform",
              kCrossovers);
+    v.choice("ga.selection", o.selection,
+             "parent selection: auto (roulette for an accuracy fitness, rank for training-free scores, which are "
+             "not accuracies) | roulette (the paper: fitness-proportional; needs fitness >= 0) | rank (linear "
+             "ranking: the k-th worst of n is drawn with probability k / (n(n+1)/2))",
+             kSelections);
+  }
+  /// The selection `auto` stands for: roulette when the fitness is an accuracy in [0, 100].
+  Selection resolved_selection(bool fitness_is_accuracy) const {
+    if (selection != Selection::kAuto) return selection;
+    return fitness_is_accuracy ? Selection::kRoulette : Selection::kRank;
   }
   void validate() const {
     check_bounds(*this);

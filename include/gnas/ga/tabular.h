@@ -24,8 +24,9 @@ using space::nb201::kOps;
 using space::nb201::load_table;
 using space::nb201::Table;
 
-/// One run's best-so-far curve: entry k is the cell with the best valid_acc among the first k + 1
-/// distinct cells looked up (ties keep the earlier one).
+/// One run's best-so-far curve: entry k is the cell with the best fitness (valid_acc unless a
+/// Fitness says otherwise) among the first k + 1 distinct cells looked up (ties keep the earlier
+/// one), with its table valid_acc and test_acc.
 struct Curve {
   std::vector<float> best_valid, best_test;
   std::vector<int> best_code;
@@ -41,14 +42,30 @@ struct ReaOptions {
   int sample = 3;       ///< tournament sample size 3
 };
 
+/// What a tabular search maximises, by cell code. Default: the table's valid_acc over every cell.
+/// A score table's fitness (gnas score; fitness/score_table.h) may cover only some cells: `codes`
+/// lists them, random search draws from them alone, and GA and REA need every cell.
+struct Fitness {
+  std::string name = "valid";
+  std::vector<double> by_code;  ///< kCells entries; NaN for a cell not scored
+  std::vector<int> codes;       ///< the scored cells, ascending
+  bool accuracy = true;         ///< an accuracy in [0, 100] (roulette applies)
+  bool complete() const { return codes.size() == std::size_t(kCells); }
+};
+/// The table's valid_acc as the fitness.
+Fitness valid_fitness(const Table& t);
+
 /// The paper's GA (GaOptions: N_p, N_g, p_m, p_c, crossover): random first generation, steady-state
 /// replacement, roulette, crossover, mutation, dedup-and-refill, until `budget` distinct cells.
 Curve run_ga(const Table& t, const GaOptions& opt, int budget, Rng& rng);
-/// Uniform sampling without repeats.
+Curve run_ga(const Table& t, const Fitness& f, const GaOptions& opt, int budget, Rng& rng);
+/// Uniform sampling without repeats (among f.codes): with a score as the fitness, "best of N".
 Curve run_random(const Table& t, int budget, Rng& rng);
+Curve run_random(const Table& t, const Fitness& f, int budget, Rng& rng);
 /// Regularized evolution (Real et al. 2019): population of random cells; each cycle samples
 /// `sample` members uniformly (with replacement), mutates the best (one random edge to another
 /// op), adds the child and removes the oldest member.
 Curve run_rea(const Table& t, const ReaOptions& opt, int budget, Rng& rng);
+Curve run_rea(const Table& t, const Fitness& f, const ReaOptions& opt, int budget, Rng& rng);
 
 }  // namespace gnas::ga::nb201

@@ -6,18 +6,40 @@
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
 
+#include <functional>
+
 namespace gnas::nn {
+
+/// ReLU that can hand its input to an observer: libtorch's C++ modules have no forward hooks, so
+/// the networks call this for every ReLU, and the training-free scores (fitness/training_free.h)
+/// read the inputs through a ReluTap. Unobserved, it costs one thread-local load over torch::relu.
+torch::Tensor relu(const torch::Tensor& x);
+
+/// While alive, every nn::relu on this thread passes its input to `observer` first (before the
+/// ReLU is applied). Taps do not nest: a second one on the same thread is a logic error.
+class ReluTap {
+ public:
+  explicit ReluTap(std::function<void(const torch::Tensor&)> observer);
+  ~ReluTap();
+  ReluTap(const ReluTap&) = delete;
+  ReluTap& operator=(const ReluTap&) = delete;
+
+ private:
+  std::function<void(const torch::Tensor&)> observer_;
+};
 
 /// BatchNorm2d whose evaluation mode can use the batch's own statistics without touching the
 /// running ones (DESIGN §4, "BatchNorm during candidate evaluation").
 /// Training: batch statistics, running statistics updated (momentum 0.1). Eval: running statistics,
-/// or batch statistics when batch_stats_in_eval is set.
+/// or batch statistics when batch_stats_in_eval is set. With `bypass` set it is the identity in
+/// both modes (synflow scores a network without BN).
 class BatchNormImpl : public torch::nn::Module {
  public:
   /// affine = false: no weight and bias (NAS-Bench-201's search cells).
   explicit BatchNormImpl(int64_t channels, bool affine = true);
   torch::Tensor forward(const torch::Tensor& x);  ///< x: [N, C, H, W]
   bool batch_stats_in_eval = false;
+  bool bypass = false;
   torch::Tensor weight, bias, running_mean, running_var;  ///< weight, bias: undefined when not affine
 };
 TORCH_MODULE(BatchNorm);
