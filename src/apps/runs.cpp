@@ -79,6 +79,8 @@ void find_runs(const fs::path& dir, int depth, std::vector<fs::path>& out, std::
 
 struct Row {
   std::string path, name, command, status, reason, strategy, seed, genome, dataset;
+  std::string fitness;                   ///< search: supernet, naswot, ... ("" for a retrain)
+  double rank_tau = NAN, params_tau = NAN;  ///< the last ranking's tau, and the params floor's
   int epochs_done = 0, epochs_planned = 0;
   double best_fitness = NAN, best_val = NAN, test_acc = NAN, wall_s = NAN;
   double table_test = NAN;  ///< nb201 with --nb201.table: the chosen cell's table test accuracy
@@ -175,6 +177,9 @@ Row read_row(const fs::path& dir, double stale_after_min, std::int64_t now) {
   r.seed = !cfg("seed").empty() ? cfg("seed") : log && log->has_seed ? std::to_string(log->seed) : "";
   r.command = status ? status->command : log ? log->command : "";
   r.strategy = log && !log->strategy.empty() ? log->strategy : r.command == "search" ? cfg("search.strategy") : "";
+  if (r.command == "search")
+    r.fitness = log && !log->fitness.empty() ? log->fitness : !cfg("search.fitness").empty() ? cfg("search.fitness") : "supernet";
+  if (log) r.rank_tau = log->rank_tau, r.params_tau = log->params_tau;
   if (log) {
     r.dataset = log->dataset;
     r.source_run = log->source_run;
@@ -304,11 +309,17 @@ int run_runs(const cli::RunsArgs& args) {
   const std::vector<std::string> keys = differing_keys(configs);
 
   std::vector<std::string> header = {"run", "command", "status", "epochs", "seed", "strategy"};
+  // The fitness, when a run has one other than the paper's supernet; the ranking's tau with the
+  // parameter count's beside it (the floor), when a run scored a ranking set.
+  const bool with_fitness = std::any_of(rows.begin(), rows.end(), [](const Row& r) { return !r.fitness.empty() && r.fitness != "supernet"; });
+  const bool with_tau = std::any_of(rows.begin(), rows.end(), [](const Row& r) { return std::isfinite(r.rank_tau); });
+  if (with_fitness) header.push_back("fitness");
   header.insert(header.end(), keys.begin(), keys.end());
   // The ground truth of NAS-Bench-201 searches run with its table: a column only when a run has it.
   const bool with_table = std::any_of(rows.begin(), rows.end(), [](const Row& r) { return std::isfinite(r.table_test); });
   for (const char* h : {"best_fitness", "best_val", "test_acc"}) header.push_back(h);
   if (with_table) header.push_back("table_test");
+  if (with_tau) header.insert(header.end(), {"tau", "tau_params"});
   // A retrain's search: "from" names it as this table does when it is listed, else by its path;
   // with the epoch that chose the genome ("seed1@2").
   const bool with_source = std::any_of(rows.begin(), rows.end(), [](const Row& r) { return !r.source_run.empty(); });
@@ -327,11 +338,16 @@ int run_runs(const cli::RunsArgs& args) {
     std::vector<std::string> line = {r.name, r.command, r.status,
                                      std::to_string(r.epochs_done) + "/" + std::to_string(r.epochs_planned), r.seed,
                                      r.strategy};
+    if (with_fitness) line.push_back(r.fitness.empty() ? "-" : r.fitness);
     for (const auto& k : keys) line.push_back(r.config.count(k) ? r.config.at(k) : "-");
     line.push_back(fixed(r.best_fitness, 2));
     line.push_back(fixed(r.best_val, 2));
     line.push_back(fixed(r.test_acc, 2));
     if (with_table) line.push_back(fixed(r.table_test, 2));
+    if (with_tau) {
+      line.push_back(fixed(r.rank_tau, 3));
+      line.push_back(fixed(r.params_tau, 3));
+    }
     if (with_source) line.push_back(source_text(r));
     line.push_back(args.csv ? fixed(r.wall_s, 0) : duration(r.wall_s));
     line.push_back(r.genome);

@@ -2,12 +2,14 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
 
 #include "gnas/core/error.h"
 #include "gnas/core/hash.h"
+#include "gnas/distributed/communicator.h"
 #include "gnas/nn/layers.h"
 
 namespace gnas::fitness {
@@ -205,6 +207,86 @@ CellScores score_cell(const nn::NetworkOptions& options, const space::Genome& g,
   if (which.naswot) s.naswot = naswot(*net, images);
   if (which.synflow) s.synflow = log_synflow(*net);  // last: it changes the network
   return s;
+}
+
+Proxy::Proxy(std::vector<ScoreKind> kinds, nn::NetworkOptions net, std::uint64_t seed, torch::Tensor images)
+    : kinds_(std::move(kinds)), net_(std::move(net)), seed_(seed), images_(std::move(images)), which_{false, false} {
+  for (ScoreKind k : kinds_) {
+    if (k == ScoreKind::kNaswot) which_.naswot = true;
+    if (k == ScoreKind::kSynflow) which_.synflow = true;
+  }
+}
+
+void Proxy::score(const std::vector<space::Genome>& cells, distributed::Communicator& comm,
+                  const std::function<void(std::size_t, std::size_t)>& progress) {
+  std::vector<space::Genome> todo;
+  for (const auto& g : cells)
+    if (!cache_.count(g) && std::find(todo.begin(), todo.end(), g) == todo.end()) todo.push_back(g);
+  if (todo.empty()) return;
+  // Scoring reseeds torch's generator for each cell: the run's own stream continues as it was.
+  at::Generator cpu = at::detail::getDefaultCPUGenerator();
+  const torch::Tensor generator_state = cpu.get_state();
+  // Cell i is scored by rank i % size; every other rank holds 0 there, so the sum is exact.
+  const int rank = comm.rank(), size = comm.size();
+  torch::Tensor values = torch::zeros({int64_t(todo.size()), 3}, torch::kFloat64);
+  auto v = values.accessor<double, 2>();
+  std::size_t mine = 0, mine_total = 0;
+  for (std::size_t i = 0; i < todo.size(); ++i) mine_total += int(i % std::size_t(size)) == rank;
+  for (std::size_t i = 0; i < todo.size(); ++i) {
+    if (int(i % std::size_t(size)) != rank) continue;
+    const CellScores s = score_cell(net_, todo[i], seed_, images_, which_);
+    // -inf travels as a flag: -inf + 0 is -inf, but a NaN (not computed) must not meet a sum.
+    v[int64_t(i)][0] = s.params;
+    v[int64_t(i)][1] = std::isnan(s.naswot) ? 0.0 : s.naswot;
+    v[int64_t(i)][2] = std::isnan(s.synflow) ? 0.0 : s.synflow;
+    if (progress) progress(++mine, mine_total);
+  }
+  cpu.set_state(generator_state);
+  if (size > 1) comm.allreduce_sum_(values);
+  for (std::size_t i = 0; i < todo.size(); ++i) {
+    CellScores s;
+    s.params = v[int64_t(i)][0];
+    if (which_.naswot) s.naswot = v[int64_t(i)][1];
+    if (which_.synflow) s.synflow = v[int64_t(i)][2];
+    cache_.emplace(todo[i], s);
+  }
+}
+
+const CellScores& Proxy::scores(const space::Genome& g) const {
+  const auto it = cache_.find(g);
+  GNAS_CHECK(it != cache_.end(), "Proxy: a cell was not scored");
+  return it->second;
+}
+
+std::vector<float> Proxy::fitness(const std::vector<space::Genome>& cells) const {
+  auto get = [](const CellScores& s, ScoreKind k) {
+    return k == ScoreKind::kParams ? s.params : k == ScoreKind::kNaswot ? s.naswot : s.synflow;
+  };
+  std::vector<float> out;
+  if (kinds_.size() == 1) {
+    for (const auto& g : cells) out.push_back(float(get(scores(g), kinds_[0])));
+    return out;
+  }
+  // Ranks among every cached cell: a cell's rank is the number of cached cells below it, plus
+  // half the others it ties with, plus 1 (the mean rank).
+  const double n = double(cache_.size());
+  std::vector<std::vector<double>> sorted(kinds_.size());
+  for (std::size_t k = 0; k < kinds_.size(); ++k) {
+    for (const auto& [g, s] : cache_) sorted[k].push_back(get(s, kinds_[k]));
+    std::sort(sorted[k].begin(), sorted[k].end());
+  }
+  for (const auto& g : cells) {
+    double f = 0;
+    for (std::size_t k = 0; k < kinds_.size(); ++k) {
+      const double x = get(scores(g), kinds_[k]);
+      const auto lo = std::lower_bound(sorted[k].begin(), sorted[k].end(), x);
+      const auto hi = std::upper_bound(sorted[k].begin(), sorted[k].end(), x);
+      const double rank = double(lo - sorted[k].begin()) + (double(hi - lo) + 1.0) / 2.0;
+      f += std::log(rank / n);
+    }
+    out.push_back(float(f));
+  }
+  return out;
 }
 
 }  // namespace gnas::fitness

@@ -23,12 +23,14 @@ const std::vector<std::string>& structural_keys() {
 
 const std::vector<std::string>& search_structural_keys() {
   static const std::vector<std::string> keys = {"ga.population",  "ga.generation", "search.strategy",
-                                                "search.rescore", "nb201.table",   "nb201.rank_cells"};
+                                                "search.rescore", "nb201.table",   "nb201.rank_cells",
+                                                "search.fitness", "proxy.channels", "proxy.cells",
+                                                "proxy.batch",    "proxy.score",   "proxy.warm_start"};
   return keys;
 }
 
 const std::vector<std::string>& own_column_keys() {
-  static const std::vector<std::string> keys = {"seed", "search.strategy", "train.epochs"};
+  static const std::vector<std::string> keys = {"seed", "search.strategy", "search.fitness", "train.epochs"};
   return keys;
 }
 

@@ -287,6 +287,7 @@ Hdf5Log::Hdf5Log(const std::string& path, const LogAttributes& attrs, int genome
   m.attr_string("started_at", attrs.started_at);
   if (!attrs.resume_history.empty()) m.attr_string("resume_history", attrs.resume_history);
   if (!attrs.strategy.empty()) m.attr_string("strategy", attrs.strategy);
+  if (!attrs.fitness.empty()) m.attr_string("fitness", attrs.fitness);
   if (!attrs.net_compat.empty()) m.attr_string("net_compat", attrs.net_compat);
   if (!attrs.run_id.empty()) m.attr_string("run_id", attrs.run_id);
   m.attr_string("config_keys", config_keys_json());  // what the config's keys mean, for gnas-analysis
@@ -400,7 +401,7 @@ std::unique_ptr<Hdf5Log> Hdf5Log::restore(const std::string& path, const LogCont
                                ? slice(c.population_rescored, g, c.n_p) : std::vector<float>{});
   }
   if (c.n_rank > 0 && !c.rank_index.empty()) {
-    log->set_ranking_set(c.rank_genomes, c.rank_index, c.rank_table_test, c.rank_table_valid);
+    log->set_ranking_set(c.rank_genomes, c.rank_index, c.rank_table_test, c.rank_table_valid, c.rank_table_params);
     for (std::size_t r = 0; r < c.rank_epoch.size(); ++r)
       log->append_ranking(c.rank_epoch[r],
                           std::vector<float>(c.rank_score.begin() + long(r * c.n_rank),
@@ -492,17 +493,22 @@ void Hdf5Log::append_generation(const std::vector<std::uint8_t>& generation, con
 }
 
 void Hdf5Log::set_ranking_set(const std::vector<std::uint8_t>& genomes, const std::vector<std::int32_t>& index,
-                              const std::vector<float>& table_test, const std::vector<float>& table_valid) {
+                              const std::vector<float>& table_test, const std::vector<float>& table_valid,
+                              const std::vector<float>& table_params) {
   auto& c = content_;
   const auto n = std::size_t(c.n_rank);
   GNAS_CHECK(n > 0 && index.size() == n && table_test.size() == n && table_valid.size() == n &&
+                 (table_params.empty() || table_params.size() == n) &&
                  genomes.size() == n * std::size_t(c.genome_length),
              "Hdf5Log: a ranking set that does not fit the log's (", n, " cells)");
   impl_->overwrite("/nb201/ranking/genome", H5T_NATIVE_UINT8, genomes.data());
   impl_->overwrite("/nb201/ranking/index", H5T_NATIVE_INT32, index.data());
   impl_->overwrite("/nb201/ranking/table_test", H5T_NATIVE_FLOAT, table_test.data());
   impl_->overwrite("/nb201/ranking/table_valid", H5T_NATIVE_FLOAT, table_valid.data());
+  const std::vector<float> params = table_params.empty() ? std::vector<float>(n, NAN) : table_params;
+  impl_->overwrite("/nb201/ranking/table_params", H5T_NATIVE_FLOAT, params.data());
   c.rank_genomes = genomes, c.rank_index = index, c.rank_table_test = table_test, c.rank_table_valid = table_valid;
+  c.rank_table_params = table_params;
 }
 
 void Hdf5Log::append_ranking(int epoch, const std::vector<float>& scores, double tau, double rho) {

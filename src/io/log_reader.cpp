@@ -1,5 +1,9 @@
 #include "gnas/io/log_reader.h"
 
+#include <cmath>
+
+#include "gnas/core/stats.h"
+
 #include <hdf5.h>
 
 #include <unistd.h>
@@ -128,6 +132,21 @@ LogSummary read_log_summary(const std::string& path) {
   s.time_s = read_all<double>(id, "/epoch/time_s", H5T_NATIVE_DOUBLE, path);
   if (H5Lexists(id, "/epoch/gt_chosen_test", H5P_DEFAULT) > 0)  // logs written since the nb201 space
     s.gt_chosen_test = read_all<double>(id, "/epoch/gt_chosen_test", H5T_NATIVE_DOUBLE, path);
+  s.fitness = text_attr(id, "fitness");
+  // The ranking's tau, and the floor's: the cells' parameter counts against the same test_acc.
+  const bool ranked = H5Lexists(id, "/nb201", H5P_DEFAULT) > 0 && H5Lexists(id, "/nb201/ranking", H5P_DEFAULT) > 0 &&
+                      H5Lexists(id, "/nb201/ranking/kendall_tau", H5P_DEFAULT) > 0;
+  if (ranked) {
+    const auto tau = read_all<double>(id, "/nb201/ranking/kendall_tau", H5T_NATIVE_DOUBLE, path);
+    if (!tau.empty()) s.rank_tau = tau.back();
+    if (H5Lexists(id, "/nb201/ranking/table_params", H5P_DEFAULT) > 0) {
+      const auto params = read_all<double>(id, "/nb201/ranking/table_params", H5T_NATIVE_DOUBLE, path);
+      const auto test = read_all<double>(id, "/nb201/ranking/table_test", H5T_NATIVE_DOUBLE, path);
+      bool known = !params.empty() && params.size() == test.size();
+      for (double p : params) known = known && !std::isnan(p);
+      if (known) s.params_tau = kendall_tau(params, test);
+    }
+  }
   s.best_genome = read_all<std::uint8_t>(id, "/best/genome", H5T_NATIVE_UINT8, path);
   const auto best = read_all<float>(id, "/best/fitness", H5T_NATIVE_FLOAT, path);
   s.best_genome_fitness = best.empty() ? 0.0 : double(best[0]);

@@ -123,6 +123,8 @@ void write_log(torch::serialize::OutputArchive& a, const io::LogContent& c) {
   a.write("log_rank_index", vector_tensor(c.rank_index, torch::kInt32));
   a.write("log_rank_table_test", vector_tensor(c.rank_table_test, torch::kFloat32));
   a.write("log_rank_table_valid", vector_tensor(c.rank_table_valid, torch::kFloat32));
+  a.write("log_rank_table_params", vector_tensor(c.rank_table_params, torch::kFloat32));
+  a.write("log_fitness", string_tensor(c.attrs.fitness));
   a.write("log_rank_epoch", vector_tensor(c.rank_epoch, torch::kInt32));
   a.write("log_rank_score", vector_tensor(c.rank_score, torch::kFloat32));
   a.write("log_rank_tau", vector_tensor(c.rank_tau, torch::kFloat64));
@@ -162,6 +164,8 @@ io::LogContent read_log(torch::serialize::InputArchive& a) {
                                   {"log_resume_history", &at.resume_history}, {"log_strategy", &at.strategy}}) {
     *text = string_from(get(key));
   }
+  torch::Tensor fitness_name;  // absent in checkpoints written before --search.fitness existed
+  at.fitness = a.try_read("log_fitness", fitness_name) ? string_from(fitness_name) : "";
   torch::Tensor compat;  // absent in checkpoints written before net.compat existed
   at.net_compat = a.try_read("log_net_compat", compat) ? string_from(compat) : "";
   torch::Tensor run_id;  // absent in checkpoints written before runs had an id
@@ -197,13 +201,16 @@ io::LogContent read_log(torch::serialize::InputArchive& a) {
     c.rank_index = vector_from<int32_t>(get("log_rank_index"));
     c.rank_table_test = vector_from<float>(get("log_rank_table_test"));
     c.rank_table_valid = vector_from<float>(get("log_rank_table_valid"));
+    torch::Tensor params;  // absent in checkpoints written before the floor was recorded
+    if (a.try_read("log_rank_table_params", params)) c.rank_table_params = vector_from<float>(params);
     c.rank_epoch = vector_from<int32_t>(get("log_rank_epoch"));
     c.rank_score = vector_from<float>(get("log_rank_score"));
     c.rank_tau = vector_from<double>(get("log_rank_tau"));
     c.rank_rho = vector_from<double>(get("log_rank_rho"));
     const auto n = std::size_t(std::max(0, c.n_rank)), rows = c.rank_epoch.size();
     GNAS_CHECK(c.rank_score.size() == rows * n && c.rank_tau.size() == rows && c.rank_rho.size() == rows &&
-                   (c.rank_index.empty() || c.rank_index.size() == n),
+                   (c.rank_index.empty() || c.rank_index.size() == n) &&
+                   (c.rank_table_params.empty() || c.rank_table_params.size() == n),
                "checkpoint: the log's ranking rows are inconsistent");
   }
   t = get("log_generation_genomes");

@@ -102,7 +102,7 @@ int run_epochs(EpochLoop& loop) {
   const bool root = rank == 0;
   const int64_t batch = cfg.train.batch;
   const int64_t n_train = loop.train.size();
-  const int steps = static_cast<int>(n_train / batch);  // the last partial batch is dropped
+  const int steps = loop.train_steps ? static_cast<int>(n_train / batch) : 0;  // the last partial batch is dropped
   const auto [shard_begin, shard_end] = distributed::shard_range(batch, rank, world);
   const double local_fraction = double(shard_end - shard_begin) / double(batch);
   const auto device = loop.train.images.device();
@@ -131,7 +131,22 @@ int run_epochs(EpochLoop& loop) {
   auto t_row = Clock::now();
   int steps_since_row = 0;
 
+  const int first_epoch = st.epoch;
   for (; st.epoch < cfg.train.epochs; ++st.epoch) {
+    if (!loop.train_steps && st.epoch > first_epoch) {
+      // No steps to stop after: a signal is honoured here, where the last epoch's checkpoint is
+      // complete (rank 0 wrote it before this agreement).
+      flags[0] = stop_requested() ? 1.f : 0.f;
+      if (world > 1) comm.allreduce_sum_(control);
+      if (flags[0] > 0) {
+        if (root)
+          GNAS_LOG(WARN) << "signal " << (stop_requested() ? stop_requested() : SIGTERM) << ": stopping after epoch "
+                         << st.epoch << " (its checkpoint is written); exiting with code " << kExitRequeue
+                         << " (resume with: " << io::running_executable() << " " << loop.command << " --out "
+                         << cfg.out << " --resume)";
+        return kExitRequeue;
+      }
+    }
     const int epoch = st.epoch;
     const auto t0 = Clock::now();
     t_row = t0;  // a row's img/s counts training only, not the previous epoch's end
@@ -234,9 +249,9 @@ int run_epochs(EpochLoop& loop) {
     auto totals = torch::stack({loss_sum, correct.to(torch::kFloat64)});
     comm.allreduce_sum_(totals);
     const double seen = double(steps) * double(batch);
-    const double train_loss = read_on_host<double>(totals[0]) / seen;
-    const double train_acc = 100.0 * read_on_host<double>(totals[1]) / seen;
-    GNAS_CHECK_AS(TrainingError, std::isfinite(train_loss), "epoch ", epoch + 1,
+    const double train_loss = steps ? read_on_host<double>(totals[0]) / seen : std::nan("");
+    const double train_acc = steps ? 100.0 * read_on_host<double>(totals[1]) / seen : std::nan("");
+    GNAS_CHECK_AS(TrainingError, !loop.train_steps || std::isfinite(train_loss), "epoch ", epoch + 1,
                   ": the training loss is not finite (", train_loss, "); lower --train.lr. What earlier epochs wrote "
                   "(log, genomes, models, checkpoint) is kept in ", cfg.out);
     // fp16: the scaler skips a step whose gradients overflowed; an epoch of mostly skipped steps is
@@ -257,7 +272,7 @@ int run_epochs(EpochLoop& loop) {
 
     EpochEnd end = loop.on_epoch_end(epoch, progress);
     io::EpochRecord& rec = end.record;
-    rec.lr = lr;
+    rec.lr = loop.train_steps ? lr : std::nan("");
     rec.train_loss = train_loss;
     rec.train_acc = train_acc;
     rec.time_s = st.epoch_seconds + seconds_since(t0);
@@ -280,10 +295,14 @@ int run_epochs(EpochLoop& loop) {
     if (loop.log) heartbeat_run_status(cfg.out, epoch + 1);  // after the checkpoint: epochs done are resumable
     epoch_times.push_back(rec.time_s);
     std::ostringstream line;
-    line << std::fixed << "epoch " << epoch + 1 << "/" << cfg.train.epochs << "  lr " << std::setprecision(4) << lr
-         << "  loss " << train_loss << "  train_acc " << std::setprecision(1) << train_acc << "%  " << end.summary
-         << "  " << rec.time_s << "s  (" << std::setprecision(0) << seen / train_seconds << " img/s)"
-         << eta_text(epoch_times, cfg.train.epochs - epoch - 1);
+    if (loop.train_steps)
+      line << std::fixed << "epoch " << epoch + 1 << "/" << cfg.train.epochs << "  lr " << std::setprecision(4) << lr
+           << "  loss " << train_loss << "  train_acc " << std::setprecision(1) << train_acc << "%  " << end.summary
+           << "  " << rec.time_s << "s  (" << std::setprecision(0) << seen / train_seconds << " img/s)"
+           << eta_text(epoch_times, cfg.train.epochs - epoch - 1);
+    else
+      line << std::fixed << std::setprecision(1) << "epoch " << epoch + 1 << "/" << cfg.train.epochs << "  "
+           << end.summary << "  " << rec.time_s << "s" << eta_text(epoch_times, cfg.train.epochs - epoch - 1);
     GNAS_LOG(INFO) << line.str();
   }
   return kExitOk;

@@ -2,6 +2,7 @@
 // with checkpoints and resume.
 #include <torch/torch.h>
 
+#include <chrono>
 #include <cmath>
 #include <iomanip>
 #include <optional>
@@ -12,6 +13,9 @@
 #include "gnas/io/config_keys.h"
 #include "gnas/core/stats.h"
 #include "gnas/distributed/collectives.h"
+#include "gnas/data/augment.h"
+#include "gnas/fitness/score_table.h"
+#include "gnas/fitness/training_free.h"
 #include "gnas/ga/operators.h"
 #include "gnas/ga/state.h"
 #include "gnas/io/files.h"
@@ -58,8 +62,23 @@ struct Search : CommandRun {
   int64_t sync_checks = 0;
   std::optional<space::nb201::Table> table;  ///< --nb201.table: the ground truth
   std::vector<space::Genome> rank_set;        ///< the ranking set (with a table and --nb201.rank_cells > 0)
+  /// Training-free --search.fitness: the run's scores (GA cells), and the ranking set's own (so
+  /// that a combined score's ranks among the GA's cells do not depend on the ranking set).
+  std::unique_ptr<fitness::Proxy> proxy, rank_proxy;
+  torch::Tensor proxy_images;                  ///< NASWOT's batch (CPU), as gnas score draws it
 
   bool random_search() const { return cfg.search.strategy == ga::Strategy::kRandom; }
+  bool training_free() const { return cfg.search.training_free(); }
+  bool warm() const { return cfg.search.proxy.warm_start > 0; }
+
+  /// A Proxy of `kinds` on the scoring network of [proxy].
+  std::unique_ptr<fitness::Proxy> make_proxy(const std::string& kinds) const {
+    nn::NetworkOptions net(cfg.net, ds.num_classes);
+    net.channels = cfg.search.proxy.channels;
+    net.cells = cfg.search.proxy.cells;
+    return std::make_unique<fitness::Proxy>(fitness::parse_score_list(kinds, "search.fitness"), net, cfg.seed,
+                                            proxy_images);
+  }
 
   /// Every rank: checks, data, supernet, and the checkpoint on --resume. Writes nothing.
   void set_up() {
@@ -73,10 +92,19 @@ struct Search : CommandRun {
                   " is larger than the validation split (", ds.val.size(), " images)");
     GNAS_CHECK_AS(ConfigError, cfg.train.batch <= ds.train.size(), "--train.batch ", cfg.train.batch,
                   " is larger than the training split (", ds.train.size(), " images)");
+    if (training_free() || warm()) {
+      // The images gnas score draws for this seed: a search's scores equal its score table's.
+      GNAS_CHECK_AS(ConfigError, cfg.search.proxy.batch <= ds.train.size(), "--proxy.batch ", cfg.search.proxy.batch,
+                    " is larger than the training split (", ds.train.size(), " images)");
+      Rng image_rng(cfg.seed, 5);
+      const auto index = sample_without_replacement(ds.train.size(), cfg.search.proxy.batch, image_rng);
+      proxy_images = data::normalize(ds.train.images.index_select(0, torch::tensor(index, torch::kInt64)));
+    }
     ds.to(device);
     space = space::make_space(cfg.net.space, cfg.net.blocks);
     if (!cfg.search.nb201.table.empty()) table = space::nb201::load_table(cfg.search.nb201.table);  // before --out
     build_network(nn::NetworkOptions(cfg.net, ds.num_classes));
+    if (training_free()) proxy = make_proxy(cfg.search.fitness);
     net->set_bn_batch_stats_in_eval(cfg.search.bn_eval == ga::BnEval::kBatch);
     st.ga_rng = Rng(cfg.seed, 1);
     st.data_rng = Rng(cfg.seed, 2);
@@ -101,10 +129,70 @@ struct Search : CommandRun {
           rank_set.push_back(space::nb201::decode(code));
       }
     }
+    if (training_free() && !rank_set.empty()) rank_proxy = make_proxy(cfg.search.fitness);
     GNAS_CHECK_AS(ConfigError,
                   st.generation.size() == std::size_t(ga_opt.generation) &&
                       (st.population.empty() || st.population.size() == std::size_t(ga_opt.population)),
                   "--resume: the checkpoint's population/generation sizes differ from --ga.population/--ga.generation");
+  }
+
+  /// --proxy.warm_start M, a new run, every rank: M random cells scored by the proxy (the run's own
+  /// training-free fitness, or --proxy.score for the hybrid); the best N_g replace the random first
+  /// generation. Collective (the cells are split among the ranks).
+  void warm_start(Progress* progress) {
+    if (!warm() || cfg.resume) return;
+    const int m = cfg.search.proxy.warm_start;
+    const std::vector<space::Genome> pool = warm_pool();
+    std::unique_ptr<fitness::Proxy> own;
+    fitness::Proxy& p = training_free() ? *proxy : *(own = make_proxy(cfg.search.proxy.score));
+    const auto t0 = std::chrono::steady_clock::now();
+    if (root)
+      GNAS_LOG(INFO) << "warm start: scoring " << m << " random cells with " << (training_free() ? cfg.search.fitness : cfg.search.proxy.score)
+                     << " (C=" << cfg.search.proxy.channels << " N=" << cfg.search.proxy.cells << "); the best "
+                     << cfg.search.ga.generation << " are the first generation";
+    auto last = t0;
+    p.score(pool, comm, [&](std::size_t done, std::size_t total) {
+      const auto now = std::chrono::steady_clock::now();
+      if (root && progress == nullptr && std::chrono::duration<double>(now - last).count() >= 30) {
+        last = now;
+        GNAS_LOG(INFO) << "warm start: " << done << "/" << total << " cells scored on this rank";
+      }
+    });
+    const std::vector<float> f = p.fitness(pool);
+    std::vector<std::size_t> order(pool.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return f[a] > f[b]; });
+    st.generation.clear();
+    for (int i = 0; i < cfg.search.ga.generation; ++i) st.generation.push_back(pool[order[std::size_t(i)]]);
+    if (root)
+      GNAS_LOG(INFO) << std::fixed << std::setprecision(1) << "warm start: " << m << " cells scored in "
+                     << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()
+                     << " s; the first generation's scores " << f[order[std::size_t(cfg.search.ga.generation) - 1]]
+                     << " to " << f[order[0]];
+  }
+
+  std::vector<space::Genome> warm_pool() const {
+    Rng pool_rng(cfg.seed, 6);
+    return ga::random_generation(space->genes(), cfg.search.proxy.warm_start, pool_rng);
+  }
+
+  /// --resume with a training-free fitness, every rank: the cells the run had scored (its warm
+  /// pool and every generation in the log) are scored again, so that a combined score ranks
+  /// among the same cells as in an uninterrupted run. Collective.
+  void restore_cache() {
+    if (!training_free() || !cfg.resume) return;
+    std::vector<space::Genome> cells = warm() ? warm_pool() : std::vector<space::Genome>{};
+    std::vector<std::uint8_t> flat = root ? st.log.generation_genomes : std::vector<std::uint8_t>{};
+    if (comm.size() > 1) {  // rank 0's log is the run's
+      auto n = torch::tensor({int64_t(flat.size())}, torch::kInt64);
+      comm.broadcast_(n, 0);
+      flat.resize(std::size_t(n.item<int64_t>()));
+      distributed::broadcast_bytes(comm, flat, 0);
+    }
+    const auto len = std::size_t(space->length());
+    for (std::size_t i = 0; i + len <= flat.size(); i += len) cells.emplace_back(flat.begin() + long(i), flat.begin() + long(i + len));
+    if (root) GNAS_LOG(INFO) << "resume: scoring the run's " << cells.size() << " earlier cells again (" << cfg.search.fitness << ")";
+    proxy->score(cells, comm);
   }
 
   /// --debug.check_sync: every rank compares its value with rank 0's; any mismatch stops all ranks.
@@ -120,8 +208,11 @@ struct Search : CommandRun {
 
   /// Alg. 1: the genome of this batch (a uniform one under random search).
   void choose_genome(const ga::GeneSpace& genes, int epoch, int step) {
-    const ga::Genome genome = random_search() ? ga::random_genome(genes, st.ga_rng)
-                                              : ga::sample_for_batch(genes, cfg.search.ga, st.population, st.ga_rng);
+    // The hybrid's first epoch: the supernet trains only on the proxy's chosen first generation.
+    const ga::Genome genome =
+        warm() && st.population.empty() ? st.generation[std::size_t(st.ga_rng.uniform_int(st.generation.size()))]
+        : random_search()               ? ga::random_genome(genes, st.ga_rng)
+                                        : ga::sample_for_batch(genes, cfg.search.ga, st.population, st.ga_rng);
     if (cfg.debug.check_sync)
       check_same(static_cast<int64_t>(space::genome_hash(genome)),
                  detail::concat("the genome of epoch ", epoch + 1, " step ", step));
@@ -133,24 +224,41 @@ struct Search : CommandRun {
   /// is non-zero on one rank only, so the sum is exact), rank 0 replaces and breeds, broadcasts.
   /// Then the best member on the whole validation split, and rank 0's genome files.
   EpochEnd ga_rounds(const ga::GeneSpace& genes, int epoch, Progress& progress) {
-    const auto& ga_opt = cfg.search.ga;
+    ga::GaOptions ga_opt = cfg.search.ga;  // --ga.selection auto: roulette for accuracies, rank for scores
+    ga_opt.selection = ga_opt.resolved_selection(!training_free());
     const auto autocast = eval_autocast(cfg.train.precision, device);
     int n_new = 0;  // members inserted into the population, summed over this epoch's generations
     for (int round = 0; round < cfg.search.generations_per_epoch; ++round) {
-      progress.stage(detail::concat("evaluating generation ", round + 1, "/", cfg.search.generations_per_epoch, " (",
-                                    ga_opt.generation, " genomes on ", cfg.search.n_v, " validation images)"));
-      const auto subset = sample_without_replacement(ds.val.size(), cfg.search.n_v, st.data_rng);
-      auto index = torch::tensor(subset, torch::kInt64).to(device);
-      auto images = ds.val.images.index_select(0, index), labels = ds.val.labels.index_select(0, index);
-      const auto fitness = evaluate_generation(net, st.generation, images, labels, cfg.data.eval_batch, comm);
+      progress.stage(training_free()
+                         ? detail::concat("scoring generation ", round + 1, "/", cfg.search.generations_per_epoch, " (",
+                                          ga_opt.generation, " genomes, ", cfg.search.fitness, ")")
+                         : detail::concat("evaluating generation ", round + 1, "/", cfg.search.generations_per_epoch,
+                                          " (", ga_opt.generation, " genomes on ", cfg.search.n_v, " validation images)"));
+      std::vector<float> fitness, rescored;
+      if (training_free()) {
+        // No supernet: the proxy scores the cells it has not seen; a combined score's ranks move as
+        // cells are added, so the population's values are brought up to date before the replacement.
+        proxy->score(st.generation, comm);
+        fitness = proxy->fitness(st.generation);
+        if (proxy->kinds().size() > 1 && !st.population.empty()) {
+          std::vector<space::Genome> incumbents;
+          for (const auto& m : st.population) incumbents.push_back(m.genome);
+          const auto now = proxy->fitness(incumbents);
+          for (std::size_t i = 0; i < now.size(); ++i) st.population[i].fitness = now[i];
+        }
+      } else {
+        const auto subset = sample_without_replacement(ds.val.size(), cfg.search.n_v, st.data_rng);
+        auto index = torch::tensor(subset, torch::kInt64).to(device);
+        auto images = ds.val.images.index_select(0, index), labels = ds.val.labels.index_select(0, index);
+        fitness = evaluate_generation(net, st.generation, images, labels, cfg.data.eval_batch, comm);
       // --search.rescore population: the incumbents are scored again on the same images by the same
       // supernet, so that they compete with the new generation on equal terms.
-      std::vector<float> rescored;
       if (cfg.search.rescore == ga::Rescore::kPopulation && !st.population.empty()) {
         std::vector<space::Genome> incumbents;
         for (const auto& m : st.population) incumbents.push_back(m.genome);
         rescored = evaluate_generation(net, incumbents, images, labels, cfg.data.eval_batch, comm);
         for (std::size_t i = 0; i < rescored.size(); ++i) st.population[i].fitness = rescored[i];
+      }
       }
       std::vector<ga::Member> scored;
       for (int i = 0; i < ga_opt.generation; ++i) scored.push_back({st.generation[i], fitness[i]});
@@ -186,17 +294,20 @@ struct Search : CommandRun {
                      detail::concat("the population after the replacement of epoch ", epoch + 1));
       }
     }
-    progress.stage("scoring the best genome on the whole validation split");
     const ga::Member best = st.population.front();
-    net->set_genome(best.genome);
-    double loss_sum = 0;
-    const int64_t hits =
-        count_correct(net, ds.val.images, ds.val.labels, cfg.data.eval_batch, comm.rank(), comm.size(), nullptr, &loss_sum);
-    auto full = torch::tensor({double(hits), loss_sum}, torch::kFloat64);  // counts below 2^53: exact
-    comm.allreduce_sum_(full);
-    const double n_val = double(std::max<int64_t>(1, ds.val.size()));
-    const double full_val = 100.0 * full[0].item<double>() / n_val;
-    const double full_val_loss = full[1].item<double>() / n_val;
+    double full_val = std::nan(""), full_val_loss = std::nan("");
+    if (!training_free()) {
+      progress.stage("scoring the best genome on the whole validation split");
+      net->set_genome(best.genome);
+      double loss_sum = 0;
+      const int64_t hits = count_correct(net, ds.val.images, ds.val.labels, cfg.data.eval_batch, comm.rank(),
+                                         comm.size(), nullptr, &loss_sum);
+      auto full = torch::tensor({double(hits), loss_sum}, torch::kFloat64);  // counts below 2^53: exact
+      comm.allreduce_sum_(full);
+      const double n_val = double(std::max<int64_t>(1, ds.val.size()));
+      full_val = 100.0 * full[0].item<double>() / n_val;
+      full_val_loss = full[1].item<double>() / n_val;
+    }
     if (root) write_genomes(best, full_val);
     EpochEnd end;
     std::ostringstream truth;  // the ground truth, for the epoch line
@@ -217,28 +328,37 @@ struct Search : CommandRun {
     const bool last = epoch + 1 == cfg.train.epochs;
     const int every = cfg.search.nb201.rank_every;
     if (!rank_set.empty() && (last || (every > 0 && (epoch + 1) % every == 0))) {
-      progress.stage(detail::concat("scoring the ranking set (", rank_set.size(), " cells on ", ds.val.size(),
-                                    " validation images)"));
-      const auto scores = evaluate_generation(net, rank_set, ds.val.images, ds.val.labels, cfg.data.eval_batch, comm);
+      std::vector<float> scores;
+      if (training_free()) {
+        progress.stage(detail::concat("scoring the ranking set (", rank_set.size(), " cells, ", cfg.search.fitness, ")"));
+        rank_proxy->score(rank_set, comm);  // once: the scores do not change
+        scores = rank_proxy->fitness(rank_set);
+      } else {
+        progress.stage(detail::concat("scoring the ranking set (", rank_set.size(), " cells on ", ds.val.size(),
+                                      " validation images)"));
+        scores = evaluate_generation(net, rank_set, ds.val.images, ds.val.labels, cfg.data.eval_batch, comm);
+      }
       if (root) {
         std::vector<double> x(scores.begin(), scores.end()), y;
         std::vector<std::int32_t> index;
-        std::vector<float> test, valid;
+        std::vector<float> test, valid, params;
         for (const auto& g : rank_set) {
           y.push_back(table->test_of(g));
           test.push_back(table->test_of(g));
           valid.push_back(table->valid_of(g));
+          params.push_back(table->params_m[std::size_t(space::nb201::encode(g))]);
           index.push_back(table->index[std::size_t(space::nb201::encode(g))]);
         }
         if (run.log->content().rank_index.empty()) {
           std::vector<std::uint8_t> genomes;
           for (const auto& g : rank_set) genomes.insert(genomes.end(), g.begin(), g.end());
-          run.log->set_ranking_set(genomes, index, test, valid);
+          run.log->set_ranking_set(genomes, index, test, valid, params);
         }
         const double tau = kendall_tau(x, y), rho = spearman_rho(x, y);
         run.log->append_ranking(epoch, scores, tau, rho);
+        const std::vector<double> p(params.begin(), params.end());
         truth << std::fixed << std::setprecision(3) << "  ranking of " << rank_set.size() << " cells: tau " << tau
-              << ", rho " << rho;
+              << ", rho " << rho << " (params: tau " << kendall_tau(p, y) << ")";
       }
     }
     end.record.best_fitness = best.fitness;
@@ -247,8 +367,12 @@ struct Search : CommandRun {
     end.record.test_acc = std::nan("");
     end.record.n_new = n_new;
     std::ostringstream summary;
-    summary << std::fixed << std::setprecision(1) << "best_fitness " << best.fitness << "%  best_val " << full_val
-            << "%  n_new " << n_new << truth.str();
+    if (training_free())
+      summary << std::fixed << std::setprecision(2) << "best_fitness " << best.fitness << " (" << cfg.search.fitness
+              << ")  n_new " << n_new << "  cells scored " << proxy->cached() << truth.str();
+    else
+      summary << std::fixed << std::setprecision(1) << "best_fitness " << best.fitness << "%  best_val " << full_val
+              << "%  n_new " << n_new << truth.str();
     end.summary = summary.str();
     return end;
   }
@@ -264,7 +388,8 @@ struct Search : CommandRun {
     const int epoch = int(run.log->content().epochs.size()) + 1;
     const std::string json = io::with_genome_provenance(space->to_json(best.genome, best.fitness, compat),
                                                         run.log->content().attrs.run_id, epoch);
-    if (full_val > best_val_so_far) {
+    // Training-free: no validation accuracy; the GA's best by its fitness (elitist) is the choice.
+    if (training_free() || full_val > best_val_so_far) {
       run.log->set_best(best.genome, best.fitness);
       io::write_file_atomic(cfg.out + "/best_genome.json", json);
       io::write_file_atomic(cfg.out + "/cells.dot", space->to_dot(best.genome, compat));
@@ -280,9 +405,13 @@ struct Search : CommandRun {
       for (std::size_t i = 1; i < c.epochs.size(); ++i)
         if (c.epochs[i].best_full_val_acc > c.epochs[e].best_full_val_acc) e = i;
       std::ostringstream line;
-      line << std::fixed << std::setprecision(1) << "best genome (epoch " << e + 1 << ", fitness " << c.best_fitness
-           << "%, full validation " << (c.epochs.empty() ? std::nan("") : c.epochs[e].best_full_val_acc)
-           << "%): " << space->to_text(c.best_genome);
+      if (training_free())
+        line << std::fixed << std::setprecision(2) << "best genome (" << cfg.search.fitness << " " << c.best_fitness
+             << ", " << proxy->cached() << " cells scored): " << space->to_text(c.best_genome);
+      else
+        line << std::fixed << std::setprecision(1) << "best genome (epoch " << e + 1 << ", fitness " << c.best_fitness
+             << "%, full validation " << (c.epochs.empty() ? std::nan("") : c.epochs[e].best_full_val_acc)
+             << "%): " << space->to_text(c.best_genome);
       if (!space->benchmark_string(c.best_genome).empty()) line << " = " << space->benchmark_string(c.best_genome);
       GNAS_LOG(INFO) << line.str();
       if (table) {
@@ -294,7 +423,7 @@ struct Search : CommandRun {
                        << opt.test[std::size_t(opt.best_code)] << "% / " << opt.valid[std::size_t(opt.best_code)] << "%";
       }
       if (!c.rank_tau.empty())
-        GNAS_LOG(INFO) << std::fixed << std::setprecision(3) << "supernet ranking of " << c.n_rank
+        GNAS_LOG(INFO) << std::fixed << std::setprecision(3) << cfg.search.fitness << " ranking of " << c.n_rank
                        << " cells against the table's test_acc (after epoch " << c.rank_epoch.back() + 1
                        << "): Kendall tau " << c.rank_tau.back() << ", Spearman rho " << c.rank_rho.back();
     }
@@ -324,6 +453,7 @@ int run_search(const RunConfig& cfg, distributed::Communicator& comm, BegunSegme
   collective_setup(comm, [&] { s.set_up(); }, [&] {
     io::LogAttributes attrs = run_attributes(cfg, "search", s.ds.name, comm.size());
     attrs.strategy = s.random_search() ? "random" : "ga";
+    attrs.fitness = cfg.search.fitness;
     LogShape shape;
     shape.n_g = cfg.search.ga.generation;
     shape.n_p = cfg.search.ga.population;
@@ -334,6 +464,8 @@ int run_search(const RunConfig& cfg, distributed::Communicator& comm, BegunSegme
   });
   s.open_channel();
   replicate_from_root(comm, s.net);  // identical replicas
+  s.warm_start(nullptr);
+  s.restore_cache();
   const ga::GeneSpace& genes = s.space->genes();  // built once: the GA operators run on it every step
   if (s.root) log_start(cfg, s.st, s.run);
   GNAS_LOG(INFO) << "gnas search: " << s.ds.name << " (" << s.ds.train.size() << " train / " << s.ds.val.size()
@@ -345,10 +477,19 @@ int run_search(const RunConfig& cfg, distributed::Communicator& comm, BegunSegme
                  << ", " << s.space->name() << " supernet C=" << cfg.net.channels << " N_cell=" << cfg.net.cells
                  << (s.space->name() == "paper" ? std::string(" net.compat=") + compat_name(cfg.net.compat) : "")
                  << (cfg.search.rescore == ga::Rescore::kPopulation ? ", rescore population" : "")
+                 << (s.training_free() ? ", fitness " + cfg.search.fitness + " (training-free, C=" +
+                                             std::to_string(cfg.search.proxy.channels) + " N=" +
+                                             std::to_string(cfg.search.proxy.cells) + "; the supernet is not trained)"
+                                       : std::string())
+                 << (s.warm() ? ", warm start: best " + std::to_string(cfg.search.ga.generation) + " of " +
+                                    std::to_string(cfg.search.proxy.warm_start) + " by " +
+                                    (s.training_free() ? cfg.search.fitness : cfg.search.proxy.score)
+                              : std::string())
                  << " (" << s.n_params << " parameters), " << cfg.train.epochs << " epochs x "
                  << s.ds.train.size() / cfg.train.batch << " steps of " << cfg.train.batch << " -> " << cfg.out;
   EpochLoop loop{cfg, comm, s.net, *s.sgd, s.ds.train, s.st, s.run.log.get(), "search", cfg.out + "/checkpoints"};
   loop.channel = s.channel.get();
+  loop.train_steps = !s.training_free();
   const int rescored = cfg.search.rescore == ga::Rescore::kPopulation ? cfg.search.ga.population : 0;
   const int64_t rankings = s.rank_set.empty() ? 0 : cfg.search.nb201.rank_every > 0 ? cfg.train.epochs / cfg.search.nb201.rank_every + 1 : 1;
   loop.eval_images_per_epoch =

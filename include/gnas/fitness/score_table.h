@@ -62,8 +62,9 @@ std::string score_row_line(const ScoreRow& row);
 
 /// Reads a score table. Throws DataError "PATH:LINE: problem" for a missing file, a wrong magic or
 /// column line, a malformed setup line, a row of the wrong field count, a number that is not one
-/// (strictly: a whole field, decimal, or nan / inf / -inf), a negative parameter count, +inf or
-/// NaN where a score was computed (only NASWOT's -inf is allowed), or a duplicate arch. A last
+/// (strictly: a whole field, decimal, or nan / inf / -inf), a negative parameter count, a NASWOT
+/// of +inf (a singular kernel is -inf; synflow may be -inf, a cell with no path through it, or
+/// +inf, an overflow), or a duplicate arch. A last
 /// line without its newline (a crash mid-write) is dropped, not an error.
 ScoreTable read_score_table(const std::string& path);
 

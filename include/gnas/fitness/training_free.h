@@ -15,8 +15,15 @@
 #include <torch/types.h>
 #include <vector>
 
+#include <map>
+
+#include "gnas/fitness/score_table.h"
 #include "gnas/nn/supernet.h"
 #include "gnas/space/genome.h"
+
+namespace gnas::distributed {
+class Communicator;
+}
 
 namespace gnas::fitness {
 
@@ -62,5 +69,32 @@ std::uint64_t cell_seed(std::uint64_t seed, const space::Genome& g);
 /// Deterministic for a given (options, genome, seed, images). Reseeds torch's default generator.
 CellScores score_cell(const nn::NetworkOptions& options, const space::Genome& g, std::uint64_t seed,
                       const torch::Tensor& images, ScoreSet which = {});
+
+/// A run's training-free fitness: cells scored on demand and cached by genome, identically on every
+/// rank. A single score is the fitness itself (larger is better, -inf last); several are combined
+/// as the sum over scores of log(rank / n), ranks among every cell this Proxy has scored.
+class Proxy {
+ public:
+  /// net: the scoring network's options (space, C, N, classes); images: NASWOT's batch, normalized.
+  Proxy(std::vector<ScoreKind> kinds, nn::NetworkOptions net, std::uint64_t seed, torch::Tensor images);
+  /// Scores the cells not cached yet, each rank a share (then exchanged): collective on `comm`.
+  /// `progress(done, total)` is called on each rank after each of its own cells.
+  void score(const std::vector<space::Genome>& cells, distributed::Communicator& comm,
+             const std::function<void(std::size_t, std::size_t)>& progress = nullptr);
+  /// The fitness of cached cells (score() them first).
+  std::vector<float> fitness(const std::vector<space::Genome>& cells) const;
+  /// One cached cell's scores.
+  const CellScores& scores(const space::Genome& g) const;
+  std::size_t cached() const { return cache_.size(); }
+  const std::vector<ScoreKind>& kinds() const { return kinds_; }
+
+ private:
+  std::vector<ScoreKind> kinds_;
+  nn::NetworkOptions net_;
+  std::uint64_t seed_;
+  torch::Tensor images_;
+  ScoreSet which_;
+  std::map<space::Genome, CellScores> cache_;
+};
 
 }  // namespace gnas::fitness

@@ -96,6 +96,42 @@ struct GaOptions {
   }
 };
 
+/// The training-free scores' network and batch ([proxy]), and the hybrid's warm start. A score is
+/// computed on a cell's fixed network at initialisation (fitness/training_free.h).
+struct ProxyOptions {
+  int channels = 16;        ///< C of the scoring network (NAS-Bench-201: 16)
+  int cells = 5;            ///< N (nb201) or N_cell (paper) of the scoring network (NAS-Bench-201: 5)
+  int batch = 128;          ///< NASWOT's batch of unaugmented training images (Mellor et al.: 128)
+  std::string score = "naswot+synflow";  ///< the hybrid's score (supernet fitness with warm_start)
+  int warm_start = 0;       ///< the first generation: the best N_g of this many random cells by the score
+
+  template <class Self, class V>
+  static void visit_options(Self& o, V& v) {
+    v.option("proxy.channels", o.channels,
+             "training-free fitness: C of the network a cell is scored in (its fixed network at initialisation). "
+             "NAS-Bench-201: 16",
+             in_closed(1, 4096));
+    v.option("proxy.cells", o.cells, "training-free fitness: N (nb201) or N_cell (paper) of that network. "
+             "NAS-Bench-201: 5", in_closed(1, 64));
+    v.option("proxy.batch", o.batch, "NASWOT: unaugmented training images in its one batch. Mellor et al.: 128",
+             in_closed(2, 4096));
+    v.option("proxy.score", o.score,
+             "the hybrid (--search.fitness supernet with --proxy.warm_start): the score that picks the first "
+             "generation: naswot | synflow | params, or several joined by '+'");
+    v.option("proxy.warm_start", o.warm_start,
+             "the hybrid: score this many random cells with --proxy.score before the search; the best N_g are the "
+             "first generation, and the first epoch trains the supernet on them only (0: off, the paper's random "
+             "start). With a training-free --search.fitness: the first generation likewise",
+             in_closed(0, 1e6));
+  }
+  /// An option set away from its default.
+  bool any_set() const {
+    const ProxyOptions d;
+    return channels != d.channels || cells != d.cells || batch != d.batch || score != d.score ||
+           warm_start != d.warm_start;
+  }
+};
+
 /// The search command's options.
 struct SearchOptions {
   GaOptions ga;
@@ -104,7 +140,10 @@ struct SearchOptions {
   int generations_per_epoch = 2;
   BnEval bn_eval = BnEval::kBatch;
   Rescore rescore = Rescore::kNone;
+  std::string fitness = "supernet";  ///< supernet | naswot | synflow | params | several joined by '+'
+  ProxyOptions proxy;
   Nb201Options nb201;
+  bool training_free() const { return fitness != "supernet"; }
 
   template <class Self, class V>
   static void visit_options(Self& o, V& v) {
@@ -123,11 +162,53 @@ struct SearchOptions {
              "round also re-scores the population on the new generation's N_v images before the replacement; "
              "one more population's evaluation per round)",
              kRescores);
+    v.option("search.fitness", o.fitness,
+             "supernet (the paper: top-1 of the weight-sharing supernet on N_v validation images) | naswot | synflow "
+             "| params (training-free: the cell's fixed network at initialisation, --proxy.*; no supernet is "
+             "trained, an epoch is --search.generations_per_epoch GA rounds of N_g cells) | several joined by '+' "
+             "(summed log-ranks among the cells scored so far). Training-free scores are not accuracies: "
+             "--ga.selection auto means rank selection for them");
+    ProxyOptions::visit_options(o.proxy, v);
     Nb201Options::visit_options(o.nb201, v);
   }
   void validate() const {
     check_bounds(*this);
     ga.validate();
+    check_fitness_name(fitness, "search.fitness", true);
+    check_fitness_name(proxy.score, "proxy.score", false);
+    GNAS_CHECK_AS(ConfigError, training_free() || !proxy.any_set() || proxy.warm_start > 0,
+                  "--proxy.* configures a training-free score, but --search.fitness is supernet: choose a "
+                  "training-free --search.fitness (naswot, synflow, params), or give --proxy.warm_start N for the "
+                  "hybrid");
+    GNAS_CHECK_AS(ConfigError, !training_free() || ga.selection != Selection::kRoulette, "--ga.selection roulette "
+                  "needs an accuracy as the fitness; --search.fitness ", fitness, " is a training-free score: use rank "
+                  "(or auto)");
+    GNAS_CHECK_AS(ConfigError, !training_free() || strategy == Strategy::kGa, "--search.strategy random with a "
+                  "training-free --search.fitness is random sampling: use gnas score --cells random:N and gnas tabular "
+                  "--strategy random, or --search.strategy ga");
+    GNAS_CHECK_AS(ConfigError, proxy.warm_start == 0 || proxy.warm_start >= ga.generation, "--proxy.warm_start ",
+                  proxy.warm_start, " must be 0 or at least --ga.generation (", ga.generation,
+                  "): the first generation is its best N_g");
+    GNAS_CHECK_AS(ConfigError, !training_free() || rescore == Rescore::kNone, "--search.rescore population re-scores "
+                  "with the supernet; a training-free score is the same every time: leave it at none");
+  }
+  /// "supernet" (when allowed) or score names joined by '+': naswot, synflow, params, each once.
+  static void check_fitness_name(const std::string& text, const char* option, bool supernet_allowed) {
+    if (supernet_allowed && text == "supernet") return;
+    std::size_t a = 0;
+    std::string seen = "+";
+    while (true) {
+      const std::size_t c = text.find('+', a);
+      const std::string name = text.substr(a, c == std::string::npos ? std::string::npos : c - a);
+      GNAS_CHECK_AS(ConfigError, name == "naswot" || name == "synflow" || name == "params", "--", option,
+                    ": unknown fitness '", name, "' in '", text, "' (", supernet_allowed ? "supernet, " : "",
+                    "naswot, synflow, params, or several of the last three joined by '+')");
+      GNAS_CHECK_AS(ConfigError, seen.find("+" + name + "+") == std::string::npos, "--", option, ": '", name,
+                    "' is named twice in '", text, "'");
+      seen += name + "+";
+      if (c == std::string::npos) break;
+      a = c + 1;
+    }
   }
 };
 

@@ -35,6 +35,7 @@ struct LogAttributes {
   std::string started_at;  ///< ISO-8601 UTC
   std::string resume_history;  ///< one line per resume (when, from where, changed options); "" = none
   std::string strategy;        ///< search: "ga" | "random"; "" (retrain): not written
+  std::string fitness;         ///< search: --search.fitness ("supernet", "naswot", ...); "": not written
   std::string net_compat;      ///< "paper" | "reference" (the network the genomes ran in); "": not written
   /// Made when the run is created (new_run_id) and kept by every resume; status.json and the run's
   /// checkpoints carry it too, so that a checkpoint resumes only its own run. "": a run made before.
@@ -105,6 +106,7 @@ struct LogContent {
   std::vector<std::uint8_t> rank_genomes;
   std::vector<std::int32_t> rank_index;
   std::vector<float> rank_table_test, rank_table_valid;
+  std::vector<float> rank_table_params;  ///< params_m of each ranking cell (the floor's ranking); may be empty
   std::vector<std::int32_t> rank_epoch;
   std::vector<float> rank_score;  ///< n_rank per row
   std::vector<double> rank_tau, rank_rho;
@@ -140,9 +142,11 @@ class Hdf5Log {
                          int epoch, int n_new, const std::vector<std::uint8_t>& population,
                          const std::vector<float>& population_fitness, const std::vector<float>& rescored = {});
   void set_best(const std::vector<std::uint8_t>& genome, float fitness);
-  /// The ranking set: n_rank genomes (flat), their benchmark indices and table accuracies.
+  /// The ranking set: n_rank genomes (flat), their benchmark indices, table accuracies and
+  /// parameter counts (params_m; empty: not known, written as NaN).
   void set_ranking_set(const std::vector<std::uint8_t>& genomes, const std::vector<std::int32_t>& index,
-                       const std::vector<float>& table_test, const std::vector<float>& table_valid);
+                       const std::vector<float>& table_test, const std::vector<float>& table_valid,
+                       const std::vector<float>& table_params = {});
   /// One scoring of the ranking set after 0-based `epoch`.
   void append_ranking(int epoch, const std::vector<float>& scores, double tau, double rho);
   /// Rewrites the status attributes of the (closed) log at `path`; used when a run ends, after its

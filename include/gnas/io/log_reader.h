@@ -1,6 +1,7 @@
 #pragma once
 /// Reading a run log (format_version 1 or 2) for the tools that list runs, also while its writer
 /// is still appending (SWMR reader). Plain C++; HDF5 stays in the .cpp.
+#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -13,6 +14,10 @@ namespace gnas::io {
 struct LogSummary {
   int format_version = 0;
   std::string command, dataset, strategy, config;  ///< text attributes ("" when absent)
+  std::string fitness;     ///< search: the fitness ("" in logs written before --search.fitness: the supernet)
+  /// With a ranking set: the last ranking's Kendall tau of the run's fitness against the table's
+  /// test_acc, and the same for the cells' parameter counts (the floor); NaN when not recorded.
+  double rank_tau = NAN, params_tau = NAN;
   std::string source_run;  ///< retrain: the search run its genome came from ("" when not recorded)
   int source_epoch = 0;    ///< its 1-based epoch that chose the genome (0: not recorded)
   std::string space;  ///< the search space ("" in logs written before there were two: the paper's)

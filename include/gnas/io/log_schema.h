@@ -149,6 +149,9 @@ inline const std::vector<LogDataset>& log_schema() {
        "their table test_acc", "cell"},
       {"/nb201/ranking/table_valid", LogType::kF32, LogRows::kFixed, LogInner::kRankCells, "%",
        "their table valid_acc", "cell"},
+      {"/nb201/ranking/table_params", LogType::kF32, LogRows::kFixed, LogInner::kRankCells, "M",
+       "their table params_m (the benchmark's C=16, N=5 network): ranking by it is the floor that a fitness "
+       "should beat (NaN in logs of runs begun before it was recorded)", "cell"},
       {"/best/genome", LogType::kU8, LogRows::kFixed, LogInner::kGenome, "",
        "search: the population's best at the epoch with the highest best_full_val_acc; retrain: the genome", "gene"},
       {"/best/fitness", LogType::kF32, LogRows::kFixed, LogInner::kNone, "%", "that member's fitness (NaN in retrain)", ""},

@@ -39,6 +39,9 @@ struct EpochLoop {
   /// Images the end-of-epoch hook evaluates (GA rounds, full validation, test), for the up-front
   /// estimate of the run's time.
   int64_t eval_images_per_epoch = 0;
+  /// false: no training steps (a search with a training-free fitness): an epoch is its end hook
+  /// alone, the record's training figures are NaN, and a stop signal is honoured between epochs.
+  bool train_steps = true;
   /// What carries the gradients (NCCL on CUDA); null: the control communicator `comm`.
   distributed::DataChannel* channel = nullptr;
 
