@@ -44,7 +44,7 @@ def paper_layout(length: int, op_names) -> dict:
 CONFIG_KEYS_BEFORE_THE_ATTRIBUTE = {
     "operational": ["threads", "device", "dist.backend", "dist.timeout", "log.all_ranks", "log.progress_seconds",
                     "log.every_steps"],
-    "own_column": ["seed", "search.strategy", "train.epochs"],
+    "own_column": ["seed", "search.strategy", "search.fitness", "train.epochs"],
     # Logs written before the attribute named these keys as [ga]'s; parse_config reads them under
     # their current names (the attribute's "renamed" list, for logs that carry it).
     "renamed": [["ga.strategy", "search.strategy"], ["ga.n_v", "search.n_v"],
@@ -421,6 +421,9 @@ def _read(f, path: Path) -> RunLog:
         rows = min(len(ranking[n]) for n in ("epoch", "score", "kendall_tau", "spearman_rho"))
         for n in ("epoch", "score", "kendall_tau", "spearman_rho"):
             ranking[n] = ranking[n][:rows]
+        # Each ranking cell's params_m (the floor's ranking): absent in logs written before it was recorded.
+        if "nb201/ranking/table_params" in f:
+            ranking["table_params"] = np.asarray(f["nb201/ranking/table_params"][...])
         log.ranking = ranking
     return log
 

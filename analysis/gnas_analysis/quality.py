@@ -181,7 +181,8 @@ def t_interval(values, level_quantile=_T975):
 def nb201_rows(experiment: Path) -> list:
     """One row per NAS-Bench-201 search of EXPERIMENT/<strategy>-seed<k>/ (scripts/nb201-study): the
     chosen cell's table accuracies, the population's best and mean, the last ranking's tau and rho.
-    The strategy comes from the log (ga, ga+rescore, random), not from the folder name."""
+    The strategy comes from the log (ga, ga+rescore, random; @fitness for a training-free fitness,
+    +warmM:score for the hybrid's warm start), not from the folder name."""
     rows = []
     for run in sorted(p for p in Path(experiment).iterdir() if p.is_dir() and STUDY_DIR.match(p.name)):
         try:
@@ -193,6 +194,12 @@ def nb201_rows(experiment: Path) -> list:
         strategy = str(log.attrs.get("strategy", "ga"))
         if log.config.get("search.rescore", "none") == "population":
             strategy += "+rescore"
+        # The fitness (logs before --search.fitness: the supernet's) and the hybrid's warm start.
+        fitness = str(log.attrs.get("fitness", "") or log.config.get("search.fitness", "supernet"))
+        if fitness != "supernet":
+            strategy += f"@{fitness}"
+        if int(log.config.get("proxy.warm_start", "0") or 0) > 0:
+            strategy += f"+warm{log.config.get('proxy.warm_start')}:{log.config.get('proxy.score', 'naswot+synflow')}"
         last = lambda name: float(log.epoch[name][np.isfinite(log.epoch[name])][-1])  # noqa: E731
         rk = log.ranking
         ranked = rk is not None and len(rk["kendall_tau"]) > 0

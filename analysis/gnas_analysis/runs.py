@@ -90,6 +90,49 @@ def _last_finite(values) -> float:
     return float(values[-1]) if values.size else float("nan")
 
 
+def kendall_tau(x, y) -> float:
+    """Kendall's tau-b, as gnas computes it (ties in either handled as tau-b does); NaN when undefined."""
+    n = len(x)
+    concordant = discordant = ties_x = ties_y = 0
+    for i in range(n):
+        for j in range(i + 1, n):
+            dx, dy = x[i] - x[j], y[i] - y[j]
+            if dx == 0 and dy == 0:
+                continue
+            if dx == 0:
+                ties_x += 1
+            elif dy == 0:
+                ties_y += 1
+            elif (dx > 0) == (dy > 0):
+                concordant += 1
+            else:
+                discordant += 1
+    denominator = math.sqrt((concordant + discordant + ties_x) * (concordant + discordant + ties_y))
+    return (concordant - discordant) / denominator if denominator > 0 else float("nan")
+
+
+def ranking_taus(log) -> tuple:
+    """(the last ranking's tau of the run's fitness, the parameter count's tau: the floor); NaN when absent."""
+    rk = getattr(log, "ranking", None)
+    if rk is None or len(rk["kendall_tau"]) == 0:
+        return float("nan"), float("nan")
+    params = rk.get("table_params")
+    floor = float("nan")
+    if params is not None and len(params) == len(rk["table_test"]) and np.all(np.isfinite(params)):
+        floor = kendall_tau([float(v) for v in params], [float(v) for v in rk["table_test"]])
+    return float(rk["kendall_tau"][-1]), floor
+
+
+def with_fitness(rows) -> bool:
+    """True when a run's fitness is not the paper's supernet: the fitness column is shown (as gnas runs)."""
+    return any(r["fitness"] not in ("", "supernet") for r in rows)
+
+
+def with_tau(rows) -> bool:
+    """True when a run scored a ranking set: the tau and tau_params columns are shown (as gnas runs)."""
+    return any(math.isfinite(r["rank_tau"]) for r in rows)
+
+
 def with_table(rows) -> bool:
     """True when a run has a NAS-Bench-201 table accuracy: the table_test column is shown (as gnas runs)."""
     return any(math.isfinite(r["table_test"]) for r in rows)
@@ -120,6 +163,7 @@ def row(log: RunLog, now: float | None = None, stale_after_s: float | None = Non
     config = dict(log.config)  # the number of ranks is not in config.ini but changes the run
     if int(log.attrs.get("world_size", 0) or 0) > 0:
         config["world_size"] = str(log.attrs["world_size"])
+    rank_tau, params_tau = ranking_taus(log)
     return {
         "run": log.name or str(log.run_dir),
         "path": str(log.run_dir),
@@ -130,6 +174,9 @@ def row(log: RunLog, now: float | None = None, stale_after_s: float | None = Non
         "epochs_planned": int(planned),
         "seed": log.config.get("seed") or (str(log.attrs["seed"]) if "seed" in log.attrs else ""),
         "strategy": (log.attrs.get("strategy") or log.config.get("search.strategy", "")) if is_search else "",
+        "fitness": str(log.attrs.get("fitness", "") or log.config.get("search.fitness", "supernet")) if is_search else "",
+        "rank_tau": rank_tau,
+        "params_tau": params_tau,
         "best_fitness": _max_finite(log.epoch["best_fitness"]) if is_search else float("nan"),
         "best_val": _max_finite(log.epoch["best_full_val_acc"]) if is_search else float("nan"),
         "test_acc": float(test[-1]) if len(test) and np.isfinite(test[-1]) else float("nan"),
@@ -170,17 +217,21 @@ def to_csv(rows, keys) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     table_column = with_table(rows)
+    fitness_column, tau_columns = with_fitness(rows), with_tau(rows)
     source = sources(rows)
     writer.writerow(["run", "path", "command", "status", "reason", "epochs_done", "epochs_planned", "seed",
-                     "strategy", *keys, "best_fitness", "best_val", "test_acc",
-                     *(["table_test"] if table_column else []), *(["from"] if source else []), "wall_s",
+                     "strategy", *(["fitness"] if fitness_column else []), *keys, "best_fitness", "best_val",
+                     "test_acc", *(["table_test"] if table_column else []),
+                     *(["tau", "tau_params"] if tau_columns else []), *(["from"] if source else []), "wall_s",
                      "best_genome"])
     for i, r in enumerate(rows):
         writer.writerow([r["run"], r["path"], r["command"], r["status"], r["reason"], r["epochs_done"],
                          r["epochs_planned"], r["seed"], r["strategy"],
+                         *([r["fitness"] or "-"] if fitness_column else []),
                          *[r["config"].get(k, "-") for k in keys],
                          _fixed(r["best_fitness"], 2), _fixed(r["best_val"], 2), _fixed(r["test_acc"], 2),
                          *([_fixed(r["table_test"], 2)] if table_column else []),
+                         *([_fixed(r["rank_tau"], 3), _fixed(r["params_tau"], 3)] if tau_columns else []),
                          *([source[i]] if source else []), _fixed(r["wall_s"], 0), r["best_genome"]])
     return out.getvalue()
 
