@@ -94,18 +94,21 @@ std::string arch_of(const space::Space& sp, const space::Genome& g) {
 }
 
 /// Each score's rank correlation with the table, over the table's rows.
-void print_ranking(const fitness::ScoreTable& t, const nb::Table& table) {
+void print_ranking(const fitness::ScoreTable& all, const nb::Table& table) {
   std::vector<double> valid, test;
   std::vector<const fitness::ScoreRow*> rows;
-  for (const auto& r : t.rows) {
+  fitness::ScoreTable t = all;  // the rows of NAS-Bench-201 cells
+  t.rows.clear();
+  for (const auto& r : all.rows) {
     space::Genome g;
     if (!nb::parse_arch(r.arch, g).empty()) continue;
-    rows.push_back(&r);
+    t.rows.push_back(r);
     valid.push_back(table.valid_of(g));
     test.push_back(table.test_of(g));
   }
+  for (const auto& r : t.rows) rows.push_back(&r);
   std::cout << "ranking of " << rows.size() << " cells against the table (" << table.path << "):\n"
-            << "score      tau(valid)  rho(valid)  tau(test)  rho(test)\n";
+            << "score                  tau(valid)  rho(valid)  tau(test)  rho(test)\n";
   for (const auto& [name, kind] : fitness::kScoreKinds) {
     std::vector<double> x;
     for (const auto* r : rows) x.push_back(r->get(kind));
@@ -113,9 +116,22 @@ void print_ranking(const fitness::ScoreTable& t, const nb::Table& table) {
     for (double v : x) computed = computed && !std::isnan(v);
     if (!computed) continue;
     char line[160];
-    std::snprintf(line, sizeof line, "%-9s  %9.3f  %10.3f  %9.3f  %9.3f%s\n", name, kendall_tau(x, valid),
+    std::snprintf(line, sizeof line, "%-21s  %9.3f  %10.3f  %9.3f  %9.3f%s\n", name, kendall_tau(x, valid),
                   spearman_rho(x, valid), kendall_tau(x, test), spearman_rho(x, test),
                   kind == fitness::ScoreKind::kParams ? "   (the floor: a score should beat this)" : "");
+    std::cout << line;
+  }
+  // The combined scores (sums of log-ranks among these cells), when their parts are all computed.
+  for (const char* combo : {"naswot+synflow", "naswot+synflow+params"}) {
+    std::vector<double> x;
+    try {
+      x = fitness::combined_fitness(t, fitness::parse_score_list(combo, "fitness"));
+    } catch (const DataError&) {
+      continue;  // a part not computed
+    }
+    char line[160];
+    std::snprintf(line, sizeof line, "%-21s  %9.3f  %10.3f  %9.3f  %9.3f\n", combo, kendall_tau(x, valid),
+                  spearman_rho(x, valid), kendall_tau(x, test), spearman_rho(x, test));
     std::cout << line;
   }
   std::cout << std::flush;

@@ -50,9 +50,12 @@ TEST(NaswotTest, KernelEqualsTheDefinitionOverEveryReluInput) {
       expected += c.matmul(c.t()) + (1 - c).matmul((1 - c).t());
       ++relus;
     });
+    // The layout naswot_kernel runs in (channels-last): the same convolution kernels, the same codes.
     torch::NoGradGuard no_grad;
+    for (auto& p : net->parameters())
+      if (p.dim() == 4) p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
     net->train();
-    net->forward(images);
+    net->forward(images.contiguous(torch::MemoryFormat::ChannelsLast));
   }
   // Four convolutions in the cell (each: ReLU, conv, BN) x 3 stages, two ReLUs in each of the two
   // reduction blocks, and the ReLU before the pooling.
@@ -83,7 +86,7 @@ TEST(NaswotTest, SingularKernelScoresMinusInfinity) {
   options.fixed = cell(kAllConv3);
   auto net = gnas::nn::make_network(options);
   torch::Tensor images = torch::randn({4, 3, 32, 32});
-  images[3] = images[1];
+  images[3].copy_(images[1]);
   const double s = gnas::fitness::naswot(*net, images);
   EXPECT_TRUE(std::isinf(s) && s < 0) << s;
   EXPECT_TRUE(std::isfinite(gnas::fitness::naswot(*net, torch::randn({4, 3, 32, 32}))));
