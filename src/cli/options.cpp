@@ -600,6 +600,11 @@ ScoreArgs parse_score_command(const std::vector<std::string>& args) {
       "comma-separated: naswot, synflow (the parameter count is always written)")(
       "data.dir", po::value(&q.data), "CIFAR-10/100 binary directory whose training images NASWOT sees; empty: the "
                                       "embedded synthetic set")(
+      "data.train_limit", po::value(&q.train_limit)->default_value(q.train_limit),
+      "CIFAR: only the first N training images (0 = all), as a search's --data.train_limit: the training split "
+      "NASWOT's images are drawn from")(
+      "data.val_size", po::value(&q.val_size)->default_value(q.val_size),
+      "CIFAR: the last N training images are the validation split, as a search's --data.val_size")(
       "seed", po::value(&seed)->default_value(seed),
       "seeds the images and each cell's initialisation (a hash of seed and cell: a cell's scores do not depend "
       "on the others)")(
@@ -627,6 +632,8 @@ ScoreArgs parse_score_command(const std::vector<std::string>& args) {
   GNAS_CHECK_AS(ConfigError, q.net_cells >= 1 && q.net_cells <= 64, "--score.cells must be in [1, 64], got ", q.net_cells);
   GNAS_CHECK_AS(ConfigError, q.blocks >= 1 && q.blocks <= 16, "--score.blocks must be in [1, 16], got ", q.blocks);
   GNAS_CHECK_AS(ConfigError, q.batch >= 2 && q.batch <= 4096, "--score.batch must be in [2, 4096], got ", q.batch);
+  GNAS_CHECK_AS(ConfigError, q.train_limit >= 0, "--data.train_limit must be >= 0, got ", q.train_limit);
+  GNAS_CHECK_AS(ConfigError, q.val_size >= 0, "--data.val_size must be >= 0, got ", q.val_size);
   GNAS_CHECK_AS(ConfigError, q.threads >= 1 && q.threads <= train::max_threads(), "--threads must be in [1, ",
                 train::max_threads(), "], got ", q.threads);
   GNAS_CHECK_AS(ConfigError, q.space == "nb201" || q.table.empty(), "--table is NAS-Bench-201's: it needs --space nb201");

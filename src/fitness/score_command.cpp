@@ -156,6 +156,8 @@ int run_score(const ScoreRequest& q) {
   }
   data::DataOptions dopt;
   dopt.dir = q.data;
+  dopt.train_limit = q.train_limit;
+  dopt.val_size = q.val_size;
   data::Dataset ds = data::load_dataset(dopt, /*need_test=*/false);
   GNAS_CHECK_AS(ConfigError, q.batch <= ds.train.size(), "--score.batch ", q.batch, " is larger than the training split (",
                 ds.train.size(), " images)");
@@ -171,6 +173,7 @@ int run_score(const ScoreRequest& q) {
   setup.batch = q.batch;
   setup.seed = q.seed;
   setup.data = ds.name;
+  setup.train_images = ds.train.size();
 
   // --out: a new table, or the same setup's table continued (a crash loses at most one row).
   std::set<std::string> done;

@@ -73,8 +73,9 @@ ScoreSetup parse_setup(const std::string& line, const std::string& where) {
   s.batch = int(whole("batch", 2, 1e6));
   s.seed = std::uint64_t(whole("seed", 0, 9.0e15));
   s.data = text("data");
-  GNAS_CHECK_AS(DataError, kv.size() == 7, where, ": the setup line has ", kv.size(),
-                " keys; expected space, channels, cells, blocks, batch, seed, data");
+  s.train_images = int64_t(whole("train_images", 1, 1e9));
+  GNAS_CHECK_AS(DataError, kv.size() == 8, where, ": the setup line has ", kv.size(),
+                " keys; expected space, channels, cells, blocks, batch, seed, data, train_images");
   return s;
 }
 
@@ -83,7 +84,7 @@ ScoreSetup parse_setup(const std::string& line, const std::string& where) {
 std::string ScoreSetup::header_line() const {
   std::ostringstream o;
   o << "# space=" << space << " channels=" << channels << " cells=" << cells << " blocks=" << blocks
-    << " batch=" << batch << " seed=" << seed << " data=" << data;
+    << " batch=" << batch << " seed=" << seed << " data=" << data << " train_images=" << train_images;
   return o.str();
 }
 
@@ -97,7 +98,8 @@ std::string ScoreSetup::difference(const ScoreSetup& other) const {
   for (const std::string& d :
        {diff("space", space, other.space), diff("channels", channels, other.channels),
         diff("cells", cells, other.cells), diff("blocks", space == "paper" ? blocks : 0, other.space == "paper" ? other.blocks : 0),
-        diff("batch", batch, other.batch), diff("seed", seed, other.seed), diff("data", data, other.data)})
+        diff("batch", batch, other.batch), diff("seed", seed, other.seed), diff("data", data, other.data),
+        diff("train_images", train_images, other.train_images)})
     if (!d.empty()) return d;
   return "";
 }

@@ -222,7 +222,10 @@ void Proxy::score(const std::vector<space::Genome>& cells, distributed::Communic
   std::vector<space::Genome> todo;
   for (const auto& g : cells)
     if (!cache_.count(g) && std::find(todo.begin(), todo.end(), g) == todo.end()) todo.push_back(g);
-  if (todo.empty()) return;
+  const auto remember = [&] {
+    for (const auto& g : cells) asked_.emplace(g, &cache_.at(g));
+  };
+  if (todo.empty()) return remember();
   // Scoring reseeds torch's generator for each cell: the run's own stream continues as it was.
   at::Generator cpu = at::detail::getDefaultCPUGenerator();
   const torch::Tensor generator_state = cpu.get_state();
@@ -250,6 +253,7 @@ void Proxy::score(const std::vector<space::Genome>& cells, distributed::Communic
     if (which_.synflow) s.synflow = v[int64_t(i)][2];
     cache_.emplace(todo[i], s);
   }
+  remember();
 }
 
 const CellScores& Proxy::scores(const space::Genome& g) const {
@@ -267,12 +271,12 @@ std::vector<float> Proxy::fitness(const std::vector<space::Genome>& cells) const
     for (const auto& g : cells) out.push_back(float(get(scores(g), kinds_[0])));
     return out;
   }
-  // Ranks among every cached cell: a cell's rank is the number of cached cells below it, plus
+  // Ranks among every cell asked for: a cell's rank is the number of those below it, plus
   // half the others it ties with, plus 1 (the mean rank).
-  const double n = double(cache_.size());
+  const double n = double(asked_.size());
   std::vector<std::vector<double>> sorted(kinds_.size());
   for (std::size_t k = 0; k < kinds_.size(); ++k) {
-    for (const auto& [g, s] : cache_) sorted[k].push_back(get(s, kinds_[k]));
+    for (const auto& [g, s] : asked_) sorted[k].push_back(get(*s, kinds_[k]));
     std::sort(sorted[k].begin(), sorted[k].end());
   }
   for (const auto& g : cells) {

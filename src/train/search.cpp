@@ -76,8 +76,40 @@ struct Search : CommandRun {
     nn::NetworkOptions net(cfg.net, ds.num_classes);
     net.channels = cfg.search.proxy.channels;
     net.cells = cfg.search.proxy.cells;
-    return std::make_unique<fitness::Proxy>(fitness::parse_score_list(kinds, "search.fitness"), net, cfg.seed,
-                                            proxy_images);
+    auto p = std::make_unique<fitness::Proxy>(fitness::parse_score_list(kinds, "search.fitness"), net, cfg.seed,
+                                              proxy_images);
+    if (!cfg.search.proxy.table.empty()) preload(*p);
+    return p;
+  }
+
+  /// --proxy.table: the scores of a table of this run's setup, read instead of computed.
+  void preload(fitness::Proxy& p) const {
+    const std::string& path = cfg.search.proxy.table;
+    const fitness::ScoreTable t = fitness::read_score_table(path);
+    fitness::ScoreSetup mine;
+    mine.space = space->name();
+    mine.channels = cfg.search.proxy.channels;
+    mine.cells = cfg.search.proxy.cells;
+    mine.blocks = cfg.net.blocks;
+    mine.batch = cfg.search.proxy.batch;
+    mine.seed = cfg.seed;
+    mine.data = ds.name;
+    mine.train_images = ds.train.size();
+    const std::string differs = t.setup.difference(mine);
+    GNAS_CHECK_AS(ConfigError, differs.empty(), "--proxy.table ", path, " was scored with ", differs,
+                  ", this run scores with the other: its scores would not be this run's (score a table with the "
+                  "run's --proxy.*, --seed and --data.*, or leave --proxy.table out)");
+    for (const auto& r : t.rows) {
+      space::Genome g;
+      try {
+        g = space::load_genome(*space, r.arch);
+      } catch (const std::exception& e) {
+        throw ConfigError(detail::concat("--proxy.table ", path, ": the cell '", r.arch, "': ", e.what()));
+      }
+      fitness::CellScores s;
+      s.params = r.params, s.naswot = r.naswot, s.synflow = r.synflow;
+      if (p.complete(s)) p.preload(g, s);
+    }
   }
 
   /// Every rank: checks, data, supernet, and the checkpoint on --resume. Writes nothing.

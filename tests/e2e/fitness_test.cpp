@@ -6,6 +6,7 @@
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -58,7 +59,8 @@ TEST(ScoreCliTest, WritesContinuesAndRefusesAnotherSetup) {
   EXPECT_CONTAINS(r.output, "speed: ");
   EXPECT_CONTAINS(r.output, " cells/s (2 cells in ");
   const std::string first = read_text(dir + "/s.csv");
-  EXPECT_EQ(first.rfind("# gnas score table v1\n# space=nb201 channels=2 cells=1 blocks=5 batch=8 seed=1 data=synthetic10\n"
+  EXPECT_EQ(first.rfind("# gnas score table v1\n# space=nb201 channels=2 cells=1 blocks=5 batch=8 seed=1 data=synthetic10 "
+                        "train_images=3000\n"
                         "arch,params,naswot,synflow\n", 0), 0u) << first;
   auto rows = rows_of(dir + "/s.csv");
   ASSERT_EQ(rows.size(), 2u);
@@ -224,6 +226,22 @@ TEST(TrainingFreeSearchTest, FitnessEqualsTheScoreTablesForTheSameSeed) {
     const double naswot = std::stod(row.substr(row.find(',') + 1));
     EXPECT_EQ(fit[i], float(naswot)) << archs[i];
   }
+  // --proxy.table: the same run from the table's scores (nothing left to compute), and a table of
+  // another setup refused, naming the key.
+  r = run("search --out " + dir + "/from-table --train.epochs 1 --search.generations_per_epoch 1 --search.fitness "
+          "naswot --proxy.table " + dir + "/s.csv" + std::string(kTinyFree));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const H5 ht(dir + "/from-table/log.h5");
+  EXPECT_EQ(ht.read<float>("/ga/generation/fitness", H5T_NATIVE_FLOAT), fit);
+  EXPECT_EQ(ht.read<uint8_t>("/ga/generation/genome", H5T_NATIVE_UINT8), genomes);
+  r = run("search --out " + dir + "/never --train.epochs 1 --search.fitness naswot --proxy.table " + dir +
+          "/s.csv --seed 2" + std::string(kTinyFree));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_CONTAINS(r.output, "was scored with seed=1 (the other: 2)");
+  r = run("search --out " + dir + "/never --train.epochs 1 --search.fitness naswot --proxy.table " + dir +
+          "/s.csv" + std::regex_replace(std::string(kTinyFree), std::regex("--proxy.channels 2"), "--proxy.channels 3"));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_CONTAINS(r.output, "--proxy.table " + dir + "/s.csv was scored with channels=2 (the other: 3)");
 }
 
 // The hybrid: the supernet fitness, with the first generation chosen by a training-free score from a

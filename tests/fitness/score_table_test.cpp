@@ -28,7 +28,7 @@ std::string write_temp(const std::string& body) {
 }
 
 const std::string kHead = std::string(kScoreTableMagic) +
-                          "\n# space=nb201 channels=16 cells=5 blocks=5 batch=128 seed=1 data=cifar10\n"
+                          "\n# space=nb201 channels=16 cells=5 blocks=5 batch=128 seed=1 data=cifar10 train_images=45000\n"
                           "arch,params,naswot,synflow\n";
 const std::string kRowA = "|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|,1000,10.5,3.25\n";
 const std::string kRowB = "|none~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|,500,-inf,1e-3\n";
@@ -38,6 +38,7 @@ TEST(ScoreTableTest, RoundTripsRowsAndSetup) {
   setup.channels = 8;
   setup.seed = 42;
   setup.data = "cifar10";
+  setup.train_images = 45000;
   ScoreRow r{"|a|", 1234, -std::numeric_limits<double>::infinity(), 61.123456789012345};
   ScoreRow q{"|b|", 7, 2095.5, std::nan("")};
   const std::string path = write_temp(score_table_header(setup) + score_row_line(r) + score_row_line(q));
@@ -70,10 +71,10 @@ TEST(ScoreTableTest, BadFilesAreRefusedWithTheLineAndTheReason) {
       {"index,arch\n", "not a gnas score table"},
       {"\xEF\xBB\xBF" + kHead, "byte-order mark"},
       {std::string(kScoreTableMagic) + "\n# space=nb201 channels=16\narch,params,naswot,synflow\n", "has no cells="},
-      {std::string(kScoreTableMagic) + "\n# space=nb201 channels=0x10 cells=5 blocks=5 batch=128 seed=1 data=c\n" +
+      {std::string(kScoreTableMagic) + "\n# space=nb201 channels=0x10 cells=5 blocks=5 batch=128 seed=1 data=c train_images=9\n" +
            "arch,params,naswot,synflow\n", "channels=0x10 is not a whole number"},
-      {std::string(kScoreTableMagic) + "\n# space=nb201 channels=16 cells=5 blocks=5 batch=128 seed=1 data=c x=1\n" +
-           "arch,params,naswot,synflow\n", "8 keys"},
+      {std::string(kScoreTableMagic) + "\n# space=nb201 channels=16 cells=5 blocks=5 batch=128 seed=1 data=c train_images=9 x=1\n" +
+           "arch,params,naswot,synflow\n", "9 keys"},
       {std::string(kScoreTableMagic) + "\nspace=nb201\n", "expected the setup line"},
       {kHead.substr(0, kHead.size() - 1) + ",extra\n", "expected the columns"},
       {kHead + "|x|,1,2\n", ":4: 3 fields, expected 4"},

@@ -4,7 +4,7 @@
 ///
 /// The file is CSV with two header lines that say what was scored and how:
 ///   # gnas score table v1
-///   # space=nb201 channels=16 cells=5 blocks=5 batch=128 seed=1 data=cifar10
+///   # space=nb201 channels=16 cells=5 blocks=5 batch=128 seed=1 data=cifar10 train_images=45000
 ///   arch,params,naswot,synflow
 ///   |nor_conv_3x3~0|+|...|,1073466,2095.5312,72.0134
 /// `arch` is the benchmark's cell string (nb201) or the genome's text (paper); a score not
@@ -33,6 +33,7 @@ struct ScoreSetup {
   int batch = 128;
   std::uint64_t seed = 1;
   std::string data = "synthetic10";  ///< the data set whose training images NASWOT sees
+  int64_t train_images = 0;          ///< the size of its training split (NASWOT's batch is drawn from it)
   std::string header_line() const;   ///< "# space=... data=..."
   /// The first key whose value differs from `other`'s, as "key=mine (the other: theirs)"; "" if none.
   std::string difference(const ScoreSetup& other) const;

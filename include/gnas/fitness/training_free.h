@@ -9,6 +9,7 @@
 ///     outputs, sum |theta * dR/dtheta| over conv and linear weights. Reported as its natural log
 ///     (the raw values reach 1e60).
 ///   params: the number of parameters of the fixed network.
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -72,7 +73,8 @@ CellScores score_cell(const nn::NetworkOptions& options, const space::Genome& g,
 
 /// A run's training-free fitness: cells scored on demand and cached by genome, identically on every
 /// rank. A single score is the fitness itself (larger is better, -inf last); several are combined
-/// as the sum over scores of log(rank / n), ranks among every cell this Proxy has scored.
+/// as the sum over scores of log(rank / n), ranks among every cell this Proxy has been asked to
+/// score (preloaded scores of other cells do not count).
 class Proxy {
  public:
   /// net: the scoring network's options (space, C, N, classes); images: NASWOT's batch, normalized.
@@ -83,9 +85,16 @@ class Proxy {
              const std::function<void(std::size_t, std::size_t)>& progress = nullptr);
   /// The fitness of cached cells (score() them first).
   std::vector<float> fitness(const std::vector<space::Genome>& cells) const;
+  /// Caches scores computed elsewhere (a score table of the same setup).
+  void preload(const space::Genome& g, const CellScores& s) { cache_.emplace(g, s); }
+  /// True when `s` holds every score this Proxy's fitness needs.
+  bool complete(const CellScores& s) const {
+    return (!which_.naswot || !std::isnan(s.naswot)) && (!which_.synflow || !std::isnan(s.synflow));
+  }
   /// One cached cell's scores.
   const CellScores& scores(const space::Genome& g) const;
-  std::size_t cached() const { return cache_.size(); }
+  /// The cells scored so far (asked for through score(); preloaded cells count once asked for).
+  std::size_t cached() const { return asked_.size(); }
   const std::vector<ScoreKind>& kinds() const { return kinds_; }
 
  private:
@@ -95,6 +104,7 @@ class Proxy {
   torch::Tensor images_;
   ScoreSet which_;
   std::map<space::Genome, CellScores> cache_;
+  std::map<space::Genome, const CellScores*> asked_;  ///< the cells score() was given: the ranks' population
 };
 
 }  // namespace gnas::fitness

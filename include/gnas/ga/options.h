@@ -104,6 +104,7 @@ struct ProxyOptions {
   int batch = 128;          ///< NASWOT's batch of unaugmented training images (Mellor et al.: 128)
   std::string score = "naswot+synflow";  ///< the hybrid's score (supernet fitness with warm_start)
   int warm_start = 0;       ///< the first generation: the best N_g of this many random cells by the score
+  std::string table;        ///< a score table of this setup: its scores are read instead of computed
 
   template <class Self, class V>
   static void visit_options(Self& o, V& v) {
@@ -123,12 +124,16 @@ struct ProxyOptions {
              "first generation, and the first epoch trains the supernet on them only (0: off, the paper's random "
              "start). With a training-free --search.fitness: the first generation likewise",
              in_closed(0, 1e6));
+    v.option("proxy.table", o.table,
+             "a score table (gnas score --out) of this run's scoring setup: the scores of its cells are read "
+             "instead of computed (the same values; cells it lacks are scored). One of another space, --proxy.* "
+             "network or batch, --seed, data set or training split is refused");
   }
   /// An option set away from its default.
   bool any_set() const {
     const ProxyOptions d;
     return channels != d.channels || cells != d.cells || batch != d.batch || score != d.score ||
-           warm_start != d.warm_start;
+           warm_start != d.warm_start || !table.empty();
   }
 };
 

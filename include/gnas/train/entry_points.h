@@ -40,6 +40,7 @@ struct ScoreRequest {
   int batch = 128;                       ///< NASWOT's batch of training images
   std::string scores = "naswot,synflow"; ///< which scores to compute (params always)
   std::string data;                      ///< CIFAR directory; empty: the synthetic set
+  int train_limit = 0, val_size = 5000;  ///< CIFAR: the training split, as a search's --data.* make it
   std::uint64_t seed = 1;
   int threads = 1;
   std::string out;                       ///< the score table; appended to when it holds the same setup
