@@ -96,7 +96,8 @@ def kendall_tau(x, y) -> float:
     concordant = discordant = ties_x = ties_y = 0
     for i in range(n):
         for j in range(i + 1, n):
-            dx, dy = x[i] - x[j], y[i] - y[j]
+            dx = (x[i] > x[j]) - (x[i] < x[j])  # signs by comparison: -inf - -inf is NaN
+            dy = (y[i] > y[j]) - (y[i] < y[j])
             if dx == 0 and dy == 0:
                 continue
             if dx == 0:

@@ -649,6 +649,8 @@ ScoreArgs parse_score_command(const std::vector<std::string>& args) {
     const std::string n = q.cells.substr(colon + 1);
     GNAS_CHECK_AS(ConfigError, !n.empty() && n.size() <= 6 && n.find_first_not_of("0123456789") == std::string::npos &&
                   std::stol(n) >= 1, "--cells ", q.cells, ": N must be a whole number >= 1");
+    GNAS_CHECK_AS(ConfigError, kind == "random" || std::stol(n) <= 15625, "--cells ", q.cells,
+                  ": NAS-Bench-201 has 15625 cells");
     GNAS_CHECK_AS(ConfigError, kind == "random" || !q.table.empty(), "--cells ", q.cells,
                   " draws from the table's strata: give --table");
     GNAS_CHECK_AS(ConfigError, q.space == "nb201" || kind == "random", "--cells stratified:N needs --space nb201");

@@ -20,12 +20,13 @@ double kendall_tau(const std::vector<double>& x, const std::vector<double>& y) {
   double concordant = 0, discordant = 0, ties_x = 0, ties_y = 0, pairs = 0;
   for (std::size_t i = 0; i < n; ++i)
     for (std::size_t j = i + 1; j < n; ++j) {
-      const double dx = x[i] - x[j], dy = y[i] - y[j];
+      // Signs by comparison, not by difference: -inf - -inf is NaN (training-free scores hold -inf).
+      const int dx = (x[i] > x[j]) - (x[i] < x[j]), dy = (y[i] > y[j]) - (y[i] < y[j]);
       pairs += 1;
       if (dx == 0) ties_x += 1;
       if (dy == 0) ties_y += 1;
       if (dx == 0 || dy == 0) continue;
-      (dx > 0) == (dy > 0) ? concordant += 1 : discordant += 1;
+      dx == dy ? concordant += 1 : discordant += 1;
     }
   const double denom = std::sqrt((pairs - ties_x) * (pairs - ties_y));
   return denom > 0 ? (concordant - discordant) / denom : std::nan("");

@@ -84,6 +84,11 @@ std::vector<space::Genome> list_cells(const ScoreRequest& q, const space::Space&
       }
     }
     GNAS_CHECK_AS(ConfigError, !out.empty(), "--cells ", q.cells, ": the file lists no genome");
+    std::set<space::Genome> seen;  // a cell listed twice is scored once
+    std::vector<space::Genome> unique;
+    for (auto& g : out)
+      if (seen.insert(g).second) unique.push_back(std::move(g));
+    out = std::move(unique);
   }
   return out;
 }
@@ -189,6 +194,13 @@ int run_score(const ScoreRequest& q) {
     } catch (const DataError& e) {
       why = std::string("is not a score table this command can continue: ") + e.what();
     }
+    if (why.empty())
+      for (const auto& r : old->rows)
+        if ((which.naswot && std::isnan(r.naswot)) || (which.synflow && std::isnan(r.synflow))) {
+          why = "holds cells without a score asked for now (" + r.arch + ": --scores " + q.scores +
+                "); score them into a new --out";
+          break;
+        }
     if (why.empty()) {
       for (const auto& r : old->rows) done.insert(r.arch);
       keep_bytes = old->valid_bytes;

@@ -1,6 +1,7 @@
 #include "gnas/fitness/score_table.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -71,7 +72,16 @@ ScoreSetup parse_setup(const std::string& line, const std::string& where) {
   s.cells = int64_t(whole("cells", 1, 64));
   s.blocks = int(whole("blocks", 1, 16));
   s.batch = int(whole("batch", 2, 1e6));
-  s.seed = std::uint64_t(whole("seed", 0, 9.0e15));
+  {
+    const std::string v = text("seed");
+    char* end = nullptr;
+    errno = 0;
+    const unsigned long long seed = std::strtoull(v.c_str(), &end, 10);
+    GNAS_CHECK_AS(DataError, v.size() <= 20 && v.find_first_not_of("0123456789") == std::string::npos &&
+                                 end == v.c_str() + v.size() && errno == 0,
+                  where, ": seed=", v, " is not a whole number");
+    s.seed = std::uint64_t(seed);
+  }
   s.data = text("data");
   s.train_images = int64_t(whole("train_images", 1, 1e9));
   GNAS_CHECK_AS(DataError, kv.size() == 8, where, ": the setup line has ", kv.size(),

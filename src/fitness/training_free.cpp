@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <mutex>
 
 #include "gnas/core/error.h"
 #include "gnas/core/hash.h"
@@ -172,11 +173,10 @@ double log_synflow(torch::nn::Module& net, const std::function<torch::Tensor(con
   const torch::Tensor x = torch::ones(input_shape, torch::kFloat64);
   forward(x).sum().backward();
   double total = 0;
-  for (const auto& m : net.modules(/*include_self=*/false)) {
-    torch::Tensor w;
-    if (auto* conv = dynamic_cast<torch::nn::Conv2dImpl*>(m.get())) w = conv->weight;
-    if (auto* linear = dynamic_cast<torch::nn::LinearImpl*>(m.get())) w = linear->weight;
-    if (!w.defined() || !w.grad().defined()) continue;
+  // Conv and linear weights: every parameter of two or more dimensions (BN's and biases have one;
+  // the paper network's 1x1 concatenation convolutions are raw parameters, not Conv2d modules).
+  for (const auto& w : net.parameters()) {
+    if (w.dim() < 2 || !w.grad().defined()) continue;
     total += (w * w.grad()).abs().sum().item<double>();
   }
   if (std::isnan(total) || total <= 0) return -std::numeric_limits<double>::infinity();
@@ -199,7 +199,11 @@ CellScores score_cell(const nn::NetworkOptions& options, const space::Genome& g,
   nn::NetworkOptions o = options;
   o.fixed = g;
   o.dropout = 0;
-  torch::manual_seed(cell_seed(seed, g));
+  {  // the CPU generator only: torch::manual_seed would reseed the CUDA generators of a GPU run too
+    at::Generator cpu = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(cpu.mutex());
+    cpu.set_current_seed(cell_seed(seed, g));
+  }
   nn::Supernet net = nn::make_network(o);
   net->set_drop_path_keep(1.0);
   CellScores s;

@@ -19,7 +19,9 @@ std::string check_resume_config(const std::string& stored, const std::string& no
       {"space", "paper"}, {"net.compat", "paper"}, {"net.share_slots", "false"}, {"train.precision", "fp32"},
       {"train.lr_min", "0"}, {"train.grad_clip", "0"}, {"search.rescore", "none"}, {"nb201.table", ""},
       {"nb201.rank_every", "0"}, {"nb201.rank_cells", "100"},
-      {"train.channels_last", "false"}};
+      {"train.channels_last", "false"}, {"search.fitness", "supernet"}, {"proxy.channels", "16"},
+      {"proxy.cells", "5"}, {"proxy.batch", "128"}, {"proxy.score", "naswot+synflow"}, {"proxy.warm_start", "0"},
+      {"proxy.table", ""}, {"ga.selection", "auto"}};
   std::ostringstream refused, accepted, own_values;
   for (auto c : io::diff_ini(stored, now)) {
     const auto legacy = kValueBeforeTheKey.find(c.key);

@@ -9,6 +9,7 @@
 
 #include "gnas/config.h"
 #include "gnas/core/error.h"
+#include "gnas/core/hash.h"
 #include "gnas/core/log.h"
 #include "gnas/io/config_keys.h"
 #include "gnas/core/stats.h"
@@ -85,6 +86,10 @@ struct Search : CommandRun {
   /// --proxy.table: the scores of a table of this run's setup, read instead of computed.
   void preload(fitness::Proxy& p) const {
     const std::string& path = cfg.search.proxy.table;
+    GNAS_CHECK_AS(ConfigError, space->name() != "paper" || (cfg.net.compat == NetCompat::kPaper && cfg.net.share_slots),
+                  "--proxy.table: gnas score scores the paper space's default network (--net.compat paper, shared "
+                  "slots); this run scores another (--net.compat / --net.share_slots), so the table's scores are not "
+                  "its own: leave --proxy.table out");
     const fitness::ScoreTable t = fitness::read_score_table(path);
     fitness::ScoreSetup mine;
     mine.space = space->name();
@@ -496,6 +501,9 @@ int run_search(const RunConfig& cfg, distributed::Communicator& comm, BegunSegme
   });
   s.open_channel();
   replicate_from_root(comm, s.net);  // identical replicas
+  if (!cfg.search.proxy.table.empty() && comm.size() > 1)  // every rank preloaded the same scores
+    distributed::check_same_on_all_ranks(comm, fnv1a64(io::read_file(cfg.search.proxy.table, std::uint64_t(1) << 30)),
+                                         "--proxy.table's contents (a file that changed while the ranks read it?)");
   s.warm_start(nullptr);
   s.restore_cache();
   const ga::GeneSpace& genes = s.space->genes();  // built once: the GA operators run on it every step

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "gnas/core/error.h"
+#include "gnas/core/stats.h"
 #include "gnas/fitness/score_table.h"
 #include "gnas/ga/operators.h"
 #include "gnas/ga/tabular.h"
@@ -142,6 +143,15 @@ TEST(RankSelectionTest, LinearRankingProbabilitiesAndMinusInfinity) {
   EXPECT_ANY_THROW(gnas::ga::select_parent(negative, gnas::ga::Selection::kRoulette, rng));
   EXPECT_NO_THROW(gnas::ga::select_parent(negative, gnas::ga::Selection::kRank, rng));
   EXPECT_ANY_THROW(gnas::ga::select_parent({1.f, NAN}, gnas::ga::Selection::kRank, rng));
+}
+
+// Kendall's tau compares signs, not differences: -inf - -inf is NaN, and ties at -inf are ties.
+TEST(RankSelectionTest, KendallTauTakesInfiniteScores) {
+  const std::vector<double> y = {1, 2, 3, 4, 5};
+  const std::vector<double> with_inf = {-INFINITY, -INFINITY, 1.0, 2.0, 3.0};
+  const std::vector<double> finite = {-1e300, -1e300, 1.0, 2.0, 3.0};
+  EXPECT_DOUBLE_EQ(gnas::kendall_tau(with_inf, y), gnas::kendall_tau(finite, y));
+  EXPECT_NEAR(gnas::kendall_tau(with_inf, y), 9.0 / std::sqrt(9.0 * 10.0), 1e-12);  // one tie in x
 }
 
 // A GA whose members score -inf (singular NASWOT kernels) replaces and breeds as usual: they sort last.

@@ -44,5 +44,21 @@ TEST(ResumeConfigTest, KeysOfTheirOldNamesCompareUnderTheirNewOnes) {
               ::testing::ThrowsMessage<ConfigError>(::testing::HasSubstr("--search.strategy ga -> random")));
 }
 
+/// A search written before --search.fitness, [proxy] and --ga.selection resumes with their defaults
+/// (the supernet, no warm start); asking for a training-free fitness on it is refused.
+TEST(ResumeConfigTest, SearchesWrittenBeforeTheFitnessOptionsResume) {
+  auto structural = io::structural_keys();
+  for (const auto& k : io::search_structural_keys()) structural.push_back(k);
+  const std::string old_run = "seed = 1\n[ga]\npopulation = 4\n[search]\nstrategy = ga\n";
+  const std::string now = "seed = 1\n[ga]\npopulation = 4\nselection = auto\n[search]\nstrategy = ga\nfitness = supernet\n"
+                          "[proxy]\nchannels = 16\ncells = 5\nbatch = 128\nscore = naswot+synflow\nwarm_start = 0\n"
+                          "table = \n";
+  EXPECT_EQ(check_resume_config(old_run, now, structural), "");
+  std::string free = now;
+  free.replace(free.find("fitness = supernet"), 18, "fitness = naswot");
+  EXPECT_THAT([&] { check_resume_config(old_run, free, structural); },
+              ::testing::ThrowsMessage<ConfigError>(::testing::HasSubstr("--search.fitness supernet -> naswot")));
+}
+
 }  // namespace
 }  // namespace gnas::train

@@ -79,6 +79,8 @@ class Proxy {
  public:
   /// net: the scoring network's options (space, C, N, classes); images: NASWOT's batch, normalized.
   Proxy(std::vector<ScoreKind> kinds, nn::NetworkOptions net, std::uint64_t seed, torch::Tensor images);
+  Proxy(const Proxy&) = delete;  // asked_ points into cache_
+  Proxy& operator=(const Proxy&) = delete;
   /// Scores the cells not cached yet, each rank a share (then exchanged): collective on `comm`.
   /// `progress(done, total)` is called on each rank after each of its own cells.
   void score(const std::vector<space::Genome>& cells, distributed::Communicator& comm,

@@ -191,6 +191,9 @@ struct SearchOptions {
     GNAS_CHECK_AS(ConfigError, !training_free() || strategy == Strategy::kGa, "--search.strategy random with a "
                   "training-free --search.fitness is random sampling: use gnas score --cells random:N and gnas tabular "
                   "--strategy random, or --search.strategy ga");
+    GNAS_CHECK_AS(ConfigError, !training_free() || proxy.score == ProxyOptions().score, "--proxy.score picks the "
+                  "hybrid's warm start; with a training-free --search.fitness the warm start uses that fitness: leave "
+                  "--proxy.score out");
     GNAS_CHECK_AS(ConfigError, proxy.warm_start == 0 || proxy.warm_start >= ga.generation, "--proxy.warm_start ",
                   proxy.warm_start, " must be 0 or at least --ga.generation (", ga.generation,
                   "): the first generation is its best N_g");

@@ -176,6 +176,8 @@ struct RunConfig {
     net.validate();
     train.validate();
     search.validate();
+    GNAS_CHECK_AS(ConfigError, net.space != "nb201" || search.proxy.warm_start <= 15625, "--proxy.warm_start ",
+                  search.proxy.warm_start, " is more than the 15625 cells of NAS-Bench-201's space");
     GNAS_CHECK_AS(ConfigError, net.space == "nb201" || !search.nb201.any_set(),
                   "--nb201.table, --nb201.rank_every and --nb201.rank_cells need --space nb201 (the space is ",
                   net.space, ")");
