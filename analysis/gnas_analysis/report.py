@@ -58,9 +58,9 @@ CAPTIONS = {
                     "in the young supernet); right, the truth (the table's test accuracy of the chosen cell, the "
                     "population's best and the population's mean). Fitness rising while the truth falls is weight "
                     "sharing misleading the search.",
-    "ranking": "The supernet's ranking quality: each cell of the ranking set scored on the whole validation split "
-               "by the supernet (after the epoch named), against its table test accuracy; Kendall tau and Spearman "
-               "rho of the two.",
+    "ranking": "The fitness's ranking quality: each cell of the ranking set scored by the run's fitness (the "
+               "supernet on the whole validation split after the epoch named, or a training-free score), against "
+               "its table test accuracy; Kendall tau and Spearman rho of the two.",
 }
 
 
@@ -92,9 +92,12 @@ def _grouped(logs) -> list:
 def _run_table(logs, colours) -> str:
     rows, keys = runs.table(_grouped(logs))
     table_column = runs.with_table(rows)
+    fitness_column, tau_columns = runs.with_fitness(rows), runs.with_tau(rows)
     source = runs.sources(rows)
-    head = ["run", "command", "status", "epochs", "seed", "strategy", *keys, "best fitness [%]",
-            "best full val [%]", "final test [%]", *(["NAS-Bench-201 table test [%]"] if table_column else []),
+    head = ["run", "command", "status", "epochs", "seed", "strategy", *(["fitness"] if fitness_column else []), *keys,
+            "best fitness", "best full val [%]", "final test [%]",
+            *(["NAS-Bench-201 table test [%]"] if table_column else []),
+            *(["ranking tau (its fitness)", "ranking tau (params: the floor)"] if tau_columns else []),
             *(["from search (epoch)"] if source else []), "wall", "best genome"]
     out = ['<div class="scroll"><table><tr>' + "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr>"]
     for i, r in enumerate(rows):
@@ -102,9 +105,11 @@ def _run_table(logs, colours) -> str:
         swatch = f'<span class="swatch" style="background:{colours.get(r["run"], "#999")}"></span>'
         cells = [swatch + html.escape(r["run"]), html.escape(r["command"]), status,
                  f"{r['epochs_done']}/{r['epochs_planned']}", str(r["seed"]), html.escape(r["strategy"]),
+                 *([html.escape(r["fitness"] or "-")] if fitness_column else []),
                  *[html.escape(r["config"].get(k, "-")) for k in keys],
                  runs._fixed(r["best_fitness"], 2), runs._fixed(r["best_val"], 2), runs._fixed(r["test_acc"], 2),
                  *([runs._fixed(r["table_test"], 2)] if table_column else []),
+                 *([runs._fixed(r["rank_tau"], 3), runs._fixed(r["params_tau"], 3)] if tau_columns else []),
                  *([html.escape(source[i])] if source else []),
                  runs.duration(r["wall_s"])]
         genome = html.escape(r["best_genome"])
