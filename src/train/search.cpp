@@ -526,7 +526,12 @@ int run_search(const RunConfig& cfg, distributed::Communicator& comm, BegunSegme
                                     (s.training_free() ? cfg.search.fitness : cfg.search.proxy.score)
                               : std::string())
                  << " (" << s.n_params << " parameters), " << cfg.train.epochs << " epochs x "
-                 << s.ds.train.size() / cfg.train.batch << " steps of " << cfg.train.batch << " -> " << cfg.out;
+                 << (s.training_free()
+                         ? std::to_string(cfg.search.generations_per_epoch) + " GA rounds of " +
+                               std::to_string(cfg.search.ga.generation) + " cells"
+                         : std::to_string(s.ds.train.size() / cfg.train.batch) + " steps of " +
+                               std::to_string(cfg.train.batch))
+                 << " -> " << cfg.out;
   EpochLoop loop{cfg, comm, s.net, *s.sgd, s.ds.train, s.st, s.run.log.get(), "search", cfg.out + "/checkpoints"};
   loop.channel = s.channel.get();
   loop.train_steps = !s.training_free();
