@@ -116,7 +116,17 @@ def summarize(rows) -> tuple:
         rs = [r for r in rows if r["value"] == v]
         entry = {"value": v, "runs": len(rs), "running": sum(r["status"] == "running" for r in rs)}
         for metric, _label in METRICS:
-            entry[metric] = t_interval([r[metric] for r in rs])
+            values = [r[metric] for r in rs]
+            seeds = [float(v) for v in values if v is not None and math.isfinite(v)]
+            mean, std, lo, hi = t_interval(seeds)
+            # An accuracy's t interval over few seeds can reach past [0, 100] (86.08 ± 9.72 gave
+            # [-1.25, 173.42]), which no accuracy can: clipped there. A training-free fitness is no
+            # percentage (its values leave [0, 100]) and is left as it is.
+            if all(0.0 <= v <= 100.0 for v in seeds):
+                lo = max(lo, 0.0) if math.isfinite(lo) else lo
+                hi = min(hi, 100.0) if math.isfinite(hi) else hi
+            entry[metric] = (mean, std, lo, hi)
+            entry[metric + "_seeds"] = seeds
         out.append(entry)
     return numeric, out
 
@@ -135,6 +145,9 @@ def figure(key: str, numeric: bool, summary):
         hi = np.array([s[metric][3] for s in summary])
         err = np.vstack([np.where(np.isfinite(lo), mean - lo, 0), np.where(np.isfinite(hi), hi - mean, 0)])
         ax.errorbar(positions, mean, yerr=err, marker="o", capsize=4, linestyle="-" if numeric else "none")
+        for x, s in zip(positions, summary):  # each seed's own value, beside the interval
+            seeds = s[metric + "_seeds"]
+            ax.scatter([x] * len(seeds), seeds, s=12, color="grey", alpha=0.7, zorder=3)
         if numeric and min(positions) > 0 and max(positions) / min(positions) >= 10:
             ax.set_xscale("log")
         if not numeric:
@@ -161,7 +174,8 @@ def markdown(key: str, summary) -> str:
         running = f" ({s['running']} running)" if s["running"] else ""
         lines.append(f"| {s['value']} | {s['runs']}{running} | " + " | ".join(cells) + " |")
     lines.append("")
-    lines.append("mean ± std [Student-t 95% interval] over the seeds of each value; the fitness is the last epoch's "
+    lines.append("mean ± std [Student-t 95% interval, clipped to [0, 100]] over the seeds of each value; the "
+                 "figure also draws each seed; the fitness is the last epoch's "
                  "best member's, the full-validation accuracy the best epoch's, the table accuracy that of the "
                  "cell the search chose (NAS-Bench-201 runs with --nb201.table).")
     return "\n".join(lines)

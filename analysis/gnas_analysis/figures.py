@@ -367,7 +367,9 @@ def render_dot(dot_text: str, out_stem: Path) -> list:
         raise FileNotFoundError(GRAPHVIZ_MISSING)
     written = []
     for fmt in ("png", "svg"):
-        target = out_stem.with_suffix(f".{fmt}")
+        # Appended, not with_suffix: a run name with a dot ("p_m0.05-seed1", every scripts/ablation run)
+        # would lose its tail, and the cells of several runs would overwrite one file.
+        target = out_stem.parent / f"{out_stem.name}.{fmt}"
         try:
             subprocess.run([dot, f"-T{fmt}", "-o", str(target)], input=dot_text.encode(), check=True,
                            capture_output=True)
@@ -421,6 +423,56 @@ def fig_ranking(logs) -> plt.Figure:
     return fig
 
 
+def fig_ranking_over_epochs(logs) -> plt.Figure:
+    """Kendall tau and Spearman rho of each run's fitness against the table, at every ranking of the
+    run (--nb201.rank_every), with the floor that counting parameters gives on the same cells."""
+    ranked = [r for r in logs if r.ranking is not None and len(r.ranking["kendall_tau"]) > 1]
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
+    for r in ranked:
+        rk = r.ranking
+        x = np.asarray(rk["epoch"], dtype=float) + 1  # 0-based in the log
+        colour = r.colour or None
+        axes[0].plot(x, rk["kendall_tau"], "-o", ms=3, color=colour, label=r.name)
+        axes[1].plot(x, rk["spearman_rho"], "-o", ms=3, color=colour, label=r.name)
+        params = rk.get("table_params")
+        if params is not None and len(params) == len(rk["table_test"]) and np.isfinite(params).all():
+            tau, rho = rank_correlations(np.asarray(params, float), np.asarray(rk["table_test"], float))
+            axes[0].axhline(tau, ls=":", lw=1, color=colour)
+            axes[1].axhline(rho, ls=":", lw=1, color=colour)
+    for ax, name in zip(axes, ("Kendall tau", "Spearman rho")):
+        ax.axhline(0, color="grey", lw=0.8)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(f"{name} against the table's test accuracy")
+        ax.set_ylim(-1, 1)
+        ax.set_title(f"{name} of the fitness over training (dotted: the parameter count's, the floor)", fontsize=9)
+        _legend(ax)
+    return fig
+
+
+def rank_correlations(a: np.ndarray, b: np.ndarray) -> tuple:
+    """Kendall tau (tau-b, ties counted) and Spearman rho (Pearson of average ranks) of two samples."""
+    n = len(a)
+    if n < 2:
+        return float("nan"), float("nan")
+    da = np.sign(a[:, None] - a[None, :])
+    db = np.sign(b[:, None] - b[None, :])
+    iu = np.triu_indices(n, 1)
+    s, ta, tb = (da * db)[iu].sum(), (da != 0)[iu].sum(), (db != 0)[iu].sum()
+    tau = float(s / np.sqrt(ta * tb)) if ta and tb else float("nan")
+
+    def ranks(v):
+        order = np.argsort(v, kind="mergesort")
+        r = np.empty(n)
+        r[order] = np.arange(n, dtype=float)
+        for value in np.unique(v):  # ties: the average rank
+            r[v == value] = r[v == value].mean()
+        return r
+
+    ra, rb = ranks(a), ranks(b)
+    rho = float(np.corrcoef(ra, rb)[0, 1]) if ra.std() and rb.std() else float("nan")
+    return tau, rho
+
+
 def search_figures(logs) -> list:
     """(name, figure) for every search figure of `logs` (searches only); the ground-truth figures for
     NAS-Bench-201 searches run with the table."""
@@ -436,6 +488,8 @@ def search_figures(logs) -> list:
         figs.append(("ground_truth", fig_ground_truth(truth)))
     if any(r.ranking is not None and len(r.ranking["kendall_tau"]) for r in searches):
         figs.append(("ranking", fig_ranking(searches)))
+    if any(r.ranking is not None and len(r.ranking["kendall_tau"]) > 1 for r in searches):
+        figs.append(("ranking_over_epochs", fig_ranking_over_epochs(searches)))
     return figs
 
 

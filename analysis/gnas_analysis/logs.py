@@ -307,6 +307,22 @@ def _status_from_attrs(attrs: dict) -> dict | None:
 MAX_TEXT_BYTES = 16 << 20  # a status.json or config.ini is a few kB; /dev/zero is not one
 
 
+def check_regular_file(path: Path) -> None:
+    """Raises LogError unless `path` is a regular file (after symlinks): HDF5 opens a FIFO and waits
+    on it for ever, and reads a device file without end."""
+    import stat
+
+    try:
+        mode = Path(path).stat().st_mode
+    except OSError as exc:
+        raise LogError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+    if not stat.S_ISREG(mode):
+        kind = ("a FIFO" if stat.S_ISFIFO(mode) else "a directory" if stat.S_ISDIR(mode)
+                else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+                else "a socket" if stat.S_ISSOCK(mode) else "a special file")
+        raise LogError(f"{path}: not a regular file ({kind}); gnas-analysis reads only regular files")
+
+
 def read_text(path: Path) -> str:
     """A small text file of a run: only a regular file (a FIFO would hang the reader, a device file
     fill its memory), at most MAX_TEXT_BYTES, UTF-8. Raises LogError naming the file otherwise."""
@@ -351,6 +367,7 @@ def load(path: str | Path) -> RunLog:
         path = path / "log.h5"
     if not path.exists():
         raise LogError(f"{path}: no such file")
+    check_regular_file(path)
     try:
         # A plain reader first: it fails at once on a damaged file, where an SWMR reader retries each
         # bad checksum for minutes. A log that a writer has open (or left open: SIGKILL) needs SWMR.

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import csv
 import re
+import sys
 from pathlib import Path
 
 import h5py
 import numpy as np
 
-from .logs import LogError, _attr, load
+from .logs import LogError, _attr, check_regular_file, load
 
 RUN_DIR = re.compile(r"^(?P<strategy>[a-z]+)-seed(?P<seed>\d+)$")
 
@@ -97,6 +98,7 @@ def tabular(path: Path, out: Path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    check_regular_file(path)
     try:
         f = h5py.File(path, "r")
     except OSError as exc:
@@ -178,18 +180,28 @@ def t_interval(values, level_quantile=_T975):
     return mean, std, mean - half, mean + half
 
 
-def nb201_rows(experiment: Path) -> list:
+def nb201_rows(experiment: Path, skipped: list | None = None) -> list:
     """One row per NAS-Bench-201 search of EXPERIMENT/<strategy>-seed<k>/ (scripts/nb201-study): the
     chosen cell's table accuracies, the population's best and mean, the last ranking's tau and rho.
     The strategy comes from the log (ga, ga+rescore, random; @fitness for a training-free fitness,
-    +warmM:score for the hybrid's warm start), not from the folder name."""
+    +warmM:score for the hybrid's warm start), not from the folder name. The runs left out (unreadable,
+    another space, no table) are appended to `skipped` as (run, reason)."""
     rows = []
+    skipped = [] if skipped is None else skipped
     for run in sorted(p for p in Path(experiment).iterdir() if p.is_dir() and STUDY_DIR.match(p.name)):
         try:
             log = load(run)
-        except LogError:
+        except LogError as exc:
+            skipped.append((run.name, str(exc)))
             continue
-        if log.space != "nb201" or not log.has_ground_truth:
+        if log.space != "nb201":
+            skipped.append((run.name, f"a search of the {log.space} space, not nb201"))
+            continue
+        if not log.has_ground_truth:
+            skipped.append((run.name, "no ground truth (searched without --nb201.table)"))
+            continue
+        if not np.isfinite(log.epoch["gt_chosen_test"]).any():
+            skipped.append((run.name, "no epoch finished yet"))
             continue
         strategy = str(log.attrs.get("strategy", "ga"))
         if log.config.get("search.rescore", "none") == "population":
@@ -212,17 +224,37 @@ def nb201_rows(experiment: Path) -> list:
             "kendall_tau": float(rk["kendall_tau"][-1]) if ranked else float("nan"),
             "spearman_rho": float(rk["spearman_rho"][-1]) if ranked else float("nan"),
             "ranking_cells": int(len(rk["table_test"])) if ranked else 0,
+            "table": Path(str(log.config.get("nb201.table", ""))).name,
+            "epochs_planned": int(log.config.get("train.epochs", "0") or 0),
         })
     return rows
+
+
+# What the runs averaged into one row must share: the same benchmark table, the same length of
+# search and the same ranking set size (tau over 50 cells is not tau over 200).
+NB201_SAME = ("table", "epochs", "epochs_planned", "ranking_cells")
 
 
 def nb201(experiment: Path, out: Path | None = None) -> str:
     """Markdown: per strategy the found cells' table test accuracy (mean +- std, Student-t 95% CI), the
     population's mean, the supernet's ranking (tau, rho), then the benchmark paper's weight-sharing rows.
     Writes nb201.csv and nb201.md into `out`."""
-    rows = nb201_rows(experiment)
+    skipped = []
+    rows = nb201_rows(experiment, skipped)
+    for run, why in skipped:
+        print(f"gnas-analysis: nb201: skipped {run}: {why}", file=sys.stderr)
     if not rows:
         raise LogError(f"{experiment}: no <strategy>-seed<k>/ NAS-Bench-201 search with a table (--nb201.table)")
+    groups = {}
+    for r in rows:
+        groups.setdefault(r["strategy"], []).append(r)
+    for strategy, rs in groups.items():
+        for key in NB201_SAME:
+            values = sorted({str(r[key]) for r in rs})
+            if len(values) > 1:
+                runs = ", ".join(f"{r['run']}: {r[key]}" for r in rs)
+                raise LogError(f"{experiment}: the {strategy} runs differ in {key} ({runs}); their figures cannot be "
+                               "averaged into one row: put the runs of one setup in one directory")
     lines = ["| strategy | runs | found cell: table test acc. (mean ± std) | 95% CI (t) | population mean | "
              "Kendall tau | Spearman rho |", "|---|---|---|---|---|---|---|"]
     by = {}
@@ -240,6 +272,9 @@ def nb201(experiment: Path, out: Path | None = None) -> str:
     lines.append("")
     lines.append("Per run: " + "; ".join(f"{r['run']} {r['table_test']:.2f} (tau {r['kendall_tau']:.3f})"
                                          for r in rows))
+    if skipped:
+        lines.append("")
+        lines.append("Skipped: " + "; ".join(f"{run} ({why})" for run, why in skipped))
     text = "\n".join(lines)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)

@@ -58,6 +58,10 @@ CAPTIONS = {
                     "in the young supernet); right, the truth (the table's test accuracy of the chosen cell, the "
                     "population's best and the population's mean). Fitness rising while the truth falls is weight "
                     "sharing misleading the search.",
+    "ranking_over_epochs": "How the fitness's ranking changes with training (--nb201.rank_every): Kendall tau and "
+                           "Spearman rho of each ranking of the ranking set against the table's test accuracy, by "
+                           "epoch; the dotted line is what counting each cell's parameters gives on the same cells "
+                           "(the floor a useful fitness should beat), 0 is a random order.",
     "ranking": "The fitness's ranking quality: each cell of the ranking set scored by the run's fitness (the "
                "supernet on the whole validation split after the epoch named, or a training-free score), against "
                "its table test accuracy; Kendall tau and Spearman rho of the two.",

@@ -65,7 +65,8 @@ def test_numeric_key_draws_mean_and_interval_per_value(sweeps, tmp_path):
     mean, std = np.mean(values), np.std(values, ddof=1)
     half = 12.706 * std / np.sqrt(2)
     assert f"| 0.3 | 2 |" in md
-    assert f"{mean:.2f} ± {std:.2f} [{mean - half:.2f}, {mean + half:.2f}] |" in md
+    # An accuracy's interval stays in [0, 100] (issue 31: [-1.25, 173.42] was printed and drawn).
+    assert f"{mean:.2f} ± {std:.2f} [{max(mean - half, 0):.2f}, {min(mean + half, 100):.2f}] |" in md
     assert md.index("| 0.02 |") < md.index("| 0.3 |")  # numeric order
 
 
@@ -137,3 +138,30 @@ def test_a_sweep_of_a_key_before_its_rename_is_still_an_ablation(sweeps, tmp_pat
     assert ablation.detect(logs) == ("ga.crossover", [])
     rows = ablation.collect(logs, "ga.cross")
     assert sorted(r["value"] for r in rows) == ["block", "uniform"]
+
+
+def test_intervals_are_clipped_to_percentages_and_seeds_are_kept():
+    """Two seeds 76.4 and 95.8: the t interval is [-36.9, 209.1]; an accuracy's is [0, 100]. A
+    training-free fitness (values outside [0, 100]) keeps its interval as it is."""
+    rows = [{"value": "a", "status": "finished", "final_fitness": f, "best_val": v, "table_test": v}
+            for f, v in ((1500.0, 76.4), (1620.0, 95.8))]
+    _numeric, summary = ablation.summarize(rows)
+    mean, std, lo, hi = summary[0]["table_test"]
+    assert mean == pytest.approx(86.1)
+    assert (lo, hi) == (0.0, 100.0)
+    assert summary[0]["table_test_seeds"] == [76.4, 95.8]
+    _m, _s, flo, fhi = summary[0]["final_fitness"]
+    assert flo < 1500 and fhi > 2000  # not a percentage: not clipped to 100
+
+
+def test_cell_figures_of_runs_with_dots_in_their_names_do_not_overwrite_each_other(sweeps, tmp_path):
+    """Every scripts/ablation run name has a dot (ga.p_m-0.02-seed1): with_suffix cut the names at
+    it, so the 4 runs wrote one cells file, and every caption named it (issue 31)."""
+    out = tmp_path / "report"
+    assert main(["report", str(sweeps / "pm"), "--out", str(out)]) == 0
+    cells = sorted(p.name for p in out.glob("cells_*.png"))
+    runs = sorted(f"cells_{p.name}.png" for p in (sweeps / "pm").iterdir() if (p / "log.h5").exists())
+    assert len(runs) >= 4 and cells == runs, cells
+    page = (out / "report.html").read_text()
+    for name in cells:
+        assert name in page

@@ -106,3 +106,55 @@ def test_nb201_summary_per_strategy(study, capsys):
     assert "ga (gnas)" in capsys.readouterr().out
     assert main(["nb201", str(study / "ga-seed1" / "checkpoints")]) == 1  # no study there: a clear error
     assert "no <strategy>-seed<k>/ NAS-Bench-201 search" in capsys.readouterr().err
+
+
+def test_nb201_refuses_mixed_runs_and_names_what_it_skips(study, tmp_path, capsys):
+    """Issue 29's attack: `gnas-analysis nb201` averaged runs of different tables, epochs and ranking
+    sizes into one interval, and dropped broken runs without a word; a FIFO as log.h5 hung it."""
+    import shutil
+
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    for run in ("ga-seed1", "random-seed1"):
+        shutil.copytree(study / run, mixed / run)
+    # Another ga run with a ranking set of 5 cells, not 10.
+    tiny5 = TINY[:TINY.index("--nb201.rank_cells")] + ["--nb201.rank_cells", "5"]
+    gnas("search", "--out", mixed / "ga-seed2", "--seed", 2, *tiny5)
+    with pytest.raises(quality.LogError, match=r"the ga runs differ in ranking_cells \(ga-seed1: 10, ga-seed2: 5\)"):
+        quality.nb201(mixed)
+    shutil.rmtree(mixed / "ga-seed2")
+    # Broken runs are named, with why, on stderr and under the table; the others are still summarised.
+    (mixed / "ga-seed3").mkdir()
+    (mixed / "ga-seed3" / "log.h5").write_text("damaged")
+    (mixed / "ga-seed4").mkdir()
+    os.mkfifo(mixed / "ga-seed4" / "log.h5")
+    capsys.readouterr()
+    text = quality.nb201(mixed)  # returns: the FIFO is not opened (it would block for ever)
+    err = capsys.readouterr().err
+    assert "skipped ga-seed3: " in err and "not a readable HDF5 file" in err
+    assert "skipped ga-seed4: " in err and "not a regular file (a FIFO)" in err
+    assert "| ga (gnas) | 1 |" in text
+    assert "Skipped: ga-seed3 (" in text and "ga-seed4 (" in text
+    # A FIFO as log.h5 in `report` is refused the same way, at once.
+    with pytest.raises(quality.LogError, match=r"not a regular file \(a FIFO\)"):
+        load(mixed / "ga-seed4")
+
+
+def test_ranking_over_epochs_is_drawn_with_gnas_own_tau(tmp_path):
+    """--nb201.rank_every: the report draws tau and rho by epoch, and its floor (the parameter count's
+    tau) uses the same statistic as gnas, checked against the tau gnas logged for its own scores."""
+    if "GNAS_EXE" not in os.environ:
+        pytest.skip("needs the gnas executable (set by CTest)")
+    run = tmp_path / "ga-seed1"
+    gnas("search", "--out", run, *TINY, "--nb201.rank_every", 1)
+    log = load(run)
+    rk = log.ranking
+    assert list(rk["epoch"]) == [0, 1]
+    for row in range(2):
+        tau, rho = figures.rank_correlations(np.asarray(rk["score"][row], float), np.asarray(rk["table_test"], float))
+        assert tau == pytest.approx(float(rk["kendall_tau"][row]), abs=1e-6)
+        assert rho == pytest.approx(float(rk["spearman_rho"][row]), abs=1e-6)
+    out = tmp_path / "report"
+    assert main(["report", str(run), "--out", str(out)]) == 0
+    assert (out / "ranking_over_epochs.png").exists()
+    assert 'alt="ranking_over_epochs"' in (out / "report.html").read_text()

@@ -30,17 +30,22 @@ std::string signal_name(int sig) {
 
 int export_genome(const cli::ExportArgs& a) {
   std::string space_name = a.space;
-  if (space_name.empty()) {  // the space a genome file names (a run directory: its best_genome.json)
-    const std::string file = io::is_directory(a.genome) ? a.genome + "/best_genome.json" : a.genome;
+  int blocks = a.blocks;
+  // What a genome file says of itself (a run directory: its best_genome.json): its space, unless
+  // --space is given, and its n_blocks, unless --net.blocks is.
+  const std::string file = io::is_directory(a.genome) ? a.genome + "/best_genome.json" : a.genome;
+  const bool json_file = io::path_exists(file) && !io::is_directory(file) &&
+                         io::read_file(file).find('{') != std::string::npos;
+  if (json_file && !a.blocks_given) blocks = space::json_n_blocks(io::read_file(file), blocks);
+  if (space_name.empty()) {
     space_name = "paper";
-    if (io::path_exists(file) && !io::is_directory(file)) {
-      const std::string body = io::read_file(file);
-      if (body.find('{') != std::string::npos) space_name = space::json_space(body);
-    } else if (a.genome.find('~') != std::string::npos) {
+    if (json_file) {
+      space_name = space::json_space(io::read_file(file));
+    } else if (!io::path_exists(file) && a.genome.find('~') != std::string::npos) {
       space_name = "nb201";  // the benchmark's cell string
     }
   }
-  const auto space = space::make_space(space_name, a.blocks);
+  const auto space = space::make_space(space_name, blocks);
   const space::Genome g = space::load_genome(*space, a.genome);
   GNAS_CHECK_AS(ConfigError, a.format != "arch" || !space->benchmark_string(g).empty(),
                 "--format arch: the ", space->name(), " space has no benchmark cell string (nb201 has)");

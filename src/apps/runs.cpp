@@ -2,6 +2,7 @@
 // so it is safe on runs that are still being written).
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <iomanip>
@@ -253,9 +254,30 @@ std::string fixed(double v, int digits) {
 std::string duration(double s) { return std::isfinite(s) ? format_duration(s) : ""; }
 
 std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
   std::string q = "\"";
   for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+/// A cell of the table view on one line: a value with control characters (a newline in a run
+/// directory's name split its row) is quoted, with C escapes, as `ls` quotes such names.
+std::string table_cell(const std::string& s) {
+  bool plain = true;
+  for (unsigned char c : s) plain = plain && c >= 0x20 && c != 0x7f;
+  if (plain) return s;
+  std::string q = "\"";
+  for (unsigned char c : s) {
+    if (c == '\n') q += "\\n";
+    else if (c == '\t') q += "\\t";
+    else if (c == '\r') q += "\\r";
+    else if (c == '"' || c == '\\') q += std::string("\\") + char(c);
+    else if (c < 0x20 || c == 0x7f) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", c);
+      q += hex;
+    } else q += char(c);
+  }
   return q + "\"";
 }
 
@@ -374,6 +396,8 @@ int run_runs(const cli::RunsArgs& args) {
       std::cout << join(line) << "\n";
     }
   } else {
+    for (auto& line : table)
+      for (auto& cell : line) cell = table_cell(cell);
     std::vector<std::size_t> width(header.size());
     for (std::size_t c = 0; c < header.size(); ++c) {
       width[c] = header[c].size();
@@ -392,7 +416,7 @@ int run_runs(const cli::RunsArgs& args) {
       if (!r.reason.empty()) {
         if (!notes) std::cout << "\n";
         notes = true;
-        std::cout << r.name << ": " << r.status << ": " << r.reason << "\n";
+        std::cout << table_cell(r.name) << ": " << r.status << ": " << table_cell(r.reason) << "\n";
       }
   }
   for (const auto& r : rows)

@@ -78,6 +78,7 @@ int run_tabular(const cli::TabularArgs& a) {
     if (std::filesystem::is_directory(a.out, ec))
       for (const auto& entry : std::filesystem::directory_iterator(a.out, ec)) {
         const std::string name = entry.path().filename().string();
+        if (name == "tabular.h5.tmp") continue;  // a write that was killed: replaced by this one
         GNAS_CHECK_AS(ConfigError, name == "tabular.h5" || name == ".gnas.lock", "--out '", a.out,
                       "' holds other files than a gnas tabular output (", name, "); choose another directory");
         GNAS_CHECK_AS(ConfigError, name != "tabular.h5" || a.force, "--out '", a.out,

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <deque>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <sstream>
@@ -337,8 +338,13 @@ ParsedRun parse_run_command(RunCommand command, const std::vector<std::string>& 
   // po::store keeps the first value it sees for a key: the command line was stored first (it wins),
   // then the files from the last to the first, so a later --config overrides an earlier one.
   for (auto file = files.rbegin(); file != files.rend(); ++file) {
-    std::ifstream in(*file);
-    GNAS_CHECK_AS(ConfigError, in.good(), "--config: cannot read '", *file, "'");
+    std::ifstream file_in(*file);
+    GNAS_CHECK_AS(ConfigError, file_in.good(), "--config: cannot read '", *file, "'");
+    std::string text((std::istreambuf_iterator<char>(file_in)), std::istreambuf_iterator<char>());
+    // A UTF-8 byte-order mark (Windows editors write one) is not part of the first line: without
+    // this, Boost read it as the start of an invalid "[section]" or key.
+    if (text.compare(0, 3, "\xEF\xBB\xBF") == 0) text.erase(0, 3);
+    std::istringstream in(text);
     const std::string where = "config file '" + *file + "': ";
     translate_po_errors(where, [&] {
       // Unknown keys are let through to be told apart: a renamed key is taken under its new name,
@@ -355,6 +361,19 @@ ParsedRun parse_run_command(RunCommand command, const std::vector<std::string>& 
     }, &cfg);
   }
   translate_po_errors("", [&] { po::notify(vm); });
+  // A requeued run may resume on a smaller node than it started on: the threads its config.ini
+  // records are then more than this machine has. `threads` is operational (it changes no result's
+  // meaning), so it is clamped with a warning; given on this command line, it is checked as usual.
+  if (c.resume && c.threads > train::max_threads()) {
+    const bool on_command_line = std::any_of(args.begin(), args.end(), [](const std::string& a) {
+      return a == "--threads" || a.rfind("--threads=", 0) == 0;
+    });
+    if (!on_command_line) {
+      GNAS_LOG(WARN) << "--resume: the run's configuration asks for " << c.threads << " threads, but this machine has "
+                     << train::max_threads() << " hardware threads; using " << train::max_threads();
+      c.threads = train::max_threads();
+    }
+  }
   r.config.progress = vm.count("no-progress") == 0;
   GNAS_CHECK_AS(ConfigError, !(c.resume && c.force), "--resume and --force exclude each other");
   GNAS_CHECK_AS(ConfigError, command != RunCommand::kRetrain || c.resume || !r.extras.genome.empty(),
@@ -458,7 +477,8 @@ ExportArgs parse_export_command(const std::vector<std::string>& args) {
       "format", po::value(&a.format)->default_value(a.format),
       "json | dot | text | arch (the NAS-Bench-201 cell string; nb201 only)")(
       "output,o", po::value(&a.output), "write here instead of stdout")(
-      "net.blocks", po::value(&a.blocks)->default_value(a.blocks), "N_b, blocks per cell")(
+      "net.blocks", po::value(&a.blocks)->default_value(a.blocks),
+      "N_b, blocks per cell (default: the n_blocks a genome JSON file records, else 5)")(
       "net.compat", po::value(&compat)->default_value(compat),
       "paper | reference: the network the cells are drawn for (reference never concatenates block 0 of the "
       "input cell)");
@@ -474,6 +494,8 @@ ExportArgs parse_export_command(const std::vector<std::string>& args) {
   nn::NetOptions net;  // net.blocks's bound is NetOptions's
   net.blocks = a.blocks;
   net.validate();
+  a.blocks_given = std::any_of(args.begin(), args.end(),
+                               [](const std::string& s) { return s == "--net.blocks" || s.rfind("--net.blocks=", 0) == 0; });
   a.compat = parse_choice(kNetCompats, "net.compat", compat);
   return a;
 }

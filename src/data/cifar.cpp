@@ -1,6 +1,6 @@
-// Readers of the official CIFAR-10 and CIFAR-100 binary formats.
-// CIFAR-10:  data_batch_{1..5}.bin, test_batch.bin, batches.meta.txt; records of 1 label + 3072 pixels.
-// CIFAR-100: train.bin, test.bin, fine_label_names.txt; records of coarse + fine label + 3072 pixels.
+// Readers of the official CIFAR-10 and CIFAR-100 binary formats (the records: data/cifar_records.h).
+// CIFAR-10:  data_batch_{1..5}.bin, test_batch.bin, batches.meta.txt.
+// CIFAR-100: train.bin, test.bin, fine_label_names.txt.
 #include <filesystem>
 
 #include <fstream>
@@ -8,6 +8,7 @@
 
 #include "gnas/core/error.h"
 #include "gnas/core/log.h"
+#include "gnas/data/cifar_records.h"
 #include "gnas/data/dataset.h"
 #include "gnas/io/files.h"
 #include <torch/torch.h>
@@ -15,19 +16,13 @@
 namespace gnas::data {
 namespace {
 
-constexpr int64_t kPixels = 3 * 32 * 32;
+constexpr int64_t kPixels = kCifarPixels;
 constexpr int64_t kOfficialTestRecords = 10000;
 constexpr int64_t kCifar10BatchRecords = 10000;   // each data_batch_N.bin
 constexpr int64_t kCifar100TrainRecords = 50000;  // train.bin
-
-struct Format {
-  const char* name;
-  int label_bytes;   // bytes before the pixels
-  int label_index;   // which of them is the label we train on
-  int num_classes;
-};
-const Format kCifar10{"CIFAR-10", 1, 0, 10};
-const Format kCifar100{"CIFAR-100", 2, 1, 100};
+using Format = CifarFormat;
+const Format& kCifar10 = kCifar10Format;
+const Format& kCifar100 = kCifar100Format;
 
 int64_t file_size(const std::string& path) {
   std::error_code ec;
@@ -40,38 +35,16 @@ int64_t file_size(const std::string& path) {
 void read_records(const std::string& path, const Format& fmt, std::vector<uint8_t>& images,
                   std::vector<int64_t>& labels, int64_t official, const char* consequence) {
   const int64_t size = file_size(path);
-  GNAS_CHECK_AS(DataError, size >= 0, path, ": cannot read the file");
-  GNAS_CHECK_AS(DataError, size > 0, path, ": the file is empty");
-  const int64_t record = fmt.label_bytes + kPixels;
-  if (size % record != 0) {
-    const Format& other = fmt.label_bytes == 1 ? kCifar100 : kCifar10;
-    const int64_t other_record = other.label_bytes + kPixels;
-    GNAS_CHECK_AS(DataError, size % other_record != 0, path, ": ", size, " bytes is not a whole number of ",
-                  fmt.name, " records (", record, " bytes each) but is of ", other.name, " records (",
-                  other_record, " bytes); this looks like a ", other.name, " file");
-    throw DataError(detail::concat(path, ": ", size, " bytes is not a whole number of ", fmt.name, " records (",
-                                   record, " bytes each); the file is truncated or corrupt"));
-  }
+  cifar_record_count(path, size, fmt);  // the size's verdict before a byte is read
   std::ifstream in(path, std::ios::binary);
   GNAS_CHECK_AS(DataError, in.good(), path, ": cannot open the file");
   std::vector<uint8_t> buf(static_cast<std::size_t>(size));
   in.read(reinterpret_cast<char*>(buf.data()), size);
   GNAS_CHECK_AS(DataError, in.gcount() == size, path, ": short read");
-  const int64_t n = size / record;
+  const int64_t n = append_cifar_records(path, buf.data(), buf.size(), fmt, images, labels);
   if (n < official)
     GNAS_LOG(WARN) << path << ": " << n << " records, fewer than the official " << official
                    << " (a truncated copy?); " << consequence;
-  const std::size_t base = images.size();
-  images.resize(base + static_cast<std::size_t>(n * kPixels));
-  for (int64_t i = 0; i < n; ++i) {
-    const uint8_t* r = &buf[static_cast<std::size_t>(i * record)];
-    const int label = r[fmt.label_index];
-    GNAS_CHECK_AS(DataError, label < fmt.num_classes, path, ": record ", i, " has label ", label,
-                  ", but ", fmt.name, " labels are in [0, ", fmt.num_classes - 1, "]",
-                  fmt.num_classes == 10 ? " (is this a CIFAR-100 file?)" : "");
-    labels.push_back(label);
-    std::copy(r + fmt.label_bytes, r + record, images.begin() + static_cast<std::ptrdiff_t>(base + i * kPixels));
-  }
 }
 
 Split to_split(std::vector<uint8_t>& images, std::vector<int64_t>& labels, int64_t begin, int64_t end) {

@@ -46,4 +46,29 @@ void agree_on_failure(Communicator& comm, std::exception_ptr error) {
   }
 }
 
+std::vector<std::uint8_t> open_with_root_id(Communicator& comm, std::size_t id_size,
+                                            const std::function<std::vector<std::uint8_t>()>& make_id,
+                                            const std::function<void(const std::vector<std::uint8_t>&)>& join) {
+  std::vector<std::uint8_t> id(id_size, 0);
+  std::exception_ptr error;
+  if (comm.rank() == 0) {
+    try {
+      id = make_id();
+      GNAS_CHECK_AS(CommError, id.size() == id_size, "the root's identifier has ", id.size(), " bytes, not ", id_size);
+    } catch (...) {
+      error = std::current_exception();
+    }
+  }
+  // Agreed before the broadcast: a root that failed ends every rank, none is left in MPI_Bcast.
+  agree_on_failure(comm, error);
+  broadcast_bytes(comm, id, 0);
+  try {
+    join(id);
+  } catch (...) {
+    error = std::current_exception();
+  }
+  agree_on_failure(comm, error);
+  return id;
+}
+
 }  // namespace gnas::distributed

@@ -10,9 +10,11 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
+#include <exception>
 #include <deque>
 #include <mutex>
 #include <thread>
@@ -20,6 +22,7 @@
 
 #include "gnas/core/error.h"
 #include "gnas/core/log.h"
+#include "gnas/distributed/collectives.h"
 #include "gnas/distributed/grad_reducer.h"
 
 namespace gnas::distributed {
@@ -44,12 +47,27 @@ class NcclChannel final : public DataChannel {
       : rank_(control.rank()), size_(control.size()), device_(device), timeout_s_(timeout_s) {
     GNAS_CHECK_AS(ConfigError, device.is_cuda(), "the NCCL channel needs a CUDA device, got ", device.str());
     c10::cuda::CUDAGuard guard(device_);
-    ncclUniqueId id;
-    std::memset(&id, 0, sizeof id);
-    if (rank_ == 0) check(ncclGetUniqueId(&id), "ncclGetUniqueId");
-    auto bytes = torch::from_blob(&id, {static_cast<int64_t>(sizeof id)}, torch::kUInt8);
-    control.broadcast_(bytes, 0);  // a CPU tensor: over MPI
-    check(ncclCommInitRank(&comm_, size_, id, rank_), "ncclCommInitRank");
+    // Rank 0's id travels over MPI; a failure to make it, or to join, is agreed by every rank.
+    try {
+      open_with_root_id(
+          control, sizeof(ncclUniqueId),
+          [&] {
+            ncclUniqueId id;
+            std::memset(&id, 0, sizeof id);
+            check(ncclGetUniqueId(&id), "ncclGetUniqueId");
+            const auto* p = reinterpret_cast<const std::uint8_t*>(&id);
+            return std::vector<std::uint8_t>(p, p + sizeof id);
+          },
+          [&](const std::vector<std::uint8_t>& bytes) {
+            ncclUniqueId id;
+            std::memcpy(&id, bytes.data(), sizeof id);
+            check(ncclCommInitRank(&comm_, size_, id, rank_), "ncclCommInitRank");
+          });
+    } catch (...) {
+      // This rank joined, another did not: its communicator waits for peers that never come.
+      if (comm_) ncclCommAbort(comm_);
+      throw;
+    }
     watchdog_ = std::thread([this] { watch(); });
   }
   ~NcclChannel() override {
@@ -59,8 +77,11 @@ class NcclChannel final : public DataChannel {
     }
     wake_.notify_all();
     if (watchdog_.joinable()) watchdog_.join();
+    // ncclCommDestroy waits for the communicator's work, which never ends when a peer is gone:
+    // abort it while an error unwinds, after an NCCL error, or with collectives still pending.
+    const bool abort = std::uncaught_exceptions() > 0 || failed_ || !pending_.empty();
     for (auto& p : pending_) cudaEventDestroy(p.event);
-    if (comm_) ncclCommDestroy(comm_);
+    if (comm_) (abort ? ncclCommAbort : ncclCommDestroy)(comm_);
   }
   int rank() const override { return rank_; }
   int size() const override { return size_; }
@@ -102,8 +123,10 @@ class NcclChannel final : public DataChannel {
   }
 
   /// An NCCL error becomes gnas's error, naming the rank, the operation and NCCL's message.
-  void check(ncclResult_t rc, const char* what, int64_t elements = 0) const {
-    if (rc == ncclSuccess || rc == ncclInProgress) return;
+  void check(ncclResult_t rc, const char* what, int64_t elements = 0) {
+    // A blocking communicator (this one) never returns ncclInProgress: it counts as a failure.
+    if (rc == ncclSuccess) return;
+    failed_ = true;
     const char* last = comm_ ? ncclGetLastError(comm_) : nullptr;
     throw CommError(detail::concat(what, " failed on rank ", rank_, "/", size_, " (", elements, " elements): ",
                                    ncclGetErrorString(rc), last && *last ? std::string(": ") + last : ""));
@@ -167,6 +190,7 @@ class NcclChannel final : public DataChannel {
   std::condition_variable wake_;
   std::deque<Pending> pending_;
   bool stop_ = false;
+  std::atomic<bool> failed_{false};  ///< an NCCL call failed: the destructor aborts instead of destroying
 };
 
 }  // namespace

@@ -78,7 +78,31 @@ void rename_file(const std::string& from, const std::string& to) {
   }
 }
 
-void write_file_atomic(const std::string& path, const std::string& content) {
+std::string output_file_target(const std::string& path) {
+  std::error_code ec;
+  std::string target = path;
+  struct stat st {};
+  // Written through, as cp does: the link stays, its target gets the content (and is created when
+  // the link dangles). Followed link by link, since a dangling one has no canonical path.
+  for (int hops = 0; ::lstat(target.c_str(), &st) == 0 && S_ISLNK(st.st_mode); ++hops) {
+    GNAS_CHECK_AS(IoError, hops < 40, "cannot resolve the symbolic link '", path, "': too many levels of links");
+    const std::filesystem::path to = std::filesystem::read_symlink(target, ec);
+    GNAS_CHECK_AS(IoError, !ec, "cannot resolve the symbolic link '", path, "': ", ec.message());
+    target = (to.is_absolute() ? to : std::filesystem::path(target).parent_path() / to).lexically_normal().string();
+  }
+  if (::stat(target.c_str(), &st) == 0)
+    GNAS_CHECK_AS(IoError, S_ISREG(st.st_mode), "'", path, "' exists and is not a regular file (a ",
+                  S_ISFIFO(st.st_mode)  ? "FIFO"
+                  : S_ISDIR(st.st_mode) ? "directory"
+                  : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "device"
+                  : S_ISSOCK(st.st_mode)                       ? "socket"
+                                                               : "special file",
+                  "); gnas replaces only regular files: give another path, or remove it first");
+  return target;
+}
+
+void write_file_atomic(const std::string& given, const std::string& content) {
+  const std::string path = output_file_target(given);
   const std::string tmp = path + ".tmp";
   write_file_synced(tmp, content);
   try {

@@ -18,10 +18,7 @@
 #include "gnas/core/log.h"
 
 namespace gnas::io {
-namespace {
 
-/// Why the last HDF5 call failed: the deepest message of HDF5's error stack (the system's, when a
-/// write or flush failed), and " (the disk is full)" when that is the reason.
 std::string hdf5_failure() {
   std::vector<std::string> messages;
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD,
@@ -42,6 +39,8 @@ std::string hdf5_failure() {
   if (end != std::string::npos) why = why.substr(0, why.find(':')) + ": " + why.substr(at + key.size(), end - at - key.size());
   return ": " + why + (full ? " (the disk is full)" : "");
 }
+
+namespace {
 
 /// Runs an HDF5 call and throws IoError naming the action, and HDF5's reason, when it fails.
 hid_t h5(hid_t id, const std::string& what, const std::string& path) {
@@ -466,6 +465,14 @@ void Hdf5Log::append_generation(const std::vector<std::uint8_t>& generation, con
                                 const std::vector<float>& population_fitness, const std::vector<float>& rescored) {
   Impl& m = *impl_;
   GNAS_CHECK(m.datasets.count("/ga/generation/genome"), "Hdf5Log: this log has no /ga group");
+  // The rows are written from .data() with the log's shape: a vector of another size would be read
+  // past its end (or cut short), so it is refused before a byte is written.
+  const auto n_g = std::size_t(content_.n_g), n_p = std::size_t(content_.n_p), length = std::size_t(content_.genome_length);
+  GNAS_CHECK(generation.size() == n_g * length && generation_fitness.size() == n_g &&
+                 population.size() == n_p * length && population_fitness.size() == n_p,
+             "Hdf5Log: a generation row of ", generation.size(), " genes / ", generation_fitness.size(),
+             " fitness values and a population of ", population.size(), " / ", population_fitness.size(),
+             ", but this log's rows are ", n_g, " x ", length, " and ", n_p, " x ", length);
   RecordGuard<Impl> record(m);
   m.append("/ga/generation/genome", H5T_NATIVE_UINT8, generation.data());
   m.append("/ga/generation/fitness", H5T_NATIVE_FLOAT, generation_fitness.data());
@@ -531,6 +538,8 @@ void Hdf5Log::append_ranking(int epoch, const std::vector<float>& scores, double
 }
 
 void Hdf5Log::set_best(const std::vector<std::uint8_t>& genome, float fitness) {
+  GNAS_CHECK(genome.size() == std::size_t(content_.genome_length), "Hdf5Log: a best genome of ", genome.size(),
+             " genes, but this log's genomes have ", content_.genome_length);
   impl_->overwrite("/best/genome", H5T_NATIVE_UINT8, genome.data());
   impl_->overwrite("/best/fitness", H5T_NATIVE_FLOAT, &fitness);
   content_.best_genome = genome;

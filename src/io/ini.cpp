@@ -16,7 +16,8 @@ std::string trim(const std::string& s) {
 
 std::map<std::string, std::string> parse_ini(const std::string& text) {
   std::map<std::string, std::string> out;
-  std::istringstream in(text);
+  // A UTF-8 byte-order mark before the first line (as --config accepts it) is skipped.
+  std::istringstream in(text.compare(0, 3, "\xEF\xBB\xBF") == 0 ? text.substr(3) : text);
   std::string line, section;
   while (std::getline(in, line)) {
     line = trim(line);
@@ -28,6 +29,7 @@ std::map<std::string, std::string> parse_ini(const std::string& text) {
     const auto eq = line.find('=');
     if (eq == std::string::npos) continue;
     const std::string key = trim(line.substr(0, eq));
+    if (key.empty()) continue;  // "= value": no key to file it under (found by tests/fuzz/ini_fuzz.cpp)
     out[current_key(section.empty() ? key : section + "." + key)] = trim(line.substr(eq + 1));
   }
   return out;

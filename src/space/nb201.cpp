@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <sstream>
 
 #include "gnas/core/error.h"
@@ -89,14 +90,23 @@ std::string parse_arch(const std::string& arch, Genome& g) {
 
 namespace {
 
-/// A number in [lo, hi] (the whole field); false otherwise.
+/// A decimal number in [lo, hi] that is the whole field: digits with an optional sign, point and
+/// exponent. Not hex (strtod reads "0x5A" as 90), inf, nan or surrounding spaces. False otherwise.
 bool parse_number(const std::string& s, double lo, double hi, double& out) {
-  if (s.empty()) return false;
+  if (s.empty() || s.find_first_not_of("0123456789.eE+-") != std::string::npos) return false;
+  if (s.find_first_of("0123456789") == std::string::npos) return false;
   char* end = nullptr;
   errno = 0;
   const double v = std::strtod(s.c_str(), &end);
   if (errno != 0 || end != s.c_str() + s.size() || !(v >= lo && v <= hi)) return false;
   out = v;
+  return true;
+}
+
+/// A non-negative integer written as digits only (not "1e3", "+7" or "7.0"), below 10^9.
+bool parse_index(const std::string& s, int& out) {
+  if (s.empty() || s.size() > 9 || s.find_first_not_of("0123456789") != std::string::npos) return false;
+  out = std::stoi(s);
   return true;
 }
 
@@ -130,6 +140,7 @@ Table load_table(const std::string& path) {
   t.params_m.assign(kCells, -1.f);
   t.index.assign(kCells, -1);
   std::vector<int> line_of(kCells, 0);
+  std::map<int, int> index_line;  // the benchmark's index -> its first line
   std::string line;
   int line_no = 1;
   GNAS_CHECK_AS(DataError, std::getline(in, line), path, ":1: the file is empty");
@@ -142,31 +153,40 @@ Table load_table(const std::string& path) {
     ++line_no;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty()) continue;
-    std::vector<std::string> fields;
-    std::stringstream ss(line);
-    for (std::string f; std::getline(ss, f, ',');) fields.push_back(f);
+    std::vector<std::string> fields;  // every field, the empty one after a trailing comma included
+    for (std::size_t at = 0;;) {
+      const std::size_t comma = line.find(',', at);
+      fields.push_back(line.substr(at, comma == std::string::npos ? std::string::npos : comma - at));
+      if (comma == std::string::npos) break;
+      at = comma + 1;
+    }
     GNAS_CHECK_AS(DataError, fields.size() == 5, path, ":", line_no, ": expected 5 comma-separated fields, got ",
-                  fields.size());
+                  fields.size(), !line.empty() && line.back() == ',' ? " (a trailing comma)" : "", " in '",
+                  visible(line), "'");
     Genome g;
     const std::string bad = parse_arch(fields[1], g);
-    GNAS_CHECK_AS(DataError, bad.empty(), path, ":", line_no, ": ", bad, " in '", fields[1], "'");
-    double index = 0, params = 0, valid = 0, test = 0;
-    GNAS_CHECK_AS(DataError, parse_number(fields[0], 0, 1e9, index) && index == double(int(index)), path, ":", line_no,
-                  ": index '", fields[0], "' is not a non-negative integer");
-    GNAS_CHECK_AS(DataError, parse_number(fields[2], 0, 1e6, params), path, ":", line_no, ": params_m '", fields[2],
+    GNAS_CHECK_AS(DataError, bad.empty(), path, ":", line_no, ": ", bad, " in '", visible(fields[1]), "'");
+    int index = 0;
+    double params = 0, valid = 0, test = 0;
+    GNAS_CHECK_AS(DataError, parse_index(fields[0], index), path, ":", line_no, ": index '", visible(fields[0]),
+                  "' is not a non-negative integer written in digits");
+    GNAS_CHECK_AS(DataError, parse_number(fields[2], 0, 1e6, params), path, ":", line_no, ": params_m '", visible(fields[2]),
                   "' is not a parameter count in millions");
-    GNAS_CHECK_AS(DataError, parse_number(fields[3], 0, 100, valid), path, ":", line_no, ": valid_acc '", fields[3],
+    GNAS_CHECK_AS(DataError, parse_number(fields[3], 0, 100, valid), path, ":", line_no, ": valid_acc '", visible(fields[3]),
                   "' is not a percentage");
-    GNAS_CHECK_AS(DataError, parse_number(fields[4], 0, 100, test), path, ":", line_no, ": test_acc '", fields[4],
+    GNAS_CHECK_AS(DataError, parse_number(fields[4], 0, 100, test), path, ":", line_no, ": test_acc '", visible(fields[4]),
                   "' is not a percentage");
     const auto code = std::size_t(encode(g));
     GNAS_CHECK_AS(DataError, line_of[code] == 0, path, ":", line_no, ": duplicate cell ", fields[1],
                   " (first on line ", line_of[code], ")");
     line_of[code] = line_no;
+    const auto first = index_line.emplace(index, line_no);
+    GNAS_CHECK_AS(DataError, first.second, path, ":", line_no, ": duplicate index ", index, " (first on line ",
+                  first.first->second, ")");
     t.valid[code] = float(valid);
     t.test[code] = float(test);
     t.params_m[code] = float(params);
-    t.index[code] = int(index);
+    t.index[code] = index;
     if (t.best_code < 0 || float(valid) > t.valid[std::size_t(t.best_code)]) t.best_code = int(code);
     ++rows;
   }

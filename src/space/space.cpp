@@ -105,6 +105,20 @@ std::string json_space(const std::string& json) {
   return it->get<std::string>();
 }
 
+int json_n_blocks(const std::string& json, int fallback) {
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(json);
+  } catch (const nlohmann::json::exception&) {
+    return fallback;  // load_genome says what is wrong with it
+  }
+  if (!doc.is_object()) return fallback;
+  const auto it = doc.find("n_blocks");
+  if (it == doc.end() || !it->is_number_unsigned()) return fallback;
+  const auto n = it->get<std::uint64_t>();
+  return n >= 1 && n <= 64 ? int(n) : fallback;
+}
+
 Genome load_genome(const Space& space, const std::string& text_or_path) {
   std::error_code ec;
   if (!std::filesystem::exists(text_or_path, ec)) {
@@ -115,6 +129,9 @@ Genome load_genome(const Space& space, const std::string& text_or_path) {
     GNAS_CHECK_AS(ConfigError, !one_word || all_digits, "genome '", text_or_path,
                   "': no such file or directory (and it is not genome text, which is ", space.length(),
                   " integers)");
+    GNAS_CHECK_AS(ConfigError, space.name() != "paper" || text_or_path.find('~') == std::string::npos,
+                  "genome '", text_or_path, "' looks like a NAS-Bench-201 cell string, which is not a genome of the "
+                  "paper's space: give --space nb201");
     return space.parse_text(text_or_path);
   }
   std::string path = text_or_path;

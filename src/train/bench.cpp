@@ -18,6 +18,7 @@
 #include "gnas/train/device.h"
 #include "gnas/train/evaluation.h"
 #include "gnas/train/optim.h"
+#include "gnas/train/run_setup.h"
 #include "gnas/train/resume_config.h"
 #include "gnas/train/host_reads.h"
 #include "gnas/train/step.h"
@@ -58,13 +59,9 @@ Figures measure(const RunConfig& cfg, int steps, int warmup, bool profile, const
   auto next_genome = [&] { return fixed ? *fixed : ga::random_genome(space->genes(), ga_rng); };
   net->set_bn_batch_stats_in_eval(cfg.search.bn_eval == ga::BnEval::kBatch);
   auto sgd = make_sgd(net->parameters(), cfg.train);
-  distributed::BackendContext context;
-  context.launched_under_mpi = comm.backend_name() == "mpi";
-  context.device_is_cuda = device.is_cuda();
-  context.built_with_mpi = distributed::built_with_mpi();
-  context.built_with_nccl = distributed::built_with_nccl();
-  const auto backend = distributed::resolve_backend(cfg.dist.backend, context);
-  const auto channel = distributed::make_data_channel(backend.gradients, comm, device, cfg.dist.timeout);
+  // The run's own set-up, the shared-GPU fallback included (bench copied it and left that out).
+  auto backend = resolve_run_backend(cfg, comm, device);
+  const auto channel = open_gradient_channel(cfg, comm, device, backend);
   Rng data_rng(cfg.seed, 2);
   const auto [b0, b1] = distributed::shard_range(batch, comm.rank(), comm.size());
   TrainStep step(cfg.train, *sgd, *channel, device, double(b1 - b0) / batch);
@@ -144,7 +141,7 @@ int run_bench(const RunConfig& cfg, const CommandExtras& extras, distributed::Co
   const auto space = space::make_space(cfg.net.space, cfg.net.blocks);
   std::optional<space::Genome> fixed;
   if (!extras.bench_genome.empty()) fixed = space::load_genome(*space, extras.bench_genome);
-  apply_threads(cfg.threads > 0 ? cfg.threads : (world > 1 ? 1 : 0));
+  apply_threads(cfg.threads);
   const torch::Device device = select_device(cfg.device, comm.local_rank());
   check_precision(cfg.train.precision, device);
   GNAS_LOG(INFO) << "gnas bench: space " << space->name() << ", C=" << cfg.net.channels << " N_cell=" << cfg.net.cells << " global batch "

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <torch/torch.h>
 
@@ -16,6 +17,8 @@
 #include "gnas/ga/state.h"
 #include "gnas/io/files.h"
 #include "gnas/io/log_schema.h"
+#include "gnas/io/seal.h"
+#include "gnas/space/space.h"
 
 namespace gnas::train {
 namespace {
@@ -24,8 +27,6 @@ namespace {
 // the fp16 loss scaler, when the run has them; 4: the GA state as one `ga_state` in ga/state.h's
 // encoding (the one rank 0 broadcasts), not four tensors. Formats 2 and 3 still load.
 constexpr int64_t kCheckpointFormat = 4;
-constexpr char kSealMagic[8] = {'G', 'N', 'A', 'S', 'S', 'U', 'M', '1'};
-constexpr std::size_t kTrailer = 24;
 
 torch::Tensor bytes_tensor(const void* data, std::size_t n) {
   auto t = torch::empty({static_cast<int64_t>(n)}, torch::kUInt8);
@@ -323,6 +324,34 @@ ga::GaState read_ga_state(torch::serialize::InputArchive& a, int64_t version, co
   return out;
 }
 
+/// What a sealed checkpoint holds, checked before any of it is used: a seal proves the bytes are
+/// the ones written, not that they make sense (an edited or foreign file can be resealed). An
+/// IoError names the file and the field, and load_checkpoint falls back to previous.pt.
+void check_contents(const std::string& path, const space::Space& space, const ga::GaState& ga,
+                    const std::vector<Rng>& data_rngs, const torch::Tensor& doubles) {
+  const auto check_genome = [&](const space::Genome& g, const char* field, std::size_t i) {
+    try {
+      space.validate(g);
+    } catch (const ConfigError& e) {
+      throw IoError(detail::concat(path, ": ", field, "[", i, "] is not a genome of the ", space.name(), " space (",
+                                   e.what(), ")"));
+    }
+  };
+  for (std::size_t i = 0; i < ga.population.size(); ++i) {
+    check_genome(ga.population[i].genome, "population", i);
+    GNAS_CHECK_AS(IoError, !std::isnan(ga.population[i].fitness), path, ": population[", i, "] has a NaN fitness");
+  }
+  for (std::size_t i = 0; i < ga.generation.size(); ++i) check_genome(ga.generation[i], "generation", i);
+  // xoshiro256's all-zero state is a fixed point: a generator in it draws 0 forever.
+  const auto zero = [](const Rng::State& st) { return st[0] == 0 && st[1] == 0 && st[2] == 0 && st[3] == 0; };
+  GNAS_CHECK_AS(IoError, !zero(ga.rng), path, ": ga_rng is all zeros (not a state a generator can be in)");
+  for (const auto& r : data_rngs)
+    GNAS_CHECK_AS(IoError, !zero(r.state()), path, ": data_rng is all zeros (not a state a generator can be in)");
+  const double epoch_seconds = doubles[1].item<double>();
+  GNAS_CHECK_AS(IoError, std::isfinite(epoch_seconds) && epoch_seconds >= 0, path, ": impossible epoch time ",
+                epoch_seconds);
+}
+
 void read_into(const std::string& path, nn::Supernet& net, torch::optim::SGD& sgd, RunState& s) {
   torch::serialize::InputArchive a;
   open_sealed_archive(path, a);
@@ -348,7 +377,8 @@ void read_into(const std::string& path, nn::Supernet& net, torch::optim::SGD& sg
   const int64_t epoch = scalars[0].item<int64_t>(), step = scalars[1].item<int64_t>();
   GNAS_CHECK_AS(IoError, epoch >= 0 && step >= 0 && epoch < (1 << 24) && step < (1 << 30), path,
                 ": impossible epoch ", epoch, " / step ", step);
-  // Everything parsed: now apply it (a failure above leaves net, sgd and s untouched).
+  check_contents(path, net->space(), ga_state, {rng_from(data_rng), rng_from(data_start)}, doubles);
+  // Everything parsed and checked: now apply it (a failure above leaves net, sgd and s untouched).
   load_weights_checked(net, model, path);
   sgd.load(optim);
   s.epoch = static_cast<int>(scalars[0].item<int64_t>());
@@ -527,27 +557,12 @@ std::string seal_archive(torch::serialize::OutputArchive& archive) {
   } catch (const c10::Error& e) {
     throw IoError(std::string("cannot serialize an archive: ") + e.what_without_backtrace());
   }
-  std::string bytes = out.str();
-  const std::uint64_t size = bytes.size(), sum = fnv1a64(bytes);
-  bytes.append(kSealMagic, sizeof kSealMagic);
-  bytes.append(reinterpret_cast<const char*>(&size), sizeof size);
-  bytes.append(reinterpret_cast<const char*>(&sum), sizeof sum);
-  return bytes;
+  return io::seal_bytes(out.str());
 }
 
 void open_sealed_archive(const std::string& path, torch::serialize::InputArchive& archive) {
   const std::string bytes = io::read_file(path, std::uint64_t(1) << 40);  // checkpoints and models: any size
-  GNAS_CHECK_AS(IoError, bytes.size() >= kTrailer && std::memcmp(bytes.data() + bytes.size() - kTrailer, kSealMagic,
-                                                                  sizeof kSealMagic) == 0,
-                path, ": not a sealed gnas file (truncated, or written by a gnas older than checkpoint format ",
-                kCheckpointFormat, ")");
-  std::uint64_t size = 0, sum = 0;
-  std::memcpy(&size, bytes.data() + bytes.size() - 16, 8);
-  std::memcpy(&sum, bytes.data() + bytes.size() - 8, 8);
-  GNAS_CHECK_AS(IoError, size == bytes.size() - kTrailer, path, ": truncated or padded (", bytes.size() - kTrailer,
-                " payload bytes, the trailer says ", size, ")");
-  GNAS_CHECK_AS(IoError, fnv1a64(bytes.data(), size) == sum, path,
-                ": checksum mismatch, the file is damaged");
+  const std::size_t size = io::sealed_payload_size(bytes, path);
   try {
     archive.load_from(bytes.data(), size, torch::Device(torch::kCPU));
   } catch (const c10::Error& e) {

@@ -6,6 +6,7 @@
 #include <sched.h>
 
 #include <cmath>
+#include <algorithm>
 #include <cstdlib>
 #include <string>
 #include <thread>
@@ -98,8 +99,33 @@ int usable_cpus() {
   return CPU_COUNT(&set);
 }
 
+int ranks_sharing_cpus() {
+  // mpirun's own count of this node's ranks (Open MPI, MPICH/Hydra). srun gives each task its own
+  // CPUs (its affinity mask), so there is nothing to share out there.
+  for (const char* v : {"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS"})
+    if (const char* n = std::getenv(v)) {
+      const int k = std::atoi(n);
+      if (k >= 1) return k;
+    }
+  return 1;
+}
+
+int default_threads() { return std::max(1, usable_cpus() / ranks_sharing_cpus()); }
+
+std::string threads_text(int requested) {
+  std::string text = std::to_string(torch::get_num_threads()) + " thread(s) on " + std::to_string(usable_cpus()) +
+                     " CPU(s)";
+  if (requested == 0) {
+    const int ranks = ranks_sharing_cpus();
+    text += ranks > 1 ? " (--threads 0: the CPUs it may use, shared by the " + std::to_string(ranks) +
+                            " ranks of this node)"
+                      : " (--threads 0: every CPU it may use)";
+  }
+  return text;
+}
+
 void apply_threads(int threads) {
-  if (threads > 0) torch::set_num_threads(threads);
+  torch::set_num_threads(threads > 0 ? threads : default_threads());
   const int cpus = usable_cpus();
   if (cpus > 0 && torch::get_num_threads() > cpus)
     GNAS_LOG(WARN) << torch::get_num_threads() << " torch threads, but this process may run on " << cpus

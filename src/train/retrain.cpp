@@ -125,7 +125,7 @@ struct Retrain : CommandRun {
 
 int run_retrain(const RunConfig& cfg, const std::string& genome_arg, distributed::Communicator& comm,
                 BegunSegment& begun) {
-  apply_threads(cfg.threads > 0 ? cfg.threads : (comm.size() > 1 ? 1 : 0));
+  apply_threads(cfg.threads);
   Retrain r(cfg, comm, begun);
   collective_setup(comm, [&] { r.set_up(genome_arg); }, [&] { r.write_run(); });
   r.open_channel();
@@ -136,7 +136,7 @@ int run_retrain(const RunConfig& cfg, const std::string& genome_arg, distributed
                  << (comm.size() > 1 ? " x " + std::to_string(comm.size()) + " ranks (gradients over " +
                                            r.channel->name() + ")" : "")
                  << ", " << precision_name(cfg.train.precision) << (cfg.train.channels_last ? " channels-last" : "")
-                 << ", " << torch::get_num_threads() << " thread(s) on " << usable_cpus() << " CPU(s)"
+                 << ", " << threads_text(cfg.threads)
                  << ", fixed network of the " << r.space->name() << " space C="
                  << cfg.net.channels << " N_cell=" << cfg.net.cells
                  << (r.space->name() == "paper" ? std::string(" net.compat=") + compat_name(cfg.net.compat) : "")

@@ -24,18 +24,19 @@
 
 namespace gnas::train {
 
-void CommandRun::choose_device() {
-  device = select_device(cfg.device, comm.local_rank());
-  check_precision(cfg.train.precision, device);
+distributed::BackendChoice resolve_run_backend(const RunConfig& cfg, distributed::Communicator& comm,
+                                               const torch::Device& device) {
   distributed::BackendContext context;
   context.launched_under_mpi = comm.backend_name() == "mpi";
   context.device_is_cuda = device.is_cuda();
   context.built_with_mpi = distributed::built_with_mpi();
   context.built_with_nccl = distributed::built_with_nccl();
-  backend = distributed::resolve_backend(cfg.dist.backend, context);
+  return distributed::resolve_backend(cfg.dist.backend, context);
 }
 
-void CommandRun::open_channel() {
+std::unique_ptr<distributed::DataChannel> open_gradient_channel(const RunConfig& cfg, distributed::Communicator& comm,
+                                                                const torch::Device& device,
+                                                                distributed::BackendChoice& backend) {
   if (backend.gradients == distributed::Backend::kNccl && distributed::ranks_share_a_gpu(comm, device)) {
     // NCCL cannot have two ranks on one GPU: auto falls back to MPI (staged through host memory),
     // an explicit nccl is refused. Every rank took part in the check, so every rank decides alike.
@@ -43,10 +44,18 @@ void CommandRun::open_channel() {
                   "a GPU, which NCCL cannot do; give each rank its own GPU (srun --gpus-per-task=1 or one rank per "
                   "GPU under mpirun), or use --dist.backend mpi");
     backend.gradients = distributed::Backend::kMpi;
-    if (root) GNAS_LOG(INFO) << "ranks share GPUs: the gradients go over MPI, staged through host memory";
+    if (comm.rank() == 0) GNAS_LOG(INFO) << "ranks share GPUs: the gradients go over MPI, staged through host memory";
   }
-  channel = distributed::make_data_channel(backend.gradients, comm, device, cfg.dist.timeout);
+  return distributed::make_data_channel(backend.gradients, comm, device, cfg.dist.timeout);
 }
+
+void CommandRun::choose_device() {
+  device = select_device(cfg.device, comm.local_rank());
+  check_precision(cfg.train.precision, device);
+  backend = resolve_run_backend(cfg, comm, device);
+}
+
+void CommandRun::open_channel() { channel = open_gradient_channel(cfg, comm, device, backend); }
 
 void CommandRun::build_network(nn::NetworkOptions options) {
   net = nn::make_network(options);

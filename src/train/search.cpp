@@ -485,7 +485,7 @@ struct Search : CommandRun {
 }  // namespace
 
 int run_search(const RunConfig& cfg, distributed::Communicator& comm, BegunSegment& begun) {
-  apply_threads(cfg.threads > 0 ? cfg.threads : (comm.size() > 1 ? 1 : 0));
+  apply_threads(cfg.threads);
   Search s(cfg, comm, begun);
   collective_setup(comm, [&] { s.set_up(); }, [&] {
     io::LogAttributes attrs = run_attributes(cfg, "search", s.ds.name, comm.size());
@@ -513,7 +513,7 @@ int run_search(const RunConfig& cfg, distributed::Communicator& comm, BegunSegme
                  << (comm.size() > 1 ? " x " + std::to_string(comm.size()) + " ranks (gradients over " +
                                            s.channel->name() + ")" : "")
                  << ", " << precision_name(cfg.train.precision) << (cfg.train.channels_last ? " channels-last" : "")
-                 << ", " << torch::get_num_threads() << " thread(s) on " << usable_cpus() << " CPU(s)"
+                 << ", " << threads_text(cfg.threads)
                  << ", " << s.space->name() << " supernet C=" << cfg.net.channels << " N_cell=" << cfg.net.cells
                  << (s.space->name() == "paper" ? std::string(" net.compat=") + compat_name(cfg.net.compat) : "")
                  << (cfg.search.rescore == ga::Rescore::kPopulation ? ", rescore population" : "")

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <optional>
@@ -48,6 +49,37 @@ TEST(OptionsTest, CommandLineOverridesConfigFile) {
   EXPECT_DOUBLE_EQ(r.config.search.ga.p_m, 0.1);
   EXPECT_EQ(r.config.search.ga.crossover, ga::CrossoverKind::kUniform);
   EXPECT_EQ(r.config.train.epochs, 9);
+}
+
+/// A UTF-8 byte-order mark (what Windows editors put first) is read past, in --config files and in
+/// the INI reader of config.ini; before issue 29 it was refused as an invalid "[search]" line.
+TEST(OptionsTest, ConfigFileWithAByteOrderMarkIsRead) {
+  const auto ini = write_ini("bom.ini", "\xEF\xBB\xBF[search]\nn_v = 7\n[train]\nepochs = 3\n");
+  const auto r = parse_run_command(RunCommand::kSearch, {"--out", "x", "--config", ini});
+  EXPECT_EQ(r.config.search.n_v, 7);
+  EXPECT_EQ(r.config.train.epochs, 3);
+  const auto kv = io::parse_ini("\xEF\xBB\xBFseed = 4\n[train]\nepochs = 3\n");
+  EXPECT_EQ(kv.at("seed"), "4");
+  EXPECT_EQ(kv.count("\xEF\xBB\xBFseed"), 0u);
+  // Only at the very start: a mark inside the text is not a byte-order mark, and stays an error.
+  expect_error({"--out", "x", "--config", write_ini("bom_inside.ini", "[train]\n\xEF\xBB\xBF" "epochs = 3\n")},
+               "bom_inside.ini");
+}
+
+/// A requeued run resuming on a smaller node: its config.ini's threads are more than this machine
+/// has. Clamped with a warning (issue 29: the resume was refused); on the command line, still refused.
+TEST(OptionsTest, ResumeClampsTheRunsThreadsToThisMachine) {
+  const std::string dir = ::testing::TempDir() + "gnas_resume_threads";
+  std::filesystem::create_directories(dir);
+  const int too_many = train::max_threads() + 7;
+  std::ofstream(dir + "/config.ini") << "threads = " << too_many << "\n[train]\nepochs = 3\n";
+  const auto r = parse_run_command(RunCommand::kSearch, {"--resume", "--out", dir});
+  EXPECT_EQ(r.config.threads, train::max_threads());
+  EXPECT_EQ(r.config.train.epochs, 3);
+  expect_error({"--resume", "--out", dir, "--threads", std::to_string(too_many)}, "threads");
+  // Without --resume the same file is refused as before: it is a new run's request.
+  expect_error({"--config", dir + "/config.ini", "--out", dir + "/new"}, "threads");
+  std::filesystem::remove_all(dir);
 }
 
 TEST(OptionsTest, ResolvedConfigIsAValidConfigFile) {

@@ -68,6 +68,51 @@ TEST(CollectivesTest, AgreeOnFailureReportsOnceFromTheLowestFailingRank) {
   }
 }
 
+/// The NCCL channel's opening (issue 29): rank 0 makes an id, every rank joins with it. A root that
+/// fails before the broadcast used to leave the other ranks in MPI_Bcast for ever; now every rank
+/// ends (this test would hang, and CTest time it out, otherwise). Runs on the CPU with MPI: the
+/// NCCL calls themselves are in the lambdas, which the CUDA build passes.
+TEST(CollectivesTest, OpeningWithARootIdEndsEveryRankWhenOneFails) {
+  const int r = comm().rank(), n = comm().size();
+  // Success: every rank joins with rank 0's bytes.
+  std::vector<std::uint8_t> joined;
+  const auto id = open_with_root_id(
+      comm(), 4, [] { return std::vector<std::uint8_t>{7, 1, 2, 9}; },
+      [&](const std::vector<std::uint8_t>& bytes) { joined = bytes; });
+  EXPECT_EQ(id, (std::vector<std::uint8_t>{7, 1, 2, 9}));
+  EXPECT_EQ(joined, id);
+  // The root fails to make the id: nobody joins, rank 0 reports, the others end quietly.
+  bool called = false;
+  try {
+    open_with_root_id(
+        comm(), 4, []() -> std::vector<std::uint8_t> { throw CommError("ncclGetUniqueId failed on rank 0"); },
+        [&](const std::vector<std::uint8_t>&) { called = true; });
+    FAIL() << "no exception on rank " << r;
+  } catch (const AgreedFailure& f) {
+    EXPECT_EQ(r, 0);
+    EXPECT_NE(std::string(f.what()).find("ncclGetUniqueId failed"), std::string::npos);
+  } catch (const PeerFailed&) {
+    EXPECT_NE(r, 0);
+  }
+  EXPECT_FALSE(called);
+  // An id of the wrong size is the root's failure too, before any rank reads it.
+  EXPECT_THROW(open_with_root_id(comm(), 4, [] { return std::vector<std::uint8_t>(3, 0); },
+                                 [](const std::vector<std::uint8_t>&) {}),
+               Error);
+  // The last rank fails to join: it reports, every rank ends.
+  try {
+    open_with_root_id(comm(), 2, [] { return std::vector<std::uint8_t>{1, 2}; },
+                      [&](const std::vector<std::uint8_t>&) {
+                        if (r == n - 1) throw CommError("ncclCommInitRank failed on the last rank");
+                      });
+    FAIL() << "no exception on rank " << r;
+  } catch (const AgreedFailure&) {
+    EXPECT_EQ(r, n - 1);
+  } catch (const PeerFailed&) {
+    EXPECT_NE(r, n - 1);
+  }
+}
+
 /// Builds a deterministic network: same init on every rank and for the reference.
 nn::Supernet make_net() {
   torch::manual_seed(123);

@@ -13,6 +13,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gnas/config.h"
@@ -362,6 +363,26 @@ TEST(CliTest, BadGenomeTextIsRejected) {
   r = run("export --genome '" + word + "'");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_CONTAINS(r.output, "token 'a' at gene 0 is not a non-negative integer");
+  // A NAS-Bench-201 cell string given to the paper's space: the error says which space it is of.
+  r = run("export --space paper --genome '|nor_conv_3x3~0|+|none~0|skip_connect~1|+|none~0|none~1|none~2|'");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_CONTAINS(r.output, "looks like a NAS-Bench-201 cell string");
+  EXPECT_CONTAINS(r.output, "give --space nb201");
+}
+
+/// A genome JSON file of N_b = 2 exports as it is (issue 29: "expected 60 genes", although the file
+/// records n_blocks 2); --net.blocks, when given, still decides.
+TEST(CliTest, ExportTakesTheBlocksAGenomeFileRecords) {
+  const std::string dir = temp_dir();
+  const std::string two = "0 0 1 1 0 1 2 3 | 0 0 1 1 0 1 2 3 | 0 0 1 1 0 1 2 3";
+  Result r = run("export --net.blocks 2 --genome '" + two + "' -o " + dir + "/two.json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = run("export --format text --genome " + dir + "/two.json");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_CONTAINS(r.output, "0 0 1 1 0 1 2 3 | 0 0 1 1 0 1 2 3 |");
+  r = run("export --format text --net.blocks 5 --genome " + dir + "/two.json");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_CONTAINS(r.output, "expected 60 genes");
 }
 
 TEST(CliTest, BadOptionsAndConfigKeysAreRejectedBeforeAnyWork) {
@@ -632,6 +653,28 @@ TEST(ThreadsTest, MoreThreadsThanCpusIsSaid) {
   EXPECT_EQ(r.exit_code, 3) << r.output;
   EXPECT_EQ(r.output.find("torch threads, but"), std::string::npos) << r.output;
   EXPECT_CONTAINS(r.output, "1 thread(s) on 1 CPU(s)");
+}
+
+/// --threads 0 follows the affinity (issue 31): under `taskset -c 0` one thread, on every CPU of the
+/// machine as many threads as CPUs (libtorch 1.13's own default was half of them: 1 of 2 here), and
+/// under mpirun the node's CPUs are shared among its ranks (OMPI_COMM_WORLD_LOCAL_SIZE).
+TEST(ThreadsTest, ZeroMeansTheCpusThisProcessMayUse) {
+  const std::string dir = temp_dir();
+  std::string tiny = kTiny;
+  tiny.erase(tiny.find(" --threads 1"), 12);
+  const std::string search = gnas::testing::gnas_exe() + " search" + tiny + " --threads 0 --debug.stop_after_steps 1";
+  Result r = gnas::testing::run_shell("taskset -c 0 " + search + " --out " + dir + "/one");
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_CONTAINS(r.output, "1 thread(s) on 1 CPU(s) (--threads 0: every CPU it may use)");
+  const int cpus = int(std::thread::hardware_concurrency());
+  r = gnas::testing::run_shell(search + " --out " + dir + "/all");
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_CONTAINS(r.output, std::to_string(cpus) + " thread(s) on " + std::to_string(cpus) + " CPU(s)");
+  r = gnas::testing::run_shell("OMPI_COMM_WORLD_LOCAL_SIZE=" + std::to_string(2 * cpus) + " " + search + " --out " +
+                               dir + "/shared");
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_CONTAINS(r.output, "1 thread(s) on " + std::to_string(cpus) + " CPU(s) (--threads 0: the CPUs it may use, "
+                            "shared by the " + std::to_string(2 * cpus) + " ranks of this node)");
 }
 }  // namespace
 

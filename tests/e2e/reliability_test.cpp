@@ -394,6 +394,16 @@ TEST(RunsTest, NamesKeysAndBadInput) {
   r = run("runs --csv " + base + "/copy");
   EXPECT_CONTAINS(r.output, "copy," + base + "/copy,search,finished,,2,2,7,ga,");
 
+  // A newline in a run directory's name: quoted in the table view (it split the row before issue
+  // 29), quoted as CSV in --csv.
+  ASSERT_EQ(shell("mkdir -p " + base + "/nl && cp -r " + base + "/b/run \"" + base + "/nl/new\nline\"").exit_code, 0);
+  r = run("runs " + base + "/nl");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_CONTAINS(r.output, "\"new\\nline\"");
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 2) << "a header and one row:\n" << r.output;
+  r = run("runs --csv " + base + "/nl");
+  EXPECT_CONTAINS(r.output, "\n\"new\nline\",\"" + base + "/nl/new\nline\",search,");
+
   // A log.h5 path names its run; a run listed twice (also through its parent) is one row.
   r = run("runs --csv " + base + "/b/run/log.h5 " + base + "/b/run " + base + "/b");
   EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 2) << r.output;
@@ -558,6 +568,30 @@ TEST(CheckpointTest, DiskFullKeepsTheLastGoodCheckpoint) {
   const Result resumed = run("search --resume --out " + mnt + ".copy/run --no-progress");
   EXPECT_EQ(resumed.exit_code, 0) << resumed.output;
   EXPECT_CONTAINS(resumed.output, "resuming " + mnt + ".copy/run from " + mnt + ".copy/run/checkpoints/latest.pt at epoch 2");
+}
+
+// `gnas tabular --out` on a full disk (issue 29's attack: the message did not say the disk was
+// full, a partial tabular.h5 stayed, and once space was freed the rerun was refused as if a result
+// existed). Needs a small tmpfs.
+TEST(TabularTest, DiskFullSaysSoLeavesNothingAndTheRerunWorks) {
+  const std::string mnt = temp_dir();
+  const Result m = gnas::testing::run_shell("mount -t tmpfs -o size=256k tmpfs " + mnt);
+  if (m.exit_code != 0) GTEST_SKIP() << "cannot mount a small tmpfs here (needs root): " << m.output;
+  // 3 strategies x 2 matrices x 40 runs x 1000 cells of float32: about 1 MB, more than the disk.
+  const std::string table = " --table data/nasbench201/nasbench201_cifar10.csv --budget 1000 --seed 3";
+  const Result full = run("tabular --runs 40 --out " + mnt + "/t" + table);
+  const Result files = gnas::testing::run_shell("ls -a " + mnt + "/t");
+  // 2 runs: about 50 KB, which fits.
+  const Result rerun = run("tabular --runs 2 --out " + mnt + "/t" + table);
+  const Result after = gnas::testing::run_shell("ls -a " + mnt + "/t");
+  gnas::testing::run_shell("umount " + mnt);
+  EXPECT_EQ(full.exit_code, 1) << full.output;
+  EXPECT_CONTAINS(full.output, "(the disk is full)");
+  EXPECT_CONTAINS(full.output, "is as it was");
+  EXPECT_EQ(files.output.find("tabular.h5"), std::string::npos) << "a partial result was left:\n" << files.output;
+  EXPECT_EQ(rerun.exit_code, 0) << rerun.output;
+  EXPECT_CONTAINS(after.output, "tabular.h5");
+  EXPECT_EQ(after.output.find(".tmp"), std::string::npos) << after.output;
 }
 
 // The disk fills up while a search trains (attack N24: a segfault in libhdf5's exit handler, the

@@ -129,6 +129,46 @@ TEST(Nb201Test, BadTablesNameTheFileTheLineAndTheProblem) {
                     "nb_fields.csv:2: expected 5 comma-separated fields, got 2");
 }
 
+/// The numbers are read strictly (issue 29's attack: each of these was accepted, or refused with a
+/// message that hid the carriage return).
+TEST(Nb201Test, TableNumbersAreReadStrictly) {
+  const auto line2 = [](std::string& s) { return s.find('\n') + 1; };
+  expect_data_error(write_table("nb_comma.csv", [&](std::string& s) { s.insert(s.find('\n', line2(s)), ","); }),
+                    "nb_comma.csv:2: expected 5 comma-separated fields, got 6 (a trailing comma)");
+  expect_data_error(write_table("nb_crlf_comma.csv",
+                                [&](std::string& s) {
+                                  std::string crlf;
+                                  for (char c : s) crlf += c == '\n' ? std::string(",\r\n") : std::string(1, c);
+                                  crlf.replace(0, crlf.find('\r') + 1, "index,arch,params_m,valid_acc,test_acc\r");
+                                  s = crlf;
+                                }),
+                    "nb_crlf_comma.csv:2: expected 5 comma-separated fields, got 6 (a trailing comma)");
+  expect_data_error(write_table("nb_cr_inside.csv", [&](std::string& s) { s.insert(line2(s), "\r"); }),
+                    "nb_cr_inside.csv:2: index '\\x0d0' is not");  // the CR shown, not hidden
+  expect_data_error(write_table("nb_exp_index.csv",
+                                [&](std::string& s) { s.replace(line2(s), s.find(',', line2(s)) - line2(s), "1e3"); }),
+                    "nb_exp_index.csv:2: index '1e3' is not a non-negative integer written in digits");
+  expect_data_error(write_table("nb_dup_index.csv",
+                                [&](std::string& s) {
+                                  const auto l3 = s.find('\n', line2(s)) + 1;
+                                  s.replace(l3, s.find(',', l3) - l3, s.substr(line2(s), s.find(',', line2(s)) - line2(s)));
+                                }),
+                    "nb_dup_index.csv:3: duplicate index");
+  expect_data_error(write_table("nb_hex.csv",
+                                [&](std::string& s) {
+                                  const auto comma = s.rfind(',', s.find('\n', line2(s)));
+                                  s.replace(comma + 1, s.find('\n', line2(s)) - comma - 1, "0x5A");
+                                }),
+                    "nb_hex.csv:2: test_acc '0x5A' is not a percentage");
+  for (const char* bad : {"nan", "inf", " 90", "90 ", "+"})
+    expect_data_error(write_table("nb_bad_number.csv",
+                                  [&](std::string& s) {
+                                    const auto comma = s.rfind(',', s.find('\n', line2(s)));
+                                    s.replace(comma + 1, s.find('\n', line2(s)) - comma - 1, bad);
+                                  }),
+                      "nb_bad_number.csv:2: test_acc '");
+}
+
 /// The shipped benchmark file (data/nasbench201/, tests run in the source root), with the checks
 /// its README states.
 TEST(Nb201Test, ShippedTableMatchesItsReadme) {

@@ -140,6 +140,16 @@ TEST(Hdf5LogTest, AFailedRecordLeavesNoPartialRow) {
                                        std::vector<float>(kNp + 1, 0.5f)),
                  Error);
     EXPECT_EQ(log.content().generation_epoch.size(), 1u);
+    // Vectors of another size than the log's rows are refused before a byte is written (issue 29:
+    // they were written from .data() unchecked, reading past the end of a short one).
+    EXPECT_THROW(log.append_generation(genomes(kNg - 1, 1), fitness(kNg, 1), 0, 1, genomes(kNp, 2), fitness(kNp, 2)),
+                 Error);
+    EXPECT_THROW(log.append_generation(genomes(kNg, 1), fitness(kNg, 1), 0, 1, genomes(kNp, 2), fitness(kNp - 1, 2)),
+                 Error);
+    EXPECT_THROW(log.append_generation(genomes(kNg, 1), {}, 0, 1, genomes(kNp, 2), fitness(kNp, 2)), Error);
+    EXPECT_THROW(log.set_best(std::vector<std::uint8_t>(kLength - 1, 0), 0.5f), Error);
+    EXPECT_EQ(log.content().generation_epoch.size(), 1u);
+    EXPECT_TRUE(log.content().best_genome.empty());
     log.flush();
     {
       const H5 h(path);  // SWMR: readable while the writer holds it

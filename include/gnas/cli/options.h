@@ -47,6 +47,7 @@ struct ExportArgs {
   std::string space;            ///< --space; empty: the genome file's own (paper for text)
   std::string output;           ///< empty: stdout
   int blocks = 5;
+  bool blocks_given = false;    ///< --net.blocks was on the command line (else a JSON file's n_blocks wins)
   NetCompat compat = NetCompat::kPaper;
   bool help = false;
   std::string help_text;

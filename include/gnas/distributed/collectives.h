@@ -3,6 +3,7 @@
 /// agreement. The gradients have their own reducer: grad_reducer.h.
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -48,5 +49,13 @@ void check_same_on_all_ranks(Communicator& comm, std::uint64_t value, const std:
 /// exception is rethrown as it is. Use it where a failure is likely to be
 /// local (setup: options, data, output directory), so that no rank waits forever in a collective.
 void agree_on_failure(Communicator& comm, std::exception_ptr error);
+
+/// Collective: opens something whose root makes an identifier that every rank needs to join (NCCL's
+/// unique id). Rank 0 runs `make_id` (which must return `id_size` bytes); its failure is agreed
+/// before the broadcast, so it ends every rank instead of leaving the others in the broadcast. Then
+/// every rank runs `join(id)`, and a failure there is agreed as well. Returns the identifier.
+std::vector<std::uint8_t> open_with_root_id(Communicator& comm, std::size_t id_size,
+                                            const std::function<std::vector<std::uint8_t>()>& make_id,
+                                            const std::function<void(const std::vector<std::uint8_t>&)>& join);
 
 }  // namespace gnas::distributed

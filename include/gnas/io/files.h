@@ -12,9 +12,15 @@ void write_file_synced(const std::string& path, const std::string& content);
 /// rename(2), throwing IoError naming both paths.
 void rename_file(const std::string& from, const std::string& to);
 
+/// The file an output path names: `path`, or the target of the symbolic link `path` is (written
+/// through, as cp does). Throws IoError naming `path` when that exists and is not a regular file (a
+/// FIFO, a device, a directory, a socket): gnas never replaces one.
+std::string output_file_target(const std::string& path);
+
 /// Writes `content` to `path` atomically: a temporary file beside it, fsync, rename, fsync of the
-/// directory. Throws IoError
-/// (a full disk says so); on failure the temporary file is removed and `path` is unchanged.
+/// directory. A symbolic link is written through, and an existing path that is not a regular file
+/// is refused (output_file_target). Throws IoError (a full disk says so); on failure the temporary
+/// file is removed and `path` is unchanged.
 void write_file_atomic(const std::string& path, const std::string& content);
 
 /// fsync(2) of a file or directory by path (POSIX: std::filesystem has no fsync). Throws IoError.

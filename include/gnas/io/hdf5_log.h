@@ -112,6 +112,16 @@ struct LogContent {
   std::vector<double> rank_tau, rank_rho;
 };
 
+/// "" when `a` and `b` hold the same content (every field a checkpoint stores: the attributes but
+/// the format_version 2 ones, every record column, every row; NaN equals NaN), else the first field
+/// that differs and both values, e.g. "generation_epoch[1]: 2 against 3".
+std::string first_difference(const LogContent& a, const LogContent& b);
+
+/// Why the last HDF5 call failed, as ": REASON" ("" when HDF5 recorded none): the deepest message of
+/// HDF5's error stack (the system's, when a write or flush failed), with " (the disk is full)" when
+/// that is the reason. Call it right after the failing call: later calls clear the stack.
+std::string hdf5_failure();
+
 /// Call first in main, before any HDF5 call: the library then skips its clean-up at exit, which
 /// crashes (libhdf5 1.10's H5F__close_cb) on a file whose H5Fclose failed, e.g. on a full disk.
 /// Every file is closed by its owner before then; a close that failed has nothing left to save.

@@ -64,6 +64,10 @@ std::unique_ptr<Space> make_space(const std::string& name, int n_blocks);
 /// The names make_space accepts, "paper | nb201".
 const char* space_names();
 
+/// The n_blocks a genome JSON file records (the paper's space writes it), or `fallback` when it has
+/// none or the text is not such a file.
+int json_n_blocks(const std::string& json, int fallback);
+
 /// Reads a genome of `space` given as text, as a JSON file, or as a file holding the text form
 /// ('#' starts a comment that runs to the end of its line). A directory is taken as a run directory
 /// and its best_genome.json is read. A JSON file of another space is refused, naming both.

@@ -139,7 +139,7 @@ inline int max_threads() {
 
 struct RunConfig {
   std::uint64_t seed = 1;
-  int threads = 0;               ///< torch intra-op threads (0 = libtorch's default)
+  int threads = 0;               ///< torch intra-op threads (0 = train::default_threads())
   DeviceSpec device;
   nn::NetOptions net;
   TrainOptions train;
@@ -158,7 +158,9 @@ struct RunConfig {
   template <class Self, class V>
   static void visit_options(Self& o, V& v) {
     v.option("seed", o.seed, "seed of every random stream (GA, data, torch)");
-    v.option("threads", o.threads, "torch intra-op threads; 0 keeps libtorch's default (use 1 per MPI rank)",
+    v.option("threads", o.threads,
+             "torch intra-op threads; 0: the CPUs this process may use (its affinity: what srun, a cpuset or "
+             "taskset gives it), divided among the ranks mpirun started on this node",
              in_closed(0, max_threads(), " (this machine's hardware threads)"));
     v.text("device", o.device, "auto | cpu | cuda | cuda:N (under MPI, auto picks cuda:<node-local rank>)",
            parse_device, device_text);

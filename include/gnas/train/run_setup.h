@@ -33,6 +33,16 @@ struct RunOpening {
 };
 
 /// What a command holds on every rank; search and retrain extend it with their own steps.
+/// --dist.backend resolved for this launch (MPI or not, CUDA or not, what the build has).
+distributed::BackendChoice resolve_run_backend(const RunConfig& cfg, distributed::Communicator& comm,
+                                               const torch::Device& device);
+/// The gradients' channel of `backend` (resolve_run_backend). NCCL falls back to MPI when ranks
+/// share a GPU, which NCCL cannot do (`backend` then says MPI), and an explicit --dist.backend nccl
+/// is refused then. Collective. Search, retrain (CommandRun::open_channel) and bench open theirs here.
+std::unique_ptr<distributed::DataChannel> open_gradient_channel(const RunConfig& cfg, distributed::Communicator& comm,
+                                                                const torch::Device& device,
+                                                                distributed::BackendChoice& backend);
+
 struct CommandRun {
   CommandRun(const RunConfig& config, distributed::Communicator& communicator, BegunSegment& begun_segment)
       : cfg(config), comm(communicator), root(communicator.rank() == 0) {
