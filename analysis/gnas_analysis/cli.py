@@ -151,7 +151,10 @@ def main_tensorboard(argv) -> int:
     except LogError as exc:
         print(f"gnas-analysis tensorboard: {exc}", file=sys.stderr)
         return 1
-    print(f"wrote {len(written)} run(s) under {args.out}; view them with: tensorboard --logdir {args.out}")
+    # The tensorboard beside this Python (the project's .venv-analysis), which is rarely on PATH.
+    beside = Path(sys.executable).parent / "tensorboard"
+    viewer = str(beside) if beside.exists() else "tensorboard"
+    print(f"wrote {len(written)} run(s) under {args.out}; view them with: {viewer} --logdir {args.out}")
     return 0
 
 

@@ -227,10 +227,15 @@ class RunLog:
 
     @property
     def epochs(self):
-        """pandas DataFrame, one row per epoch (index `epoch`, 1-based)."""
+        """pandas DataFrame, one row per epoch (index `epoch`, 1-based), with every /epoch column of
+        the log: the ground truth (gt_*, NaN without a table), losses, the time split, GPU memory."""
         import pandas as pd
 
-        frame = pd.DataFrame({name: self.epoch[name] for name in EPOCH_FIELDS})
+        # Every column the log's /epoch group holds, in a fixed order: the core ones, the ground
+        # truth, the later ones, then any this reader does not know by name (all rows aligned).
+        known = list(EPOCH_FIELDS) + list(GT_FIELDS) + list(LATER_EPOCH_FIELDS)
+        names = known + sorted(n for n in self.epoch if n not in known)
+        frame = pd.DataFrame({name: self.epoch[name][:self.n_epochs] for name in names if name in self.epoch})
         frame.index = pd.RangeIndex(1, self.n_epochs + 1, name="epoch")
         return frame
 

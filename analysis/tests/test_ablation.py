@@ -22,7 +22,7 @@ from gnas_analysis.logs import LogError  # noqa: E402
 ROOT = Path(__file__).resolve().parents[2]
 TABLE = ROOT / "data" / "nasbench201" / "nasbench201_cifar10.csv"
 BASE = ("--space nb201 --net.channels 4 --net.cells 1 --train.batch 32 --data.synthetic_train 128 "
-        f"--data.synthetic_val 60 --search.n_v 30 --ga.population 3 --ga.generation 4 --nb201.table {TABLE} "
+        f"--data.synthetic_val 60 --search.n_v 30 --ga.population 3 --ga.generation 4 --nb201.table {TABLE} --debug.table_on_synthetic "
         "--nb201.rank_cells 0")
 TINY = BASE + " --train.epochs 2"
 

@@ -19,7 +19,7 @@ from gnas_analysis.cli import main  # noqa: E402
 TABLE = Path(__file__).resolve().parents[2] / "data" / "nasbench201" / "nasbench201_cifar10.csv"
 TINY = ["--space", "nb201", "--net.channels", "4", "--net.cells", "1", "--train.batch", "32", "--train.epochs", "2",
         "--data.synthetic_train", "128", "--data.synthetic_val", "60", "--threads", "1", "--no-progress",
-        "--search.n_v", "30", "--ga.population", "3", "--ga.generation", "4", "--nb201.table", str(TABLE),
+        "--search.n_v", "30", "--ga.population", "3", "--ga.generation", "4", "--nb201.table", str(TABLE), "--debug.table_on_synthetic",
         "--nb201.rank_cells", "10"]
 
 
@@ -158,3 +158,21 @@ def test_ranking_over_epochs_is_drawn_with_gnas_own_tau(tmp_path):
     assert main(["report", str(run), "--out", str(out)]) == 0
     assert (out / "ranking_over_epochs.png").exists()
     assert 'alt="ranking_over_epochs"' in (out / "report.html").read_text()
+
+
+def test_to_csv_exports_every_epoch_column(study, tmp_path):
+    """Issue 31: run.epochs and run.to_csv() had no gt_*, best_full_val_loss or time columns."""
+    import h5py as _h5
+
+    log = load(study / "ga-seed1")
+    written = log.to_csv(tmp_path / "csv")
+    rows = list(csv.DictReader(open(written[0])))
+    assert len(rows) == log.n_epochs
+    with _h5.File(study / "ga-seed1" / "log.h5", "r") as f:
+        columns = [n for n, d in f["epoch"].items() if n != "epoch" and isinstance(d, _h5.Dataset) and d.ndim == 1]
+        for name in columns:
+            assert name in rows[0], f"/epoch/{name} is not exported"
+        last = float(f["epoch/gt_chosen_test"][-1])
+    for name in ("gt_chosen_test", "gt_mean_test", "best_full_val_loss", "train_time_s", "eval_time_s", "time_s"):
+        assert name in rows[0], name
+    assert float(rows[-1]["gt_chosen_test"]) == pytest.approx(last, abs=1e-4)

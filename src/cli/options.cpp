@@ -283,7 +283,10 @@ ParsedRun parse_run_command(RunCommand command, const std::vector<std::string>& 
         "debug.fail_rank", po::value(&c.debug.fail_rank)->default_value(-1),
         "testing: this rank throws after --debug.fail_after_steps steps")(
         "debug.fail_after_steps", po::value(&c.debug.fail_after_steps)->default_value(1),
-        "testing: see --debug.fail_rank");
+        "testing: see --debug.fail_rank")(
+        "debug.table_on_synthetic", po::bool_switch(&c.debug.table_on_synthetic),
+        "testing: allow --nb201.table on the synthetic data set (its table accuracies and tau then describe "
+        "nothing: the tests check the mechanics)");
 
   po::options_description visible;
   visible.add(cmd).add(cfg);

@@ -49,13 +49,15 @@ double evaluate_accuracy(nn::Supernet& net, const torch::Tensor& images_u8, cons
 
 std::vector<float> evaluate_generation(nn::Supernet& net, const std::vector<space::Genome>& generation,
                                        const torch::Tensor& images_u8, const torch::Tensor& labels, int64_t batch,
-                                       distributed::Communicator& comm) {
+                                       distributed::Communicator& comm,
+                                       const std::function<void(int64_t, int64_t)>& on_scored) {
   const int64_t n = static_cast<int64_t>(generation.size());
   const auto [begin, end] = distributed::shard_range(n, comm.rank(), comm.size());
   auto fitness = torch::zeros({n}, torch::kFloat32);
   for (int64_t i = begin; i < end; ++i) {
     net->set_genome(generation[i]);
     fitness[i] = static_cast<float>(evaluate_accuracy(net, images_u8, labels, batch));
+    if (on_scored) on_scored(i - begin + 1, end - begin);
   }
   comm.allreduce_sum_(fitness);  // each entry is non-zero on one rank only: the sum is exact
   return std::vector<float>(fitness.data_ptr<float>(), fitness.data_ptr<float>() + n);

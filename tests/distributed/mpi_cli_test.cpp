@@ -95,7 +95,7 @@ TEST(MpiDefaultNb201RunTest, WholeDefaultNb201SearchRunsToTheEnd) {
   if (!ranks) GTEST_SKIP() << "GNAS_TEST_RANKS is not set (CTest registers this test once per rank count)";
   const int np = std::atoi(ranks);
   const std::string out = temp_dir() + "/nb201";
-  const Result r = run(mpirun(np) + gnas() + " search --space nb201 --nb201.table "
+  const Result r = run(mpirun(np) + gnas() + " search --space nb201 --debug.table_on_synthetic --nb201.table "
                        "data/nasbench201/nasbench201_cifar10.csv --debug.check_sync --out " + out);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_CONTAINS(r.output, "epoch 3/3");

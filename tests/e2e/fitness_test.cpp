@@ -160,7 +160,7 @@ int convs(const Genes& g) {
 TEST(TrainingFreeSearchTest, NoTrainingScoresGenerationsRanksAndResumesExactly) {
   if (!std::ifstream(kTable).good()) GTEST_SKIP() << kTable << " is absent";
   const std::string dir = temp_dir();
-  const std::string common = std::string(kTinyFree) + " --search.fitness naswot+synflow --nb201.table " + kTable +
+  const std::string common = std::string(kTinyFree) + " --debug.table_on_synthetic --search.fitness naswot+synflow --nb201.table " + kTable +
                              " --nb201.rank_cells 10 --nb201.rank_every 1";
   Result r = run("search --out " + dir + "/a --train.epochs 3" + common);
   ASSERT_EQ(r.exit_code, 0) << r.output;

@@ -1,4 +1,5 @@
 #pragma once
+#include <functional>
 /// Accuracy and loss of a network on images, and the fitness of a generation split across ranks.
 #include <cstdint>
 #include <torch/types.h>
@@ -25,9 +26,11 @@ int64_t count_correct(nn::Supernet& net, const torch::Tensor& images_u8, const t
 /// Fitness (top-1 % on images/labels) of every genome of `generation`. The genomes are split among
 /// the ranks of `comm` as evenly as possible (any count over any number of ranks); each scores its
 /// share and the list is summed over ranks, so every rank returns the same list, equal to a one-rank
-/// evaluation. Collective.
+/// evaluation. Collective. `on_scored(done, share)`, when given, is called on each rank after each
+/// genome of its share (progress lines for long passes: the ranking set).
 std::vector<float> evaluate_generation(nn::Supernet& net, const std::vector<space::Genome>& generation,
                                        const torch::Tensor& images_u8, const torch::Tensor& labels, int64_t batch,
-                                       distributed::Communicator& comm);
+                                       distributed::Communicator& comm,
+                                       const std::function<void(int64_t, int64_t)>& on_scored = {});
 
 }  // namespace gnas::train

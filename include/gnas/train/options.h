@@ -109,6 +109,7 @@ struct DebugOptions {
   bool check_sync = false;       ///< verify at every step that all ranks train the same genome
   int fail_rank = -1;            ///< this rank throws after fail_after_steps steps (-1 = none)
   int fail_after_steps = 1;
+  bool table_on_synthetic = false;  ///< allow --nb201.table without --data (tests: the mechanics, not the figures)
 };
 
 /// [log]: what a run reports, and how often.
@@ -183,6 +184,11 @@ struct RunConfig {
     GNAS_CHECK_AS(ConfigError, net.space == "nb201" || !search.nb201.any_set(),
                   "--nb201.table, --nb201.rank_every and --nb201.rank_cells need --space nb201 (the space is ",
                   net.space, ")");
+    // The table holds CIFAR-10 accuracies: on the synthetic set its look-ups and tau would be
+    // printed as if they described the search's data.
+    GNAS_CHECK_AS(ConfigError, search.nb201.table.empty() || !data.dir.empty() || debug.table_on_synthetic,
+                  "--nb201.table: the table gives CIFAR-10 accuracies, but without --data the search runs on the "
+                  "synthetic data set, whose cells it does not describe; give --data DIR (CIFAR-10's binary files)");
   }
 };
 
