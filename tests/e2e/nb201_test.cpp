@@ -182,7 +182,7 @@ TEST(Nb201SearchTest, TheRankingPassPrintsProgress) {
   std::string tiny = kTinyNb201;
   tiny.erase(tiny.find(" --no-progress"), 14);  // the rest: --debug.table_on_synthetic
   const Result r = run("search --out " + temp_dir() + "/run" + tiny + " --nb201.table " + kTable +
-                       " --nb201.rank_cells 20 --train.epochs 1");
+                       " --nb201.rank_cells 20");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_CONTAINS(r.output, "scoring the ranking set (20 cells on 100 validation images)");
   for (const char* line : {"scoring the ranking set: 2/20 cells, ", "scoring the ranking set: 10/20 cells, ",
@@ -198,7 +198,7 @@ TEST(Nb201SearchTest, InterruptedAndResumedRunEqualsUninterruptedRun) {
   ASSERT_EQ(a.exit_code, 0) << a.output;
   Result b = run("search --out " + base + "/b --debug.stop_after_steps 11" + common);
   ASSERT_EQ(b.exit_code, 3) << b.output;
-  b = run("search --out " + base + "/b --resume --no-progress");
+  b = run("search --out " + base + "/b --resume --no-progress --debug.table_on_synthetic");  // debug switches are not stored
   ASSERT_EQ(b.exit_code, 0) << b.output;
   EXPECT_CONTAINS(b.output, "resuming");
   const H5 ha(base + "/a/log.h5"), hb(base + "/b/log.h5");
