@@ -330,7 +330,7 @@ def fig_diversity(gs) -> plt.Figure:
                         color=g.colour)
             if c == 0:
                 a.set_ylabel("share of op genes")
-            if i == 0 and c == columns - 1:
+            if i == 0 and c == columns - 1 and a.get_legend_handles_labels()[0]:  # none: matplotlib warns
                 a.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return fig
 
