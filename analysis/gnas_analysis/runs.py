@@ -71,6 +71,7 @@ def differing_keys(configs, hidden=None) -> list:
     if hidden is None:
         hidden = set(logs_module.CONFIG_KEYS_BEFORE_THE_ATTRIBUTE["own_column"]) | set(
             logs_module.CONFIG_KEYS_BEFORE_THE_ATTRIBUTE["operational"])
+    hidden = set(hidden) - {"threads"}  # operational, but it changes the last digits: shown when it differs
     values = {}
     for config in configs:
         for key, value in config.items():

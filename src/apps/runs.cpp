@@ -32,7 +32,9 @@ namespace fs = std::filesystem;
 /// was executed, not what it computed): io/config_keys.h, the list the log also carries.
 bool hidden_key(const std::string& key) {
   const auto& own = io::own_column_keys();
-  return io::is_operational_key(key) || std::find(own.begin(), own.end(), key) != own.end();
+  // `threads` is operational (a resume may change it) but changes a run's last digits (the sums run
+  // in another order): runs that differ in it are told apart.
+  return (io::is_operational_key(key) && key != "threads") || std::find(own.begin(), own.end(), key) != own.end();
 }
 
 /// A directory that could not be searched (its permissions, an I/O error): named, not skipped.

@@ -404,6 +404,17 @@ TEST(RunsTest, NamesKeysAndBadInput) {
   r = run("runs --csv " + base + "/nl");
   EXPECT_CONTAINS(r.output, "\n\"new\nline\",\"" + base + "/nl/new\nline\",search,");
 
+  // `threads` changes a run's last digits: two runs that differ only in it show a threads column
+  // (issue 31), though it is an operational key.
+  ASSERT_EQ(shell("mkdir -p " + base + "/thr && cp -r " + base + "/b/run " + base + "/thr/one && cp -r " + base +
+                  "/b/run " + base + "/thr/two && sed -i \"s/^threads = .*/threads = 2/\" " + base + "/thr/two/config.ini")
+                .exit_code,
+            0);
+  r = run("runs --csv " + base + "/thr");
+  EXPECT_CONTAINS(r.output.substr(0, r.output.find('\n')), ",seed,strategy,threads,");
+  EXPECT_CONTAINS(r.output, ",7,ga,1,");  // b/run has seed 7
+  EXPECT_CONTAINS(r.output, ",7,ga,2,");
+
   // A log.h5 path names its run; a run listed twice (also through its parent) is one row.
   r = run("runs --csv " + base + "/b/run/log.h5 " + base + "/b/run " + base + "/b");
   EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 2) << r.output;
