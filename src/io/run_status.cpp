@@ -9,6 +9,9 @@
 #include <ctime>
 #include <iomanip>
 #include <nlohmann/json.hpp>
+#include <cmath>
+#include <limits>
+#include <type_traits>
 #include <random>
 #include <sstream>
 
@@ -34,7 +37,21 @@ json segment_json(const RunSegment& g) {
 template <class T>
 T get_or(const json& j, const char* key, T fallback) {
   const auto it = j.find(key);
-  return it == j.end() || it->is_null() ? fallback : it->get<T>();
+  if (it == j.end() || it->is_null()) return fallback;
+  if constexpr (std::is_integral_v<T>) {
+    // nlohmann converts any number to an integer with a plain cast: a value out of T's range (or a
+    // fraction) is undefined behaviour (found by tests/fuzz/status_json_fuzz.cpp: 2.3e47 as an int).
+    GNAS_CHECK_AS(IoError, it->is_number(), "\"", key, "\" is not a number: ", it->dump());
+    const double v = it->get<double>();
+    GNAS_CHECK_AS(IoError,
+                  std::isfinite(v) && v == std::floor(v) && v >= double(std::numeric_limits<T>::min()) &&
+                      v <= double(std::numeric_limits<T>::max()),
+                  "\"", key, "\" is ", it->dump(), ", not an integer of this field's range");
+    if (it->is_number_integer()) return it->get<T>();  // exact, also beyond a double's 53 bits
+    return static_cast<T>(v);
+  } else {
+    return it->get<T>();
+  }
 }
 }  // namespace
 
@@ -103,6 +120,9 @@ RunStatus run_status_from_json(const std::string& text, const std::string& where
     }
   } catch (const json::exception& e) {
     throw IoError(where + ": not a valid gnas status file (" + e.what() + ")");
+  } catch (const IoError& e) {  // a field out of range (get_or): the file named once
+    const std::string what = e.what();
+    throw IoError(what.rfind(where, 0) == 0 ? what : where + ": " + what);
   }
   return s;
 }

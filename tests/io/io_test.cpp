@@ -9,6 +9,7 @@
 #include "gnas/core/error.h"
 #include "gnas/io/files.h"
 #include "gnas/io/ini.h"
+#include "gnas/io/run_status.h"
 
 namespace gnas::io {
 namespace {
@@ -96,6 +97,23 @@ TEST(FilesTest, AtomicWritesFollowLinksAndNeverReplaceSpecialFiles) {
               ::testing::ThrowsMessage<IoError>(::testing::HasSubstr("(a directory)")));
   EXPECT_FALSE(path_exists((dir / "sub.tmp").string()));
   fs::remove_all(dir);
+}
+
+/// status.json's numbers are range-checked before they become integers (fuzzing found 2.3e47 read
+/// into an int: undefined behaviour, which UBSan reported).
+TEST(RunStatusJsonTest, NumbersOutOfTheirFieldsRangeAreRefusedByName) {
+  const auto status = [](const std::string& epochs_done) {
+    return "{\"status\": \"running\", \"epochs_done\": " + epochs_done + ", \"segments\": [{\"pid\": 42}]}";
+  };
+  EXPECT_EQ(run_status_from_json(status("3"), "s.json").epochs_done, 3);
+  EXPECT_EQ(run_status_from_json(status("3.0"), "s.json").epochs_done, 3);
+  EXPECT_EQ(run_status_from_json(status("3"), "s.json").segments.at(0).pid, 42);
+  for (const char* bad : {"2.3e47", "-2.3e47", "2.5", "4294967296", "\"3\""})
+    EXPECT_THAT([&] { run_status_from_json(status(bad), "dir/status.json"); },
+                ::testing::ThrowsMessage<IoError>(::testing::HasSubstr("dir/status.json: ")))
+        << bad;
+  EXPECT_THAT([&] { run_status_from_json(status("1e40"), "dir/status.json"); },
+              ::testing::ThrowsMessage<IoError>(::testing::HasSubstr("\"epochs_done\" is 1e+40, not an integer")));
 }
 
 }  // namespace
