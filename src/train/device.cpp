@@ -110,12 +110,26 @@ int ranks_sharing_cpus() {
   return 1;
 }
 
-int default_threads() { return std::max(1, usable_cpus() / ranks_sharing_cpus()); }
+int omp_num_threads() {
+  const char* v = std::getenv("OMP_NUM_THREADS");
+  if (!v || !*v) return 0;
+  char* end = nullptr;
+  const long n = std::strtol(v, &end, 10);
+  return *end == '\0' && n >= 1 && n <= 4096 ? int(n) : 0;  // "4,2" (nested levels): its first count is not read
+}
+
+int default_threads() {
+  // OMP_NUM_THREADS, when set, is the site's or the user's word (job scripts, CTest) and wins.
+  if (const int n = omp_num_threads()) return n;
+  return std::max(1, usable_cpus() / ranks_sharing_cpus());
+}
 
 std::string threads_text(int requested) {
   std::string text = std::to_string(torch::get_num_threads()) + " thread(s) on " + std::to_string(usable_cpus()) +
                      " CPU(s)";
-  if (requested == 0) {
+  if (requested == 0 && omp_num_threads() > 0) {
+    text += " (--threads 0: OMP_NUM_THREADS)";
+  } else if (requested == 0) {
     const int ranks = ranks_sharing_cpus();
     text += ranks > 1 ? " (--threads 0: the CPUs it may use, shared by the " + std::to_string(ranks) +
                             " ranks of this node)"

@@ -376,15 +376,15 @@ struct Search : CommandRun {
         // At CPU scale this pass costs more than an epoch's training: a line every tenth of it, or
         // every --log.progress_seconds, with what is left (rank 0's share; the others score alike).
         const auto t0 = std::chrono::steady_clock::now();
-        auto last = t0;
+        auto last_line = t0;
         scores = evaluate_generation(net, rank_set, ds.val.images, ds.val.labels, cfg.data.eval_batch, comm,
                                      [&](int64_t done, int64_t share) {
                                        const auto now = std::chrono::steady_clock::now();
-                                       const double since = std::chrono::duration<double>(now - last).count();
+                                       const double since = std::chrono::duration<double>(now - last_line).count();
                                        const int64_t tenth = std::max<int64_t>(1, share / 10);
                                        if (done == share || (done % tenth != 0 && since < log_settings().progress_seconds))
                                          return;
-                                       last = now;
+                                       last_line = now;
                                        const double spent = std::chrono::duration<double>(now - t0).count();
                                        progress.stage(detail::concat(
                                            "scoring the ranking set: ", done, "/", share, " cells",

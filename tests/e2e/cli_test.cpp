@@ -662,7 +662,8 @@ TEST(ThreadsTest, ZeroMeansTheCpusThisProcessMayUse) {
   const std::string dir = temp_dir();
   std::string tiny = kTiny;
   tiny.erase(tiny.find(" --threads 1"), 12);
-  const std::string env = "OMP_WAIT_POLICY=PASSIVE ";  // see ReadmeTest
+  // PASSIVE: see ReadmeTest. OMP_NUM_THREADS (CTest sets 1) would win over the affinity: unset here.
+  const std::string env = "env -u OMP_NUM_THREADS OMP_WAIT_POLICY=PASSIVE ";
   const std::string search = gnas::testing::gnas_exe() + " search" + tiny + " --threads 0 --debug.stop_after_steps 1";
   Result r = gnas::testing::run_shell(env + "taskset -c 0 " + search + " --out " + dir + "/one");
   EXPECT_EQ(r.exit_code, 3) << r.output;
@@ -676,6 +677,10 @@ TEST(ThreadsTest, ZeroMeansTheCpusThisProcessMayUse) {
   EXPECT_EQ(r.exit_code, 3) << r.output;
   EXPECT_CONTAINS(r.output, "1 thread(s) on " + std::to_string(cpus) + " CPU(s) (--threads 0: the CPUs it may use, "
                             "shared by the " + std::to_string(2 * cpus) + " ranks of this node)");
+  // OMP_NUM_THREADS, when set, is the site's word and wins over the affinity.
+  r = gnas::testing::run_shell("OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE " + search + " --out " + dir + "/omp");
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_CONTAINS(r.output, "1 thread(s) on " + std::to_string(cpus) + " CPU(s) (--threads 0: OMP_NUM_THREADS)");
 }
 }  // namespace
 

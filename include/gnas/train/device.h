@@ -13,9 +13,10 @@ torch::Device select_device(const DeviceSpec& spec, int local_rank = 0);
 /// threads > 0: torch::set_num_threads(threads); 0: default_threads(). Warns when the threads
 /// outnumber the CPUs this process may run on (its affinity: what srun or mpirun gave it).
 void apply_threads(int threads);
-/// What --threads 0 means: the CPUs this process may use (its affinity mask, which srun and a
-/// cpuset set), divided among the ranks mpirun started on this node; at least 1. libtorch's own
-/// default ignores the affinity (1.13: half the machine's hardware threads; 2.x: its cores).
+/// What --threads 0 means: OMP_NUM_THREADS when it is set to a count; else the CPUs this process may
+/// use (its affinity mask, which srun and a cpuset set), divided among the ranks mpirun started on
+/// this node; at least 1. libtorch's own default ignores the affinity (1.13: half the machine's
+/// hardware threads; 2.x: its cores).
 int default_threads();
 /// The ranks on this node that share this process's CPUs: mpirun's local size, else 1.
 int ranks_sharing_cpus();

@@ -160,8 +160,8 @@ struct RunConfig {
   static void visit_options(Self& o, V& v) {
     v.option("seed", o.seed, "seed of every random stream (GA, data, torch)");
     v.option("threads", o.threads,
-             "torch intra-op threads; 0: the CPUs this process may use (its affinity: what srun, a cpuset or "
-             "taskset gives it), divided among the ranks mpirun started on this node",
+             "torch intra-op threads; 0: OMP_NUM_THREADS when set, else the CPUs this process may use (its "
+             "affinity: what srun, a cpuset or taskset gives it), divided among the ranks mpirun started on this node",
              in_closed(0, max_threads(), " (this machine's hardware threads)"));
     v.text("device", o.device, "auto | cpu | cuda | cuda:N (under MPI, auto picks cuda:<node-local rank>)",
            parse_device, device_text);
