@@ -147,8 +147,9 @@ def test_differing_keys_and_unique_names(tmp_path):
     a = {"seed": "1", "ga.p_m": "0.02", "net.channels": "20", "train.epochs": "3", "threads": "0"}
     b = {"seed": "2", "ga.p_m": "0.05", "net.channels": "20", "train.epochs": "9", "threads": "2"}
     retrain = {"seed": "1", "net.channels": "36"}  # no [ga]: absent keys do not count
-    assert runs.differing_keys([a, b]) == ["ga.p_m"]
-    assert runs.differing_keys([a, b, retrain]) == ["ga.p_m", "net.channels"]
+    # threads is operational but changes the last digits: shown when it differs (issue 31)
+    assert runs.differing_keys([a, b]) == ["ga.p_m", "threads"]
+    assert runs.differing_keys([a, b, retrain]) == ["ga.p_m", "net.channels", "threads"]
     assert runs.differing_keys([a]) == []
     assert runs.differing_keys([a, dict(a)]) == []
     for d in ("x/a/run", "x/b/run", "x/c/other"):
@@ -546,7 +547,8 @@ def test_experiment_keys_come_from_the_log(tmp_path):
             f.attrs["config_keys"] = json.dumps({"operational": ["threads", "new.knob"], "own_column": ["seed"]})
     logs = load_runs(paths)
     assert len(figures.groups(logs)) == 1
-    assert runs.table(logs)[1] == []  # neither key is a differing column
+    # new.knob (operational, by the log) is no differing column; threads is, as it changes the last digits
+    assert runs.table(logs)[1] == ["threads"]
 
 
 def test_renamed_keys_are_read_under_their_new_names(tmp_path):
