@@ -138,24 +138,43 @@ def main_tensorboard(argv) -> int:
         prog="gnas-analysis tensorboard",
         description="TensorBoard event files from gnas runs: OUT/<run>/ per run, the /step rows (training loss, "
                     "accuracy, lr, img/s) and the epoch rows (losses, accuracies, GA fitness, test accuracy, time "
-                    "split, GPU memory) against the global training step. Then: tensorboard --logdir OUT. Needs "
-                    "PyPI's tensorboard package (scripts/bootstrap installs it into .venv-analysis/).")
+                    "split, GPU memory, the NAS-Bench-201 ranking's tau and rho) against the global training "
+                    "step. Then: tensorboard --logdir OUT. Needs PyPI's tensorboard package (scripts/bootstrap "
+                    "installs it into .venv-analysis/).")
     parser.add_argument("runs", nargs="+", help="run directories, log.h5 files, or directories holding runs")
     parser.add_argument("--out", required=True, help="directory for the event files (one subdirectory per run)")
+    parser.add_argument("--watch", type=float, metavar="SECONDS",
+                        help="write the event files again every SECONDS while any run is still running; stops "
+                             "after a last export when every run has ended")
     args = parser.parse_args(argv)
+    if args.watch is not None and not (1 <= args.watch <= 86400):
+        parser.error(f"--watch must be in [1, 86400] seconds, got {args.watch:g}")
     from . import tensorboard
-    try:
-        tensorboard._modules()  # the missing package is said before any log is read
-        logs = load_runs(args.runs)
-        written = tensorboard.export(logs, Path(args.out))
-    except LogError as exc:
-        print(f"gnas-analysis tensorboard: {exc}", file=sys.stderr)
-        return 1
     # The tensorboard beside this Python (the project's .venv-analysis), which is rarely on PATH.
     beside = Path(sys.executable).parent / "tensorboard"
     viewer = str(beside) if beside.exists() else "tensorboard"
-    print(f"wrote {len(written)} run(s) under {args.out}; view them with: {viewer} --logdir {args.out}")
-    return 0
+    told = False
+    while True:
+        try:
+            tensorboard._modules()  # the missing package is said before any log is read
+            logs = load_runs(args.runs)
+            written = tensorboard.export(logs, Path(args.out))
+        except LogError as exc:
+            print(f"gnas-analysis tensorboard: {exc}", file=sys.stderr)
+            return 1
+        going = [r.name for r in logs if runs.view_status(r.status)[0] == "running"] if args.watch else []
+        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        print((f"{stamp} " if args.watch else "") + f"wrote {len(written)} run(s) under {args.out}"
+              + (f" ({len(going)} running: {', '.join(going)})" if going else "")
+              + ("" if told else f"; view them with: {viewer} --logdir {args.out}"), flush=True)
+        told = True
+        if not going:
+            return 0
+        try:
+            time.sleep(args.watch)
+        except KeyboardInterrupt:
+            print("stopped watching; the event files keep their last state", file=sys.stderr)
+            return 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -393,6 +393,25 @@ def fig_ground_truth(gs) -> plt.Figure:
     n = _n_max(gs)
     _epoch_axis(axes[0], n)
     _epoch_axis(axes[1], n)
+    # The table's optimum and its mean cell (a random cell's expectation), and where each run's found
+    # cell stands among the table's cells (logs written before these were recorded have neither).
+    runs_ = [r for g in gs for r in g.runs]
+    best = _last_finite_of(runs_, "gt_table_best_test")
+    mean = _last_finite_of(runs_, "gt_table_mean_test")
+    if best is not None:
+        axes[1].axhline(best, color="black", lw=1, ls="-.", label=f"table optimum {best:.2f}%")
+    if mean is not None:
+        axes[1].axhline(mean, color="grey", lw=1, ls="-.", label=f"table mean cell {mean:.2f}%")
+    standing = []
+    for r in runs_:
+        pct, rank = _last_finite(r.epoch["gt_chosen_below_pct"]), _last_finite(r.epoch["gt_chosen_rank"])
+        if pct is not None and rank is not None:
+            standing.append(f"{r.name or r.run_dir.name}: rank {rank:,.0f}, above {pct:.1f}% of cells")
+    if standing:
+        shown = standing[:4] + ([f"... {len(standing) - 4} more"] if len(standing) > 4 else [])
+        axes[1].text(0.99, 0.02, "found cell among the table's 15,625:\n" + "\n".join(shown),
+                     transform=axes[1].transAxes, ha="right", va="bottom", fontsize=7,
+                     bbox=dict(boxstyle="round", fc="white", ec="0.8", alpha=0.9))
     axes[0].set_ylabel("top-1 in the supernet [%]")
     axes[0].set_title("What the GA sees: best fitness (solid), its full-validation accuracy (dotted)", fontsize=9)
     axes[1].set_ylabel("NAS-Bench-201 test accuracy [%]")
@@ -401,6 +420,41 @@ def fig_ground_truth(gs) -> plt.Figure:
     _legend(axes[0])
     _legend(axes[1])
     return fig
+
+
+def _last_finite(values):
+    """The last finite value of `values`, or None."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    return float(values[-1]) if values.size else None
+
+
+def _last_finite_of(logs, field: str):
+    """The last finite value of the epoch column `field` over `logs` (the table's constants), or None."""
+    for r in logs:
+        v = _last_finite(r.epoch.get(field, []))
+        if v is not None:
+            return v
+    return None
+
+
+def robust_limits(values, k: float = 3.0, pad: float = 0.05) -> tuple | None:
+    """Axis limits that hold the bulk of `values` when some lie far out: Tukey's far-out fences, the
+    quartiles widened by k interquartile ranges, then padded; None when every value lies within them
+    (nothing to clip) or there are too few values to tell. Values outside are drawn at the edge
+    (see fig_ranking)."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size < 5:
+        return None
+    q1, q3 = np.percentile(v, [25, 75])
+    iqr = max(q3 - q1, 1e-9)
+    lo, hi = q1 - k * iqr, q3 + k * iqr
+    if v.min() >= lo and v.max() <= hi:
+        return None
+    inside = v[(v >= lo) & (v <= hi)]
+    span = max(float(inside.max() - inside.min()), 1e-9)
+    return float(inside.min()) - pad * span - 0.02 * span, float(inside.max()) + pad * span + 0.02 * span
 
 
 def fig_ranking(logs) -> plt.Figure:
@@ -414,7 +468,26 @@ def fig_ranking(logs) -> plt.Figure:
         ax.set_visible(False)
     for ax, r in zip(axes.flat, ranked):
         rk = r.ranking
-        ax.scatter(rk["table_test"], rk["score"][-1], s=14, color=r.colour or "C0", alpha=0.8)
+        x, y = np.asarray(rk["table_test"], float), np.asarray(rk["score"][-1], float)
+        colour = r.colour or "C0"
+        # A far outlier (a cell of 10% test accuracy among cells of 85-94%) would squash the rest:
+        # the axes hold the bulk, and the cells outside are drawn on the edge as open triangles.
+        clipped = np.zeros(len(x), bool)
+        for values, set_lim, axis in ((x, ax.set_xlim, 0), (y, ax.set_ylim, 1)):
+            lim = robust_limits(values)
+            if lim is not None:
+                outside = (values < lim[0]) | (values > lim[1])
+                clipped |= outside
+                set_lim(*lim)
+                if axis == 0:
+                    x = np.clip(x, *lim)
+                else:
+                    y = np.clip(y, *lim)
+        ax.scatter(x[~clipped], y[~clipped], s=14, color=colour, alpha=0.8)
+        if clipped.any():
+            ax.scatter(x[clipped], y[clipped], s=22, marker="^", facecolors="none", edgecolors=colour,
+                       label=f"{int(clipped.sum())} outside the axes, drawn at the edge")
+            _legend(ax)
         ax.set_xlabel("table test accuracy [%]")
         ax.set_ylabel("supernet top-1 (full validation) [%]")
         ax.set_title(f"{r.name}: after epoch {int(rk['epoch'][-1]) + 1}\n"

@@ -20,7 +20,8 @@ EPOCH_FIELDS = ("lr", "train_loss", "train_acc", "time_s", "best_fitness", "best
 OP_NAMES_V1 = ("identity", "max_pool_3x3", "avg_pool_3x3", "sep_conv_3x3", "sep_conv_5x5")
 CELL_KINDS = ("normal", "reduction", "input")
 # Ground truth of NAS-Bench-201 searches run with the table (logs since the nb201 space; NaN otherwise).
-GT_FIELDS = ("gt_best_test", "gt_best_valid", "gt_mean_test", "gt_mean_valid", "gt_chosen_test", "gt_chosen_valid")
+GT_FIELDS = ("gt_best_test", "gt_best_valid", "gt_mean_test", "gt_mean_valid", "gt_chosen_test", "gt_chosen_valid",
+             "gt_chosen_rank", "gt_chosen_below_pct", "gt_table_best_test", "gt_table_mean_test")
 # Added to the epoch rows later (NaN in older logs): the evaluation losses, the time split, GPU memory.
 LATER_EPOCH_FIELDS = ("best_full_val_loss", "test_loss", "train_time_s", "eval_time_s", "peak_mem_mib")
 # /step rows (logs since they existed): rank 0's training figures every --log.every_steps steps.

@@ -42,7 +42,7 @@ window.addEventListener('load', function () {
 
 CAPTIONS = {
     "fig11_population": "Fig. 11: the population's fitness at the end of each epoch (mean ± std band, max, min).",
-    "fig12_new_individuals": "Fig. 12: individuals inserted into the population per epoch; the dotted line is N_p.",
+    "fig12_new_individuals": "Fig. 12: individuals inserted into the population per epoch; the dotted line is N_p x the epoch's GA rounds (every member new every round).",
     "fig13_fitness": "Fig. 13: the best individual's fitness (top-1 on N_v validation images) and its accuracy on "
                      "the whole validation split.",
     "search_training": "Supernet training loss and accuracy (each batch trains a sampled genome).",
@@ -56,8 +56,9 @@ CAPTIONS = {
              "epoch so far, and the job's images per second, against the global training step.",
     "ground_truth": "NAS-Bench-201 searches run with the table: left, what the GA sees (the best member's fitness "
                     "in the young supernet); right, the truth (the table's test accuracy of the chosen cell, the "
-                    "population's best and the population's mean). Fitness rising while the truth falls is weight "
-                    "sharing misleading the search.",
+                    "population's best and the population's mean, with the table's optimum and its mean cell as "
+                    "dash-dotted lines, and the found cell's rank among the table's 15,625 cells). Fitness rising "
+                    "while the truth falls is weight sharing misleading the search.",
     "ranking_over_epochs": "How the fitness's ranking changes with training (--nb201.rank_every): Kendall tau and "
                            "Spearman rho of each ranking of the ranking set against the table's test accuracy, by "
                            "epoch; the dotted line is what counting each cell's parameters gives on the same cells "
@@ -66,6 +67,43 @@ CAPTIONS = {
                "supernet on the whole validation split after the epoch named, or a training-free score), against "
                "its table test accuracy; Kendall tau and Spearman rho of the two.",
 }
+
+
+# How each space's cells.dot is drawn (the report's caption under it).
+CELL_CAPTIONS = {
+    "paper": "Drawn like the paper's Fig. 14: the cell's inputs on top, one box per block (its two ops and their "
+             "Add), the Concat of the unused blocks at the bottom.",
+    "nb201": "The NAS-Bench-201 cell, left to right: nodes 0 (the cell's input) to 3 (its output), one arrow per "
+             "edge labelled with its op; each node sums its incoming edges, and an edge whose op is none (dotted) "
+             "carries nothing.",
+}
+
+# The [net] keys that only the paper's space uses: an nb201 run's config.ini still lists them (every
+# run writes the whole resolved configuration), and the report leaves them out of its section.
+PAPER_ONLY_NET_KEYS = ("blocks", "dropout", "compat", "share_slots")
+
+
+def cell_caption(log) -> str:
+    return CELL_CAPTIONS.get(log.space, f"The cell of the {log.space} space.")
+
+
+def config_for_space(text: str, space: str) -> tuple:
+    """(the configuration text without the keys the run's space does not use, those keys as
+    "section.key"). The paper's space uses every key; lines are otherwise kept as written."""
+    if space == "paper":
+        return text, []
+    out, left_out, section = [], [], ""
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("[") and stripped.endswith("]"):
+            section = stripped[1:-1].strip()
+        elif section == "net" and "=" in stripped and not stripped.startswith(("#", ";")):
+            key = stripped.split("=", 1)[0].strip()
+            if key in PAPER_ONLY_NET_KEYS:
+                left_out.append(f"net.{key}")
+                continue
+        out.append(line)
+    return "\n".join(out) + ("\n" if text.endswith("\n") else ""), left_out
 
 
 def _img(path: Path, name: str, caption: str) -> str:
@@ -100,7 +138,7 @@ def _run_table(logs, colours) -> str:
     source = runs.sources(rows)
     head = ["run", "command", "status", "epochs", "seed", "strategy", *(["fitness"] if fitness_column else []), *keys,
             "best fitness", "best full val [%]", "final test [%]",
-            *(["NAS-Bench-201 table test [%]"] if table_column else []),
+            *(["NAS-Bench-201 table test [%]", "above % of the table's cells"] if table_column else []),
             *(["ranking tau (its fitness)", "ranking tau (params: the floor)"] if tau_columns else []),
             *(["from search (epoch)"] if source else []), "wall", "best genome"]
     out = ['<div class="scroll"><table><tr>' + "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr>"]
@@ -112,7 +150,7 @@ def _run_table(logs, colours) -> str:
                  *([html.escape(r["fitness"] or "-")] if fitness_column else []),
                  *[html.escape(r["config"].get(k, "-")) for k in keys],
                  runs._fixed(r["best_fitness"], 2), runs._fixed(r["best_val"], 2), runs._fixed(r["test_acc"], 2),
-                 *([runs._fixed(r["table_test"], 2)] if table_column else []),
+                 *([runs._fixed(r["table_test"], 2), runs._fixed(r["table_pct"], 1)] if table_column else []),
                  *([runs._fixed(r["rank_tau"], 3), runs._fixed(r["params_tau"], 3)] if tau_columns else []),
                  *([html.escape(source[i])] if source else []),
                  runs.duration(r["wall_s"])]
@@ -196,9 +234,7 @@ def write(logs: list, out: Path, refresh_seconds: float | None = None) -> Path:
             parts.append(f'<p class="note">{html.escape(log.name)}: cells.dot not drawn: {html.escape(str(exc))}</p>')
             continue
         drawn += 1
-        parts.append(_img(png, f"cells {log.name}", figures.cell_title(log) +
-                          ". Drawn like the paper's Fig. 14: the cell's inputs on top, one box per block "
-                          "(its two ops and their Add), the Concat of the unused blocks at the bottom."))
+        parts.append(_img(png, f"cells {log.name}", figures.cell_title(log) + ". " + cell_caption(log)))
 
     parts.append("<h2>Configuration</h2>")
     for log in logs:
@@ -206,8 +242,11 @@ def write(logs: list, out: Path, refresh_seconds: float | None = None) -> Path:
         config_file = log.run_dir / "config.ini"
         if config_file.exists():
             text = config_file.read_text()
+        text, left_out = config_for_space(text, log.space)
+        note = (f"<p class=\"note\">Left out: {html.escape(', '.join(left_out))}, which the {html.escape(log.space)} "
+                "space does not use.</p>" if left_out else "")
         parts.append(f"<details><summary>{html.escape(log.name)} ({html.escape(str(log.run_dir))})</summary>"
-                     f"<pre>{html.escape(text)}</pre></details>")
+                     f"{note}<pre>{html.escape(text)}</pre></details>")
     parts.append("</body></html>")
     page = out / "report.html"
     page.write_text("\n".join(parts), encoding="utf-8")

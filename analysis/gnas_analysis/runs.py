@@ -185,6 +185,8 @@ def row(log: RunLog, now: float | None = None, stale_after_s: float | None = Non
         "wall_s": wall,
         # The chosen cell's NAS-Bench-201 table accuracy (searches run with the table); NaN otherwise.
         "table_test": _last_finite(log.epoch["gt_chosen_test"]),
+        # ... and the share of the table's cells below it (NaN in logs written before it was recorded).
+        "table_pct": _last_finite(log.epoch["gt_chosen_below_pct"]),
         "best_genome": log.genome_text(log.best_genome) if genome_set and len(log.best_genome) else "",
         "config": config,
         # A retrain's search (its absolute directory) and the epoch that chose the genome (0: not recorded).
@@ -223,7 +225,7 @@ def to_csv(rows, keys) -> str:
     source = sources(rows)
     writer.writerow(["run", "path", "command", "status", "reason", "epochs_done", "epochs_planned", "seed",
                      "strategy", *(["fitness"] if fitness_column else []), *keys, "best_fitness", "best_val",
-                     "test_acc", *(["table_test"] if table_column else []),
+                     "test_acc", *(["table_test", "table_pct"] if table_column else []),
                      *(["tau", "tau_params"] if tau_columns else []), *(["from"] if source else []), "wall_s",
                      "best_genome"])
     for i, r in enumerate(rows):
@@ -232,7 +234,7 @@ def to_csv(rows, keys) -> str:
                          *([r["fitness"] or "-"] if fitness_column else []),
                          *[r["config"].get(k, "-") for k in keys],
                          _fixed(r["best_fitness"], 2), _fixed(r["best_val"], 2), _fixed(r["test_acc"], 2),
-                         *([_fixed(r["table_test"], 2)] if table_column else []),
+                         *([_fixed(r["table_test"], 2), _fixed(r["table_pct"], 1)] if table_column else []),
                          *([_fixed(r["rank_tau"], 3), _fixed(r["params_tau"], 3)] if tau_columns else []),
                          *([source[i]] if source else []), _fixed(r["wall_s"], 0), r["best_genome"]])
     return out.getvalue()

@@ -3,7 +3,9 @@
 installs it into .venv-analysis/); the logs stay the record, the event files are derived from them.
 
 Every run becomes DIR/<run name>/ with one event file. Its scalars share one x axis, the global
-training step: the /step rows at their step, each epoch's rows at the epoch's last step.
+training step: the /step rows at their step, each epoch's rows (and each scoring of the NAS-Bench-201
+ranking set: Kendall tau and Spearman rho) at the epoch's last step. With --watch the files are
+written again every SECONDS while a run is still running; TensorBoard picks the new file up.
 """
 
 from __future__ import annotations
@@ -24,9 +26,12 @@ EPOCH_TAGS = (
     ("best_fitness", "search/best_fitness"), ("best_full_val_acc", "search/best_full_val_acc"),
     ("best_full_val_loss", "search/best_full_val_loss"), ("n_new", "search/n_new"),
     ("gt_chosen_test", "nb201/chosen_table_test"), ("gt_best_test", "nb201/best_table_test"),
-    ("gt_mean_test", "nb201/mean_table_test"),
+    ("gt_mean_test", "nb201/mean_table_test"), ("gt_chosen_below_pct", "nb201/chosen_above_pct_of_cells"),
     ("test_acc", "retrain/test_acc"), ("test_loss", "retrain/test_loss"),
 )
+# The ranking set's rows (--nb201.table with --nb201.rank_every): how well the fitness ranks the
+# cells against the table, at the step that ends the epoch it was scored after.
+RANKING_TAGS = (("kendall_tau", "nb201/ranking_kendall_tau"), ("spearman_rho", "nb201/ranking_spearman_rho"))
 STEP_TAGS = (("loss", "step/train_loss"), ("acc", "step/train_acc"), ("lr", "step/lr"), ("img_s", "step/img_per_s"))
 
 
@@ -99,6 +104,12 @@ def export(logs: list, out: Path) -> list:
             for field, tag in EPOCH_TAGS:
                 if field in log.epoch:
                     scalar(tag, log.epoch[field][e], (e + 1) * per_epoch, ends[e])
+        if log.ranking is not None:
+            for i in range(len(log.ranking["epoch"])):
+                e = int(log.ranking["epoch"][i])  # 0-based: scored after epoch e + 1
+                wall = ends[e] if e < len(ends) else (ends[-1] if ends else start)
+                for field, tag in RANKING_TAGS:
+                    scalar(tag, log.ranking[field][i], (e + 1) * per_epoch, wall)
         writer.close()
         written.append(run_dir)
     return written

@@ -176,3 +176,102 @@ def test_to_csv_exports_every_epoch_column(study, tmp_path):
     for name in ("gt_chosen_test", "gt_mean_test", "best_full_val_loss", "train_time_s", "eval_time_s", "time_s"):
         assert name in rows[0], name
     assert float(rows[-1]["gt_chosen_test"]) == pytest.approx(last, abs=1e-4)
+
+
+def test_found_cell_standing_in_the_log_runs_report_and_figure(study, tmp_path):
+    """Issue 31: how good is the found cell? Its rank and percentile among the table's 15,625 cells,
+    the table's optimum and mean: in the log (counted here from the CSV), gnas runs' and the Python
+    table's table_pct column, the report's run table, and ground_truth's lines and box."""
+    rows = table_rows()
+    tests = np.array([float(r["test_acc"]) for r in rows.values()])
+    assert len(tests) == 15625
+    log = load(study / "ga-seed1")
+    best = json.loads((study / "ga-seed1" / "best_genome.json").read_text())
+    own = float(rows[best["arch"]]["test_acc"])
+    rank = int((tests > own).sum()) + 1
+    below = 100.0 * (tests < own).sum() / 15625
+    assert log.epoch["gt_chosen_rank"][-1] == rank
+    assert log.epoch["gt_chosen_below_pct"][-1] == pytest.approx(below, abs=1e-6)
+    assert log.epoch["gt_table_best_test"][-1] == pytest.approx(tests.max(), abs=1e-4)
+    assert log.epoch["gt_table_mean_test"][-1] == pytest.approx(tests.mean(), abs=1e-4)
+    # The tables: the same column in gnas runs and the Python one (their equality is tested above).
+    dirs = sorted(p for p in study.iterdir() if (p / "log.h5").exists())
+    table = list(csv.DictReader(gnas("runs", "--csv", *dirs).stdout.splitlines()))
+    mine = next(r for r in table if r["run"] == "ga-seed1")
+    assert mine["table_pct"] == f"{below:.1f}"
+    out = tmp_path / "report"
+    assert main(["report", str(study / "ga-seed1"), "--out", str(out)]) == 0
+    page = (out / "report.html").read_text()
+    assert "above % of the table&#x27;s cells" in page and f"<td>{below:.1f}</td>" in page
+    # The figure: dash-dotted lines at the optimum and the mean, and the found cell's standing.
+    fig = figures.fig_ground_truth(figures.groups([log]))
+    truth = fig.axes[1]
+    levels = {round(float(line.get_ydata()[0]), 4) for line in truth.lines if line.get_linestyle() == "-."}
+    assert levels == {round(float(tests.max()), 4), round(float(tests.mean()), 4)}
+    text = "\n".join(t.get_text() for t in truth.texts)
+    assert f"ga-seed1: rank {rank:,}, above {below:.1f}% of cells" in text
+
+
+def test_tensorboard_exports_the_ranking_and_watches_until_the_run_ends(tmp_path, capsys):
+    """Issue 31: the TensorBoard export had no tau or rho, and no --watch."""
+    if "GNAS_EXE" not in os.environ:
+        pytest.skip("needs the gnas executable (set by CTest)")
+    pytest.importorskip("tensorboard", reason="PyPI's tensorboard is not installed here (scripts/bootstrap puts it "
+                                              "into .venv-analysis/)")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    run = tmp_path / "ga-seed1"
+    gnas("search", "--out", run, *TINY, "--nb201.rank_every", 1)
+    log = load(run)
+    out = tmp_path / "tb"
+    # A finished run: --watch writes once and stops, as the report's does.
+    assert main(["tensorboard", str(run), "--out", str(out), "--watch", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert "wrote 1 run(s)" in printed and "running" not in printed and "--logdir" in printed
+    acc = EventAccumulator(str(out / "ga-seed1"))
+    acc.Reload()
+    per_epoch = int(log.steps["step"][-1]) // int(log.steps["epoch"][-1]) if log.steps is not None and \
+        len(log.steps["step"]) else 1
+    for field, tag in (("kendall_tau", "nb201/ranking_kendall_tau"), ("spearman_rho", "nb201/ranking_spearman_rho")):
+        events = acc.Scalars(tag)
+        assert [e.step for e in events] == [(int(e) + 1) * per_epoch for e in log.ranking["epoch"]]
+        assert [e.value for e in events] == [float(np.float32(v)) for v in log.ranking[field]]
+    pct = acc.Scalars("nb201/chosen_above_pct_of_cells")
+    assert [e.value for e in pct] == [float(np.float32(v)) for v in log.epoch["gt_chosen_below_pct"]]
+    with pytest.raises(SystemExit):
+        main(["tensorboard", str(run), "--out", str(out), "--watch", "0"])
+
+
+def test_ranking_scatter_keeps_an_outlier_from_squashing_the_axis(study):
+    """Issue 31: one cell far below the rest squashed the ranking scatter's x axis. The axes hold the
+    bulk and the outlier is drawn on the edge, counted in the legend."""
+    bulk = np.linspace(85, 94, 49)
+    assert figures.robust_limits(bulk) is None  # nothing to clip
+    lo, hi = figures.robust_limits(np.append(bulk, 10.0))
+    assert 10.0 < lo < 85 and hi > 94
+    log = load(study / "ga-seed1")
+    n = len(log.ranking["table_test"])
+    log.ranking["table_test"] = np.append(np.linspace(85, 94, n - 1), 10.0)
+    fig = figures.fig_ranking([log])
+    ax = fig.axes[0]
+    assert ax.get_xlim()[0] > 10.0
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["1 outside the axes, drawn at the edge"]
+
+
+def test_report_says_what_the_nb201_space_draws_and_uses(study, tmp_path):
+    """Issue 31: the report described the paper's cell figure and listed the paper's [net] keys for an
+    nb201 run; Fig. 12's caption named N_p for a line at N_p x rounds."""
+    out = tmp_path / "report"
+    assert main(["report", str(study / "ga-seed1"), "--out", str(out)]) == 0
+    page = (out / "report.html").read_text()
+    assert "N_p x the epoch&#x27;s GA rounds" in page
+    assert (out / "cells_ga-seed1.png").exists()  # Graphviz's dot: scripts/bootstrap installs it
+    assert "The NAS-Bench-201 cell, left to right" in page and "Fig. 14" not in page
+    config = page[page.index("<h2>Configuration</h2>"):]
+    assert "Left out: net.blocks, net.dropout, net.compat, net.share_slots" in config
+    for key in ("blocks =", "compat =", "share_slots ="):
+        assert key not in config
+    assert "channels = 4" in config and "cells = 1" in config
+    text, left_out = __import__("gnas_analysis.report", fromlist=["x"]).config_for_space("[net]\nblocks = 5\n", "paper")
+    assert text == "[net]\nblocks = 5\n" and left_out == []

@@ -87,6 +87,7 @@ struct Row {
   int epochs_done = 0, epochs_planned = 0;
   double best_fitness = NAN, best_val = NAN, test_acc = NAN, wall_s = NAN;
   double table_test = NAN;  ///< nb201 with --nb201.table: the chosen cell's table test accuracy
+  double table_pct = NAN;   ///< and the share of the table's cells below it
   std::string source_run;   ///< retrain: the search its genome came from (absolute path)
   int source_epoch = 0;
   std::map<std::string, std::string> config;
@@ -195,6 +196,8 @@ Row read_row(const fs::path& dir, double stale_after_min, std::int64_t now) {
     if (!log->test_acc.empty() && std::isfinite(log->test_acc.back())) r.test_acc = log->test_acc.back();
     if (!log->gt_chosen_test.empty() && std::isfinite(log->gt_chosen_test.back()))
       r.table_test = log->gt_chosen_test.back();
+    if (!log->gt_chosen_below_pct.empty() && std::isfinite(log->gt_chosen_below_pct.back()))
+      r.table_pct = log->gt_chosen_below_pct.back();
     const bool genome_set = r.command == "retrain" || std::isfinite(log->best_genome_fitness);
     if (genome_set && !log->best_genome.empty()) {
       // The log names its space (logs before there were two spaces: the paper's, N_b from the length).
@@ -342,7 +345,7 @@ int run_runs(const cli::RunsArgs& args) {
   // The ground truth of NAS-Bench-201 searches run with its table: a column only when a run has it.
   const bool with_table = std::any_of(rows.begin(), rows.end(), [](const Row& r) { return std::isfinite(r.table_test); });
   for (const char* h : {"best_fitness", "best_val", "test_acc"}) header.push_back(h);
-  if (with_table) header.push_back("table_test");
+  if (with_table) header.insert(header.end(), {"table_test", "table_pct"});
   if (with_tau) header.insert(header.end(), {"tau", "tau_params"});
   // A retrain's search: "from" names it as this table does when it is listed, else by its path;
   // with the epoch that chose the genome ("seed1@2").
@@ -367,7 +370,10 @@ int run_runs(const cli::RunsArgs& args) {
     line.push_back(fixed(r.best_fitness, 2));
     line.push_back(fixed(r.best_val, 2));
     line.push_back(fixed(r.test_acc, 2));
-    if (with_table) line.push_back(fixed(r.table_test, 2));
+    if (with_table) {
+      line.push_back(fixed(r.table_test, 2));
+      line.push_back(fixed(r.table_pct, 1));
+    }
     if (with_tau) {
       line.push_back(fixed(r.rank_tau, 3));
       line.push_back(fixed(r.params_tau, 3));

@@ -132,6 +132,8 @@ LogSummary read_log_summary(const std::string& path) {
   s.time_s = read_all<double>(id, "/epoch/time_s", H5T_NATIVE_DOUBLE, path);
   if (H5Lexists(id, "/epoch/gt_chosen_test", H5P_DEFAULT) > 0)  // logs written since the nb201 space
     s.gt_chosen_test = read_all<double>(id, "/epoch/gt_chosen_test", H5T_NATIVE_DOUBLE, path);
+  if (H5Lexists(id, "/epoch/gt_chosen_below_pct", H5P_DEFAULT) > 0)  // logs written since the percentile
+    s.gt_chosen_below_pct = read_all<double>(id, "/epoch/gt_chosen_below_pct", H5T_NATIVE_DOUBLE, path);
   s.fitness = text_attr(id, "fitness");
   // The ranking's tau, and the floor's: the cells' parameter counts against the same test_acc.
   const bool ranked = H5Lexists(id, "/nb201", H5P_DEFAULT) > 0 && H5Lexists(id, "/nb201/ranking", H5P_DEFAULT) > 0 &&

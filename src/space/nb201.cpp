@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -206,6 +207,19 @@ std::vector<int> ranking_set(const Table& t, int n, Rng& rng) {
     out.push_back(order[std::size_t(begin + std::int64_t(rng.uniform_int(std::uint64_t(end - begin))))]);
   }
   return out;
+}
+
+Standing standing_of(const Table& t, const Genome& g) {
+  const float own = t.test_of(g);
+  std::int64_t above = 0, below = 0;
+  for (float x : t.test) above += x > own, below += x < own;
+  return {int(above) + 1, 100.0 * double(below) / double(t.test.size())};
+}
+
+double mean_test(const Table& t) {
+  double sum = 0;
+  for (float x : t.test) sum += double(x);
+  return t.test.empty() ? std::nan("") : sum / double(t.test.size());
 }
 
 Nb201Space::Nb201Space() : genes_(gene_space()) {}

@@ -16,6 +16,7 @@
 #include "gnas/core/log.h"
 #include "gnas/ga/state.h"
 #include "gnas/io/files.h"
+#include "gnas/io/model_header.h"
 #include "gnas/io/log_schema.h"
 #include "gnas/io/seal.h"
 #include "gnas/space/space.h"
@@ -480,58 +481,31 @@ LoadedModel load_model(const std::string& path_or_dir, const torch::Device& devi
   } catch (const c10::Error& e) {
     throw IoError("--model '" + path + "': not a gnas model file (" + std::string(e.what_without_backtrace()) + ")");
   }
-  GNAS_CHECK_AS(IoError, format.numel() == 1 && format.item<int64_t>() == 2 && shape.numel() == 4, "--model '", path,
-                "': unsupported model format");
-  nn::NetworkOptions o;
-  o.compat = NetCompat::kPaper;
-  o.share_slots = false;  // model files written before net.share_slots had one weight set per slot
-  torch::Tensor net_flags;
-  if (archive.try_read("gnas_net", net_flags)) {
-    GNAS_CHECK_AS(IoError, net_flags.numel() == 2 && net_flags[0].item<int64_t>() >= 0 &&
-                               net_flags[0].item<int64_t>() <= 1 && net_flags[1].item<int64_t>() >= 0 &&
-                               net_flags[1].item<int64_t>() <= 1,
-                  "--model '", path, "': impossible network header (gnas_net)");
-    o.compat = static_cast<NetCompat>(net_flags[0].item<int64_t>());
-    o.share_slots = net_flags[1].item<int64_t>() != 0;
+  // The header's entries as plain numbers and text, checked without libtorch (io/model_header.h).
+  // (Any integer or float tensor is read as int64, as item<int64_t>() read them before.)
+  auto ints = [](const torch::Tensor& t) { return vector_from<int64_t>(t.to(torch::kInt64)); };
+  io::ModelHeaderFields f;
+  try {
+    f.format = ints(format);
+    f.shape = ints(shape);
+    f.genes = ints(genes);
+    torch::Tensor entry;  // fresh for every key (see get in read_log)
+    if (archive.try_read("gnas_net", entry)) f.net = ints(entry);
+    entry = torch::Tensor();
+    if (archive.try_read("gnas_synthetic_test", entry)) f.synthetic_test = ints(entry);
+    entry = torch::Tensor();
+    if (archive.try_read("gnas_space", entry)) f.space = string_from(entry);
+    entry = torch::Tensor();
+    if (archive.try_read("gnas_precision", entry)) f.precision = string_from(entry);
+  } catch (const c10::Error& e) {
+    throw IoError("--model '" + path + "': its header's entries are not numbers and text (" +
+                  std::string(e.what_without_backtrace()) + ")");
   }
-  torch::Tensor space_text;
-  if (archive.try_read("gnas_space", space_text)) o.space = string_from(space_text);
-  std::optional<std::pair<int, std::uint64_t>> synthetic_test;
-  torch::Tensor synthetic;
-  if (archive.try_read("gnas_synthetic_test", synthetic)) {
-    GNAS_CHECK_AS(IoError, synthetic.numel() == 2 && synthetic[0].item<int64_t>() >= 1 &&
-                               synthetic[0].item<int64_t>() <= 10000000,
-                  "--model '", path, "': impossible synthetic test split in its header");
-    synthetic_test = {int(synthetic[0].item<int64_t>()), std::uint64_t(synthetic[1].item<int64_t>())};
-  }
-  GNAS_CHECK_AS(IoError, o.space == "paper" || o.space == "nb201", "--model '", path, "': unknown search space '",
-                o.space, "' in its header");
-  Precision precision = Precision::kFp32;
-  torch::Tensor precision_text;
-  if (archive.try_read("gnas_precision", precision_text))
-    GNAS_CHECK_AS(IoError, parse_precision(string_from(precision_text), precision), "--model '", path,
-                  "': unknown precision '", string_from(precision_text), "' in its header");
-  o.channels = shape[0].item<int64_t>();
-  o.cells = shape[1].item<int64_t>();
-  o.blocks = static_cast<int>(shape[2].item<int64_t>());
-  o.num_classes = shape[3].item<int64_t>();
-  try {  // the bounds of the options the network was made from
-    o.validate();
-  } catch (const ConfigError& e) {
-    throw IoError(detail::concat("--model '", path, "': impossible shape header (", e.what(), ")"));
-  }
-  GNAS_CHECK_AS(IoError, o.num_classes >= 2 && o.num_classes <= 100000, "--model '", path,
-                "': impossible shape header (classes=", o.num_classes, ")");
-  space::Genome g;
-  for (int64_t i = 0; i < genes.numel(); ++i) {
-    const int64_t v = genes[i].item<int64_t>();
-    GNAS_CHECK_AS(IoError, v >= 0 && v < 256, "--model '", path, "': gene ", i, " is ", v);
-    g.push_back(static_cast<std::uint8_t>(v));
-  }
-  o.fixed = g;
+  const io::ModelHeader header = io::check_model_header(f, path);
+  nn::NetworkOptions o(header.net, header.num_classes, header.genome);
   LoadedModel m;
-  m.precision = precision;
-  m.synthetic_test = synthetic_test;
+  m.precision = header.precision;
+  m.synthetic_test = header.synthetic_test;
   try {
     m.net = nn::make_network(o);
     load_weights_checked(m.net, weights, "--model '" + path + "'");

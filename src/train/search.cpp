@@ -2,6 +2,7 @@
 // with checkpoints and resume.
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <iomanip>
@@ -359,8 +360,14 @@ struct Search : CommandRun {
       const auto& chosen = run.log->content().best_genome;
       r.gt_chosen_test = table->test_of(chosen);
       r.gt_chosen_valid = table->valid_of(chosen);
+      const auto standing = space::nb201::standing_of(*table, chosen);
+      r.gt_chosen_rank = standing.rank;
+      r.gt_chosen_below_pct = standing.below_pct;
+      r.gt_table_best_test = *std::max_element(table->test.begin(), table->test.end());
+      r.gt_table_mean_test = space::nb201::mean_test(*table);
       truth << std::fixed << std::setprecision(1) << "  table: best " << r.gt_best_test << "%, population mean "
-            << r.gt_mean_test << "%, chosen " << r.gt_chosen_test << "%";
+            << r.gt_mean_test << "%, chosen " << r.gt_chosen_test << "% (above " << r.gt_chosen_below_pct
+            << "% of cells)";
     }
     const bool last = epoch + 1 == cfg.train.epochs;
     const int every = cfg.search.nb201.rank_every;
@@ -475,6 +482,11 @@ struct Search : CommandRun {
                        << opt.index[code] << ") has test_acc " << opt.test[code] << "%, valid_acc " << opt.valid[code]
                        << "%; the optimum (index " << opt.index[std::size_t(opt.best_code)] << ") "
                        << opt.test[std::size_t(opt.best_code)] << "% / " << opt.valid[std::size_t(opt.best_code)] << "%";
+        const auto standing = space::nb201::standing_of(opt, c.best_genome);
+        GNAS_LOG(INFO) << std::fixed << std::setprecision(1) << "the found cell ranks " << standing.rank << " of "
+                       << opt.test.size() << " by test_acc: above " << standing.below_pct
+                       << "% of the table's cells (the table's mean cell: " << std::setprecision(2)
+                       << space::nb201::mean_test(opt) << "%)";
       }
       if (!c.rank_tau.empty())
         GNAS_LOG(INFO) << std::fixed << std::setprecision(3) << cfg.search.fitness << " ranking of " << c.n_rank

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <hdf5.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -107,6 +108,28 @@ TEST(Nb201SearchTest, GroundTruthRankingRetrainAndEvaluate) {
                 found.index, found.test, found.valid);
   EXPECT_CONTAINS(r.output, expected_line);
   EXPECT_CONTAINS(r.output, "the optimum (index 6111) 94.37% / 91.61%");
+  // Where the found cell stands among the table's cells, counted here from the CSV: its rank (1 = the
+  // highest test_acc, a tie sharing the best rank), the share below it, the table's optimum and mean.
+  int above = 0, below = 0;
+  double sum = 0, top = 0;
+  for (const auto& [name, row] : csv_rows()) {
+    above += row.test > found.test, below += row.test < found.test, sum += row.test;
+    top = std::max(top, row.test);
+  }
+  const double below_pct = 100.0 * below / 15625.0, mean = sum / 15625.0;
+  for (const auto& [column, want] : std::vector<std::pair<std::string, double>>{
+           {"/epoch/gt_chosen_rank", above + 1.0}, {"/epoch/gt_chosen_below_pct", below_pct},
+           {"/epoch/gt_table_best_test", top}, {"/epoch/gt_table_mean_test", mean}}) {
+    const auto values = h.read<double>(column.c_str(), H5T_NATIVE_DOUBLE);
+    ASSERT_EQ(values.size(), 2u) << column;
+    EXPECT_NEAR(values.back(), want, column == "/epoch/gt_chosen_rank" ? 0.0 : 1e-4) << column;
+  }
+  EXPECT_NEAR(top, 94.37, 0.005);  // the benchmark's best test_acc (94.3733 in the table)
+  char standing_line[256];
+  std::snprintf(standing_line, sizeof standing_line,
+                "the found cell ranks %d of 15625 by test_acc: above %.1f%% of the table's cells (the table's mean "
+                "cell: %.2f%%)", above + 1, below_pct, mean);
+  EXPECT_CONTAINS(r.output, standing_line);
   EXPECT_CONTAINS(r.output, "best genome (epoch ");
   EXPECT_CONTAINS(r.output, " = " + arch);
 

@@ -113,6 +113,27 @@ TEST(RankingSetTest, OneDistinctCellFromEachStratumDrawnBySeed) {
   EXPECT_THROW(nb::ranking_set(t, 0, a), ConfigError);
 }
 
+/// Rank and share below, worked out from the rising table: code c has exactly c cells below it;
+/// a tie shares the better rank.
+TEST(RankingSetTest, StandingOfACellAmongTheTable) {
+  nb::Table t = rising_table();
+  const auto top = nb::standing_of(t, nb::decode(nb::kCells - 1));
+  EXPECT_EQ(top.rank, 1);
+  EXPECT_DOUBLE_EQ(top.below_pct, 100.0 * (nb::kCells - 1) / nb::kCells);
+  const auto bottom = nb::standing_of(t, nb::decode(0));
+  EXPECT_EQ(bottom.rank, nb::kCells);
+  EXPECT_DOUBLE_EQ(bottom.below_pct, 0.0);
+  const auto mid = nb::standing_of(t, nb::decode(10000));
+  EXPECT_EQ(mid.rank, nb::kCells - 10000);
+  EXPECT_DOUBLE_EQ(mid.below_pct, 100.0 * 10000 / nb::kCells);
+  t.test[10001] = t.test[10000];  // tied with the cell above it: both take the tie's best rank
+  EXPECT_EQ(nb::standing_of(t, nb::decode(10000)).rank, nb::kCells - 10001);
+  EXPECT_EQ(nb::standing_of(t, nb::decode(10001)).rank, nb::kCells - 10001);
+  double sum = 0;
+  for (float x : t.test) sum += x;
+  EXPECT_DOUBLE_EQ(nb::mean_test(t), sum / nb::kCells);
+}
+
 /// Exact values worked out by hand.
 TEST(RankCorrelationTest, KendallTauBAndSpearmanRho) {
   EXPECT_DOUBLE_EQ(kendall_tau({1, 2, 3, 4}, {1, 3, 2, 4}), 4.0 / 6.0);  // 5 concordant, 1 discordant

@@ -63,6 +63,8 @@ struct EpochRecord {
   /// mean and the chosen cell (/best/genome); NaN otherwise.
   double gt_best_test = NAN, gt_best_valid = NAN, gt_mean_test = NAN, gt_mean_valid = NAN;
   double gt_chosen_test = NAN, gt_chosen_valid = NAN;
+  double gt_chosen_rank = NAN, gt_chosen_below_pct = NAN;  ///< where that cell stands among the table's cells
+  double gt_table_best_test = NAN, gt_table_mean_test = NAN;  ///< the table's optimum and mean (the figures' lines)
   int n_new = -1;  ///< search: members inserted into the population, summed over the epoch's generations
   /// The evaluation's mean cross-entropy: search, the best member on the whole validation split;
   /// retrain, the test split. NaN in the other command.

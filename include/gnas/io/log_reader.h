@@ -28,6 +28,9 @@ struct LogSummary {
   /// /epoch/gt_chosen_test: the table's test accuracy of the chosen cell (NaN without a table; empty
   /// in logs written before the nb201 space).
   std::vector<double> gt_chosen_test;
+  /// /epoch/gt_chosen_below_pct: the share of the table's cells below that cell (empty in logs
+  /// written before it was recorded).
+  std::vector<double> gt_chosen_below_pct;
   std::vector<std::uint8_t> best_genome;  ///< /best/genome (zeros until a search sets it)
   double best_genome_fitness = 0;         ///< /best/fitness (NaN in retrain)
   bool has_seed = false;

@@ -86,6 +86,18 @@ inline const std::vector<LogDataset>& log_schema() {
       {"/epoch/gt_chosen_valid", LogType::kF64, LogRows::kEpoch, LogInner::kNone, "%",
        "search with --nb201.table: the table's valid_acc of that cell; NaN otherwise", "epoch",
        &EpochRecord::gt_chosen_valid},
+      {"/epoch/gt_chosen_rank", LogType::kF64, LogRows::kEpoch, LogInner::kNone, "cells",
+       "search with --nb201.table: that cell's rank among the table's 15,625 cells by test_acc (1 = the highest; "
+       "a tie shares its best rank); NaN otherwise", "epoch", &EpochRecord::gt_chosen_rank},
+      {"/epoch/gt_chosen_below_pct", LogType::kF64, LogRows::kEpoch, LogInner::kNone, "%",
+       "search with --nb201.table: the share of the table's cells whose test_acc is below that cell's (its "
+       "percentile); NaN otherwise", "epoch", &EpochRecord::gt_chosen_below_pct},
+      {"/epoch/gt_table_best_test", LogType::kF64, LogRows::kEpoch, LogInner::kNone, "%",
+       "search with --nb201.table: the highest test_acc of the table's cells (the same every epoch: the line the "
+       "figures draw); NaN otherwise", "epoch", &EpochRecord::gt_table_best_test},
+      {"/epoch/gt_table_mean_test", LogType::kF64, LogRows::kEpoch, LogInner::kNone, "%",
+       "search with --nb201.table: the mean test_acc of the table's cells (a random cell's expectation; the same "
+       "every epoch); NaN otherwise", "epoch", &EpochRecord::gt_table_mean_test},
       {"/epoch/n_new", LogType::kI32, LogRows::kEpoch, LogInner::kNone, "members",
        "search: members inserted into the population, summed over the epoch's generations; -1 in retrain", "epoch", nullptr,
        &EpochRecord::n_new},

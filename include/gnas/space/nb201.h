@@ -55,6 +55,16 @@ Table load_table(const std::string& path);
 /// proportion to how the table fills it. Distinct codes, worst stratum first.
 std::vector<int> ranking_set(const Table& t, int n, Rng& rng);
 
+/// Where a cell stands among the table's 15,625 cells by test_acc: its rank (1 = the highest; cells
+/// tied with it share the best rank of the tie) and the share of cells whose test_acc is lower.
+struct Standing {
+  int rank = 0;
+  double below_pct = 0;  ///< % of the table's cells with a lower test_acc (100 * below / 15,625)
+};
+Standing standing_of(const Table& t, const Genome& g);
+/// The mean test_acc of the table's cells (the "random cell" baseline).
+double mean_test(const Table& t);
+
 /// The space, for --space nb201.
 class Nb201Space : public Space {
  public:
