@@ -6,13 +6,12 @@
 #   BUILD_DIR is the build this test belongs to (configured by scripts/build with a venv's torch:
 #   its CMakeCache names the Python, GNAS_TORCH_PYTHON); the test repeats that build with
 #   scripts/build into SOURCE_DIR/build-nonroot/, only the gnas target (with the precompiled header,
-#   about 3.5 minutes on 2 cores). It reads root's ccache, but finds little there: each build directory
-#   compiles its own precompiled header, whose bytes differ, and every torch file includes it.
+#   about 3.5 minutes on 2 cores).
 #
-# Run as root (CI), it drops to the user `nobody` (setpriv). The checkout, the venv and root's ccache
-# are root's files, which a cluster user would own; `nobody` is given only CAP_DAC_READ_SEARCH to read
-# them (no write anywhere but its own build directory, and apt-get refuses it: no dpkg lock). As
-# another user, it runs as that user. apt-get and sudo on PATH are traps that fail the test if called.
+# Run as root (CI), it drops to the user `nobody` (setpriv). Where the checkout and the venv are
+# root's files that others cannot read (a cluster user would own them), `nobody` is given only
+# CAP_DAC_READ_SEARCH to read them (no write anywhere but its own build directory, and apt-get
+# refuses it: no dpkg lock). As another user, it runs as that user. apt-get and sudo on PATH are traps that fail the test if called.
 set -euo pipefail
 src=$(cd "$1" && pwd)
 own=$(cd "$2" && pwd)
@@ -31,18 +30,26 @@ for trap_cmd in apt-get apt sudo dpkg; do
   chmod +x "$work/traps/$trap_cmd"
 done
 
-# ccache: the cache the tests' own build filled (read-only: nobody may not write root's files).
-ccache_env=()
-if command -v ccache >/dev/null; then
-  ccache_env=(CCACHE_DIR="$(ccache -k cache_dir)" CCACHE_TEMPDIR="$work/tmp")
-fi
+# No compiler cache: each build directory compiles its own precompiled header, whose bytes differ,
+# and every torch file includes it, so another build's cache entries would hardly ever match.
+ccache_env=(CCACHE_DISABLE=1)
 as_user=()
 if [ "$(id -u)" -eq 0 ]; then
   command -v setpriv >/dev/null || { echo "FAIL: root, but no setpriv (util-linux) to drop to a user"; exit 1; }
   chown -R nobody:nogroup "$work"
-  as_user=(setpriv --reuid=nobody --regid=nogroup --clear-groups
-           --inh-caps=+dac_read_search --ambient-caps=+dac_read_search --)
-  ccache_env+=(CCACHE_READONLY=1)
+  plain=(setpriv --reuid=nobody --regid=nogroup --clear-groups --)
+  with_read=(setpriv --reuid=nobody --regid=nogroup --clear-groups
+             --inh-caps=+dac_read_search --ambient-caps=+dac_read_search --)
+  if "${plain[@]}" test -r "$src/scripts/build" -a -r "$py" -a -x "$src/include"; then
+    as_user=("${plain[@]}")  # the checkout and the venv are readable by anyone: no capability
+  elif "${with_read[@]}" test -r "$src/scripts/build" 2>/dev/null; then
+    as_user=("${with_read[@]}")
+    echo "nonroot: the checkout is root's; nobody reads it with CAP_DAC_READ_SEARCH only"
+  else
+    echo "FAIL: nobody cannot read $src or $py, and this kernel refused CAP_DAC_READ_SEARCH to it;"
+    echo "      make the checkout and the venv readable (chmod o+rX on their directories) and rerun"
+    exit 1
+  fi
 fi
 run_as_user() {
   "${as_user[@]}" env -i HOME="$work/home" PATH="$work/traps:/usr/local/bin:/usr/bin:/bin" LANG=C.UTF-8 \
@@ -66,9 +73,7 @@ if [ -f "$work/traps.log" ]; then echo "FAIL: the build called a root tool:"; ca
 owner=$(stat -c %u "$work/gnas")
 [ "$owner" = "$uid" ] || { echo "FAIL: $work/gnas belongs to uid $owner, not $uid"; exit 1; }
 compiled=$(grep -c 'Building CXX object' "$work/build.log" || true)
-ccache_note="none"
-[ ${#ccache_env[@]} -gt 0 ] && ccache_note="$([ "$(id -u)" -eq 0 ] && echo "root's, read-only" || echo "the user's")"
-echo "nonroot: built $work/gnas in ${built}s ($compiled compile commands; ccache: $ccache_note)"
+echo "nonroot: built $work/gnas in ${built}s ($compiled compile commands, no compiler cache)"
 
 # The quick start's first epoch, 2 threads as the README quotes it (OMP_WAIT_POLICY=PASSIVE: CTest
 # may run another test beside it). The digits are the README's for the CUDA build (libtorch 2.11);
