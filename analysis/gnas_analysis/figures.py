@@ -479,10 +479,13 @@ def fig_ranking(logs) -> plt.Figure:
                 outside = (values < lim[0]) | (values > lim[1])
                 clipped |= outside
                 set_lim(*lim)
+                # On the edge, but wholly inside it: a marker centred on the limit is half cut off.
+                margin = 0.025 * (lim[1] - lim[0])
+                edge = (lim[0] + margin, lim[1] - margin)
                 if axis == 0:
-                    x = np.clip(x, *lim)
+                    x = np.where(outside, np.clip(x, *edge), x)
                 else:
-                    y = np.clip(y, *lim)
+                    y = np.where(outside, np.clip(y, *edge), y)
         ax.scatter(x[~clipped], y[~clipped], s=14, color=colour, alpha=0.8)
         if clipped.any():
             ax.scatter(x[clipped], y[clipped], s=22, marker="^", facecolors="none", edgecolors=colour,
@@ -515,7 +518,8 @@ def fig_ranking_over_epochs(logs) -> plt.Figure:
     for ax, name in zip(axes, ("Kendall tau", "Spearman rho")):
         ax.axhline(0, color="grey", lw=0.8)
         ax.set_xlabel("epoch")
-        ax.set_ylabel(f"{name} against the table's test accuracy")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole
+        ax.set_ylabel(f"{name} vs. the table's test acc.")
         ax.set_ylim(-1, 1)
         ax.set_title(f"{name} of the fitness over training (dotted: the parameter count's, the floor)", fontsize=9)
         _legend(ax)
