@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -38,7 +40,11 @@ int main(int argc, char** argv) {
         return 1;
       }
       std::fprintf(stderr, "replay: %s (%zu bytes)\n", f.c_str(), bytes.size());
-      LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
+      // A heap block of exactly the input's size, as libFuzzer passes it: a string's spare capacity
+      // (and its terminator) would let AddressSanitizer miss a read just past the end.
+      std::unique_ptr<std::uint8_t[]> exact(new std::uint8_t[bytes.size() ? bytes.size() : 1]);
+      std::memcpy(exact.get(), bytes.data(), bytes.size());
+      LLVMFuzzerTestOneInput(exact.get(), bytes.size());
       ++total;
     }
   }
