@@ -97,6 +97,43 @@ def main_tabular(argv) -> int:
     return 0
 
 
+def _add_watch(parser, what: str) -> None:
+    parser.add_argument("--watch", type=float, metavar="SECONDS", help=what)
+
+
+def _parse_watched(parser, argv):
+    """The arguments, with --watch checked (1 s to a day)."""
+    args = parser.parse_args(argv)
+    if args.watch is not None and not (1 <= args.watch <= 86400):
+        parser.error(f"--watch must be in [1, 86400] seconds, got {args.watch:g}")
+    return args
+
+
+def _watch(args, prog: str, write, kept: str) -> int:
+    """Runs write(logs, going) once, or with --watch every SECONDS while any run is still running
+    (going: their names; empty without --watch), then once more when all have ended. A LogError
+    ends it with exit 1; Ctrl-C ends the watch quietly (`kept` says what stays)."""
+    while True:
+        try:
+            logs = load_runs(args.runs)
+            going = [r.name for r in logs if runs.view_status(r.status)[0] == "running"] if args.watch else []
+            write(logs, going)
+        except LogError as exc:
+            print(f"{prog}: {exc}", file=sys.stderr)
+            return 1
+        if not going:
+            return 0
+        try:
+            time.sleep(args.watch)
+        except KeyboardInterrupt:
+            print(f"stopped watching; {kept}", file=sys.stderr)
+            return 0
+
+
+def _stamp() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def main_report(argv) -> int:
     parser = argparse.ArgumentParser(
         prog="gnas-analysis report",
@@ -107,30 +144,16 @@ def main_report(argv) -> int:
                     "that are still being written.")
     parser.add_argument("runs", nargs="+", help="run directories, log.h5 files, or directories holding runs")
     parser.add_argument("--out", default="report", help="directory for report.html and the figures (default: report)")
-    parser.add_argument("--watch", type=float, metavar="SECONDS",
-                        help="rewrite the page every SECONDS while any run is still running (the page reloads "
-                             "itself); stops, after a last page without reloading, when every run has ended")
-    args = parser.parse_args(argv)
-    if args.watch is not None and not (1 <= args.watch <= 86400):
-        parser.error(f"--watch must be in [1, 86400] seconds, got {args.watch:g}")
-    while True:
-        try:
-            logs = load_runs(args.runs)
-        except LogError as exc:
-            print(f"gnas-analysis report: {exc}", file=sys.stderr)
-            return 1
-        going = [r.name for r in logs if runs.view_status(r.status)[0] == "running"] if args.watch else []
+    _add_watch(parser, "rewrite the page every SECONDS while any run is still running (the page reloads itself); "
+                       "stops, after a last page without reloading, when every run has ended")
+    args = _parse_watched(parser, argv)
+
+    def write(logs, going):
         page = report.write(logs, Path(args.out), refresh_seconds=args.watch if going else None)
-        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        print(f"{stamp} wrote {page} ({len(logs)} run{'s' if len(logs) != 1 else ''}"
+        print(f"{_stamp()} wrote {page} ({len(logs)} run{'s' if len(logs) != 1 else ''}"
               + (f"; {len(going)} running: {', '.join(going)})" if going else ")"), flush=True)
-        if not going:
-            return 0
-        try:
-            time.sleep(args.watch)
-        except KeyboardInterrupt:
-            print("stopped watching; the page keeps its last state", file=sys.stderr)
-            return 0
+
+    return _watch(args, "gnas-analysis report", write, "the page keeps its last state")
 
 
 def main_tensorboard(argv) -> int:
@@ -143,38 +166,28 @@ def main_tensorboard(argv) -> int:
                     "installs it into .venv-analysis/).")
     parser.add_argument("runs", nargs="+", help="run directories, log.h5 files, or directories holding runs")
     parser.add_argument("--out", required=True, help="directory for the event files (one subdirectory per run)")
-    parser.add_argument("--watch", type=float, metavar="SECONDS",
-                        help="write the event files again every SECONDS while any run is still running; stops "
-                             "after a last export when every run has ended")
-    args = parser.parse_args(argv)
-    if args.watch is not None and not (1 <= args.watch <= 86400):
-        parser.error(f"--watch must be in [1, 86400] seconds, got {args.watch:g}")
+    _add_watch(parser, "write the event files again every SECONDS while any run is still running; stops after a "
+                       "last export when every run has ended")
+    args = _parse_watched(parser, argv)
     from . import tensorboard
     # The tensorboard beside this Python (the project's .venv-analysis), which is rarely on PATH.
     beside = Path(sys.executable).parent / "tensorboard"
     viewer = str(beside) if beside.exists() else "tensorboard"
-    told = False
-    while True:
-        try:
-            tensorboard._modules()  # the missing package is said before any log is read
-            logs = load_runs(args.runs)
-            written = tensorboard.export(logs, Path(args.out))
-        except LogError as exc:
-            print(f"gnas-analysis tensorboard: {exc}", file=sys.stderr)
-            return 1
-        going = [r.name for r in logs if runs.view_status(r.status)[0] == "running"] if args.watch else []
-        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        print((f"{stamp} " if args.watch else "") + f"wrote {len(written)} run(s) under {args.out}"
+    try:
+        tensorboard._modules()  # the missing package is said before any log is read
+    except LogError as exc:
+        print(f"gnas-analysis tensorboard: {exc}", file=sys.stderr)
+        return 1
+    told = []
+
+    def write(logs, going):
+        written = tensorboard.export(logs, Path(args.out))
+        print((f"{_stamp()} " if args.watch else "") + f"wrote {len(written)} run(s) under {args.out}"
               + (f" ({len(going)} running: {', '.join(going)})" if going else "")
               + ("" if told else f"; view them with: {viewer} --logdir {args.out}"), flush=True)
-        told = True
-        if not going:
-            return 0
-        try:
-            time.sleep(args.watch)
-        except KeyboardInterrupt:
-            print("stopped watching; the event files keep their last state", file=sys.stderr)
-            return 0
+        told.append(True)
+
+    return _watch(args, "gnas-analysis tensorboard", write, "the event files keep their last state")
 
 
 def main(argv: list[str] | None = None) -> int:
