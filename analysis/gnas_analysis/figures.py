@@ -6,6 +6,7 @@ Runs that differ only by their seed form a group drawn as mean +- std over the s
 
 from __future__ import annotations
 
+import math
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 import numpy as np  # noqa: E402
 
 from .logs import CELL_KINDS, RunLog, config_keys  # noqa: E402
+from .runs import _last_finite  # noqa: E402
 
 
 
@@ -399,13 +401,13 @@ def fig_ground_truth(gs) -> plt.Figure:
     best = _last_finite_of(runs_, "gt_table_best_test")
     mean = _last_finite_of(runs_, "gt_table_mean_test")
     if best is not None:
-        axes[1].axhline(best, color="black", lw=1, ls="-.", label=f"table optimum {best:.2f}%")
+        axes[1].axhline(best, color="black", lw=1, ls="-.", label=f"table's best cell {best:.2f}%")
     if mean is not None:
         axes[1].axhline(mean, color="grey", lw=1, ls="-.", label=f"table mean cell {mean:.2f}%")
     standing = []
     for r in runs_:
         pct, rank = _last_finite(r.epoch["gt_chosen_below_pct"]), _last_finite(r.epoch["gt_chosen_rank"])
-        if pct is not None and rank is not None:
+        if math.isfinite(pct) and math.isfinite(rank):
             standing.append(f"{r.name or r.run_dir.name}: rank {rank:,.0f}, above {pct:.1f}% of cells")
     if standing:
         shown = standing[:4] + ([f"... {len(standing) - 4} more"] if len(standing) > 4 else [])
@@ -422,18 +424,11 @@ def fig_ground_truth(gs) -> plt.Figure:
     return fig
 
 
-def _last_finite(values):
-    """The last finite value of `values`, or None."""
-    values = np.asarray(values, dtype=float)
-    values = values[np.isfinite(values)]
-    return float(values[-1]) if values.size else None
-
-
 def _last_finite_of(logs, field: str):
     """The last finite value of the epoch column `field` over `logs` (the table's constants), or None."""
     for r in logs:
         v = _last_finite(r.epoch.get(field, []))
-        if v is not None:
+        if math.isfinite(v):
             return v
     return None
 
@@ -448,7 +443,9 @@ def robust_limits(values, k: float = 3.0, pad: float = 0.05) -> tuple | None:
     if v.size < 5:
         return None
     q1, q3 = np.percentile(v, [25, 75])
-    iqr = max(q3 - q1, 1e-9)
+    iqr = q3 - q1
+    if iqr <= 1e-9 * max(1.0, float(np.ptp(v))):
+        return None  # half the values or more tied: no bulk to tell outliers from
     lo, hi = q1 - k * iqr, q3 + k * iqr
     if v.min() >= lo and v.max() <= hi:
         return None

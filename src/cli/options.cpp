@@ -448,8 +448,9 @@ RunsArgs parse_runs_command(const std::vector<std::string>& args) {
           "One line per run directory (search or retrain; a directory holding runs lists them all): status\n"
           "(running, running or died, finished, stopped, failed), epochs done/planned, seed, strategy, the\n"
           "config keys whose values differ between the runs listed, best fitness, best full-validation\n"
-          "accuracy, final test accuracy, the chosen cell's NAS-Bench-201 table test accuracy (table_test:\n"
-          "searches run with --nb201.table), wall time and best genome (nb201: the benchmark's cell string).\n"
+          "accuracy, final test accuracy, the chosen cell's NAS-Bench-201 table test accuracy and the share of\n"
+          "the table's 15,625 cells below it (table_test, table_pct: searches run with --nb201.table), wall\n"
+          "time and best genome (nb201: the benchmark's cell string).\n"
           "Reads only: safe on running jobs.\n"
        << d;
   a.help_text = help.str();

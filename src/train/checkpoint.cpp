@@ -16,7 +16,7 @@
 #include "gnas/core/log.h"
 #include "gnas/ga/state.h"
 #include "gnas/io/files.h"
-#include "gnas/io/model_header.h"
+#include "gnas/train/model_header.h"
 #include "gnas/io/log_schema.h"
 #include "gnas/io/seal.h"
 #include "gnas/space/space.h"
@@ -481,10 +481,15 @@ LoadedModel load_model(const std::string& path_or_dir, const torch::Device& devi
   } catch (const c10::Error& e) {
     throw IoError("--model '" + path + "': not a gnas model file (" + std::string(e.what_without_backtrace()) + ")");
   }
-  // The header's entries as plain numbers and text, checked without libtorch (io/model_header.h).
-  // (Any integer or float tensor is read as int64, as item<int64_t>() read them before.)
-  auto ints = [](const torch::Tensor& t) { return vector_from<int64_t>(t.to(torch::kInt64)); };
-  io::ModelHeaderFields f;
+  // The header's entries as plain numbers and text, checked without libtorch (train/model_header.h).
+  // gnas writes them as int64; any integer type is read, a float is refused (converting a NaN or an
+  // out-of-range float to an integer is undefined).
+  auto ints = [&path](const torch::Tensor& t) {
+    GNAS_CHECK_AS(IoError, at::isIntegralType(t.scalar_type(), /*includeBool=*/true), "--model '", path,
+                  "': a header entry holds ", t.scalar_type(), " numbers, not integers");
+    return vector_from<int64_t>(t.to(torch::kInt64));
+  };
+  train::ModelHeaderFields f;
   try {
     f.format = ints(format);
     f.shape = ints(shape);
@@ -501,7 +506,7 @@ LoadedModel load_model(const std::string& path_or_dir, const torch::Device& devi
     throw IoError("--model '" + path + "': its header's entries are not numbers and text (" +
                   std::string(e.what_without_backtrace()) + ")");
   }
-  const io::ModelHeader header = io::check_model_header(f, path);
+  const train::ModelHeader header = train::check_model_header(f, path);
   nn::NetworkOptions o(header.net, header.num_classes, header.genome);
   LoadedModel m;
   m.precision = header.precision;

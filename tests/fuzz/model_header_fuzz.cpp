@@ -1,4 +1,4 @@
-// The header of a retrained model file (io/model_header.h): the entries gnas reads beside the
+// The header of a retrained model file (train/model_header.h): the entries gnas reads beside the
 // weights and checks before it builds a network from them. The archive itself is libtorch's (its
 // container, the seal, has its own harness); here the entries come as text lines, one per entry:
 //   format=2  shape=C,N_cell,N_b,classes  genes=g0,g1,...  net=compat,share  synthetic=images,seed
@@ -10,7 +10,7 @@
 #include <sstream>
 
 #include "fuzz_support.h"
-#include "gnas/io/model_header.h"
+#include "gnas/train/model_header.h"
 #include "gnas/space/space.h"
 
 namespace {
@@ -23,8 +23,8 @@ std::vector<std::int64_t> numbers(const std::string& text) {
   return out;
 }
 
-gnas::io::ModelHeaderFields fields_of(const gnas::io::ModelHeader& h) {
-  gnas::io::ModelHeaderFields f;
+gnas::train::ModelHeaderFields fields_of(const gnas::train::ModelHeader& h) {
+  gnas::train::ModelHeaderFields f;
   f.format = {2};
   f.shape = {h.net.channels, h.net.cells, h.net.blocks, h.num_classes};
   f.genes.assign(h.genome.begin(), h.genome.end());
@@ -40,7 +40,7 @@ gnas::io::ModelHeaderFields fields_of(const gnas::io::ModelHeader& h) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  gnas::io::ModelHeaderFields f;
+  gnas::train::ModelHeaderFields f;
   std::stringstream in(gnas::fuzz::text(data, size));
   std::string line;
   while (std::getline(in, line)) {
@@ -55,8 +55,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     else if (key == "space") f.space = value;
     else if (key == "precision") f.precision = value;
   }
-  std::optional<gnas::io::ModelHeader> h;
-  GNAS_FUZZ_REFUSALS_OK({ h = gnas::io::check_model_header(f, "fuzz.pt"); })
+  std::optional<gnas::train::ModelHeader> h;
+  GNAS_FUZZ_REFUSALS_OK({ h = gnas::train::check_model_header(f, "fuzz.pt"); })
   if (!h) return 0;
   try {
     h->net.validate();
@@ -65,9 +65,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     gnas::fuzz::violated("an accepted header fails the options' bounds or its space's genome check");
   }
   if (h->num_classes < 2 || h->num_classes > 100000) gnas::fuzz::violated("classes out of bounds accepted");
-  gnas::io::ModelHeader again;
+  gnas::train::ModelHeader again;
   try {
-    again = gnas::io::check_model_header(fields_of(*h), "again.pt");
+    again = gnas::train::check_model_header(fields_of(*h), "again.pt");
   } catch (const gnas::Error&) {
     gnas::fuzz::violated("an accepted header, written back, is refused");
   }

@@ -5,10 +5,10 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
-#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,7 +42,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "replay: %s (%zu bytes)\n", f.c_str(), bytes.size());
       // A heap block of exactly the input's size, as libFuzzer passes it: a string's spare capacity
       // (and its terminator) would let AddressSanitizer miss a read just past the end.
-      std::unique_ptr<std::uint8_t[]> exact(new std::uint8_t[bytes.size() ? bytes.size() : 1]);
+      std::unique_ptr<std::uint8_t[]> exact(new std::uint8_t[bytes.size()]);  // 0 bytes too: any read is caught
       std::memcpy(exact.get(), bytes.data(), bytes.size());
       LLVMFuzzerTestOneInput(exact.get(), bytes.size());
       ++total;

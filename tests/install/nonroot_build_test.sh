@@ -5,7 +5,7 @@
 # Usage: nonroot_build_test.sh SOURCE_DIR BUILD_DIR
 #   BUILD_DIR is the build this test belongs to (configured by scripts/build with a venv's torch:
 #   its CMakeCache names the Python, GNAS_TORCH_PYTHON); the test repeats that build with
-#   scripts/build into SOURCE_DIR/build-nonroot/, only the gnas target (with the precompiled header,
+#   scripts/build into BUILD_DIR/nonroot/, only the gnas target (with the precompiled header,
 #   about 3.5 minutes on 2 cores).
 #
 # Run as root (CI), it drops to the user `nobody` (setpriv). Where the checkout and the venv are
@@ -21,7 +21,7 @@ cuda=$(cache_value GNAS_WITH_CUDA)
 [ -n "$py" ] || { echo "FAIL: $own was not configured with a venv's torch (GNAS_TORCH_PYTHON is empty)"; exit 1; }
 [ -x "$py" ] || { echo "FAIL: GNAS_TORCH_PYTHON=$py is not an executable"; exit 1; }
 
-work="$src/build-nonroot"  # beside $own: the same relative paths from the source tree
+work="$own/nonroot"
 rm -rf "$work"
 mkdir -p "$work/traps" "$work/home" "$work/tmp"
 for trap_cmd in apt-get apt sudo dpkg; do
@@ -36,9 +36,12 @@ ccache_env=(CCACHE_DISABLE=1)
 as_user=()
 if [ "$(id -u)" -eq 0 ]; then
   command -v setpriv >/dev/null || { echo "FAIL: root, but no setpriv (util-linux) to drop to a user"; exit 1; }
-  chown -R nobody:nogroup "$work"
-  plain=(setpriv --reuid=nobody --regid=nogroup --clear-groups --)
-  with_read=(setpriv --reuid=nobody --regid=nogroup --clear-groups
+  group=$(id -gn nobody)  # nogroup on Debian, nobody elsewhere
+  chown -R "nobody:$group" "$work"
+  # $own (root's) must let nobody reach its own directory inside it.
+  chmod o+x "$own"
+  plain=(setpriv --reuid=nobody --regid="$group" --clear-groups --)
+  with_read=(setpriv --reuid=nobody --regid="$group" --clear-groups
              --inh-caps=+dac_read_search --ambient-caps=+dac_read_search --)
   if "${plain[@]}" test -r "$src/scripts/build" -a -r "$py" -a -x "$src/include"; then
     as_user=("${plain[@]}")  # the checkout and the venv are readable by anyone: no capability
@@ -51,9 +54,14 @@ if [ "$(id -u)" -eq 0 ]; then
     exit 1
   fi
 fi
+# A clean environment, but for what picks the toolchain the build it repeats was made with.
+keep=()
+for v in CC CXX CUDACXX CUDA_HOME CUDA_PATH LD_LIBRARY_PATH CMAKE_PREFIX_PATH; do
+  [ -n "${!v:-}" ] && keep+=("$v=${!v}")
+done
 run_as_user() {
   "${as_user[@]}" env -i HOME="$work/home" PATH="$work/traps:/usr/local/bin:/usr/bin:/bin" LANG=C.UTF-8 \
-    "${ccache_env[@]}" "$@"
+    "${keep[@]}" "${ccache_env[@]}" "$@"
 }
 uid=$(run_as_user id -u)
 [ "$uid" -ne 0 ] || { echo "FAIL: the build would run as root"; exit 1; }
@@ -80,7 +88,7 @@ echo "nonroot: built $work/gnas in ${built}s ($compiled compile commands, no com
 # another torch version computes with other kernels, and then the line must only be there.
 out="$work/first"
 set +e
-run_as_user OMP_WAIT_POLICY=PASSIVE "$work/gnas" search --out "$out" --train.epochs 1 --threads 2 --no-progress \
+run_as_user OMP_WAIT_POLICY=PASSIVE "$work/gnas" search --out "$out" --train.epochs 1 --threads 2 --device cpu --no-progress \
   > "$work/search.log" 2>&1
 rc=$?
 set -e

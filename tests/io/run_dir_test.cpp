@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <unistd.h>
 
 #include "gnas/core/error.h"
@@ -22,7 +23,8 @@ struct TempDir {
   fs::path path;
   TempDir() {
     std::string t = (fs::temp_directory_path() / "gnas_run_dir_XXXXXX").string();
-    path = ::mkdtemp(t.data());
+    if (::mkdtemp(t.data()) == nullptr) throw std::runtime_error("mkdtemp failed for " + t);
+    path = t;
   }
   ~TempDir() { fs::remove_all(path); }
 };

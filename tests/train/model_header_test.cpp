@@ -1,16 +1,16 @@
-// The model file's header (io/model_header.h): what evaluate rebuilds a network from, checked before
+// The model file's header (train/model_header.h): what evaluate rebuilds a network from, checked before
 // one is built. Each impossible entry is refused naming the file and the entry.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "gnas/core/error.h"
-#include "gnas/io/model_header.h"
+#include "gnas/train/model_header.h"
 
 namespace {
 
 using gnas::IoError;
-using gnas::io::check_model_header;
-using gnas::io::ModelHeaderFields;
+using gnas::train::check_model_header;
+using gnas::train::ModelHeaderFields;
 using ::testing::HasSubstr;
 using ::testing::ThrowsMessage;
 
@@ -77,8 +77,11 @@ TEST(ModelHeaderTest, EachImpossibleEntryIsNamed) {
   f.synthetic_test = std::vector<std::int64_t>{0, 1};
   refused(f, "impossible synthetic test split");
   f = nb201();
-  f.shape = {16, 5, 99999999999LL, 10};
-  refused(f, "impossible shape header (N_b=99999999999, expected [1, 16])");
+  f.shape = {16, 5, 4294967301LL, 10};  // 2^32 + 5: narrowed to an int it would read as 5
+  refused(f, "impossible shape header (N_b=4294967301)");
+  f = nb201();
+  f.shape = {16, 5, 17, 10};
+  refused(f, "impossible shape header (--net.blocks must be in [1, 16], got 17)");
   f = nb201();
   f.shape = {0, 5, 5, 10};
   refused(f, "impossible shape header (--net.channels must be in [1, 4096], got 0)");

@@ -1,10 +1,12 @@
 // The model file's header, checked without libtorch (see model_header.h).
-#include "gnas/io/model_header.h"
+#include "gnas/train/model_header.h"
+
+#include <limits>
 
 #include "gnas/core/error.h"
 #include "gnas/space/space.h"
 
-namespace gnas::io {
+namespace gnas::train {
 
 ModelHeader check_model_header(const ModelHeaderFields& f, const std::string& path) {
   const std::string who = "--model '" + path + "'";
@@ -31,12 +33,12 @@ ModelHeader check_model_header(const ModelHeaderFields& f, const std::string& pa
     h.synthetic_test = std::pair<int, std::uint64_t>{int(s[0]), std::uint64_t(s[1])};
   }
   if (f.precision)
-    GNAS_CHECK_AS(IoError, train::parse_precision(*f.precision, h.precision), who, ": unknown precision '",
+    GNAS_CHECK_AS(IoError, parse_precision(*f.precision, h.precision), who, ": unknown precision '",
                   *f.precision, "' in its header");
   // The bounds of the options the network was made from; checked before narrowing N_b to an int.
-  const std::int64_t blocks = f.shape[2];
-  GNAS_CHECK_AS(IoError, blocks >= 1 && blocks <= 16, who, ": impossible shape header (N_b=", blocks,
-                ", expected [1, 16])");
+  const std::int64_t blocks = f.shape[2];  // an int in NetOptions: guard the narrowing, validate() the bound
+  GNAS_CHECK_AS(IoError, blocks >= std::numeric_limits<int>::min() && blocks <= std::numeric_limits<int>::max(), who,
+                ": impossible shape header (N_b=", blocks, ")");
   h.net.channels = f.shape[0];
   h.net.cells = f.shape[1];
   h.net.blocks = int(blocks);
@@ -60,4 +62,4 @@ ModelHeader check_model_header(const ModelHeaderFields& f, const std::string& pa
   return h;
 }
 
-}  // namespace gnas::io
+}  // namespace gnas::train

@@ -13,7 +13,7 @@
 #include "gnas/space/genome.h"
 #include "gnas/train/options.h"
 
-namespace gnas::io {
+namespace gnas::train {
 
 /// The entries as stored; an optional one is absent in files written before it existed.
 struct ModelHeaderFields {
@@ -31,7 +31,7 @@ struct ModelHeader {
   nn::NetOptions net;
   std::int64_t num_classes = 0;
   space::Genome genome;  ///< a valid cell of net.space
-  train::Precision precision = train::Precision::kFp32;
+  Precision precision = Precision::kFp32;
   std::optional<std::pair<int, std::uint64_t>> synthetic_test;  ///< the synthetic test split's size and seed
 };
 
@@ -40,4 +40,4 @@ struct ModelHeader {
 /// a genome that is not a cell of its space.
 ModelHeader check_model_header(const ModelHeaderFields& f, const std::string& path);
 
-}  // namespace gnas::io
+}  // namespace gnas::train
