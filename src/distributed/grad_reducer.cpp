@@ -26,7 +26,6 @@ class ControlChannel final : public DataChannel {
   int rank() const override { return c_.rank(); }
   int size() const override { return c_.size(); }
   void allreduce_sum_(torch::Tensor& t) override { c_.allreduce_sum_(t); }
-  void broadcast_(torch::Tensor& t, int root) override { c_.broadcast_(t, root); }
   std::string name() const override { return c_.backend_name(); }
 
  private:

@@ -97,16 +97,6 @@ class NcclChannel final : public DataChannel {
     watch_completion(stream.stream(), "ncclAllReduce", t.numel());
   }
 
-  void broadcast_(torch::Tensor& t, int root) override {
-    prepare(t, "ncclBroadcast");
-    c10::cuda::CUDAGuard guard(device_);
-    auto stream = c10::cuda::getCurrentCUDAStream(device_.index());
-    check(ncclBroadcast(t.data_ptr(), t.data_ptr(), static_cast<size_t>(t.numel()), nccl_type(t), root, comm_,
-                        stream.stream()),
-          "ncclBroadcast", t.numel());
-    watch_completion(stream.stream(), "ncclBroadcast", t.numel());
-  }
-
  private:
   using Clock = std::chrono::steady_clock;
   struct Pending {

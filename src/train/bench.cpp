@@ -10,6 +10,7 @@
 #include <optional>
 #include <sstream>
 
+#include "gnas/core/clock.h"
 #include "gnas/core/log.h"
 #include "gnas/distributed/collectives.h"
 #include "gnas/ga/operators.h"
@@ -34,7 +35,6 @@ struct Figures {
   std::string channel;             ///< what carried the gradients
 };
 
-double now_s() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
 /// Times `steps` training steps (global batch `batch` split over `comm`) and `steps` evaluation
 /// passes of `eval_n` images per rank. With `profile`, every phase boundary waits for the device
@@ -76,7 +76,7 @@ Figures measure(const RunConfig& cfg, int steps, int warmup, bool profile, const
   auto phase = [&](StepProfile::Phase p) {  // profiling: closes phase p
     if (!profile) return;
     if (device.is_cuda()) torch::cuda::synchronize();
-    const double t = now_s();
+    const double t = steady_seconds();
     fig.profile.seconds[p] += t - t_mark;
     t_mark = t;
   };
@@ -85,7 +85,7 @@ Figures measure(const RunConfig& cfg, int steps, int warmup, bool profile, const
     step.profile = timed && profile ? &fig.profile : nullptr;
     auto loss_sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(device));
     for (int i = 0; i < n; ++i) {
-      t_mark = now_s();
+      t_mark = steady_seconds();
       net->set_genome(next_genome());
       const auto params = net->active_parameters();
       if (timed) phase(StepProfile::kGenome);
@@ -124,11 +124,11 @@ Figures measure(const RunConfig& cfg, int steps, int warmup, bool profile, const
       const auto generation = ga::random_generation(space->genes(), cfg.search.ga.generation, ga_rng);
       const auto autocast = eval_autocast(cfg.train.precision, device);
       wait();
-      const double t0 = now_s();
+      const double t0 = steady_seconds();
       evaluate_generation(net, generation, split.images.slice(0, 0, cfg.search.n_v),
                           split.labels.slice(0, 0, cfg.search.n_v), cfg.data.eval_batch, comm);
       wait();
-      fig.profile.seconds[StepProfile::kGa] = now_s() - t0;
+      fig.profile.seconds[StepProfile::kGa] = steady_seconds() - t0;
     }
   }
   return fig;

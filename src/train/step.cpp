@@ -3,8 +3,8 @@
 
 #include <torch/torch.h>
 
-#include <chrono>
 
+#include "gnas/core/clock.h"
 #include "gnas/core/error.h"
 #include "gnas/train/batches.h"
 #include "gnas/train/device.h"
@@ -16,7 +16,6 @@
 
 namespace gnas::train {
 namespace {
-double now_s() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 constexpr double kInitialScale = 65536.0, kGrowth = 2.0, kBackoff = 0.5;
 constexpr int64_t kGrowthInterval = 2000;  // torch.cuda.amp.GradScaler's defaults
 }  // namespace
@@ -45,7 +44,7 @@ torch::Tensor TrainStep::input(const torch::Tensor& x, torch::ScalarType param_d
 void TrainStep::mark(StepProfile::Phase phase) {
   if (!profile) return;
   if (device_.is_cuda()) torch::cuda::synchronize();
-  const double t = now_s();
+  const double t = steady_seconds();
   if (phase_start_) profile->seconds[phase] += t - *phase_start_;
   phase_start_ = t;
 }

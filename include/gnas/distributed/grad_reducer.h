@@ -22,8 +22,6 @@ class DataChannel {
   /// Sums `t` over all ranks in place (contiguous; float32/64, bfloat16, float16, int32/64, uint8).
   /// NCCL: enqueued on the current CUDA stream and returns at once. Collective.
   virtual void allreduce_sum_(torch::Tensor& t) = 0;
-  /// Root's `t` into every rank's `t`. Collective.
-  virtual void broadcast_(torch::Tensor& t, int root) = 0;
   /// "serial", "mpi" or "nccl".
   virtual std::string name() const = 0;
 };
